@@ -1,0 +1,165 @@
+#include "Engine.h"
+
+#include "api/HttpApi.h"
+#include "api/Ingest.h"
+#include "api/QueryService.h"
+#include "api/WsHub.h"
+#include "dex/Market.h"
+#include "queue/RedisConnection.h"
+#include "queue/Worker.h"
+#include "runtime/Logging.h"
+#include "runtime/ManagedServers.h"
+#include "store/Database.h"
+
+#include <QThread>
+
+namespace oee {
+
+Engine::Engine(Config config, QObject *parent) : QObject(parent), m_config(std::move(config))
+{
+    qRegisterMetaType<oee::OrderEvent>();
+    qRegisterMetaType<QList<oee::OrderEvent>>();
+}
+
+Engine::~Engine()
+{
+    stop();
+}
+
+QString Engine::restUrl() const
+{
+    return QStringLiteral("http://%1:%2/api").arg(m_config.host).arg(m_port);
+}
+
+QString Engine::wsUrl() const
+{
+    return QStringLiteral("ws://%1:%2/ws/orders").arg(m_config.host).arg(m_port);
+}
+
+template <typename T> T *Engine::spawn(T *object, const QString &name)
+{
+    auto *thread = new QThread;
+    thread->setObjectName(name);
+    object->moveToThread(thread);
+    thread->start();
+    m_threads.append(thread);
+    m_threadObjects.append(object);
+    QMetaObject::invokeMethod(object, &T::start, Qt::BlockingQueuedConnection);
+    return object;
+}
+
+bool Engine::start(QString *error)
+{
+    if (m_config.redisUrl.isEmpty() || m_config.databaseUrl.isEmpty())
+        m_servers = std::make_unique<ManagedServers>(m_config.resolvedDataDir());
+    m_redisUrl = m_config.redisUrl;
+    m_databaseUrl = m_config.databaseUrl;
+    if (m_redisUrl.isEmpty() && !m_servers->startRedis(&m_redisUrl, error))
+        return false;
+    if (m_databaseUrl.isEmpty() && !m_servers->startPostgres(&m_databaseUrl, error))
+        return false;
+
+    const auto redis = RedisEndpoint::fromUrl(m_redisUrl, error);
+    const auto pg = PgEndpoint::fromUrl(m_databaseUrl, error);
+    if (!redis || !pg)
+        return false;
+
+    {
+        const QString name = QStringLiteral("oee-migrate");
+        QSqlDatabase db = Database::open(name, *pg);
+        const bool ok = Database::migrate(db, error);
+        db = QSqlDatabase();
+        Database::remove(name);
+        if (!ok) {
+            *error = QStringLiteral("PostgreSQL at %1: %2").arg(m_databaseUrl, *error);
+            return false;
+        }
+    }
+    {
+        RedisConnection probe(*redis);
+        const RedisReply pong = probe.command({"PING"});
+        if (!pong.ok()) {
+            *error = QStringLiteral("Redis at %1: %2").arg(m_redisUrl, QString::fromUtf8(pong.str));
+            return false;
+        }
+    }
+
+    m_market = std::make_unique<Market>(m_config.dex);
+    JobQueue::Options queue;
+    queue.prefix = m_config.queuePrefix;
+    queue.leaseMs = m_config.leaseMs;
+    queue.ratePerWindow = m_config.ratePerWindow;
+    queue.rateWindowMs = m_config.rateWindowMs;
+
+    m_queries = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query"));
+    m_ingest = spawn(new Ingest(*redis, *pg, queue), QStringLiteral("oee-ingest"));
+    m_hub = new WsHub(m_queries, this);
+    connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
+    connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
+
+    if (m_config.runWorkers) {
+        const int threads = m_config.effectiveWorkerThreads();
+        for (int i = 0; i < threads; ++i) {
+            WorkerSettings s;
+            s.index = i;
+            // Concurrency is orders in flight per process, spread over the threads.
+            s.capacity = m_config.concurrency / threads + (i < m_config.concurrency % threads ? 1 : 0);
+            if (s.capacity == 0)
+                continue;
+            s.redis = *redis;
+            s.postgres = *pg;
+            s.queue = queue;
+            s.maxAttempts = m_config.maxAttempts;
+            s.retryBackoffMs = m_config.retryBackoffMs;
+            s.recoverStalledJobs = i == 0;
+            auto *worker = new Worker(s, m_market.get());
+            connect(worker, &Worker::eventsCommitted, this, &Engine::orderEvents);
+            connect(m_ingest, &Ingest::jobsEnqueued, worker, &Worker::wake);
+            m_workers.append(spawn(worker, QStringLiteral("oee-worker-%1").arg(i)));
+        }
+    }
+
+    m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub, this);
+    m_port = m_http->listen(m_config.host, m_config.port, error);
+    if (!m_port)
+        return false;
+    m_config.port = m_port;
+    m_started = true;
+    qCInfo(lcEngine, "engine started: %d worker thread(s), concurrency %d, rate %d per %d ms",
+           int(m_workers.size()), m_config.concurrency, m_config.ratePerWindow,
+           m_config.rateWindowMs);
+    return true;
+}
+
+void Engine::stop()
+{
+    delete m_http; // no new requests
+    m_http = nullptr;
+    for (Worker *w : std::as_const(m_workers))
+        QMetaObject::invokeMethod(w, &Worker::shutdown, Qt::BlockingQueuedConnection);
+    if (m_ingest)
+        QMetaObject::invokeMethod(m_ingest, &Ingest::shutdown, Qt::BlockingQueuedConnection);
+    // Delete each object on its own thread, then stop the thread.
+    for (qsizetype i = 0; i < m_threads.size(); ++i) {
+        QObject *object = m_threadObjects[i];
+        QMetaObject::invokeMethod(object, [object] { delete object; },
+                                  Qt::BlockingQueuedConnection);
+        m_threads[i]->quit();
+        m_threads[i]->wait();
+        delete m_threads[i];
+    }
+    m_threads.clear();
+    m_threadObjects.clear();
+    m_workers.clear();
+    m_ingest = nullptr;
+    m_queries = nullptr;
+    delete m_hub;
+    m_hub = nullptr;
+    if (m_servers)
+        m_servers->stop();
+    if (m_started)
+        qCInfo(lcEngine, "engine stopped");
+    m_started = false;
+}
+
+} // namespace oee

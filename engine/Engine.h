@@ -1,0 +1,68 @@
+#pragma once
+#include "domain/Order.h"
+#include "runtime/Config.h"
+
+#include <QList>
+#include <QObject>
+#include <memory>
+
+class QThread;
+
+namespace oee {
+
+class HttpApi;
+class Ingest;
+class ManagedServers;
+class Market;
+class QueryService;
+class Worker;
+class WsHub;
+
+// The whole engine in one object: servers (private or given by URL), migrations, the ingest,
+// query and worker threads, and the HTTP/WS front on the calling thread. The console, the
+// headless server and the tests all drive this class.
+class Engine : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Engine)
+public:
+    explicit Engine(Config config, QObject *parent = nullptr);
+    ~Engine() override;
+
+    bool start(QString *error);
+    // Graceful: stops taking jobs, writes what is pending, hands in-flight jobs back.
+    void stop();
+
+    [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] QString restUrl() const;
+    [[nodiscard]] QString wsUrl() const;
+    [[nodiscard]] const Config &config() const { return m_config; }
+    [[nodiscard]] QString redisUrl() const { return m_redisUrl; }
+    [[nodiscard]] QString databaseUrl() const { return m_databaseUrl; }
+    [[nodiscard]] Market *market() const { return m_market.get(); }
+    [[nodiscard]] ManagedServers *managedServers() const { return m_servers.get(); }
+
+signals:
+    // Every committed status change, on the engine's thread.
+    void orderEvents(const QList<oee::OrderEvent> &events);
+
+private:
+    template <typename T> T *spawn(T *object, const QString &name);
+
+    Config m_config;
+    std::unique_ptr<ManagedServers> m_servers;
+    std::unique_ptr<Market> m_market;
+    QString m_redisUrl;
+    QString m_databaseUrl;
+    QList<QThread *> m_threads;
+    QList<QObject *> m_threadObjects;
+    Ingest *m_ingest = nullptr;
+    QueryService *m_queries = nullptr;
+    QList<Worker *> m_workers;
+    WsHub *m_hub = nullptr;
+    HttpApi *m_http = nullptr;
+    quint16 m_port = 0;
+    bool m_started = false;
+};
+
+} // namespace oee

@@ -1,0 +1,393 @@
+#include "api/HttpApi.h"
+
+#include "api/Ingest.h"
+#include "api/Json.h"
+#include "api/QueryService.h"
+#include "api/WsHub.h"
+#include "dex/Market.h"
+#include "queue/RedisConnection.h"
+#include "runtime/Logging.h"
+#include "store/OrderStore.h"
+
+#include <QHostAddress>
+#include <QJsonArray>
+#include <QMetaEnum>
+#include <QUrlQuery>
+#include <QUuid>
+#include <QWebSocket>
+
+namespace oee {
+
+namespace {
+
+using Method = QHttpServerRequest::Method;
+
+void writeJson(QHttpServerResponder &r, int status, const QByteArray &json)
+{
+    r.write(json,
+            {{"Content-Type", "application/json"},
+             {"Access-Control-Allow-Origin", "*"},
+             {"Cache-Control", "no-store"}},
+            QHttpServerResponder::StatusCode(status));
+}
+
+void writeError(QHttpServerResponder &r, const ApiError &e)
+{
+    writeJson(r, e.httpStatus, errorJson(e));
+}
+
+ApiError notFound(const QString &what)
+{
+    return ApiError{404, QStringLiteral("not_found"), what, {}};
+}
+
+ApiError unavailable(const QString &what)
+{
+    return ApiError{503, QStringLiteral("service_unavailable"), what, {}};
+}
+
+bool isOrderId(const QString &id)
+{
+    return id.size() == 36 && !QUuid::fromString(id).isNull();
+}
+
+} // namespace
+
+HttpApi::HttpApi(const Config &config, Ingest *ingest, QueryService *queries, Market *market,
+                 WsHub *hub, QObject *parent)
+    : QObject(parent), m_config(config), m_ingest(ingest), m_queries(queries), m_market(market),
+      m_hub(hub)
+{
+    registerRoutes();
+    connect(&m_server, &QAbstractHttpServer::newWebSocketConnection, this, [this] {
+        while (auto socket = m_server.nextPendingWebSocketConnection())
+            m_hub->accept(std::move(socket));
+    });
+}
+
+HttpApi::~HttpApi() = default;
+
+quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
+{
+    QHostAddress address;
+    if (host == QStringLiteral("localhost"))
+        address = QHostAddress::LocalHost;
+    else if (!address.setAddress(host)) {
+        *error = QStringLiteral("HOST '%1' is not an IP address").arg(host);
+        return 0;
+    }
+    const quint16 bound = m_server.listen(address, port);
+    if (!bound)
+        *error = QStringLiteral("cannot listen on %1:%2 (in use?)").arg(host).arg(port);
+    return bound;
+}
+
+HttpApi::Token HttpApi::park(QHttpServerResponder &&responder)
+{
+    const Token token = m_nextToken++;
+    Parked p;
+    p.socket = responder.socket();
+    p.responder = std::make_unique<QHttpServerResponder>(std::move(responder));
+    m_parked.emplace(token, std::move(p));
+    return token;
+}
+
+void HttpApi::answer(Token token, int status, const QByteArray &json)
+{
+    QMetaObject::invokeMethod(
+        this, [this, token, status, json] { writeNow(token, status, json); },
+        Qt::QueuedConnection);
+}
+
+void HttpApi::writeNow(Token token, int status, const QByteArray &json)
+{
+    auto it = m_parked.find(token);
+    if (it == m_parked.end())
+        return;
+    Parked p = std::move(it->second);
+    m_parked.erase(it);
+    if (!p.socket || p.socket->state() != QAbstractSocket::ConnectedState) {
+        // The client went away; its socket may be gone, so the responder must not touch it.
+        (void)p.responder.release();
+        return;
+    }
+    writeJson(*p.responder, status, json);
+}
+
+void HttpApi::registerRoutes()
+{
+    // --- submit --------------------------------------------------------------------------
+    m_server.route(
+        QStringLiteral("/api/orders/execute"), Method::Post,
+        [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+            auto parsed = parseOrderRequest(req.body(), req.value("Content-Type"),
+                                            Market::tokens(), m_config.defaultSlippage,
+                                            m_config.maxBodyBytes);
+            if (auto *e = std::get_if<ApiError>(&parsed)) {
+                writeError(responder, *e);
+                return;
+            }
+            QByteArray host = req.value("Host");
+            if (host.isEmpty())
+                host = m_config.host.toUtf8() + ':' + QByteArray::number(m_config.port);
+            const Token token = park(std::move(responder));
+            m_ingest->submit(std::get<OrderRequest>(parsed),
+                             [this, token, host](const SubmitResult &r) {
+                if (!r.ok) {
+                    answer(token, r.error.httpStatus, errorJson(r.error));
+                    return;
+                }
+                const QString path = QStringLiteral("/ws/orders/") + r.orderId;
+                answer(token, 201, compactJson({
+                    {QStringLiteral("success"), true},
+                    {QStringLiteral("orderId"), r.orderId},
+                    {QStringLiteral("status"), QStringLiteral("pending")},
+                    {QStringLiteral("message"),
+                     QStringLiteral("Order accepted. Connect to the WebSocket for live updates.")},
+                    {QStringLiteral("wsUrl"),
+                     QStringLiteral("ws://") + QString::fromUtf8(host) + path},
+                    {QStringLiteral("wsPath"), path},
+                    {QStringLiteral("websocketUrl"),
+                     QStringLiteral("/api/orders/%1/stream").arg(r.orderId)},
+                    {QStringLiteral("createdAt"), isoTime(r.createdAt)},
+                }));
+            });
+        });
+
+    // --- reads ---------------------------------------------------------------------------
+    m_server.route(
+        QStringLiteral("/api/orders"), Method::Get,
+        [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+            const QUrlQuery q = req.query();
+            std::optional<OrderStatus> status;
+            if (q.hasQueryItem(QStringLiteral("status"))) {
+                status = statusFromName(q.queryItemValue(QStringLiteral("status")));
+                if (!status) {
+                    writeError(responder, {400, QStringLiteral("invalid_field"),
+                                           QStringLiteral("status must be one of pending, "
+                                                          "routing, building, submitted, "
+                                                          "confirmed, failed"),
+                                           QStringLiteral("status")});
+                    return;
+                }
+            }
+            int limit = 50;
+            if (q.hasQueryItem(QStringLiteral("limit"))) {
+                bool ok = false;
+                limit = q.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+                if (!ok || limit < 1 || limit > 500) {
+                    writeError(responder, {400, QStringLiteral("invalid_field"),
+                                           QStringLiteral("limit must be an integer in [1, 500]"),
+                                           QStringLiteral("limit")});
+                    return;
+                }
+            }
+            qint64 before = 0;
+            if (q.hasQueryItem(QStringLiteral("before"))) {
+                bool ok = false;
+                before = q.queryItemValue(QStringLiteral("before")).toLongLong(&ok);
+                if (!ok || before < 1) {
+                    writeError(responder, {400, QStringLiteral("invalid_field"),
+                                           QStringLiteral("before must be a positive integer "
+                                                          "(the nextCursor of a previous page)"),
+                                           QStringLiteral("before")});
+                    return;
+                }
+            }
+            const Token token = park(std::move(responder));
+            m_queries->post([this, token, status, limit, before](OrderStore &store, JobQueue &,
+                                                                RedisConnection &) {
+                const auto orders = store.orders(status, limit, before);
+                if (!orders) {
+                    answer(token, 503, errorJson(unavailable(
+                                           QStringLiteral("PostgreSQL is unavailable"))));
+                    return;
+                }
+                QJsonArray list;
+                for (const Order &o : *orders)
+                    list.append(o.toJson());
+                QJsonObject body{{QStringLiteral("success"), true},
+                                 {QStringLiteral("orders"), list},
+                                 {QStringLiteral("count"), list.size()}};
+                body.insert(QStringLiteral("nextCursor"),
+                            orders->size() == limit ? QJsonValue(double(orders->last().orderNo))
+                                                    : QJsonValue(QJsonValue::Null));
+                answer(token, 200, compactJson(body));
+            });
+        });
+
+    m_server.route(
+        QStringLiteral("/api/orders/<arg>"), Method::Get,
+        [this](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+            if (!isOrderId(id)) {
+                writeError(responder, notFound(QStringLiteral("no order with id '%1'").arg(id.left(64))));
+                return;
+            }
+            const Token token = park(std::move(responder));
+            m_queries->post([this, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
+                const auto order = store.order(id);
+                if (!order)
+                    answer(token, 503, errorJson(unavailable(QStringLiteral("PostgreSQL is unavailable"))));
+                else if (!*order)
+                    answer(token, 404, errorJson(notFound(QStringLiteral("no order with id '%1'").arg(id))));
+                else
+                    answer(token, 200, compactJson({{QStringLiteral("success"), true},
+                                                    {QStringLiteral("order"), (*order)->toJson()}}));
+            });
+        });
+
+    m_server.route(
+        QStringLiteral("/api/orders/<arg>/events"), Method::Get,
+        [this](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+            if (!isOrderId(id)) {
+                writeError(responder, notFound(QStringLiteral("no order with id '%1'").arg(id.left(64))));
+                return;
+            }
+            const Token token = park(std::move(responder));
+            m_queries->post([this, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
+                const auto order = store.order(id);
+                const auto events = order && *order ? store.events(id) : std::nullopt;
+                if (!order || (*order && !events)) {
+                    answer(token, 503, errorJson(unavailable(QStringLiteral("PostgreSQL is unavailable"))));
+                    return;
+                }
+                if (!*order) {
+                    answer(token, 404, errorJson(notFound(QStringLiteral("no order with id '%1'").arg(id))));
+                    return;
+                }
+                QJsonArray list;
+                for (const OrderEvent &e : *events)
+                    list.append(e.toJson());
+                answer(token, 200, compactJson({{QStringLiteral("success"), true},
+                                                {QStringLiteral("orderId"), id},
+                                                {QStringLiteral("status"), statusName((*order)->status)},
+                                                {QStringLiteral("events"), list}}));
+            });
+        });
+
+    m_server.route(
+        QStringLiteral("/api/quotes"), Method::Get,
+        [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+            // Same validation as an order: build the JSON an order would carry.
+            const QUrlQuery q = req.query();
+            QJsonObject o{{QStringLiteral("tokenIn"), q.queryItemValue(QStringLiteral("tokenIn"))},
+                          {QStringLiteral("tokenOut"), q.queryItemValue(QStringLiteral("tokenOut"))}};
+            if (!q.hasQueryItem(QStringLiteral("tokenIn")))
+                o.remove(QStringLiteral("tokenIn"));
+            if (!q.hasQueryItem(QStringLiteral("tokenOut")))
+                o.remove(QStringLiteral("tokenOut"));
+            const QString amountText = q.queryItemValue(QStringLiteral("amount"));
+            if (q.hasQueryItem(QStringLiteral("amount"))) {
+                bool ok = false;
+                const double amount = amountText.toDouble(&ok);
+                o.insert(QStringLiteral("amount"), ok ? QJsonValue(amount) : QJsonValue(amountText));
+            }
+            auto parsed = parseOrderRequest(compactJson(o), "application/json", Market::tokens(),
+                                            m_config.defaultSlippage, m_config.maxBodyBytes);
+            if (auto *e = std::get_if<ApiError>(&parsed)) {
+                writeError(responder, *e);
+                return;
+            }
+            const OrderRequest &r = std::get<OrderRequest>(parsed);
+            const Route route = m_market->route(r.tokenIn, r.tokenOut, r.amount);
+            QJsonObject body = route.toJson();
+            body.insert(QStringLiteral("success"), true);
+            body.insert(QStringLiteral("tokenIn"), r.tokenIn);
+            body.insert(QStringLiteral("tokenOut"), r.tokenOut);
+            body.insert(QStringLiteral("amount"), r.amount);
+            writeJson(responder, 200, compactJson(body));
+        });
+
+    m_server.route(
+        QStringLiteral("/api/metrics"), Method::Get,
+        [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
+            const Token token = park(std::move(responder));
+            const Config cfg = m_config;
+            const int subscribers = m_hub->subscriberCount();
+            m_queries->post([this, token, cfg, subscribers](OrderStore &store, JobQueue &queue,
+                                                           RedisConnection &) {
+                const QueueCounts c = queue.counts();
+                const auto byStatus = store.countsByStatus();
+                QJsonObject body{{QStringLiteral("success"), true},
+                                 {QStringLiteral("timestamp"),
+                                  isoTime(QDateTime::currentDateTimeUtc())}};
+                if (c.ok) {
+                    body.insert(QStringLiteral("queue"),
+                                QJsonObject{{QStringLiteral("waiting"), double(c.waiting)},
+                                            {QStringLiteral("active"), double(c.active)},
+                                            {QStringLiteral("delayed"), double(c.delayed)},
+                                            {QStringLiteral("completed"), double(c.completed)},
+                                            {QStringLiteral("failed"), double(c.failed)},
+                                            {QStringLiteral("stalled"), double(c.stalled)}});
+                } else {
+                    body.insert(QStringLiteral("queue"), QJsonValue::Null);
+                    body.insert(QStringLiteral("queueError"), c.error);
+                }
+                if (byStatus) {
+                    QJsonObject orders;
+                    qint64 total = 0;
+                    for (OrderStatus s : allStatuses()) {
+                        const qint64 n = byStatus->value(statusName(s));
+                        orders.insert(statusName(s), double(n));
+                        total += n;
+                    }
+                    orders.insert(QStringLiteral("total"), double(total));
+                    body.insert(QStringLiteral("orders"), orders);
+                } else {
+                    body.insert(QStringLiteral("orders"), QJsonValue::Null);
+                }
+                body.insert(QStringLiteral("limits"),
+                            QJsonObject{{QStringLiteral("concurrency"), cfg.concurrency},
+                                        {QStringLiteral("ratePerWindow"), cfg.ratePerWindow},
+                                        {QStringLiteral("rateWindowMs"), cfg.rateWindowMs},
+                                        {QStringLiteral("maxAttempts"), cfg.maxAttempts}});
+                body.insert(QStringLiteral("webSocketSubscribers"), subscribers);
+                answer(token, (c.ok && byStatus) ? 200 : 503, compactJson(body));
+            });
+        });
+
+    m_server.route(
+        QStringLiteral("/health"), Method::Get,
+        [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
+            const Token token = park(std::move(responder));
+            m_queries->post([this, token](OrderStore &store, JobQueue &, RedisConnection &redis) {
+                RedisReply pong = redis.command({"PING"});
+                if (pong.type == RedisReply::IoError)
+                    pong = redis.command({"PING"}); // one reconnect after a server restart
+                const bool redisUp = pong.ok();
+                const bool pgUp = store.ping();
+                const QString redisState = redisUp ? QStringLiteral("up")
+                                                   : QStringLiteral("down: ") + QString::fromUtf8(pong.str);
+                const QString pgState = pgUp ? QStringLiteral("up")
+                                             : QStringLiteral("down: ") + store.lastError();
+                QJsonObject body{{QStringLiteral("status"),
+                                  redisUp && pgUp ? QStringLiteral("healthy")
+                                                  : QStringLiteral("unhealthy")},
+                                 {QStringLiteral("redis"), redisState},
+                                 {QStringLiteral("postgres"), pgState},
+                                 {QStringLiteral("timestamp"), isoTime(QDateTime::currentDateTimeUtc())}};
+                if (!(redisUp && pgUp)) {
+                    QStringList down;
+                    if (!redisUp)
+                        down << QStringLiteral("redis");
+                    if (!pgUp)
+                        down << QStringLiteral("postgres");
+                    body.insert(QStringLiteral("error"),
+                                QJsonObject{{QStringLiteral("code"), QStringLiteral("dependency_down")},
+                                            {QStringLiteral("message"),
+                                             QStringLiteral("not answering: ") + down.join(QStringLiteral(", "))}});
+                }
+                answer(token, redisUp && pgUp ? 200 : 503, compactJson(body));
+            });
+        });
+
+    m_server.setMissingHandler([](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        const char *method = QMetaEnum::fromType<QHttpServerRequest::Method>().valueToKey(
+            int(req.method()));
+        writeError(responder, notFound(QStringLiteral("no route for %1 %2")
+                                           .arg(QString::fromLatin1(method).toUpper(),
+                                                req.url().path().left(200))));
+    });
+}
+
+} // namespace oee

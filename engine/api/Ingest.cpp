@@ -1,0 +1,144 @@
+#include "api/Ingest.h"
+
+#include "queue/RedisConnection.h"
+#include "runtime/Logging.h"
+#include "store/OrderStore.h"
+
+#include <QJsonDocument>
+#include <QUuid>
+
+namespace oee {
+
+namespace {
+constexpr qsizetype kMaxBatch = 1000;
+}
+
+Ingest::Ingest(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue, QObject *parent)
+    : QObject(parent), m_redisEndpoint(std::move(redis)), m_pgEndpoint(std::move(postgres)),
+      m_queueOptions(std::move(queue)),
+      m_connectionName(QStringLiteral("oee-ingest-%1").arg(quintptr(this), 0, 16))
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &Ingest::flush);
+}
+
+Ingest::~Ingest()
+{
+    m_store.reset();
+    Database::remove(m_connectionName);
+}
+
+void Ingest::start()
+{
+    m_redis = std::make_unique<RedisConnection>(m_redisEndpoint);
+    m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_pgEndpoint));
+    m_queue = std::make_unique<JobQueue>(m_redis.get(), m_queueOptions);
+}
+
+void Ingest::shutdown()
+{
+    m_timer.stop();
+    while (!m_pending.isEmpty())
+        flush();
+}
+
+void Ingest::submit(const OrderRequest &request, Reply reply)
+{
+    NewOrder order;
+    order.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+    order.request = request;
+    QMetaObject::invokeMethod(
+        this,
+        [this, order, reply = std::move(reply)]() mutable {
+            m_pending.append(Pending{std::move(order), std::move(reply)});
+            if (!m_timer.isActive())
+                m_timer.start(0);
+        },
+        Qt::QueuedConnection);
+}
+
+void Ingest::refuse(const QList<Pending> &batch, const QString &code, const QString &message)
+{
+    for (const Pending &p : batch) {
+        SubmitResult r;
+        r.error = ApiError{503, code, message, {}};
+        p.reply(r);
+    }
+}
+
+void Ingest::flush()
+{
+    if (m_pending.isEmpty())
+        return;
+    const QList<Pending> batch = m_pending.mid(0, kMaxBatch);
+    m_pending.remove(0, batch.size());
+    if (!m_pending.isEmpty())
+        m_timer.start(0);
+
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<NewOrder> orders;
+    QList<OrderEvent> events;
+    QList<Job> jobs;
+    QStringList ids;
+    for (const Pending &p : batch) {
+        NewOrder o = p.order;
+        o.createdAt = now;
+        orders.append(o);
+        ids << o.id;
+        OrderEvent e;
+        e.orderId = o.id;
+        e.seq = 1;
+        e.status = OrderStatus::Pending;
+        e.at = now;
+        e.data = QJsonObject{{QStringLiteral("orderType"), o.request.orderType},
+                             {QStringLiteral("tokenIn"), o.request.tokenIn},
+                             {QStringLiteral("tokenOut"), o.request.tokenOut},
+                             {QStringLiteral("amount"), o.request.amount},
+                             {QStringLiteral("slippage"), o.request.slippage}};
+        jobs.append(Job{o.id, QJsonDocument(e.data).toJson(QJsonDocument::Compact), 0});
+        events.append(e);
+    }
+
+    if (!m_store->begin() || !m_store->insertOrders(orders, events)) {
+        m_store->rollback();
+        refuse(batch, QStringLiteral("database_unavailable"),
+               QStringLiteral("PostgreSQL is unavailable, the order was not accepted: ") +
+                   m_store->lastError());
+        return;
+    }
+    QString queueError;
+    if (!m_queue->enqueue(jobs, &queueError)) {
+        m_store->rollback();
+        refuse(batch, QStringLiteral("queue_unavailable"),
+               QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
+        return;
+    }
+    if (!m_store->commit()) {
+        // The jobs are queued but their rows are not: take the jobs back. A worker that
+        // claims one first finds no row and defers it, so nothing executes without a row.
+        m_queue->remove(ids);
+        refuse(batch, QStringLiteral("database_unavailable"),
+               QStringLiteral("PostgreSQL commit failed, the order was not accepted: ") +
+                   m_store->lastError());
+        return;
+    }
+
+    QList<QList<QByteArray>> publishes;
+    const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
+    for (OrderEvent &e : events) {
+        e.message = e.toMessage();
+        publishes.append({"PUBLISH", channel, e.message});
+    }
+    m_redis->pipeline(publishes);
+    emit jobsEnqueued();
+    emit eventsCommitted(events);
+    for (qsizetype i = 0; i < batch.size(); ++i) {
+        SubmitResult r;
+        r.ok = true;
+        r.orderId = orders[i].id;
+        r.createdAt = now;
+        batch[i].reply(r);
+    }
+}
+
+} // namespace oee

@@ -1,0 +1,73 @@
+#pragma once
+#include "domain/Order.h"
+#include "domain/OrderRequest.h"
+#include "queue/JobQueue.h"
+#include "store/Database.h"
+#include "store/OrderStore.h"
+
+#include <QObject>
+#include <QTimer>
+#include <functional>
+#include <memory>
+
+namespace oee {
+
+class OrderStore;
+class RedisConnection;
+
+struct SubmitResult
+{
+    bool ok = false;
+    QString orderId;
+    QDateTime createdAt;
+    ApiError error;
+};
+
+// Makes accepted orders durable, in batches: all submissions that arrive during one turn of
+// its event loop become one PostgreSQL transaction (orders + pending events) and one Redis
+// script call (jobs), committed in that order inside the transaction, so an order exists in
+// PostgreSQL only with its job and the reverse. Only then is each client answered.
+// Lives on its own thread; submit() may be called from any thread.
+class Ingest : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Ingest)
+public:
+    using Reply = std::function<void(const SubmitResult &)>;
+
+    Ingest(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue,
+           QObject *parent = nullptr);
+    ~Ingest() override;
+
+    // Thread-safe. `reply` runs on the ingest thread once the order is durable or refused.
+    void submit(const OrderRequest &request, Reply reply);
+
+public slots:
+    void start();
+    void shutdown();
+
+signals:
+    void eventsCommitted(const QList<oee::OrderEvent> &events);
+    void jobsEnqueued();
+
+private:
+    struct Pending
+    {
+        NewOrder order;
+        Reply reply;
+    };
+    void flush();
+    void refuse(const QList<Pending> &batch, const QString &code, const QString &message);
+
+    RedisEndpoint m_redisEndpoint;
+    PgEndpoint m_pgEndpoint;
+    JobQueue::Options m_queueOptions;
+    QString m_connectionName;
+    std::unique_ptr<RedisConnection> m_redis;
+    std::unique_ptr<OrderStore> m_store;
+    std::unique_ptr<JobQueue> m_queue;
+    QList<Pending> m_pending;
+    QTimer m_timer{this};
+};
+
+} // namespace oee

@@ -1,0 +1,53 @@
+#pragma once
+#include "domain/Order.h"
+
+#include <QHash>
+#include <QMultiHash>
+#include <QObject>
+#include <QSet>
+#include <QWebSocket>
+#include <memory>
+
+namespace oee {
+
+class QueryService;
+
+// WebSocket fan-out on the HTTP thread. A subscriber gets a snapshot first (read on the query
+// thread), then live events; events that arrive while its snapshot is being read are buffered
+// and those the snapshot already holds (by seq) are skipped, so nothing is lost or doubled.
+// Paths: /ws/orders (all), /ws/orders/<id>; aliases /api/orders/stream/all,
+// /api/orders/<id>/stream, /ws/<id>.
+class WsHub : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(WsHub)
+public:
+    explicit WsHub(QueryService *queries, QObject *parent = nullptr);
+    ~WsHub() override;
+
+    void accept(std::unique_ptr<QWebSocket> socket);
+    void publish(const QList<oee::OrderEvent> &events);
+
+    [[nodiscard]] int subscriberCount() const { return int(m_subscribers.size()); }
+
+private:
+    struct Subscriber
+    {
+        QString orderId;      // empty: all orders
+        bool ready = false;   // snapshot sent
+        int snapshotSeq = 0;  // per-order: events up to this seq were in the snapshot
+        QList<OrderEvent> buffered;
+    };
+    void send(QWebSocket *socket, const OrderEvent &event);
+    void remove(QWebSocket *socket);
+    void snapshotOrder(QWebSocket *socket, const QString &orderId);
+    void snapshotAll(QWebSocket *socket);
+    void markReady(QWebSocket *socket, int snapshotSeq);
+
+    QueryService *m_queries;
+    QHash<QWebSocket *, Subscriber> m_subscribers;
+    QMultiHash<QString, QWebSocket *> m_byOrder;
+    QSet<QWebSocket *> m_allOrders;
+};
+
+} // namespace oee

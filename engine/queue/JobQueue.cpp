@@ -1,0 +1,269 @@
+#include "queue/JobQueue.h"
+
+#include "runtime/Logging.h"
+
+namespace oee {
+
+namespace {
+
+// Server time in ms; scripts are effect-replicated (Redis >= 5), so TIME is allowed.
+#define OEE_LUA_NOW "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
+
+const RedisScript &enqueueScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        "local p = ARGV[1]\n"
+        "local added = 0\n"
+        "for i = 2, #ARGV, 2 do\n"
+        "  local id = ARGV[i]\n"
+        "  if redis.call('HSETNX', p .. 'job:' .. id, 'data', ARGV[i + 1]) == 1 then\n"
+        "    redis.call('HSET', p .. 'job:' .. id, 'attempts', 0)\n"
+        "    redis.call('LPUSH', p .. 'wait', id)\n"
+        "    added = added + 1\n"
+        "  end\n"
+        "end\n"
+        "if added > 0 then redis.call('PUBLISH', p .. 'wake', added) end\n"
+        "return added\n"));
+    return s;
+}
+
+const RedisScript &claimScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        OEE_LUA_NOW
+        "local p = ARGV[1]\n"
+        "local max = tonumber(ARGV[2])\n"
+        "local lease = tonumber(ARGV[3])\n"
+        "local rlMax = tonumber(ARGV[4])\n"
+        "local rlWin = tonumber(ARGV[5])\n"
+        "local due = redis.call('ZRANGEBYSCORE', p .. 'delayed', '-inf', now, 'LIMIT', 0, 1000)\n"
+        "for _, id in ipairs(due) do\n"
+        "  redis.call('ZREM', p .. 'delayed', id)\n"
+        "  redis.call('RPUSH', p .. 'wait', id)\n"
+        "end\n"
+        "local limited = 0\n"
+        "if rlMax > 0 then\n"
+        "  local used = tonumber(redis.call('GET', p .. 'rl') or '0')\n"
+        "  if used >= rlMax then\n"
+        "    limited = redis.call('PTTL', p .. 'rl')\n"
+        "    if limited <= 0 then limited = 1 end\n"
+        "    max = 0\n"
+        "  elseif rlMax - used < max then max = rlMax - used end\n"
+        "end\n"
+        "local out = {}\n"
+        "local taken = 0\n"
+        "if max > 0 then\n"
+        "  local ids = redis.call('RPOP', p .. 'wait', max)\n"
+        "  if ids then\n"
+        "    for _, id in ipairs(ids) do\n"
+        "      local jk = p .. 'job:' .. id\n"
+        "      local data = redis.call('HGET', jk, 'data')\n"
+        "      if data then\n"
+        "        local att = redis.call('HINCRBY', jk, 'attempts', 1)\n"
+        "        redis.call('ZADD', p .. 'active', now + lease, id)\n"
+        "        out[#out + 1] = id; out[#out + 1] = data; out[#out + 1] = att\n"
+        "        taken = taken + 1\n"
+        "      end\n"
+        "    end\n"
+        "  end\n"
+        "  if rlMax > 0 and taken > 0 then\n"
+        "    if redis.call('INCRBY', p .. 'rl', taken) == taken then\n"
+        "      redis.call('PEXPIRE', p .. 'rl', rlWin)\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+        "local nd = -1\n"
+        "local first = redis.call('ZRANGE', p .. 'delayed', 0, 0, 'WITHSCORES')\n"
+        "if first[2] then nd = math.max(0, tonumber(first[2]) - now) end\n"
+        "return {out, limited, nd, redis.call('LLEN', p .. 'wait')}\n"));
+    return s;
+}
+
+const RedisScript &renewScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        OEE_LUA_NOW
+        "local p = ARGV[1]\n"
+        "local deadline = now + tonumber(ARGV[2])\n"
+        "local n = 0\n"
+        "for i = 3, #ARGV do\n"
+        "  if redis.call('ZADD', p .. 'active', 'XX', 'CH', deadline, ARGV[i]) == 1 then n = n + 1 end\n"
+        "end\n"
+        "return n\n"));
+    return s;
+}
+
+const RedisScript &settleScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        OEE_LUA_NOW
+        "local p = ARGV[1]\n"
+        "local n = 0\n"
+        "for i = 2, #ARGV, 3 do\n"
+        "  local op, id, delay = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])\n"
+        "  local jk = p .. 'job:' .. id\n"
+        "  if redis.call('ZREM', p .. 'active', id) == 1 then\n"
+        "    n = n + 1\n"
+        "    if op == 'C' then\n"
+        "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'completed', 1)\n"
+        "    elseif op == 'F' then\n"
+        "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'failed', 1)\n"
+        "    elseif op == 'R' then\n"
+        "      redis.call('ZADD', p .. 'delayed', now + delay, id)\n"
+        "    elseif op == 'D' then\n"
+        "      redis.call('HINCRBY', jk, 'attempts', -1)\n"
+        "      redis.call('ZADD', p .. 'delayed', now + delay, id)\n"
+        "    elseif op == 'L' then\n"
+        "      redis.call('HINCRBY', jk, 'attempts', -1)\n"
+        "      redis.call('RPUSH', p .. 'wait', id)\n"
+        "    end\n"
+        "  end\n"
+        "end\n"
+        "return n\n"));
+    return s;
+}
+
+const RedisScript &recoverScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        OEE_LUA_NOW
+        "local p = ARGV[1]\n"
+        "local ids = redis.call('ZRANGEBYSCORE', p .. 'active', '-inf', now, 'LIMIT', 0, 1000)\n"
+        "for _, id in ipairs(ids) do\n"
+        "  redis.call('ZREM', p .. 'active', id)\n"
+        "  redis.call('RPUSH', p .. 'wait', id)\n"
+        "  redis.call('HINCRBY', p .. 'stats', 'stalled', 1)\n"
+        "end\n"
+        "if #ids > 0 then redis.call('PUBLISH', p .. 'wake', #ids) end\n"
+        "return #ids\n"));
+    return s;
+}
+
+} // namespace
+
+JobQueue::JobQueue(RedisConnection *connection, Options options)
+    : m_redis(connection), m_options(std::move(options)), m_prefix(m_options.prefix.toUtf8())
+{
+}
+
+QByteArray JobQueue::wakeChannel() const
+{
+    return m_prefix + "wake";
+}
+
+bool JobQueue::enqueue(const QList<Job> &jobs, QString *error)
+{
+    if (jobs.isEmpty())
+        return true;
+    QList<QByteArray> args{m_prefix};
+    args.reserve(1 + jobs.size() * 2);
+    for (const Job &j : jobs) {
+        args.append(j.id.toUtf8());
+        args.append(j.payload);
+    }
+    const RedisReply r = m_redis->eval(enqueueScript(), args);
+    if (!r.ok()) {
+        if (error)
+            *error = QString::fromUtf8(r.str);
+        return false;
+    }
+    return true;
+}
+
+ClaimResult JobQueue::claim(int max)
+{
+    ClaimResult result;
+    const RedisReply r = m_redis->eval(
+        claimScript(), {m_prefix, QByteArray::number(qMax(0, max)),
+                        QByteArray::number(m_options.leaseMs),
+                        QByteArray::number(m_options.ratePerWindow),
+                        QByteArray::number(m_options.rateWindowMs)});
+    if (!r.ok() || r.type != RedisReply::Array || r.elements.size() != 4) {
+        result.error = QString::fromUtf8(r.str);
+        return result;
+    }
+    const QList<RedisReply> &flat = r.elements[0].elements;
+    for (qsizetype i = 0; i + 2 < flat.size(); i += 3)
+        result.jobs.append(Job{QString::fromUtf8(flat[i].str), flat[i + 1].str,
+                               int(flat[i + 2].toInt())});
+    result.rateLimitedForMs = r.elements[1].toInt();
+    result.nextDelayedInMs = r.elements[2].toInt();
+    result.waiting = r.elements[3].toInt();
+    result.ok = true;
+    return result;
+}
+
+bool JobQueue::renew(const QStringList &ids)
+{
+    if (ids.isEmpty())
+        return true;
+    QList<QByteArray> args{m_prefix, QByteArray::number(m_options.leaseMs)};
+    for (const QString &id : ids)
+        args.append(id.toUtf8());
+    return m_redis->eval(renewScript(), args).ok();
+}
+
+bool JobQueue::settle(const QList<SettleOp> &ops, QString *error)
+{
+    if (ops.isEmpty())
+        return true;
+    QList<QByteArray> args{m_prefix};
+    args.reserve(1 + ops.size() * 3);
+    for (const SettleOp &op : ops) {
+        args.append(QByteArray(1, char(op.kind)));
+        args.append(op.id.toUtf8());
+        args.append(QByteArray::number(op.delayMs));
+    }
+    const RedisReply r = m_redis->eval(settleScript(), args);
+    if (!r.ok() && error)
+        *error = QString::fromUtf8(r.str);
+    return r.ok();
+}
+
+int JobQueue::recoverStalled()
+{
+    const RedisReply r = m_redis->eval(recoverScript(), {m_prefix});
+    return r.ok() ? int(r.toInt()) : 0;
+}
+
+bool JobQueue::remove(const QStringList &ids)
+{
+    QList<QList<QByteArray>> cmds;
+    for (const QString &id : ids) {
+        cmds.append({"LREM", m_prefix + "wait", "0", id.toUtf8()});
+        cmds.append({"DEL", m_prefix + "job:" + id.toUtf8()});
+    }
+    bool ok = true;
+    for (const RedisReply &r : m_redis->pipeline(cmds))
+        ok = ok && r.ok();
+    return ok;
+}
+
+QueueCounts JobQueue::counts()
+{
+    QueueCounts c;
+    const QList<RedisReply> r = m_redis->pipeline({
+        {"LLEN", m_prefix + "wait"},
+        {"ZCARD", m_prefix + "active"},
+        {"ZCARD", m_prefix + "delayed"},
+        {"HMGET", m_prefix + "stats", "completed", "failed", "stalled"},
+    });
+    for (const RedisReply &x : r) {
+        if (!x.ok()) {
+            c.error = QString::fromUtf8(x.str);
+            return c;
+        }
+    }
+    c.waiting = r[0].toInt();
+    c.active = r[1].toInt();
+    c.delayed = r[2].toInt();
+    if (r[3].elements.size() == 3) {
+        c.completed = r[3].elements[0].toInt();
+        c.failed = r[3].elements[1].toInt();
+        c.stalled = r[3].elements[2].toInt();
+    }
+    c.ok = true;
+    return c;
+}
+
+} // namespace oee

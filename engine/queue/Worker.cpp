@@ -1,0 +1,304 @@
+#include "queue/Worker.h"
+
+#include "dex/Signature.h"
+#include "queue/RedisConnection.h"
+#include "runtime/Logging.h"
+#include "store/EventWriter.h"
+#include "store/OrderStore.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <cmath>
+
+namespace oee {
+
+Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
+    : QObject(parent), m_settings(std::move(settings)), m_market(market)
+{
+    m_connectionName = QStringLiteral("oee-worker-%1-%2")
+                           .arg(m_settings.index)
+                           .arg(quintptr(this), 0, 16);
+    m_claimTimer.setSingleShot(true);
+    m_settleTimer.setSingleShot(true);
+    connect(&m_claimTimer, &QTimer::timeout, this, &Worker::claim);
+    connect(&m_settleTimer, &QTimer::timeout, this, &Worker::settlePending);
+    connect(&m_leaseTimer, &QTimer::timeout, this, &Worker::renewLeases);
+    connect(&m_recoveryTimer, &QTimer::timeout, this, [this] {
+        if (const int n = m_queue->recoverStalled())
+            qCWarning(lcQueue, "recovered %d job(s) whose lease expired", n);
+    });
+}
+
+Worker::~Worker()
+{
+    m_writer = nullptr;
+    m_store.reset();
+    Database::remove(m_connectionName);
+}
+
+void Worker::start()
+{
+    m_redis = std::make_unique<RedisConnection>(m_settings.redis);
+    m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_settings.postgres));
+    m_queue = std::make_unique<JobQueue>(m_redis.get(), m_settings.queue);
+    m_writer = new EventWriter(m_store.get(), m_redis.get(),
+                               m_settings.queue.prefix.toUtf8() + "events", this);
+    connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
+    m_leaseTimer.start(qMax(100, m_settings.queue.leaseMs / 3));
+    if (m_settings.recoverStalledJobs)
+        m_recoveryTimer.start(qMax(250, m_settings.queue.leaseMs / 2));
+    scheduleClaim(0);
+}
+
+void Worker::wake()
+{
+    scheduleClaim(0);
+}
+
+void Worker::scheduleClaim(int delayMs)
+{
+    if (m_stopping)
+        return;
+    if (m_claimTimer.isActive() && m_claimTimer.remainingTime() <= delayMs)
+        return;
+    m_claimTimer.start(qMax(0, delayMs));
+}
+
+void Worker::claim()
+{
+    const int room = m_settings.capacity - int(m_inFlight.size());
+    if (m_stopping || room <= 0)
+        return; // a finishing order schedules the next claim
+    const ClaimResult r = m_queue->claim(room);
+    if (!r.ok) {
+        qCWarning(lcQueue, "claim failed (%s); retrying", qPrintable(r.error));
+        scheduleClaim(500);
+        return;
+    }
+    if (!r.jobs.isEmpty())
+        startJobs(r.jobs);
+    if (r.rateLimitedForMs > 0) {
+        scheduleClaim(int(qMin<qint64>(r.rateLimitedForMs, 60000)));
+    } else if (r.waiting > 0 && m_inFlight.size() < m_settings.capacity) {
+        scheduleClaim(0);
+    } else {
+        qint64 delay = m_settings.idlePollMs;
+        if (r.nextDelayedInMs >= 0)
+            delay = qMin(delay, r.nextDelayedInMs);
+        scheduleClaim(int(delay));
+    }
+}
+
+void Worker::startJobs(const QList<Job> &jobs)
+{
+    QStringList ids;
+    for (const Job &j : jobs)
+        ids << j.id;
+    const auto cursors = m_store->cursors(ids);
+    if (!cursors) {
+        // PostgreSQL unreachable: hand the jobs back without spending an attempt.
+        for (const Job &j : jobs)
+            m_unsettled.append(SettleOp{Settle::Defer, j.id, 1000});
+        settlePending();
+        return;
+    }
+    for (const Job &job : jobs) {
+        const auto it = cursors->find(job.id);
+        if (it == cursors->end()) {
+            // Its row is not committed yet (or the submission was rolled back): look again later.
+            m_unsettled.append(SettleOp{Settle::Defer, job.id, 200});
+            continue;
+        }
+        if (isTerminal(it->status)) {
+            // Already finished (a duplicate or a recovered job): never execute twice.
+            m_unsettled.append(SettleOp{Settle::Complete, job.id, 0});
+            continue;
+        }
+        InFlight f;
+        f.job = job;
+        f.seq = it->lastSeq;
+        const QJsonObject p = QJsonDocument::fromJson(job.payload).object();
+        f.request.orderType = p.value(QStringLiteral("orderType")).toString();
+        f.request.tokenIn = p.value(QStringLiteral("tokenIn")).toString();
+        f.request.tokenOut = p.value(QStringLiteral("tokenOut")).toString();
+        f.request.amount = p.value(QStringLiteral("amount")).toDouble();
+        f.request.slippage = p.value(QStringLiteral("slippage")).toDouble();
+        m_inFlight.insert(job.id, f);
+        if (job.attempt > m_settings.maxAttempts) {
+            InFlight &ref = m_inFlight[job.id];
+            emitEvent(ref, OrderStatus::Failed,
+                      {{QStringLiteral("attempt"), job.attempt - 1},
+                       {QStringLiteral("error"), QStringLiteral("attempts exhausted")}},
+                      [this, id = job.id] { finish(id, SettleOp{Settle::Fail, id, 0}); });
+            continue;
+        }
+        beginAttempt(job.id);
+    }
+    if (!m_unsettled.isEmpty())
+        m_settleTimer.start(0);
+}
+
+void Worker::beginAttempt(const QString &id)
+{
+    QTimer::singleShot(m_market->config().quoteLatencyMs, this, [this, id] { onQuoted(id); });
+}
+
+void Worker::onQuoted(const QString &id)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    InFlight &f = *it;
+    f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
+    const Quote &best = f.route.best();
+    f.minAmountOut = best.amountOut * (1 - f.request.slippage);
+    emitEvent(f, OrderStatus::Routing,
+              {{QStringLiteral("attempt"), f.job.attempt},
+               {QStringLiteral("venue"), venueName(f.route.chosen)},
+               {QStringLiteral("quotes"), f.route.toJson()}},
+              [this, id] { onBuilt(id); });
+}
+
+void Worker::onBuilt(const QString &id)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    InFlight &f = *it;
+    f.signature = transactionSignature(f.job.id, f.job.attempt);
+    const Quote &best = f.route.best();
+    emitEvent(f, OrderStatus::Building,
+              {{QStringLiteral("attempt"), f.job.attempt},
+               {QStringLiteral("venue"), venueName(f.route.chosen)},
+               {QStringLiteral("expectedAmountOut"), best.amountOut},
+               {QStringLiteral("minAmountOut"), f.minAmountOut},
+               {QStringLiteral("slippage"), f.request.slippage}},
+              [this, id] { onSubmitted(id); });
+}
+
+void Worker::onSubmitted(const QString &id)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    InFlight &f = *it;
+    emitEvent(f, OrderStatus::Submitted,
+              {{QStringLiteral("attempt"), f.job.attempt},
+               {QStringLiteral("venue"), venueName(f.route.chosen)},
+               {QStringLiteral("signature"), f.signature}},
+              [this, id] {
+                  QTimer::singleShot(m_market->executionLatencyMs(), this,
+                                     [this, id] { onExecuted(id); });
+              });
+}
+
+void Worker::onExecuted(const QString &id)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    InFlight &f = *it;
+    const DexConfig &dex = m_market->config();
+    QString error;
+    Fill fill;
+    if (f.job.attempt <= dex.failAttempts || m_market->rollFailure()) {
+        error = QStringLiteral("%1 rejected the transaction (simulated venue failure)")
+                    .arg(venueName(f.route.chosen));
+    } else {
+        fill = m_market->execute(f.route.chosen, f.request.tokenIn, f.request.tokenOut,
+                                 f.request.amount, f.minAmountOut);
+        if (!fill.ok)
+            error = fill.error;
+    }
+    const QString venue = venueName(f.route.chosen);
+    if (error.isEmpty()) {
+        emitEvent(f, OrderStatus::Confirmed,
+                  {{QStringLiteral("attempt"), f.job.attempt},
+                   {QStringLiteral("venue"), venue},
+                   {QStringLiteral("signature"), f.signature},
+                   {QStringLiteral("amountIn"), f.request.amount},
+                   {QStringLiteral("amountOut"), fill.amountOut},
+                   {QStringLiteral("executedPrice"), fill.executedPrice}},
+                  [this, id] { finish(id, SettleOp{Settle::Complete, id, 0}); });
+    } else if (f.job.attempt < m_settings.maxAttempts) {
+        const qint64 delay =
+            qint64(m_settings.retryBackoffMs) * (qint64(1) << qMin(20, f.job.attempt - 1));
+        emitEvent(f, OrderStatus::Pending,
+                  {{QStringLiteral("attempt"), f.job.attempt},
+                   {QStringLiteral("venue"), venue},
+                   {QStringLiteral("error"), error},
+                   {QStringLiteral("retryInMs"), double(delay)},
+                   {QStringLiteral("nextAttempt"), f.job.attempt + 1}},
+                  [this, id, delay] { finish(id, SettleOp{Settle::Retry, id, delay}); });
+    } else {
+        emitEvent(f, OrderStatus::Failed,
+                  {{QStringLiteral("attempt"), f.job.attempt},
+                   {QStringLiteral("attempts"), f.job.attempt},
+                   {QStringLiteral("venue"), venue},
+                   {QStringLiteral("error"), error}},
+                  [this, id] { finish(id, SettleOp{Settle::Fail, id, 0}); });
+    }
+}
+
+void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
+                       std::function<void()> next)
+{
+    OrderEvent e;
+    e.orderId = order.job.id;
+    e.seq = ++order.seq;
+    e.status = status;
+    e.data = std::move(data);
+    e.at = QDateTime::currentDateTimeUtc();
+    m_writer->append(e, std::move(next));
+}
+
+void Worker::finish(const QString &id, SettleOp op)
+{
+    m_inFlight.remove(id);
+    m_unsettled.append(op);
+    if (!m_settleTimer.isActive())
+        m_settleTimer.start(0);
+    scheduleClaim(0);
+}
+
+void Worker::settlePending()
+{
+    if (m_unsettled.isEmpty())
+        return;
+    QString error;
+    if (!m_queue->settle(m_unsettled, &error)) {
+        qCWarning(lcQueue, "settling %lld job(s) failed (%s); retrying",
+                  qlonglong(m_unsettled.size()), qPrintable(error));
+        m_settleTimer.start(500);
+        return;
+    }
+    m_unsettled.clear();
+}
+
+void Worker::renewLeases()
+{
+    QStringList ids = m_inFlight.keys();
+    for (const SettleOp &op : std::as_const(m_unsettled))
+        ids << op.id;
+    m_queue->renew(ids);
+}
+
+void Worker::shutdown()
+{
+    m_stopping = true;
+    m_claimTimer.stop();
+    m_leaseTimer.stop();
+    m_recoveryTimer.stop();
+    if (m_writer)
+        m_writer->flushNow();
+    for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it)
+        m_unsettled.append(SettleOp{Settle::Release, it.key(), 0});
+    m_inFlight.clear();
+    m_settleTimer.stop();
+    settlePending();
+    if (!m_unsettled.isEmpty())
+        qCWarning(lcQueue, "%lld job(s) not handed back; their leases will expire",
+                  qlonglong(m_unsettled.size()));
+}
+
+} // namespace oee

@@ -1,0 +1,94 @@
+#pragma once
+#include "dex/Market.h"
+#include "domain/Order.h"
+#include "domain/OrderRequest.h"
+#include "queue/JobQueue.h"
+#include "store/Database.h"
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+#include <memory>
+
+namespace oee {
+
+class EventWriter;
+class OrderStore;
+class RedisConnection;
+
+struct WorkerSettings
+{
+    int index = 0;
+    int capacity = 10;          // orders in flight on this thread
+    RedisEndpoint redis;
+    PgEndpoint postgres;
+    JobQueue::Options queue;
+    int maxAttempts = 3;
+    int retryBackoffMs = 1000;
+    bool recoverStalledJobs = false; // one worker per process sweeps expired leases
+    int idlePollMs = 250;
+};
+
+// One worker thread's engine: claims jobs from Redis and drives each order through
+// routing → building → submitted → confirmed | failed as an asynchronous state machine on
+// timers, so an order waiting on a venue never holds the thread. Owns the thread's Redis and
+// PostgreSQL connections. Lives (and must be called) on its own QThread.
+class Worker : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(Worker)
+public:
+    Worker(WorkerSettings settings, Market *market, QObject *parent = nullptr);
+    ~Worker() override;
+
+public slots:
+    void start();
+    void wake();
+    // Stops claiming, writes what is pending, hands in-flight jobs back to the queue.
+    void shutdown();
+
+signals:
+    void eventsCommitted(const QList<oee::OrderEvent> &events);
+
+private:
+    struct InFlight
+    {
+        Job job;
+        OrderRequest request;
+        int seq = 0;
+        Route route;
+        double minAmountOut = 0;
+        QString signature;
+    };
+
+    void scheduleClaim(int delayMs);
+    void claim();
+    void startJobs(const QList<Job> &jobs);
+    void beginAttempt(const QString &id);
+    void onQuoted(const QString &id);
+    void onBuilt(const QString &id);
+    void onSubmitted(const QString &id);
+    void onExecuted(const QString &id);
+    void emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
+                   std::function<void()> next);
+    void finish(const QString &id, SettleOp op);
+    void settlePending();
+    void renewLeases();
+
+    WorkerSettings m_settings;
+    Market *m_market;
+    QString m_connectionName;
+    std::unique_ptr<RedisConnection> m_redis;
+    std::unique_ptr<OrderStore> m_store;
+    std::unique_ptr<JobQueue> m_queue;
+    EventWriter *m_writer = nullptr;
+    QHash<QString, InFlight> m_inFlight;
+    QList<SettleOp> m_unsettled;
+    QTimer m_claimTimer{this};
+    QTimer m_settleTimer{this};
+    QTimer m_leaseTimer{this};
+    QTimer m_recoveryTimer{this};
+    bool m_stopping = false;
+};
+
+} // namespace oee

@@ -1,0 +1,206 @@
+#include "runtime/Config.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QStandardPaths>
+#include <QThread>
+#include <functional>
+#include <unistd.h>
+
+namespace oee {
+
+namespace {
+
+using Setter = std::function<std::optional<QString>(Config &, const QString &)>;
+
+struct OptionSpec
+{
+    const char *option;
+    const char *env;
+    const char *description;
+    Setter set;
+};
+
+std::optional<QString> parseInt(const QString &v, int min, int max, int *out)
+{
+    bool ok = false;
+    const int n = v.trimmed().toInt(&ok);
+    if (!ok || n < min || n > max)
+        return QStringLiteral("expected an integer in [%1, %2], got '%3'").arg(min).arg(max).arg(v);
+    *out = n;
+    return std::nullopt;
+}
+
+std::optional<QString> parseDouble(const QString &v, double min, double max, double *out)
+{
+    bool ok = false;
+    const double d = v.trimmed().toDouble(&ok);
+    if (!ok || d < min || d > max)
+        return QStringLiteral("expected a number in [%1, %2], got '%3'").arg(min).arg(max).arg(v);
+    *out = d;
+    return std::nullopt;
+}
+
+const QList<OptionSpec> &optionSpecs()
+{
+    static const QList<OptionSpec> specs = {
+        {"host", "HOST", "Address to listen on (default 127.0.0.1).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.host = v;
+             return std::nullopt;
+         }},
+        {"port", "PORT", "HTTP/WebSocket port (default 3000; 0 picks a free one).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             int p = 0;
+             if (auto e = parseInt(v, 0, 65535, &p))
+                 return e;
+             c.port = quint16(p);
+             return std::nullopt;
+         }},
+        {"redis-url", "REDIS_URL",
+         "redis://host:port[/db] or unix:///path/redis.sock (default: a private redis-server).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.redisUrl = v;
+             return std::nullopt;
+         }},
+        {"database-url", "DATABASE_URL",
+         "postgres://user:pass@host:port/db[?host=/socket/dir] (default: a private PostgreSQL).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.databaseUrl = v;
+             return std::nullopt;
+         }},
+        {"data-dir", "OEE_DATA_DIR", "Where the private Redis and PostgreSQL keep their data.",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.dataDir = v;
+             return std::nullopt;
+         }},
+        {"concurrency", "MAX_CONCURRENT_ORDERS", "Orders in flight per process (default 10).",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 100000, &c.concurrency); }},
+        {"worker-threads", "WORKER_THREADS", "Worker threads (default: number of cores).",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 256, &c.workerThreads); }},
+        {"rate-limit", "MAX_ORDERS_PER_MINUTE",
+         "Orders started per rate window across all processes (default 100; 0 = unlimited).",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 100000000, &c.ratePerWindow); }},
+        {"rate-limit-window-ms", "RATE_LIMIT_WINDOW_MS", "Rate limit window (default 60000).",
+         [](Config &c, const QString &v) { return parseInt(v, 10, 86400000, &c.rateWindowMs); }},
+        {"max-attempts", "MAX_RETRY_ATTEMPTS", "Execution attempts per order (default 3).",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 100, &c.maxAttempts); }},
+        {"retry-backoff-ms", "RETRY_BACKOFF_MS",
+         "First retry delay; doubles each attempt (default 1000).",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 3600000, &c.retryBackoffMs); }},
+        {"slippage", "SLIPPAGE_TOLERANCE", "Default slippage tolerance (default 0.01).",
+         [](Config &c, const QString &v) { return parseDouble(v, 1e-9, 0.5, &c.defaultSlippage); }},
+        {"lease-ms", "JOB_LEASE_MS", "Job lease; a job whose worker died is retaken after it.",
+         [](Config &c, const QString &v) { return parseInt(v, 500, 3600000, &c.leaseMs); }},
+        {"max-body-bytes", "MAX_BODY_BYTES", "Largest accepted request body (default 16384).",
+         [](Config &c, const QString &v) { return parseInt(v, 256, 1 << 24, &c.maxBodyBytes); }},
+        {"dex-quote-latency-ms", "DEX_QUOTE_LATENCY_MS", "Simulated quote latency (default 200).",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 600000, &c.dex.quoteLatencyMs);
+         }},
+        {"dex-execution-latency-ms", "DEX_EXECUTION_LATENCY_MS",
+         "Simulated execution latency, a value or min-max (default 2000-3000).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const QStringList parts = v.split(QLatin1Char('-'));
+             int lo = 0, hi = 0;
+             if (parts.size() > 2)
+                 return QStringLiteral("expected N or MIN-MAX, got '%1'").arg(v);
+             if (auto e = parseInt(parts.first(), 0, 3600000, &lo))
+                 return e;
+             hi = lo;
+             if (parts.size() == 2)
+                 if (auto e = parseInt(parts.last(), lo, 3600000, &hi))
+                     return e;
+             c.dex.executionLatencyMinMs = lo;
+             c.dex.executionLatencyMaxMs = hi;
+             return std::nullopt;
+         }},
+        {"dex-failure-rate", "DEX_FAILURE_RATE",
+         "Probability that one execution attempt fails at the venue (default 0.02).",
+         [](Config &c, const QString &v) { return parseDouble(v, 0, 1, &c.dex.failureRate); }},
+        {"dex-fail-attempts", "DEX_FAIL_ATTEMPTS",
+         "Chaos: the first N attempts of every order fail at the venue (default 0).",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 100, &c.dex.failAttempts); }},
+        {"dex-execution-price-shift", "DEX_EXECUTION_PRICE_SHIFT",
+         "Chaos: relative price move between quote and execution, e.g. -0.05 (default 0).",
+         [](Config &c, const QString &v) {
+             return parseDouble(v, -0.99, 10, &c.dex.executionPriceShift);
+         }},
+        {"dex-volatility", "DEX_VOLATILITY",
+         "Price drift per sqrt(second) of the simulated pools (default 0.0002).",
+         [](Config &c, const QString &v) { return parseDouble(v, 0, 1, &c.dex.volatility); }},
+    };
+    return specs;
+}
+
+} // namespace
+
+int Config::effectiveWorkerThreads() const
+{
+    return workerThreads > 0 ? workerThreads : qMax(1, QThread::idealThreadCount());
+}
+
+QString Config::resolvedDataDir() const
+{
+    if (!dataDir.isEmpty())
+        return QDir(dataDir).absolutePath();
+    // PostgreSQL runs as the postgres user when we are root; /root is not traversable for it.
+    if (::geteuid() == 0)
+        return QStringLiteral("/var/lib/oee");
+    return QStandardPaths::writableLocation(QStandardPaths::GenericDataLocation) +
+           QStringLiteral("/oee");
+}
+
+static void addOptions(QCommandLineParser &parser)
+{
+    parser.addHelpOption();
+    parser.addOption(QCommandLineOption(QStringLiteral("server"),
+                                        QStringLiteral("Run headless (no console window).")));
+    for (const OptionSpec &spec : optionSpecs()) {
+        parser.addOption(QCommandLineOption(
+            QString::fromLatin1(spec.option),
+            QStringLiteral("%1 [env %2]").arg(QString::fromLatin1(spec.description),
+                                              QString::fromLatin1(spec.env)),
+            QStringLiteral("value")));
+    }
+}
+
+QString Config::helpText()
+{
+    QCommandLineParser parser;
+    addOptions(parser);
+    return parser.helpText();
+}
+
+std::optional<QString> Config::load(const QStringList &arguments, Config *config,
+                                    bool *serverMode, bool *helpShown)
+{
+    QCommandLineParser parser;
+    parser.setApplicationDescription(
+        QStringLiteral("oee - order execution engine for DEX market orders"));
+    addOptions(parser);
+    if (!parser.parse(arguments))
+        return parser.errorText();
+    if (helpShown)
+        *helpShown = parser.isSet(QStringLiteral("help"));
+    if (serverMode)
+        *serverMode = parser.isSet(QStringLiteral("server"));
+
+    Config c = *config;
+    for (const OptionSpec &spec : optionSpecs()) {
+        const QString name = QString::fromLatin1(spec.option);
+        QString value;
+        if (parser.isSet(name))
+            value = parser.value(name);
+        else if (qEnvironmentVariableIsSet(spec.env))
+            value = qEnvironmentVariable(spec.env);
+        else
+            continue;
+        if (auto err = spec.set(c, value))
+            return QStringLiteral("%1 (%2): %3").arg(name, QString::fromLatin1(spec.env), *err);
+    }
+    *config = c;
+    return std::nullopt;
+}
+
+} // namespace oee

@@ -1,0 +1,52 @@
+#pragma once
+#include <QString>
+#include <QStringList>
+#include <optional>
+
+namespace oee {
+
+// Everything that shapes the simulated venues. Every latency and failure knob can be zero.
+struct DexConfig
+{
+    int quoteLatencyMs = 200;
+    int executionLatencyMinMs = 2000;
+    int executionLatencyMaxMs = 3000;
+    double failureRate = 0.02;          // probability one execution attempt fails at the venue
+    int failAttempts = 0;               // chaos: the first N attempts of every order fail
+    double executionPriceShift = 0.0;   // chaos: relative price move between quote and execution
+    double volatility = 0.0002;         // per sqrt(second), log-price random walk
+    quint64 seed = 0;                   // 0: seeded from the clock
+};
+
+struct Config
+{
+    QString host = QStringLiteral("127.0.0.1");
+    quint16 port = 3000;
+    QString redisUrl;     // empty: a private redis-server under dataDir
+    QString databaseUrl;  // empty: a private PostgreSQL cluster under dataDir
+    QString dataDir;
+
+    int concurrency = 10;        // orders in flight per process, not threads
+    int workerThreads = 0;       // 0: the number of cores
+    int ratePerWindow = 100;     // 0: unlimited
+    int rateWindowMs = 60000;
+    int maxAttempts = 3;
+    int retryBackoffMs = 1000;   // attempt n waits backoff * 2^(n-1)
+    double defaultSlippage = 0.01;
+    int leaseMs = 30000;
+    int maxBodyBytes = 16 * 1024;
+    bool runWorkers = true;      // false: accept and queue orders, execute none (API-only)
+    QString queuePrefix = QStringLiteral("oee:");
+    DexConfig dex;
+
+    [[nodiscard]] int effectiveWorkerThreads() const;
+    [[nodiscard]] QString resolvedDataDir() const;
+
+    // Fills a Config from defaults, then environment variables, then command-line options.
+    // Returns an error message (and leaves *config untouched) when a value does not parse.
+    static std::optional<QString> load(const QStringList &arguments, Config *config,
+                                       bool *serverMode, bool *helpShown);
+    static QString helpText();
+};
+
+} // namespace oee

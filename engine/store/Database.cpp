@@ -1,0 +1,177 @@
+#include "store/Database.h"
+
+#include "runtime/Logging.h"
+
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QUrl>
+#include <QUrlQuery>
+
+namespace oee {
+
+std::optional<PgEndpoint> PgEndpoint::fromUrl(const QString &text, QString *error)
+{
+    const QUrl url(text);
+    if (url.scheme() != QStringLiteral("postgres") && url.scheme() != QStringLiteral("postgresql")) {
+        *error = QStringLiteral("DATABASE_URL must start with postgres://, got '%1'").arg(text);
+        return std::nullopt;
+    }
+    PgEndpoint ep;
+    ep.host = url.host().isEmpty() ? ep.host : url.host();
+    ep.port = url.port(5432);
+    ep.user = url.userName();
+    ep.password = url.password();
+    const QString db = url.path().mid(1);
+    if (!db.isEmpty())
+        ep.database = db;
+    const QUrlQuery q(url);
+    if (q.hasQueryItem(QStringLiteral("host")))
+        ep.host = q.queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded);
+    return ep;
+}
+
+QSqlDatabase Database::open(const QString &connectionName, const PgEndpoint &ep)
+{
+    QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connectionName);
+    db.setHostName(ep.host);
+    db.setPort(ep.port);
+    db.setUserName(ep.user);
+    db.setPassword(ep.password);
+    db.setDatabaseName(ep.database);
+    db.setConnectOptions(QStringLiteral("connect_timeout=3"));
+    // NUMERIC as text, never through a lossy double.
+    db.setNumericalPrecisionPolicy(QSql::HighPrecision);
+    ensureOpen(db);
+    return db;
+}
+
+bool Database::ensureOpen(QSqlDatabase &db)
+{
+    if (db.isOpen())
+        return true;
+    if (!db.open()) {
+        qCWarning(lcStore, "cannot connect to PostgreSQL: %s", qPrintable(db.lastError().text()));
+        return false;
+    }
+    return true;
+}
+
+void Database::remove(const QString &connectionName)
+{
+    {
+        QSqlDatabase db = QSqlDatabase::database(connectionName, false);
+        if (db.isValid())
+            db.close();
+    }
+    QSqlDatabase::removeDatabase(connectionName);
+}
+
+namespace {
+
+struct Migration
+{
+    int version;
+    const char *sql;
+};
+
+// Append-only: a released migration is never edited, a change is a new version.
+constexpr Migration kMigrations[] = {
+    {1, R"SQL(
+CREATE TABLE orders (
+    id             UUID PRIMARY KEY,
+    order_no       BIGSERIAL UNIQUE NOT NULL,
+    order_type     TEXT NOT NULL,
+    token_in       TEXT NOT NULL,
+    token_out      TEXT NOT NULL,
+    amount         NUMERIC NOT NULL CHECK (amount > 0),
+    slippage       NUMERIC NOT NULL CHECK (slippage > 0 AND slippage <= 0.5),
+    status         TEXT NOT NULL,
+    last_seq       INT NOT NULL,
+    attempts       INT NOT NULL DEFAULT 0,
+    dex            TEXT,
+    tx_signature   TEXT,
+    executed_price NUMERIC,
+    amount_out     NUMERIC,
+    error          TEXT,
+    created_at     TIMESTAMPTZ NOT NULL,
+    updated_at     TIMESTAMPTZ NOT NULL
+);
+CREATE INDEX orders_status_order_no ON orders (status, order_no DESC);
+CREATE TABLE order_events (
+    order_id   UUID NOT NULL REFERENCES orders (id) ON DELETE CASCADE,
+    seq        INT NOT NULL,
+    status     TEXT NOT NULL,
+    data       JSONB NOT NULL DEFAULT '{}',
+    created_at TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (order_id, seq)
+);
+)SQL"},
+};
+
+} // namespace
+
+bool Database::migrate(QSqlDatabase &db, QString *error)
+{
+    if (!ensureOpen(db)) {
+        *error = db.lastError().text();
+        return false;
+    }
+    QSqlQuery q(db);
+    auto fail = [&](const QString &what) {
+        *error = what + QStringLiteral(": ") + q.lastError().text();
+        db.rollback();
+        return false;
+    };
+    if (!db.transaction())
+        return fail(QStringLiteral("begin"));
+    if (!q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(7406051)")))
+        return fail(QStringLiteral("advisory lock"));
+    if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations ("
+                               "version INT PRIMARY KEY, applied_at TIMESTAMPTZ NOT NULL "
+                               "DEFAULT now())")))
+        return fail(QStringLiteral("schema_migrations"));
+    if (!q.exec(QStringLiteral("SELECT coalesce(max(version), 0) FROM schema_migrations")) ||
+        !q.next())
+        return fail(QStringLiteral("read version"));
+    const int current = q.value(0).toInt();
+    for (const Migration &m : kMigrations) {
+        if (m.version <= current)
+            continue;
+        if (!q.exec(QString::fromUtf8(m.sql)))
+            return fail(QStringLiteral("migration %1").arg(m.version));
+        q.prepare(QStringLiteral("INSERT INTO schema_migrations (version) VALUES (?)"));
+        q.addBindValue(m.version);
+        if (!q.exec())
+            return fail(QStringLiteral("record migration %1").arg(m.version));
+        qCInfo(lcStore, "applied migration %d", m.version);
+    }
+    if (!db.commit())
+        return fail(QStringLiteral("commit"));
+    return true;
+}
+
+QString pgArray(const QStringList &values, const QList<bool> &nulls)
+{
+    QString out;
+    out.reserve(values.size() * 40 + 2);
+    out += QLatin1Char('{');
+    for (qsizetype i = 0; i < values.size(); ++i) {
+        if (i)
+            out += QLatin1Char(',');
+        if (i < nulls.size() && nulls[i]) {
+            out += QStringLiteral("NULL");
+            continue;
+        }
+        out += QLatin1Char('"');
+        for (QChar c : values[i]) {
+            if (c == QLatin1Char('"') || c == QLatin1Char('\\'))
+                out += QLatin1Char('\\');
+            out += c;
+        }
+        out += QLatin1Char('"');
+    }
+    out += QLatin1Char('}');
+    return out;
+}
+
+} // namespace oee

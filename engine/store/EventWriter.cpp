@@ -1,0 +1,70 @@
+#include "store/EventWriter.h"
+
+#include "queue/RedisConnection.h"
+#include "runtime/Logging.h"
+#include "store/OrderStore.h"
+
+namespace oee {
+
+EventWriter::EventWriter(OrderStore *store, RedisConnection *redis, QByteArray channel,
+                         QObject *parent)
+    : QObject(parent), m_store(store), m_redis(redis), m_channel(std::move(channel))
+{
+    m_timer.setSingleShot(true);
+    connect(&m_timer, &QTimer::timeout, this, &EventWriter::flush);
+}
+
+void EventWriter::append(const OrderEvent &event, std::function<void()> onDurable)
+{
+    m_events.append(event);
+    m_continuations.append(std::move(onDurable));
+    if (!m_timer.isActive())
+        m_timer.start(0);
+}
+
+bool EventWriter::flushNow()
+{
+    m_timer.stop();
+    flush();
+    return m_events.isEmpty();
+}
+
+void EventWriter::flush()
+{
+    if (m_events.isEmpty())
+        return;
+    QList<OrderEvent> events = std::exchange(m_events, {});
+    const QList<std::function<void()>> next = std::exchange(m_continuations, {});
+
+    bool ok = m_store->begin();
+    ok = ok && m_store->appendEvents(events);
+    ok = ok && m_store->commit();
+    if (!ok) {
+        m_store->rollback();
+        // Keep the batch (and anything appended meanwhile, after it) and try again later.
+        m_events = events + m_events;
+        m_continuations = next + m_continuations;
+        m_retryDelayMs = qBound(100, m_retryDelayMs * 2, 2000);
+        qCWarning(lcStore, "event batch of %lld not written (%s); retrying in %d ms",
+                  qlonglong(events.size()), qPrintable(m_store->lastError()), m_retryDelayMs);
+        m_timer.start(m_retryDelayMs);
+        return;
+    }
+    m_retryDelayMs = 0;
+
+    // Other processes (API nodes) learn of events here; best effort, PostgreSQL is the record.
+    QList<QList<QByteArray>> publishes;
+    publishes.reserve(events.size());
+    for (OrderEvent &e : events) {
+        e.message = e.toMessage();
+        publishes.append({"PUBLISH", m_channel, e.message});
+    }
+    m_redis->pipeline(publishes);
+
+    emit committed(events);
+    for (const auto &fn : next)
+        if (fn)
+            fn();
+}
+
+} // namespace oee

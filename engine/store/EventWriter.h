@@ -1,0 +1,46 @@
+#pragma once
+#include "domain/Order.h"
+
+#include <QObject>
+#include <QTimer>
+#include <functional>
+
+namespace oee {
+
+class OrderStore;
+class RedisConnection;
+
+// Group commit for status changes produced on one thread: every event appended during one
+// turn of the event loop is written in one transaction (two statements, whatever the count),
+// then published on Redis, then announced, and only then are the producers continued.
+// While PostgreSQL is unreachable, it keeps the batch and retries with backoff: producers
+// simply wait, nothing is announced that is not durable.
+class EventWriter : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EventWriter)
+public:
+    EventWriter(OrderStore *store, RedisConnection *redis, QByteArray channel,
+                QObject *parent = nullptr);
+
+    void append(const OrderEvent &event, std::function<void()> onDurable);
+    // Writes what is pending now (shutdown); returns false if it could not.
+    bool flushNow();
+    [[nodiscard]] qsizetype pendingCount() const { return m_events.size(); }
+
+signals:
+    void committed(const QList<oee::OrderEvent> &events);
+
+private:
+    void flush();
+
+    OrderStore *m_store;
+    RedisConnection *m_redis;
+    QByteArray m_channel;
+    QList<OrderEvent> m_events;
+    QList<std::function<void()>> m_continuations;
+    QTimer m_timer{this};
+    int m_retryDelayMs = 0;
+};
+
+} // namespace oee

@@ -1,0 +1,62 @@
+#pragma once
+#include "domain/Order.h"
+#include "domain/OrderRequest.h"
+
+#include <QHash>
+#include <QMap>
+#include <QSqlDatabase>
+#include <optional>
+
+namespace oee {
+
+struct NewOrder
+{
+    QString id;
+    OrderRequest request;
+    QDateTime createdAt;
+};
+
+struct OrderCursor
+{
+    OrderStatus status;
+    int lastSeq = 0;
+};
+
+// Every statement the engine runs against PostgreSQL. All values are bound parameters; batch
+// writes pass PostgreSQL arrays to unnest(), so N orders cost one statement, not N.
+class OrderStore
+{
+public:
+    explicit OrderStore(QSqlDatabase db) : m_db(std::move(db)) {}
+
+    [[nodiscard]] QSqlDatabase &database() { return m_db; }
+    [[nodiscard]] QString lastError() const { return m_lastError; }
+
+    bool begin();
+    bool commit();
+    void rollback();
+
+    // Inside a transaction: orders rows (status pending, seq 1) and their pending events.
+    bool insertOrders(const QList<NewOrder> &orders, const QList<OrderEvent> &pendingEvents);
+    // Inside a transaction: event rows, then each order's row brought to its latest event.
+    bool appendEvents(const QList<OrderEvent> &events);
+    bool deleteOrders(const QStringList &ids);
+
+    std::optional<QHash<QString, OrderCursor>> cursors(const QStringList &ids);
+    std::optional<std::optional<Order>> order(const QString &id);
+    std::optional<QList<Order>> orders(std::optional<OrderStatus> status, int limit,
+                                       qint64 beforeOrderNo);
+    std::optional<QList<OrderEvent>> events(const QString &orderId);
+    std::optional<QMap<QString, qint64>> countsByStatus();
+    bool ping();
+
+private:
+    bool fail(const class QSqlQuery &q, const char *what);
+
+    QSqlDatabase m_db;
+    QString m_lastError;
+};
+
+[[nodiscard]] QString numericText(double v);
+
+} // namespace oee
