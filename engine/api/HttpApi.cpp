@@ -116,6 +116,26 @@ void HttpApi::writeNow(Token token, int status, const QByteArray &json)
 
 void HttpApi::registerRoutes()
 {
+    // --- WebSocket streams: QHttpServer 6.4 upgrades only requests a route handled. The
+    // handler writes nothing for an upgrade; WsHub takes the socket and checks the path.
+    const auto upgradeOnly = [](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        if (req.value("Upgrade").compare("websocket", Qt::CaseInsensitive) == 0)
+            return;
+        writeError(responder, {426, QStringLiteral("upgrade_required"),
+                               QStringLiteral("this is a WebSocket stream; connect with a "
+                                              "WebSocket client"),
+                               {}});
+    };
+    const auto upgradeOnlyWithId = [upgradeOnly](const QString &, const QHttpServerRequest &req,
+                                                 QHttpServerResponder &&responder) {
+        upgradeOnly(req, std::move(responder));
+    };
+    m_server.route(QStringLiteral("/ws/orders"), Method::Get, upgradeOnly);
+    m_server.route(QStringLiteral("/api/orders/stream/all"), Method::Get, upgradeOnly);
+    m_server.route(QStringLiteral("/ws/orders/<arg>"), Method::Get, upgradeOnlyWithId);
+    m_server.route(QStringLiteral("/api/orders/<arg>/stream"), Method::Get, upgradeOnlyWithId);
+    m_server.route(QStringLiteral("/ws/<arg>"), Method::Get, upgradeOnlyWithId);
+
     // --- submit --------------------------------------------------------------------------
     m_server.route(
         QStringLiteral("/api/orders/execute"), Method::Post,

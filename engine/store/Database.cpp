@@ -124,6 +124,7 @@ bool Database::migrate(QSqlDatabase &db, QString *error)
     };
     if (!db.transaction())
         return fail(QStringLiteral("begin"));
+    q.exec(QStringLiteral("SET LOCAL client_min_messages = warning"));
     if (!q.exec(QStringLiteral("SELECT pg_advisory_xact_lock(7406051)")))
         return fail(QStringLiteral("advisory lock"));
     if (!q.exec(QStringLiteral("CREATE TABLE IF NOT EXISTS schema_migrations ("

@@ -1,0 +1,221 @@
+#include "TestSupport.h"
+
+#include "queue/RedisConnection.h"
+#include "store/Database.h"
+
+#include <QJsonArray>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTcpSocket>
+#include <QTest>
+#include <QUuid>
+
+namespace oee::test {
+
+TestServers::TestServers()
+    : m_servers(std::make_unique<ManagedServers>(m_dir.path()))
+{
+}
+
+TestServers::~TestServers()
+{
+    QSqlDatabase::removeDatabase(QStringLiteral("oee-test-sql"));
+    m_servers->stop();
+}
+
+bool TestServers::start(QString *error)
+{
+    if (!m_dir.isValid()) {
+        *error = QStringLiteral("no temporary directory");
+        return false;
+    }
+    return m_servers->startRedis(&m_redisUrl, error) &&
+           m_servers->startPostgres(&m_databaseUrl, error);
+}
+
+bool TestServers::reset(QString *error)
+{
+    QString e;
+    RedisConnection redis(*RedisEndpoint::fromUrl(m_redisUrl, &e));
+    const RedisReply r = redis.command({"FLUSHALL"});
+    if (!r.ok()) {
+        *error = QString::fromUtf8(r.str);
+        return false;
+    }
+    // The schema may not exist yet (before the first engine start): ignore that.
+    sql(QStringLiteral("DO $$ BEGIN IF to_regclass('orders') IS NOT NULL THEN "
+                       "TRUNCATE orders, order_events; END IF; END $$"));
+    return true;
+}
+
+QStringList TestServers::sql(const QString &query)
+{
+    const QString name = QStringLiteral("oee-test-sql");
+    QSqlDatabase db = QSqlDatabase::database(name, false);
+    if (!db.isValid()) {
+        QString e;
+        db = Database::open(name, *PgEndpoint::fromUrl(m_databaseUrl, &e));
+    }
+    Database::ensureOpen(db);
+    QSqlQuery q(db);
+    QStringList out;
+    if (!q.exec(query)) {
+        qWarning() << "test SQL failed:" << query << q.lastError().text();
+        db.close();
+        return {QStringLiteral("<error>")};
+    }
+    while (q.next())
+        out << q.value(0).toString();
+    return out;
+}
+
+qint64 TestServers::count(const QString &query)
+{
+    const QStringList rows = sql(query);
+    return rows.isEmpty() ? -1 : rows.first().toLongLong();
+}
+
+HttpResult Http::wait(QNetworkReply *reply)
+{
+    if (!reply->isFinished()) {
+        QSignalSpy spy(reply, &QNetworkReply::finished);
+        spy.wait(60000);
+    }
+    HttpResult r;
+    r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    r.body = reply->readAll();
+    reply->deleteLater();
+    return r;
+}
+
+HttpResult Http::get(const QString &path)
+{
+    QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)));
+    return wait(m_nam.get(req));
+}
+
+HttpResult Http::post(const QString &path, const QByteArray &body, const QByteArray &contentType)
+{
+    QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)));
+    if (!contentType.isEmpty())
+        req.setRawHeader("Content-Type", contentType);
+    return wait(m_nam.post(req, body));
+}
+
+HttpResult Http::raw(const QByteArray &request)
+{
+    QTcpSocket socket;
+    socket.connectToHost(QStringLiteral("127.0.0.1"), m_port);
+    HttpResult r;
+    if (!socket.waitForConnected(10000))
+        return r;
+    socket.write(request);
+    QByteArray data;
+    QDeadlineTimer deadline(30000);
+    // Read until the full body (Content-Length) has arrived.
+    while (!deadline.hasExpired()) {
+        QSignalSpy spy(&socket, &QTcpSocket::readyRead);
+        if (socket.bytesAvailable() == 0 && !spy.wait(1000) && socket.state() != QAbstractSocket::ConnectedState)
+            break;
+        data += socket.readAll();
+        const int headerEnd = data.indexOf("\r\n\r\n");
+        if (headerEnd < 0)
+            continue;
+        const QByteArray head = data.left(headerEnd).toLower();
+        const int cl = head.indexOf("content-length:");
+        const int length = cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toInt();
+        if (data.size() >= headerEnd + 4 + length) {
+            r.status = data.mid(9, 3).toInt();
+            r.body = data.mid(headerEnd + 4, length);
+            break;
+        }
+    }
+    return r;
+}
+
+QString Http::submit(const QJsonObject &order)
+{
+    const HttpResult r = post(QStringLiteral("/api/orders/execute"),
+                              QJsonDocument(order).toJson(QJsonDocument::Compact));
+    if (r.status != 201) {
+        qWarning() << "submit failed" << r.status << r.body;
+        return {};
+    }
+    return r.json().value(QStringLiteral("orderId")).toString();
+}
+
+WsClient::WsClient(const QString &url)
+{
+    connect(&m_socket, &QWebSocket::textMessageReceived, this, [this](const QString &text) {
+        m_messages.append(QJsonDocument::fromJson(text.toUtf8()).object());
+    });
+    m_socket.open(QUrl(url));
+}
+
+bool WsClient::waitConnected(int timeoutMs)
+{
+    if (m_socket.state() == QAbstractSocket::ConnectedState)
+        return true;
+    QSignalSpy spy(&m_socket, &QWebSocket::connected);
+    return spy.wait(timeoutMs);
+}
+
+bool WsClient::waitFor(const std::function<bool(const QList<QJsonObject> &)> &done, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!done(m_messages)) {
+        if (deadline.hasExpired())
+            return false;
+        QSignalSpy spy(&m_socket, &QWebSocket::textMessageReceived);
+        spy.wait(200);
+    }
+    return true;
+}
+
+bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
+{
+    QDeadlineTimer deadline(timeoutMs);
+    while (!condition()) {
+        if (deadline.hasExpired())
+            return false;
+        QTest::qWait(20);
+    }
+    return true;
+}
+
+Config fastConfig(const TestServers &servers)
+{
+    Config c;
+    c.redisUrl = servers.redisUrl();
+    c.databaseUrl = servers.databaseUrl();
+    c.port = 0;
+    c.concurrency = 50;
+    c.workerThreads = 2;
+    c.ratePerWindow = 0;
+    c.retryBackoffMs = 50;
+    c.leaseMs = 30000;
+    c.dex.quoteLatencyMs = 0;
+    c.dex.executionLatencyMinMs = 0;
+    c.dex.executionLatencyMaxMs = 0;
+    c.dex.failureRate = 0;
+    c.dex.volatility = 0;
+    c.dex.seed = 42;
+    return c;
+}
+
+QStringList statusesOf(const QList<QJsonObject> &messages, const QString &orderId)
+{
+    QStringList out;
+    for (const QJsonObject &m : messages) {
+        if (m.value(QStringLiteral("type")).toString() != QStringLiteral("status"))
+            continue;
+        if (!orderId.isEmpty() && m.value(QStringLiteral("orderId")).toString() != orderId)
+            continue;
+        out << m.value(QStringLiteral("status")).toString();
+    }
+    return out;
+}
+
+} // namespace oee::test

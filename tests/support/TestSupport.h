@@ -1,0 +1,89 @@
+#pragma once
+#include "Engine.h"
+#include "runtime/ManagedServers.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QNetworkAccessManager>
+#include <QSqlDatabase>
+#include <QTemporaryDir>
+#include <QWebSocket>
+#include <memory>
+
+namespace oee::test {
+
+// Real redis-server and PostgreSQL for one test executable, in a throwaway directory.
+class TestServers
+{
+public:
+    TestServers();
+    ~TestServers();
+    bool start(QString *error);
+    [[nodiscard]] QString redisUrl() const { return m_redisUrl; }
+    [[nodiscard]] QString databaseUrl() const { return m_databaseUrl; }
+    [[nodiscard]] ManagedServers &servers() { return *m_servers; }
+    // Empties Redis and the order tables between test cases.
+    bool reset(QString *error);
+    // Runs one SQL query on a test-side connection; returns the first column of each row.
+    QStringList sql(const QString &query);
+    qint64 count(const QString &query);
+
+private:
+    QTemporaryDir m_dir;
+    std::unique_ptr<ManagedServers> m_servers;
+    QString m_redisUrl;
+    QString m_databaseUrl;
+};
+
+struct HttpResult
+{
+    int status = 0;
+    QByteArray body;
+    QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
+};
+
+// Blocking HTTP calls that spin the event loop, so an in-process engine keeps serving.
+class Http
+{
+public:
+    explicit Http(quint16 port) : m_port(port) {}
+    HttpResult get(const QString &path);
+    HttpResult post(const QString &path, const QByteArray &body,
+                    const QByteArray &contentType = "application/json");
+    HttpResult raw(const QByteArray &request); // a raw request over a fresh TCP connection
+    QString submit(const QJsonObject &order);   // POST /api/orders/execute → orderId ("" on error)
+
+private:
+    HttpResult wait(class QNetworkReply *reply);
+    quint16 m_port;
+    QNetworkAccessManager m_nam;
+};
+
+// A WebSocket client that records every message it receives.
+class WsClient : public QObject
+{
+    Q_OBJECT
+public:
+    explicit WsClient(const QString &url);
+    bool waitConnected(int timeoutMs = 10000);
+    // Waits until the predicate holds over the received messages.
+    bool waitFor(const std::function<bool(const QList<QJsonObject> &)> &done,
+                 int timeoutMs = 30000);
+    [[nodiscard]] const QList<QJsonObject> &messages() const { return m_messages; }
+    [[nodiscard]] QWebSocket &socket() { return m_socket; }
+
+private:
+    QWebSocket m_socket;
+    QList<QJsonObject> m_messages;
+};
+
+// Polls a condition (which may have side effects: it runs until it first holds, unlike QTRY_*,
+// which evaluates its expression once more at the end) with a generous deadline.
+bool waitUntil(const std::function<bool()> &condition, int timeoutMs = 30000);
+
+// Engine configuration for tests: private servers given by URL, any free port, no latency.
+Config fastConfig(const TestServers &servers);
+// Statuses of the "status" messages of one order in the order received.
+QStringList statusesOf(const QList<QJsonObject> &messages, const QString &orderId = {});
+
+} // namespace oee::test

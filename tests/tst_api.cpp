@@ -1,0 +1,435 @@
+// The engine end to end over real Redis and PostgreSQL, driven as an external client would:
+// HTTP requests and WebSocket subscriptions against an in-process Engine.
+#include "TestSupport.h"
+#include "dex/Market.h"
+
+#include <QJsonArray>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace oee;
+using namespace oee::test;
+
+namespace {
+const QStringList kHappyPath = {QStringLiteral("pending"), QStringLiteral("routing"),
+                                QStringLiteral("building"), QStringLiteral("submitted"),
+                                QStringLiteral("confirmed")};
+
+QJsonObject solUsdc(double amount = 1.5)
+{
+    return {{QStringLiteral("orderType"), QStringLiteral("market")},
+            {QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+            {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+            {QStringLiteral("amount"), amount},
+            {QStringLiteral("slippage"), 0.01}};
+}
+
+// Status messages of one order: the snapshot's events, then live ones.
+QList<QJsonObject> orderTimeline(const QList<QJsonObject> &messages)
+{
+    QList<QJsonObject> out;
+    for (const QJsonObject &m : messages) {
+        if (m.value(QStringLiteral("type")).toString() == QStringLiteral("snapshot")) {
+            for (const QJsonValue &e : m.value(QStringLiteral("events")).toArray())
+                out.append(e.toObject());
+        } else if (m.value(QStringLiteral("type")).toString() == QStringLiteral("status")) {
+            out.append(m);
+        }
+    }
+    return out;
+}
+
+bool hasTerminal(const QList<QJsonObject> &messages)
+{
+    for (const QJsonObject &e : orderTimeline(messages)) {
+        const QString s = e.value(QStringLiteral("status")).toString();
+        if (s == QStringLiteral("confirmed") || s == QStringLiteral("failed"))
+            return true;
+    }
+    return false;
+}
+
+QStringList statuses(const QList<QJsonObject> &timeline)
+{
+    QStringList out;
+    for (const QJsonObject &e : timeline)
+        out << e.value(QStringLiteral("status")).toString();
+    return out;
+}
+
+QString lastStatus(const QList<QJsonObject> &timeline)
+{
+    return timeline.isEmpty() ? QString() : timeline.last().value(QStringLiteral("status")).toString();
+}
+} // namespace
+
+class TestApi : public QObject
+{
+    Q_OBJECT
+    TestServers m_servers;
+    std::unique_ptr<Engine> m_engine;
+
+    Engine &startEngine(const Config &config)
+    {
+        m_engine = std::make_unique<Engine>(config);
+        QString error;
+        if (!m_engine->start(&error))
+            qFatal("engine did not start: %s", qPrintable(error));
+        return *m_engine;
+    }
+
+    QString ws(const QString &path) const
+    {
+        return QStringLiteral("ws://127.0.0.1:%1%2").arg(m_engine->port()).arg(path);
+    }
+
+    // Waits for an order to reach a terminal status, by its per-order stream.
+    QList<QJsonObject> runToEnd(const QString &orderId)
+    {
+        WsClient client(ws(QStringLiteral("/ws/orders/") + orderId));
+        if (!client.waitConnected() || !client.waitFor(hasTerminal, 60000))
+            return {};
+        return orderTimeline(client.messages());
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_servers.start(&error), qPrintable(error));
+    }
+
+    void init()
+    {
+        QString error;
+        QVERIFY2(m_servers.reset(&error), qPrintable(error));
+    }
+
+    void cleanup() { m_engine.reset(); }
+
+    void badInputIsRefusedAndNothingIsWritten()
+    {
+        Config c = fastConfig(m_servers);
+        c.maxBodyBytes = 4096;
+        startEngine(c);
+        Http http(m_engine->port());
+        struct Case
+        {
+            const char *name;
+            QByteArray body;
+            QByteArray type;
+            int status;
+            QString field;
+        };
+        const QList<Case> cases = {
+            {"malformed", "{\"tokenIn\":\"SOL\",", "application/json", 400, {}},
+            {"wrong content type", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1})", "text/plain", 415, {}},
+            {"missing tokenIn", R"({"tokenOut":"USDC","amount":1})", "application/json", 400, "tokenIn"},
+            {"non-string tokenOut", R"({"tokenIn":"SOL","tokenOut":["USDC"],"amount":1})", "application/json", 400, "tokenOut"},
+            {"unknown token", R"({"tokenIn":"XYZ","tokenOut":"USDC","amount":1})", "application/json", 400, "tokenIn"},
+            {"same tokens", R"({"tokenIn":"USDC","tokenOut":"USDC","amount":1})", "application/json", 400, "tokenOut"},
+            {"zero amount", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":0})", "application/json", 400, "amount"},
+            {"amount not a number", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":"lots"})", "application/json", 400, "amount"},
+            {"absurd amount", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1e200})", "application/json", 400, "amount"},
+            {"slippage too high", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.9})", "application/json", 400, "slippage"},
+            {"slippage zero", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0})", "application/json", 400, "slippage"},
+            {"unknown orderType", R"({"orderType":"sniper","tokenIn":"SOL","tokenOut":"USDC","amount":1})", "application/json", 400, "orderType"},
+            {"oversized body", QByteArray(8000, ' ') + "{}", "application/json", 413, {}},
+        };
+        for (const Case &k : cases) {
+            const HttpResult r = http.post(QStringLiteral("/api/orders/execute"), k.body, k.type);
+            QVERIFY2(r.status == k.status, qPrintable(QStringLiteral("%1: %2 %3").arg(QLatin1String(k.name)).arg(r.status).arg(QString::fromUtf8(r.body))));
+            const QJsonObject err = r.json().value(QStringLiteral("error")).toObject();
+            QVERIFY2(!err.value(QStringLiteral("message")).toString().isEmpty(), k.name);
+            QVERIFY2(!err.value(QStringLiteral("code")).toString().isEmpty(), k.name);
+            if (!k.field.isEmpty())
+                QCOMPARE(err.value(QStringLiteral("field")).toString(), k.field);
+        }
+        // Unknown paths and ids.
+        QCOMPARE(http.get(QStringLiteral("/api/nothing")).status, 404);
+        QCOMPARE(http.post(QStringLiteral("/api/orders/nope"), "{}").status, 404);
+        QCOMPARE(http.get(QStringLiteral("/api/orders/not-an-id")).status, 404);
+        const HttpResult missing = http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"));
+        QCOMPARE(missing.status, 404);
+        QCOMPARE(missing.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString(), QStringLiteral("not_found"));
+        QCOMPARE(http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11/events")).status, 404);
+        QCOMPARE(http.get(QStringLiteral("/api/orders?status=bogus")).status, 400);
+        QCOMPARE(http.get(QStringLiteral("/api/orders?limit=0")).status, 400);
+        QCOMPARE(http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=-1")).status, 400);
+
+        // Nothing was written anywhere.
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 0);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events")), 0);
+        const QJsonObject metrics = http.get(QStringLiteral("/api/metrics")).json();
+        QCOMPARE(metrics.value(QStringLiteral("queue")).toObject().value(QStringLiteral("waiting")).toInt(), 0);
+        QCOMPARE(metrics.value(QStringLiteral("orders")).toObject().value(QStringLiteral("total")).toInt(), 0);
+    }
+
+    void marketOrderLifecycleOverWebSocket()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        WsClient all(ws(QStringLiteral("/ws/orders")));
+        QVERIFY(all.waitConnected());
+        QVERIFY(all.waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }));
+        QCOMPARE(all.messages().first().value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
+
+        const HttpResult created = http.post(QStringLiteral("/api/orders/execute"),
+                                             QJsonDocument(solUsdc()).toJson());
+        QCOMPARE(created.status, 201);
+        const QJsonObject body = created.json();
+        const QString id = body.value(QStringLiteral("orderId")).toString();
+        QVERIFY(!id.isEmpty());
+        QCOMPARE(body.value(QStringLiteral("status")).toString(), QStringLiteral("pending"));
+        QVERIFY(body.value(QStringLiteral("wsUrl")).toString().endsWith(QStringLiteral("/ws/orders/") + id));
+        // Durable when answered.
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE id = '%1'").arg(id)), 1);
+
+        WsClient one(ws(QStringLiteral("/ws/orders/") + id));
+        QVERIFY(one.waitConnected());
+        QVERIFY(one.waitFor(hasTerminal));
+        QCOMPARE(one.messages().first().value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
+        const QList<QJsonObject> timeline = orderTimeline(one.messages());
+        QCOMPARE(statuses(timeline), kHappyPath);
+        for (int i = 0; i < timeline.size(); ++i) {
+            QCOMPARE(timeline[i].value(QStringLiteral("seq")).toInt(), i + 1);
+            QCOMPARE(timeline[i].value(QStringLiteral("orderId")).toString(), id);
+            QVERIFY(!timeline[i].value(QStringLiteral("timestamp")).toString().isEmpty());
+        }
+        const QJsonObject routing = timeline[1].value(QStringLiteral("data")).toObject();
+        const QJsonObject quotes = routing.value(QStringLiteral("quotes")).toObject();
+        QVERIFY(quotes.value(QStringLiteral("raydium")).toObject().value(QStringLiteral("amountOut")).toDouble() > 0);
+        QVERIFY(quotes.value(QStringLiteral("meteora")).toObject().value(QStringLiteral("amountOut")).toDouble() > 0);
+        QCOMPARE(routing.value(QStringLiteral("venue")).toString(), quotes.value(QStringLiteral("chosen")).toString());
+        const QJsonObject confirmed = timeline[4].value(QStringLiteral("data")).toObject();
+        QVERIFY(confirmed.value(QStringLiteral("signature")).toString().size() >= 86);
+        QVERIFY(confirmed.value(QStringLiteral("executedPrice")).toDouble() > 100);
+        QVERIFY(confirmed.value(QStringLiteral("amountOut")).toDouble() > 150);
+
+        // The all-orders stream saw the same statuses in order.
+        QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m, id).size() == 5; }));
+        QCOMPARE(statusesOf(all.messages(), id), kHappyPath);
+
+        // Late subscribers, on every alias, get the complete snapshot.
+        for (const QString &path : {QStringLiteral("/ws/orders/%1"), QStringLiteral("/api/orders/%1/stream"),
+                                    QStringLiteral("/ws/%1")}) {
+            WsClient late(ws(path.arg(id)));
+            QVERIFY(late.waitConnected());
+            QVERIFY(late.waitFor(hasTerminal));
+            const QJsonObject snap = late.messages().first();
+            QCOMPARE(snap.value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
+            QCOMPARE(snap.value(QStringLiteral("order")).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
+            QCOMPARE(statuses(orderTimeline(late.messages())), kHappyPath);
+        }
+        WsClient stranger(ws(QStringLiteral("/ws/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11")));
+        QSignalSpy closed(&stranger.socket(), &QWebSocket::disconnected);
+        QVERIFY(closed.wait(10000) || closed.count() > 0);
+        QCOMPARE(int(stranger.socket().closeCode()), 4404);
+    }
+
+    void everyStatusChangeIsARowAndTheOrderMatchesTheLastEvent()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const QString id = http.submit(solUsdc(1234.56789012345));
+        QVERIFY(!id.isEmpty());
+        const QList<QJsonObject> timeline = runToEnd(id);
+        QCOMPARE(statuses(timeline), kHappyPath);
+
+        const QString where = QStringLiteral(" WHERE order_id = '%1'").arg(id);
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM order_events") + where + QStringLiteral(" ORDER BY seq")), kHappyPath);
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT seq FROM order_events") + where + QStringLiteral(" ORDER BY seq")),
+                 (QStringList{"1", "2", "3", "4", "5"}));
+        const QString signature = timeline.last().value(QStringLiteral("data")).toObject().value(QStringLiteral("signature")).toString();
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status || '|' || last_seq || '|' || tx_signature || '|' || dex FROM orders WHERE id = '%1'").arg(id)),
+                 QStringList{QStringLiteral("confirmed|5|%1|%2").arg(signature, timeline[1].value(QStringLiteral("data")).toObject().value(QStringLiteral("venue")).toString())});
+        // NUMERIC keeps the submitted precision.
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT amount::text FROM orders WHERE id = '%1'").arg(id)), QStringList{QStringLiteral("1234.56789012345")});
+
+        // The REST views agree with the rows.
+        const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject();
+        QCOMPARE(order.value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
+        QCOMPARE(order.value(QStringLiteral("txSignature")).toString(), signature);
+        QCOMPARE(order.value(QStringLiteral("attempts")).toInt(), 1);
+        const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id)).json().value(QStringLiteral("events")).toArray();
+        QCOMPARE(events.size(), 5);
+        QCOMPARE(events.last().toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("signature")).toString(), signature);
+        const QJsonObject list = http.get(QStringLiteral("/api/orders?status=confirmed&limit=10")).json();
+        QCOMPARE(list.value(QStringLiteral("orders")).toArray().first().toObject().value(QStringLiteral("id")).toString(), id);
+        QCOMPARE(http.get(QStringLiteral("/api/orders?status=failed")).json().value(QStringLiteral("count")).toInt(), 0);
+        const QJsonObject quotes = http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=2")).json();
+        QVERIFY(quotes.value(QStringLiteral("raydium")).toObject().value(QStringLiteral("amountOut")).toDouble() > 0);
+        QVERIFY(!quotes.value(QStringLiteral("chosen")).toString().isEmpty());
+        const QJsonObject metrics = http.get(QStringLiteral("/api/metrics")).json();
+        QCOMPARE(metrics.value(QStringLiteral("orders")).toObject().value(QStringLiteral("confirmed")).toInt(), 1);
+        QCOMPARE(metrics.value(QStringLiteral("queue")).toObject().value(QStringLiteral("completed")).toInt(), 1);
+    }
+
+    void pagingIsNewestFirst()
+    {
+        Config c = fastConfig(m_servers);
+        c.runWorkers = false; // accept and queue only
+        startEngine(c);
+        Http http(m_engine->port());
+        QStringList ids;
+        for (int i = 0; i < 5; ++i)
+            ids.prepend(http.submit(solUsdc(1 + i)));
+        const QJsonObject page1 = http.get(QStringLiteral("/api/orders?limit=3")).json();
+        const QJsonArray first = page1.value(QStringLiteral("orders")).toArray();
+        QCOMPARE(first.size(), 3);
+        QCOMPARE(first[0].toObject().value(QStringLiteral("id")).toString(), ids[0]);
+        const qint64 cursor = qint64(page1.value(QStringLiteral("nextCursor")).toDouble());
+        const QJsonArray second = http.get(QStringLiteral("/api/orders?limit=3&before=%1").arg(cursor)).json().value(QStringLiteral("orders")).toArray();
+        QCOMPARE(second.size(), 2);
+        QCOMPARE(second[1].toObject().value(QStringLiteral("id")).toString(), ids[4]);
+        QCOMPARE(http.get(QStringLiteral("/api/orders?status=pending")).json().value(QStringLiteral("count")).toInt(), 5);
+        QCOMPARE(http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject().value(QStringLiteral("waiting")).toInt(), 5);
+    }
+
+    void slippageExceededFailsWithThatReason()
+    {
+        Config c = fastConfig(m_servers);
+        c.dex.executionPriceShift = -0.05; // 5% adverse move, slippage tolerance 1%
+        c.maxAttempts = 2;
+        startEngine(c);
+        Http http(m_engine->port());
+        const QString id = http.submit(solUsdc());
+        const QList<QJsonObject> timeline = runToEnd(id);
+        QCOMPARE(lastStatus(timeline), QStringLiteral("failed"));
+        const QJsonObject failed = timeline.last().value(QStringLiteral("data")).toObject();
+        QVERIFY2(failed.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("slippage exceeded")),
+                 qPrintable(failed.value(QStringLiteral("error")).toString()));
+        QCOMPARE(failed.value(QStringLiteral("attempt")).toInt(), 2);
+        const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject();
+        QCOMPARE(order.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
+        QVERIFY(order.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("slippage exceeded")));
+    }
+
+    void transientFailureIsRetriedWithBackoffThenConfirmed()
+    {
+        Config c = fastConfig(m_servers);
+        c.dex.failAttempts = 1;   // the first attempt fails at the venue
+        c.retryBackoffMs = 300;
+        startEngine(c);
+        Http http(m_engine->port());
+        const QString id = http.submit(solUsdc());
+        const QList<QJsonObject> timeline = runToEnd(id);
+        QCOMPARE(statuses(timeline),
+                 (QStringList{"pending", "routing", "building", "submitted", "pending", "routing",
+                              "building", "submitted", "confirmed"}));
+        const QJsonObject retry = timeline[4].value(QStringLiteral("data")).toObject();
+        QVERIFY(retry.value(QStringLiteral("error")).toString().contains(QStringLiteral("rejected")));
+        QCOMPARE(retry.value(QStringLiteral("attempt")).toInt(), 1);
+        QCOMPARE(retry.value(QStringLiteral("retryInMs")).toInt(), 300);
+        // The second attempt did not start before its backoff.
+        const QDateTime failedAt = QDateTime::fromString(timeline[4].value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+        const QDateTime retriedAt = QDateTime::fromString(timeline[5].value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+        QVERIFY(failedAt.msecsTo(retriedAt) >= 290);
+        QCOMPARE(timeline[8].value(QStringLiteral("data")).toObject().value(QStringLiteral("attempt")).toInt(), 2);
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT attempts || '|' || status || '|' || coalesce(error, '-') FROM orders WHERE id = '%1'").arg(id)),
+                 QStringList{QStringLiteral("2|confirmed|-")});
+    }
+
+    void failsAfterExactlyMaxAttempts()
+    {
+        Config c = fastConfig(m_servers);
+        c.dex.failAttempts = 100; // every attempt fails
+        c.maxAttempts = 3;
+        startEngine(c);
+        Http http(m_engine->port());
+        const QString id = http.submit(solUsdc());
+        const QList<QJsonObject> timeline = runToEnd(id);
+        QCOMPARE(lastStatus(timeline), QStringLiteral("failed"));
+        QCOMPARE(statuses(timeline).count(QStringLiteral("submitted")), 3);
+        QCOMPARE(statuses(timeline).count(QStringLiteral("routing")), 3);
+        QCOMPARE(timeline.last().value(QStringLiteral("data")).toObject().value(QStringLiteral("attempts")).toInt(), 3);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT attempts FROM orders WHERE id = '%1'").arg(id)), 3);
+        QCOMPARE(http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject().value(QStringLiteral("failed")).toInt(), 1);
+    }
+
+    void twoHundredOrdersAtOnceAllFinishOnce()
+    {
+        Config c = fastConfig(m_servers);
+        c.concurrency = 40;
+        startEngine(c);
+        QNetworkAccessManager nam;
+        QList<QNetworkReply *> replies;
+        for (int i = 0; i < 200; ++i) {
+            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(m_engine->port())));
+            req.setRawHeader("Content-Type", "application/json");
+            replies.append(nam.post(req, QJsonDocument(solUsdc(1 + i % 7)).toJson()));
+        }
+        QSet<QString> ids;
+        for (QNetworkReply *r : replies) {
+            if (!r->isFinished())
+                QVERIFY(QSignalSpy(r, &QNetworkReply::finished).wait(60000));
+            QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 201);
+            ids.insert(QJsonDocument::fromJson(r->readAll()).object().value(QStringLiteral("orderId")).toString());
+            r->deleteLater();
+        }
+        QCOMPARE(ids.size(), 200);
+        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status IN ('confirmed', 'failed')")), 200, 120000);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 200);
+        // Executed once: exactly one confirmed event and one submitted transaction per order.
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")), 200);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM (SELECT order_id FROM order_events WHERE status = 'submitted' GROUP BY order_id HAVING count(*) > 1) d")), 0);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(DISTINCT tx_signature) FROM orders")), 200);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events")), 1000);
+        Http http(m_engine->port());
+        const QJsonObject queue = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject();
+        QCOMPARE(queue.value(QStringLiteral("completed")).toInt(), 200);
+        QCOMPARE(queue.value(QStringLiteral("active")).toInt(), 0);
+        QCOMPARE(queue.value(QStringLiteral("waiting")).toInt(), 0);
+    }
+
+    void rateLimitHoldsEndToEnd()
+    {
+        Config c = fastConfig(m_servers);
+        c.ratePerWindow = 3;
+        c.rateWindowMs = 120000; // far longer than this test
+        startEngine(c);
+        Http http(m_engine->port());
+        for (int i = 0; i < 6; ++i)
+            QVERIFY(!http.submit(solUsdc()).isEmpty());
+        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), 3, 60000);
+        const QJsonObject queue = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject();
+        QCOMPARE(queue.value(QStringLiteral("waiting")).toInt(), 3);
+        QCOMPARE(queue.value(QStringLiteral("active")).toInt(), 0);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'pending'")), 3);
+    }
+
+    // Last: it stops the shared redis-server.
+    void healthFollowsRedis()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const HttpResult up = http.get(QStringLiteral("/health"));
+        QCOMPARE(up.status, 200);
+        QCOMPARE(up.json().value(QStringLiteral("status")).toString(), QStringLiteral("healthy"));
+
+        m_servers.servers().stopRedis();
+        const HttpResult down = http.get(QStringLiteral("/health"));
+        QCOMPARE(down.status, 503);
+        QVERIFY(down.json().value(QStringLiteral("redis")).toString().startsWith(QStringLiteral("down")));
+        QCOMPARE(down.json().value(QStringLiteral("postgres")).toString(), QStringLiteral("up"));
+        QVERIFY(down.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("message")).toString().contains(QStringLiteral("redis")));
+        // A submission while Redis is down is refused and leaves nothing behind.
+        const HttpResult refused = http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson());
+        QCOMPARE(refused.status, 503);
+        QCOMPARE(refused.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("code")).toString(), QStringLiteral("queue_unavailable"));
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 0);
+
+        QString url, error;
+        QVERIFY2(m_servers.servers().startRedis(&url, &error), qPrintable(error));
+        QCOMPARE(url, m_servers.redisUrl());
+        QTRY_COMPARE_WITH_TIMEOUT(http.get(QStringLiteral("/health")).status, 200, 30000);
+        // And the engine works again.
+        const QString id = http.submit(solUsdc());
+        QVERIFY(!id.isEmpty());
+        QCOMPARE(statuses(runToEnd(id)), kHappyPath);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestApi)
+#include "tst_api.moc"

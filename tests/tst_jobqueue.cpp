@@ -1,0 +1,172 @@
+// The Redis job queue over a real redis-server: claim/lease/settle, backoff, the global rate
+// limit across connections (as across processes), stall recovery.
+#include "TestSupport.h"
+#include "queue/JobQueue.h"
+
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace oee;
+using namespace oee::test;
+
+class TestJobQueue : public QObject
+{
+    Q_OBJECT
+    TestServers m_servers;
+    RedisEndpoint m_endpoint;
+
+    static QList<Job> jobs(int n, const QString &prefix = QStringLiteral("job"))
+    {
+        QList<Job> out;
+        for (int i = 0; i < n; ++i)
+            out.append(Job{QStringLiteral("%1-%2").arg(prefix).arg(i), "{}", 0});
+        return out;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_servers.start(&error), qPrintable(error));
+        m_endpoint = *RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+    }
+
+    void init()
+    {
+        QString error;
+        QVERIFY2(m_servers.reset(&error), qPrintable(error));
+    }
+
+    void claimLeasesAndCompletes()
+    {
+        RedisConnection conn(m_endpoint);
+        JobQueue q(&conn, {});
+        QString error;
+        QVERIFY(q.enqueue(jobs(3), &error));
+        QVERIFY(q.enqueue(jobs(1), &error)); // the same id again is not queued twice
+        QCOMPARE(q.counts().waiting, 3);
+
+        const ClaimResult c = q.claim(10);
+        QVERIFY(c.ok);
+        QCOMPARE(c.jobs.size(), 3);
+        QCOMPARE(c.jobs.first().id, QStringLiteral("job-0")); // first in, first out
+        QCOMPARE(c.jobs.first().attempt, 1);
+        QueueCounts n = q.counts();
+        QCOMPARE(n.waiting, 0);
+        QCOMPARE(n.active, 3);
+
+        QVERIFY(q.settle({{Settle::Complete, QStringLiteral("job-0")},
+                          {Settle::Fail, QStringLiteral("job-1")},
+                          {Settle::Release, QStringLiteral("job-2")}}));
+        n = q.counts();
+        QCOMPARE(n.active, 0);
+        QCOMPARE(n.completed, 1);
+        QCOMPARE(n.failed, 1);
+        QCOMPARE(n.waiting, 1);
+        // Released (shutdown) does not spend the attempt.
+        const ClaimResult again = q.claim(10);
+        QCOMPARE(again.jobs.size(), 1);
+        QCOMPARE(again.jobs.first().attempt, 1);
+        // Settling a job that is no longer active does nothing.
+        QVERIFY(q.settle({{Settle::Complete, QStringLiteral("job-0")}}));
+        QCOMPARE(q.counts().completed, 1);
+    }
+
+    void retryWaitsForItsBackoff()
+    {
+        RedisConnection conn(m_endpoint);
+        JobQueue q(&conn, {});
+        QString error;
+        QVERIFY(q.enqueue(jobs(1), &error));
+        QCOMPARE(q.claim(1).jobs.size(), 1);
+        QVERIFY(q.settle({{Settle::Retry, QStringLiteral("job-0"), 60000}}));
+        const ClaimResult c = q.claim(1);
+        QVERIFY(c.jobs.isEmpty()); // not before its backoff
+        QCOMPARE(q.counts().delayed, 1);
+        QVERIFY(c.nextDelayedInMs > 50000 && c.nextDelayedInMs <= 60000);
+
+        QVERIFY(q.settle({}));
+        // A short backoff: the job comes back with the next attempt number.
+        RedisConnection conn2(m_endpoint);
+        JobQueue q2(&conn2, {});
+        QVERIFY(q2.enqueue(jobs(1, QStringLiteral("short")), &error));
+        QCOMPARE(q2.claim(5).jobs.size(), 1);
+        QVERIFY(q2.settle({{Settle::Retry, QStringLiteral("short-0"), 100}}));
+        Job next;
+        QVERIFY(waitUntil([&] {
+            const ClaimResult r = q2.claim(5);
+            if (r.jobs.isEmpty())
+                return false;
+            next = r.jobs.first();
+            return true;
+        }));
+        QCOMPARE(next.id, QStringLiteral("short-0"));
+        QCOMPARE(next.attempt, 2);
+    }
+
+    void rateLimitHoldsAcrossConnections()
+    {
+        // Two connections stand for two worker processes sharing one limit.
+        JobQueue::Options o;
+        o.ratePerWindow = 5;
+        o.rateWindowMs = 60000;
+        RedisConnection a(m_endpoint), b(m_endpoint);
+        JobQueue qa(&a, o), qb(&b, o);
+        QString error;
+        QVERIFY(qa.enqueue(jobs(12), &error));
+        const ClaimResult first = qa.claim(3);
+        const ClaimResult second = qb.claim(10);
+        QCOMPARE(first.jobs.size(), 3);
+        QCOMPARE(second.jobs.size(), 2);
+        const ClaimResult third = qa.claim(10);
+        QVERIFY(third.jobs.isEmpty());
+        QVERIFY(third.rateLimitedForMs > 0 && third.rateLimitedForMs <= 60000);
+        QCOMPARE(qa.counts().waiting, 7);
+    }
+
+    void rateLimitWindowReopens()
+    {
+        JobQueue::Options o;
+        o.ratePerWindow = 4;
+        o.rateWindowMs = 300;
+        RedisConnection conn(m_endpoint);
+        JobQueue q(&conn, o);
+        QString error;
+        QVERIFY(q.enqueue(jobs(10), &error));
+        QCOMPARE(q.claim(10).jobs.size(), 4);
+        const ClaimResult limited = q.claim(10);
+        QCOMPARE(limited.jobs.size(), 0);
+        QVERIFY(limited.rateLimitedForMs > 0);
+        // After the window, at most 4 more; never more than the limit per claim window.
+        int got = 0;
+        QVERIFY(waitUntil([&] { return (got = int(q.claim(10).jobs.size())) > 0; }));
+        QVERIFY(got <= 4);
+    }
+
+    void expiredLeaseIsRecovered()
+    {
+        // job-0 is held with a long lease, job-1 by a worker with a short lease that "died".
+        JobQueue::Options longLease, shortLease;
+        longLease.leaseMs = 600000;
+        shortLease.leaseMs = 100;
+        RedisConnection conn(m_endpoint);
+        JobQueue alive(&conn, longLease), dead(&conn, shortLease);
+        QString error;
+        QVERIFY(alive.enqueue(jobs(2), &error));
+        QCOMPARE(alive.claim(1).jobs.first().id, QStringLiteral("job-0"));
+        QCOMPARE(dead.claim(1).jobs.first().id, QStringLiteral("job-1"));
+        int recovered = 0;
+        QVERIFY(waitUntil([&] { return (recovered += alive.recoverStalled()) > 0; }));
+        QCOMPARE(recovered, 1);
+        const QueueCounts n = alive.counts();
+        QCOMPARE(n.stalled, 1);
+        QCOMPARE(n.active, 1);
+        const ClaimResult again = alive.claim(5);
+        QCOMPARE(again.jobs.size(), 1);
+        QCOMPARE(again.jobs.first().id, QStringLiteral("job-1"));
+        QCOMPARE(again.jobs.first().attempt, 2);
+    }
+};
+
+QTEST_GUILESS_MAIN(TestJobQueue)
+#include "tst_jobqueue.moc"

@@ -1,0 +1,98 @@
+// The order-request parser and validator, without any server.
+#include "dex/Market.h"
+#include "domain/OrderRequest.h"
+
+#include <QTest>
+
+using namespace oee;
+
+class TestOrderRequest : public QObject
+{
+    Q_OBJECT
+
+private:
+    static std::variant<OrderRequest, ApiError> parse(const QByteArray &body,
+                                                      const QByteArray &type = "application/json")
+    {
+        return parseOrderRequest(body, type, Market::tokens(), 0.01, 1024);
+    }
+
+private slots:
+    void acceptsMarketOrder()
+    {
+        const auto r = parse(R"({"orderType":"market","tokenIn":"SOL","tokenOut":"USDC","amount":1.5,"slippage":0.02})");
+        QVERIFY(std::holds_alternative<OrderRequest>(r));
+        const OrderRequest o = std::get<OrderRequest>(r);
+        QCOMPARE(o.tokenIn, QStringLiteral("SOL"));
+        QCOMPARE(o.tokenOut, QStringLiteral("USDC"));
+        QCOMPARE(o.amount, 1.5);
+        QCOMPARE(o.slippage, 0.02);
+    }
+
+    void defaultsAndAliases()
+    {
+        // amountIn for amount, orderType defaults to market, slippage to the configured 0.01,
+        // lower-case symbols, extra fields (the seeds' "side") ignored.
+        const auto r = parse(R"({"tokenIn":"sol","tokenOut":"usdc","amountIn":3,"side":"buy"})",
+                             "application/json; charset=utf-8");
+        QVERIFY(std::holds_alternative<OrderRequest>(r));
+        const OrderRequest o = std::get<OrderRequest>(r);
+        QCOMPARE(o.orderType, QStringLiteral("market"));
+        QCOMPARE(o.tokenIn, QStringLiteral("SOL"));
+        QCOMPARE(o.amount, 3.0);
+        QCOMPARE(o.slippage, 0.01);
+    }
+
+    void rejects_data()
+    {
+        QTest::addColumn<QByteArray>("body");
+        QTest::addColumn<QByteArray>("contentType");
+        QTest::addColumn<int>("status");
+        QTest::addColumn<QString>("code");
+        QTest::addColumn<QString>("field");
+        const QByteArray json = "application/json";
+        QTest::newRow("malformed") << QByteArray("{\"tokenIn\":") << json << 400 << "invalid_json" << "";
+        QTest::newRow("not an object") << QByteArray("[1,2]") << json << 400 << "invalid_json" << "";
+        QTest::newRow("content type") << QByteArray("{}") << QByteArray("text/plain") << 415 << "unsupported_media_type" << "";
+        QTest::newRow("no content type") << QByteArray("{}") << QByteArray() << 415 << "unsupported_media_type" << "";
+        QTest::newRow("oversized") << QByteArray(2000, ' ') << json << 413 << "payload_too_large" << "";
+        QTest::newRow("missing tokenIn") << QByteArray(R"({"tokenOut":"USDC","amount":1})") << json << 400 << "invalid_field" << "tokenIn";
+        QTest::newRow("tokenIn number") << QByteArray(R"({"tokenIn":5,"tokenOut":"USDC","amount":1})") << json << 400 << "invalid_field" << "tokenIn";
+        QTest::newRow("missing tokenOut") << QByteArray(R"({"tokenIn":"SOL","amount":1})") << json << 400 << "invalid_field" << "tokenOut";
+        QTest::newRow("unknown token") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"DOGE","amount":1})") << json << 400 << "unknown_token" << "tokenOut";
+        QTest::newRow("same token") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"sol","amount":1})") << json << 400 << "invalid_field" << "tokenOut";
+        QTest::newRow("missing amount") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC"})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amount zero") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":0})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amount negative") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":-1})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amount string") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":"1.5"})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amount huge") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1e300})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amountIn negative") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":-2})") << json << 400 << "invalid_field" << "amountIn";
+        QTest::newRow("amounts disagree") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"amountIn":2})") << json << 400 << "invalid_field" << "amountIn";
+        QTest::newRow("slippage zero") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0})") << json << 400 << "invalid_field" << "slippage";
+        QTest::newRow("slippage big") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.6})") << json << 400 << "invalid_field" << "slippage";
+        QTest::newRow("slippage string") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":"1%"})") << json << 400 << "invalid_field" << "slippage";
+        QTest::newRow("limit order") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "unsupported_order_type" << "orderType";
+        QTest::newRow("orderType number") << QByteArray(R"({"orderType":1,"tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "invalid_field" << "orderType";
+    }
+
+    void rejects()
+    {
+        QFETCH(QByteArray, body);
+        QFETCH(QByteArray, contentType);
+        QFETCH(int, status);
+        QFETCH(QString, code);
+        QFETCH(QString, field);
+        const auto r = parse(body, contentType);
+        QVERIFY(std::holds_alternative<ApiError>(r));
+        const ApiError e = std::get<ApiError>(r);
+        QCOMPARE(e.httpStatus, status);
+        QCOMPARE(e.code, code);
+        QCOMPARE(e.field, field);
+        QVERIFY(!e.message.isEmpty());
+        if (!field.isEmpty())
+            QVERIFY2(e.message.contains(field), qPrintable(e.message));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestOrderRequest)
+#include "tst_orderrequest.moc"

@@ -1,0 +1,117 @@
+// The real `oee --server` binary with its own private Redis and PostgreSQL: orders and queued
+// jobs survive a restart of the product (SIGTERM, then start again on the same data dir).
+#include "TestSupport.h"
+
+#include <QFile>
+#include <QJsonArray>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSignalSpy>
+#include <QTest>
+#include <csignal>
+
+using namespace oee;
+using namespace oee::test;
+
+class TestRestart : public QObject
+{
+    Q_OBJECT
+    QTemporaryDir m_dataDir;
+
+    // Starts the binary; returns its port (0 on failure).
+    quint16 launch(QProcess &process, const QString &executionLatency)
+    {
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("REDIS_URL"));
+        env.remove(QStringLiteral("DATABASE_URL"));
+        env.insert(QStringLiteral("OEE_DATA_DIR"), m_dataDir.path());
+        env.insert(QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0"));
+        env.insert(QStringLiteral("DEX_EXECUTION_LATENCY_MS"), executionLatency);
+        env.insert(QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0"));
+        env.insert(QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2"));
+        process.setProcessEnvironment(env);
+        process.setProgram(qEnvironmentVariable("OEE_BINARY"));
+        process.setArguments({QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
+        process.setProcessChannelMode(QProcess::SeparateChannels);
+        process.start();
+        if (!process.waitForStarted(10000))
+            return 0;
+        static const QRegularExpression rest(QStringLiteral("REST\\s+http://[^:]+:(\\d+)/api"));
+        QByteArray out;
+        QDeadlineTimer deadline(120000);
+        while (!deadline.hasExpired() && process.state() == QProcess::Running) {
+            process.waitForReadyRead(500);
+            out += process.readAllStandardOutput();
+            const auto m = rest.match(QString::fromUtf8(out));
+            if (m.hasMatch())
+                return quint16(m.captured(1).toUInt());
+        }
+        qWarning() << "oee did not start:" << out << process.readAllStandardError();
+        return 0;
+    }
+
+    static int countWithStatus(Http &http, const QString &status)
+    {
+        return http.get(QStringLiteral("/api/orders?status=%1").arg(status)).json().value(QStringLiteral("count")).toInt();
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QVERIFY(m_dataDir.isValid());
+        QVERIFY2(QFile::exists(qEnvironmentVariable("OEE_BINARY")), "OEE_BINARY must name the oee binary");
+    }
+
+    void ordersAndJobsSurviveARestart()
+    {
+        QStringList ids;
+        {
+            QProcess oee;
+            const quint16 port = launch(oee, QStringLiteral("600000")); // executions never finish
+            QVERIFY(port);
+            Http http(port);
+            for (int i = 0; i < 5; ++i) {
+                const QString id = http.submit({{QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+                                                {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+                                                {QStringLiteral("amount"), 1 + i}});
+                QVERIFY(!id.isEmpty());
+                ids << id;
+            }
+            // Two in flight (concurrency 2), three waiting in the queue.
+            QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("submitted")), 2, 60000);
+            QCOMPARE(http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject().value(QStringLiteral("waiting")).toInt(), 3);
+
+            ::kill(pid_t(oee.processId()), SIGTERM);
+            QVERIFY(oee.waitForFinished(60000));
+            QCOMPARE(oee.exitStatus(), QProcess::NormalExit);
+            QCOMPARE(oee.exitCode(), 0);
+            // Its private PostgreSQL was shut down cleanly with it.
+            QVERIFY(!QFile::exists(m_dataDir.filePath(QStringLiteral("postgres/postmaster.pid"))));
+        }
+        {
+            QProcess oee;
+            const quint16 port = launch(oee, QStringLiteral("0"));
+            QVERIFY(port);
+            Http http(port);
+            QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("confirmed")), 5, 120000);
+            for (const QString &id : ids) {
+                const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id)).json().value(QStringLiteral("events")).toArray();
+                int confirmed = 0, pending = 0;
+                for (const QJsonValue &e : events) {
+                    const QString s = e.toObject().value(QStringLiteral("status")).toString();
+                    confirmed += s == QStringLiteral("confirmed");
+                    pending += s == QStringLiteral("pending");
+                }
+                QCOMPARE(confirmed, 1);
+                QCOMPARE(pending, 1);
+                QCOMPARE(events.last().toObject().value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
+            }
+            ::kill(pid_t(oee.processId()), SIGTERM);
+            QVERIFY(oee.waitForFinished(60000));
+            QCOMPARE(oee.exitCode(), 0);
+        }
+    }
+};
+
+QTEST_GUILESS_MAIN(TestRestart)
+#include "tst_restart.moc"
