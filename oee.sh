@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# oee — one entry point on a fresh Debian 12 machine.
+#   ./oee.sh [oee options]   install what is missing, build, run oee
+#                            (the console where a display exists, else headless --server)
+#   ./oee.sh test            install what is missing, build, run the whole test suite
+#   ./oee.sh build           install what is missing, build only
+set -euo pipefail
+cd "$(dirname "$(readlink -f "$0")")"
+
+PACKAGES=(
+    cmake g++ make pkg-config ccache
+    qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-psql
+    libhiredis-dev redis-server postgresql
+)
+
+install_missing() {
+    local missing=()
+    for p in "${PACKAGES[@]}"; do
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    echo "oee.sh: installing ${missing[*]}" >&2
+    local sudo=()
+    [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+    "${sudo[@]}" apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
+
+build() {
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    cmake --build build -j2
+}
+
+case "${1:-}" in
+test)
+    install_missing
+    build
+    ctest --test-dir build --output-on-failure --timeout 900 -j2
+    ;;
+build)
+    install_missing
+    build
+    ;;
+*)
+    install_missing
+    build
+    if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
+        exec build/app/oee "$@"
+    else
+        exec build/app/oee --server "$@"
+    fi
+    ;;
+esac
