@@ -72,6 +72,25 @@ private slots:
         QCOMPARE(q.counts().completed, 1);
     }
 
+    void stagedJobsAreInvisibleUntilPublished()
+    {
+        RedisConnection conn(m_endpoint);
+        JobQueue q(&conn, {});
+        QString error;
+        QVERIFY(q.stage(jobs(2), &error));
+        QVERIFY(q.claim(10).jobs.isEmpty()); // rows not committed yet: nobody may take them
+        QVERIFY(q.publish({QStringLiteral("job-1")}));
+        const ClaimResult c = q.claim(10);
+        QCOMPARE(c.jobs.size(), 1);
+        QCOMPARE(c.jobs.first().id, QStringLiteral("job-1"));
+        // job-0's submitter "died" before publishing: the sweep finds it once it is stale.
+        QVERIFY(q.staleStaged(600000).isEmpty());
+        QVERIFY(waitUntil([&] { return q.staleStaged(50) == QStringList{QStringLiteral("job-0")}; }));
+        QVERIFY(q.remove({QStringLiteral("job-0")}));
+        QVERIFY(q.staleStaged(0).isEmpty());
+        QVERIFY(q.claim(10).jobs.isEmpty());
+    }
+
     void retryWaitsForItsBackoff()
     {
         RedisConnection conn(m_endpoint);

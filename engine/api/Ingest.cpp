@@ -99,29 +99,28 @@ void Ingest::flush()
         events.append(e);
     }
 
-    if (!m_store->begin() || !m_store->insertOrders(orders, events)) {
-        m_store->rollback();
+    // 1. Stage the jobs in Redis: stored, not yet claimable.
+    QString queueError;
+    if (!m_queue->stage(jobs, &queueError)) {
+        refuse(batch, QStringLiteral("queue_unavailable"),
+               QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
+        return;
+    }
+    // 2. Orders and their pending events: one statement, committed on its own.
+    if (!m_store->insertOrders(orders, events)) {
+        // No rows: take the staged jobs back (if that fails too, the stale-staged sweep drops
+        // staged jobs that have no order row).
+        m_queue->remove(ids);
         refuse(batch, QStringLiteral("database_unavailable"),
                QStringLiteral("PostgreSQL is unavailable, the order was not accepted: ") +
                    m_store->lastError());
         return;
     }
-    QString queueError;
-    if (!m_queue->enqueue(jobs, &queueError)) {
-        m_store->rollback();
-        refuse(batch, QStringLiteral("queue_unavailable"),
-               QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
-        return;
-    }
-    if (!m_store->commit()) {
-        // The jobs are queued but their rows are not: take the jobs back. A worker that
-        // claims one first finds no row and defers it, so nothing executes without a row.
-        m_queue->remove(ids);
-        refuse(batch, QStringLiteral("database_unavailable"),
-               QStringLiteral("PostgreSQL commit failed, the order was not accepted: ") +
-                   m_store->lastError());
-        return;
-    }
+    // 3. Committed: the jobs become claimable. If this fails (Redis gone this very moment),
+    // the stale-staged sweep publishes them later, since their rows exist.
+    if (!m_queue->publish(ids, &queueError))
+        qCWarning(lcQueue, "publishing %lld committed job(s) failed (%s); the sweep will",
+                  qlonglong(ids.size()), qPrintable(queueError));
 
     QList<QList<QByteArray>> publishes;
     const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";

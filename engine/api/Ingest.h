@@ -24,9 +24,11 @@ struct SubmitResult
 };
 
 // Makes accepted orders durable, in batches: all submissions that arrive during one turn of
-// its event loop become one PostgreSQL transaction (orders + pending events) and one Redis
-// script call (jobs), committed in that order inside the transaction, so an order exists in
-// PostgreSQL only with its job and the reverse. Only then is each client answered.
+// its event loop become one Redis call that stages their jobs (stored, not claimable), one
+// PostgreSQL statement (orders + pending events, committed) and one Redis call that publishes
+// the jobs. So no worker sees a job before its row is committed, and no committed order lacks
+// its job; a crash between the steps is repaired by the stale-staged sweep. Only then is
+// each client answered.
 // Lives on its own thread; submit() may be called from any thread.
 class Ingest : public QObject
 {

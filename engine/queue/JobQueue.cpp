@@ -9,21 +9,39 @@ namespace {
 // Server time in ms; scripts are effect-replicated (Redis >= 5), so TIME is allowed.
 #define OEE_LUA_NOW "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
 
-const RedisScript &enqueueScript()
+// Stages jobs: stored, but not yet visible to workers (their rows are not committed yet).
+const RedisScript &stageScript()
 {
     static const RedisScript s(QByteArrayLiteral(
+        OEE_LUA_NOW
         "local p = ARGV[1]\n"
         "local added = 0\n"
         "for i = 2, #ARGV, 2 do\n"
         "  local id = ARGV[i]\n"
         "  if redis.call('HSETNX', p .. 'job:' .. id, 'data', ARGV[i + 1]) == 1 then\n"
         "    redis.call('HSET', p .. 'job:' .. id, 'attempts', 0)\n"
-        "    redis.call('LPUSH', p .. 'wait', id)\n"
+        "    redis.call('ZADD', p .. 'staged', now, id)\n"
         "    added = added + 1\n"
         "  end\n"
         "end\n"
-        "if added > 0 then redis.call('PUBLISH', p .. 'wake', added) end\n"
         "return added\n"));
+    return s;
+}
+
+// Makes staged jobs visible to workers, first in first out, and wakes them.
+const RedisScript &publishScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        "local p = ARGV[1]\n"
+        "local n = 0\n"
+        "for i = 2, #ARGV do\n"
+        "  if redis.call('ZREM', p .. 'staged', ARGV[i]) == 1 then\n"
+        "    redis.call('LPUSH', p .. 'wait', ARGV[i])\n"
+        "    n = n + 1\n"
+        "  end\n"
+        "end\n"
+        "if n > 0 then redis.call('PUBLISH', p .. 'wake', n) end\n"
+        "return n\n"));
     return s;
 }
 
@@ -151,7 +169,7 @@ QByteArray JobQueue::wakeChannel() const
     return m_prefix + "wake";
 }
 
-bool JobQueue::enqueue(const QList<Job> &jobs, QString *error)
+bool JobQueue::stage(const QList<Job> &jobs, QString *error)
 {
     if (jobs.isEmpty())
         return true;
@@ -161,13 +179,47 @@ bool JobQueue::enqueue(const QList<Job> &jobs, QString *error)
         args.append(j.id.toUtf8());
         args.append(j.payload);
     }
-    const RedisReply r = m_redis->eval(enqueueScript(), args);
-    if (!r.ok()) {
-        if (error)
-            *error = QString::fromUtf8(r.str);
-        return false;
-    }
-    return true;
+    const RedisReply r = m_redis->eval(stageScript(), args);
+    if (!r.ok() && error)
+        *error = QString::fromUtf8(r.str);
+    return r.ok();
+}
+
+bool JobQueue::publish(const QStringList &ids, QString *error)
+{
+    if (ids.isEmpty())
+        return true;
+    QList<QByteArray> args{m_prefix};
+    args.reserve(1 + ids.size());
+    for (const QString &id : ids)
+        args.append(id.toUtf8());
+    const RedisReply r = m_redis->eval(publishScript(), args);
+    if (!r.ok() && error)
+        *error = QString::fromUtf8(r.str);
+    return r.ok();
+}
+
+bool JobQueue::enqueue(const QList<Job> &jobs, QString *error)
+{
+    QStringList ids;
+    for (const Job &j : jobs)
+        ids << j.id;
+    return stage(jobs, error) && publish(ids, error);
+}
+
+QStringList JobQueue::staleStaged(qint64 olderThanMs)
+{
+    const RedisReply t = m_redis->command({"TIME"});
+    if (!t.ok() || t.elements.size() != 2)
+        return {};
+    const qint64 now = t.elements[0].str.toLongLong() * 1000 + t.elements[1].str.toLongLong() / 1000;
+    const RedisReply r = m_redis->command({"ZRANGEBYSCORE", m_prefix + "staged", "-inf",
+                                           QByteArray::number(now - olderThanMs), "LIMIT", "0",
+                                           "1000"});
+    QStringList ids;
+    for (const RedisReply &e : r.elements)
+        ids << QString::fromUtf8(e.str);
+    return ids;
 }
 
 ClaimResult JobQueue::claim(int max)
@@ -230,6 +282,7 @@ bool JobQueue::remove(const QStringList &ids)
 {
     QList<QList<QByteArray>> cmds;
     for (const QString &id : ids) {
+        cmds.append({"ZREM", m_prefix + "staged", id.toUtf8()});
         cmds.append({"LREM", m_prefix + "wait", "0", id.toUtf8()});
         cmds.append({"DEL", m_prefix + "job:" + id.toUtf8()});
     }

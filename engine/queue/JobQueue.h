@@ -70,8 +70,14 @@ public:
 
     JobQueue(RedisConnection *connection, Options options);
 
-    // Adds jobs to waiting (a job id already queued is not added twice); wakes workers.
-    bool enqueue(const QList<Job> &jobs, QString *error);
+    // Two-phase submission: stage() stores jobs invisibly (inside the PostgreSQL transaction
+    // that writes their rows), publish() makes them claimable once the rows are committed.
+    // A job id already queued is not added twice.
+    bool stage(const QList<Job> &jobs, QString *error);
+    bool publish(const QStringList &ids, QString *error = nullptr);
+    bool enqueue(const QList<Job> &jobs, QString *error); // stage + publish
+    // Staged jobs never published (their submitter died between commit and publish).
+    QStringList staleStaged(qint64 olderThanMs);
     // Takes up to max jobs, within the global rate limit, each with a fresh lease.
     ClaimResult claim(int max);
     bool renew(const QStringList &ids);

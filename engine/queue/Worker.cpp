@@ -23,10 +23,7 @@ Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
     connect(&m_claimTimer, &QTimer::timeout, this, &Worker::claim);
     connect(&m_settleTimer, &QTimer::timeout, this, &Worker::settlePending);
     connect(&m_leaseTimer, &QTimer::timeout, this, &Worker::renewLeases);
-    connect(&m_recoveryTimer, &QTimer::timeout, this, [this] {
-        if (const int n = m_queue->recoverStalled())
-            qCWarning(lcQueue, "recovered %d job(s) whose lease expired", n);
-    });
+    connect(&m_recoveryTimer, &QTimer::timeout, this, &Worker::recover);
 }
 
 Worker::~Worker()
@@ -281,6 +278,26 @@ void Worker::renewLeases()
     for (const SettleOp &op : std::as_const(m_unsettled))
         ids << op.id;
     m_queue->renew(ids);
+}
+
+void Worker::recover()
+{
+    if (const int n = m_queue->recoverStalled())
+        qCWarning(lcQueue, "recovered %d job(s) whose lease expired", n);
+    // Jobs staged by a submitter that died between its commit and its publish.
+    const QStringList stale = m_queue->staleStaged(10000);
+    if (stale.isEmpty())
+        return;
+    const auto rows = m_store->cursors(stale);
+    if (!rows)
+        return;
+    QStringList committed, orphaned;
+    for (const QString &id : stale)
+        (rows->contains(id) ? committed : orphaned) << id;
+    m_queue->publish(committed);
+    m_queue->remove(orphaned);
+    qCWarning(lcQueue, "staged jobs swept: %lld published, %lld without an order dropped",
+              qlonglong(committed.size()), qlonglong(orphaned.size()));
 }
 
 void Worker::shutdown()

@@ -74,6 +74,7 @@ private:
     void finish(const QString &id, SettleOp op);
     void settlePending();
     void renewLeases();
+    void recover();
 
     WorkerSettings m_settings;
     Market *m_market;

@@ -36,11 +36,7 @@ void EventWriter::flush()
     QList<OrderEvent> events = std::exchange(m_events, {});
     const QList<std::function<void()>> next = std::exchange(m_continuations, {});
 
-    bool ok = m_store->begin();
-    ok = ok && m_store->appendEvents(events);
-    ok = ok && m_store->commit();
-    if (!ok) {
-        m_store->rollback();
+    if (!m_store->appendEvents(events)) {
         // Keep the batch (and anything appended meanwhile, after it) and try again later.
         m_events = events + m_events;
         m_continuations = next + m_continuations;

@@ -25,8 +25,34 @@ bool OrderStore::fail(const QSqlQuery &q, const char *what)
         m_lastError.contains(QLatin1String("connection"), Qt::CaseInsensitive) ||
         m_lastError.contains(QLatin1String("server closed"), Qt::CaseInsensitive) ||
         m_lastError.contains(QLatin1String("terminating"), Qt::CaseInsensitive))
-        m_db.close();
+        resetConnection();
     return false;
+}
+
+void OrderStore::resetConnection()
+{
+    m_statements.clear();
+    m_db.close();
+}
+
+QSqlQuery *OrderStore::statement(const QString &sql)
+{
+    if (!m_db.isOpen())
+        m_statements.clear();
+    if (!Database::ensureOpen(m_db)) {
+        m_lastError = m_db.lastError().text();
+        return nullptr;
+    }
+    auto it = m_statements.find(sql);
+    if (it == m_statements.end()) {
+        auto q = std::make_unique<QSqlQuery>(m_db);
+        if (!q->prepare(sql)) {
+            fail(*q, "prepare");
+            return nullptr;
+        }
+        it = m_statements.emplace(sql, std::move(q)).first;
+    }
+    return it->second.get();
 }
 
 bool OrderStore::begin()
@@ -37,7 +63,7 @@ bool OrderStore::begin()
     }
     if (!m_db.transaction()) {
         m_lastError = m_db.lastError().text();
-        m_db.close();
+        resetConnection();
         return false;
     }
     return true;
@@ -47,7 +73,7 @@ bool OrderStore::commit()
 {
     if (!m_db.commit()) {
         m_lastError = m_db.lastError().text();
-        m_db.close();
+        resetConnection();
         return false;
     }
     return true;
@@ -58,6 +84,36 @@ void OrderStore::rollback()
     if (m_db.isOpen())
         m_db.rollback();
 }
+
+namespace {
+
+// The event columns of a batch, as PostgreSQL arrays.
+struct EventArrays
+{
+    QStringList ids, seqs, statuses, datas, times;
+    explicit EventArrays(const QList<OrderEvent> &events)
+    {
+        for (const OrderEvent &e : events) {
+            ids << e.orderId;
+            seqs << QString::number(e.seq);
+            statuses << statusName(e.status);
+            datas << QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact));
+            times << isoTime(e.at);
+        }
+    }
+    void bind(QSqlQuery *q, int first) const
+    {
+        int i = first;
+        for (const QStringList *l : {&ids, &seqs, &statuses, &datas, &times})
+            q->bindValue(i++, pgArray(*l));
+    }
+};
+
+const char *kInsertEvents =
+    "INSERT INTO order_events (order_id, seq, status, data, created_at) "
+    "SELECT * FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[])";
+
+} // namespace
 
 bool OrderStore::insertOrders(const QList<NewOrder> &orders, const QList<OrderEvent> &pending)
 {
@@ -71,47 +127,33 @@ bool OrderStore::insertOrders(const QList<NewOrder> &orders, const QList<OrderEv
         slippages << numericText(o.request.slippage);
         times << isoTime(o.createdAt);
     }
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral(
-        "INSERT INTO orders (id, order_type, token_in, token_out, amount, slippage, status, "
-        "last_seq, created_at, updated_at) "
+    // Foreign keys are checked at the end of the statement, after the CTE inserted the orders.
+    QSqlQuery *q = statement(QStringLiteral(
+        "WITH new_orders AS (INSERT INTO orders (id, order_type, token_in, token_out, amount, "
+        "slippage, status, last_seq, created_at, updated_at) "
         "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c FROM unnest("
         "?::uuid[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::numeric[], "
-        "?::timestamptz[]) AS u(id, t, i, o, a, s, c)"));
+        "?::timestamptz[]) AS u(id, t, i, o, a, s, c)) ") + QLatin1String(kInsertEvents));
+    if (!q)
+        return false;
+    int i = 0;
     for (const QStringList *l : {&ids, &types, &ins, &outs, &amounts, &slippages, &times})
-        q.addBindValue(pgArray(*l));
-    if (!q.exec())
-        return fail(q, "insert orders");
-    return appendEvents(pending);
+        q->bindValue(i++, pgArray(*l));
+    EventArrays(pending).bind(q, i);
+    return q->exec() || fail(*q, "insert orders");
 }
 
 bool OrderStore::appendEvents(const QList<OrderEvent> &events)
 {
     if (events.isEmpty())
         return true;
-    QStringList ids, seqs, statuses, datas, times;
     // The orders row follows each order's latest event in this batch.
     QHash<QString, qsizetype> latest;
     for (qsizetype i = 0; i < events.size(); ++i) {
-        const OrderEvent &e = events[i];
-        ids << e.orderId;
-        seqs << QString::number(e.seq);
-        statuses << statusName(e.status);
-        datas << QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact));
-        times << isoTime(e.at);
-        auto it = latest.find(e.orderId);
-        if (it == latest.end() || events[*it].seq < e.seq)
-            latest.insert(e.orderId, i);
+        auto it = latest.find(events[i].orderId);
+        if (it == latest.end() || events[*it].seq < events[i].seq)
+            latest.insert(events[i].orderId, i);
     }
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral(
-        "INSERT INTO order_events (order_id, seq, status, data, created_at) "
-        "SELECT * FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[])"));
-    for (const QStringList *l : {&ids, &seqs, &statuses, &datas, &times})
-        q.addBindValue(pgArray(*l));
-    if (!q.exec())
-        return fail(q, "insert order_events");
-
     QStringList uIds, uSeqs, uStatus, uTimes, uAttempts, uDex, uSig, uPrice, uOut, uErr;
     QList<bool> nAttempts, nDex, nSig, nPrice, nOut, nErr;
     auto text = [](const QJsonObject &d, const char *key, QStringList &vals, QList<bool> &nulls) {
@@ -132,30 +174,33 @@ bool OrderStore::appendEvents(const QList<OrderEvent> &events)
         text(e.data, "amountOut", uOut, nOut);
         text(e.data, "error", uErr, nErr);
     }
-    q.prepare(QStringLiteral(
-        "UPDATE orders o SET status = u.status, last_seq = u.seq, updated_at = u.at, "
-        "attempts = coalesce(u.attempts, o.attempts), dex = coalesce(u.dex, o.dex), "
-        "tx_signature = coalesce(u.sig, o.tx_signature), "
-        "executed_price = coalesce(u.price, o.executed_price), "
-        "amount_out = coalesce(u.out, o.amount_out), "
-        "error = CASE WHEN u.status = 'confirmed' THEN NULL ELSE coalesce(u.err, o.error) END "
-        "FROM unnest(?::uuid[], ?::int[], ?::text[], ?::timestamptz[], ?::int[], ?::text[], "
-        "?::text[], ?::numeric[], ?::numeric[], ?::text[]) "
-        "AS u(id, seq, status, at, attempts, dex, sig, price, out, err) "
-        "WHERE o.id = u.id AND o.last_seq < u.seq"));
-    q.addBindValue(pgArray(uIds));
-    q.addBindValue(pgArray(uSeqs));
-    q.addBindValue(pgArray(uStatus));
-    q.addBindValue(pgArray(uTimes));
-    q.addBindValue(pgArray(uAttempts, nAttempts));
-    q.addBindValue(pgArray(uDex, nDex));
-    q.addBindValue(pgArray(uSig, nSig));
-    q.addBindValue(pgArray(uPrice, nPrice));
-    q.addBindValue(pgArray(uOut, nOut));
-    q.addBindValue(pgArray(uErr, nErr));
-    if (!q.exec())
-        return fail(q, "update orders");
-    return true;
+    QSqlQuery *q = statement(
+        QStringLiteral("WITH new_events AS (") + QLatin1String(kInsertEvents) +
+        QStringLiteral(
+            ") UPDATE orders o SET status = u.status, last_seq = u.seq, updated_at = u.at, "
+            "attempts = coalesce(u.attempts, o.attempts), dex = coalesce(u.dex, o.dex), "
+            "tx_signature = coalesce(u.sig, o.tx_signature), "
+            "executed_price = coalesce(u.price, o.executed_price), "
+            "amount_out = coalesce(u.out, o.amount_out), "
+            "error = CASE WHEN u.status = 'confirmed' THEN NULL ELSE coalesce(u.err, o.error) END "
+            "FROM unnest(?::uuid[], ?::int[], ?::text[], ?::timestamptz[], ?::int[], ?::text[], "
+            "?::text[], ?::numeric[], ?::numeric[], ?::text[]) "
+            "AS u(id, seq, status, at, attempts, dex, sig, price, out, err) "
+            "WHERE o.id = u.id AND o.last_seq < u.seq"));
+    if (!q)
+        return false;
+    EventArrays(events).bind(q, 0);
+    q->bindValue(5, pgArray(uIds));
+    q->bindValue(6, pgArray(uSeqs));
+    q->bindValue(7, pgArray(uStatus));
+    q->bindValue(8, pgArray(uTimes));
+    q->bindValue(9, pgArray(uAttempts, nAttempts));
+    q->bindValue(10, pgArray(uDex, nDex));
+    q->bindValue(11, pgArray(uSig, nSig));
+    q->bindValue(12, pgArray(uPrice, nPrice));
+    q->bindValue(13, pgArray(uOut, nOut));
+    q->bindValue(14, pgArray(uErr, nErr));
+    return q->exec() || fail(*q, "append events");
 }
 
 bool OrderStore::deleteOrders(const QStringList &ids)
@@ -168,21 +213,22 @@ bool OrderStore::deleteOrders(const QStringList &ids)
 
 std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList &ids)
 {
-    if (!Database::ensureOpen(m_db))
+    QSqlQuery *q = statement(
+        QStringLiteral("SELECT id, status, last_seq FROM orders WHERE id = ANY(?::uuid[])"));
+    if (!q)
         return std::nullopt;
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT id, status, last_seq FROM orders WHERE id = ANY(?::uuid[])"));
-    q.addBindValue(pgArray(ids));
-    if (!q.exec()) {
-        fail(q, "order cursors");
+    q->bindValue(0, pgArray(ids));
+    if (!q->exec()) {
+        fail(*q, "order cursors");
         return std::nullopt;
     }
     QHash<QString, OrderCursor> out;
-    while (q.next()) {
-        out.insert(q.value(0).toString(),
-                   OrderCursor{statusFromName(q.value(1).toString()).value_or(OrderStatus::Pending),
-                               q.value(2).toInt()});
+    while (q->next()) {
+        out.insert(q->value(0).toString(),
+                   OrderCursor{statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending),
+                               q->value(2).toInt()});
     }
+    q->finish();
     return out;
 }
 
@@ -215,19 +261,20 @@ static Order readOrder(const QSqlQuery &q)
 
 std::optional<std::optional<Order>> OrderStore::order(const QString &id)
 {
-    if (!Database::ensureOpen(m_db))
+    QSqlQuery *q = statement(QStringLiteral("SELECT %1 FROM orders WHERE id = ?::uuid")
+                                 .arg(QLatin1String(kOrderColumns)));
+    if (!q)
         return std::nullopt;
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT %1 FROM orders WHERE id = ?::uuid")
-                  .arg(QLatin1String(kOrderColumns)));
-    q.addBindValue(id);
-    if (!q.exec()) {
-        fail(q, "select order");
+    q->bindValue(0, id);
+    if (!q->exec()) {
+        fail(*q, "select order");
         return std::nullopt;
     }
-    if (!q.next())
-        return std::optional<Order>{};
-    return std::optional<Order>{readOrder(q)};
+    std::optional<Order> found;
+    if (q->next())
+        found = readOrder(*q);
+    q->finish();
+    return found;
 }
 
 std::optional<QList<Order>> OrderStore::orders(std::optional<OrderStatus> status, int limit,
@@ -256,26 +303,26 @@ std::optional<QList<Order>> OrderStore::orders(std::optional<OrderStatus> status
 
 std::optional<QList<OrderEvent>> OrderStore::events(const QString &orderId)
 {
-    if (!Database::ensureOpen(m_db))
+    QSqlQuery *q = statement(QStringLiteral("SELECT seq, status, data::text, created_at FROM "
+                                            "order_events WHERE order_id = ?::uuid ORDER BY seq"));
+    if (!q)
         return std::nullopt;
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("SELECT seq, status, data::text, created_at FROM order_events "
-                             "WHERE order_id = ?::uuid ORDER BY seq"));
-    q.addBindValue(orderId);
-    if (!q.exec()) {
-        fail(q, "select events");
+    q->bindValue(0, orderId);
+    if (!q->exec()) {
+        fail(*q, "select events");
         return std::nullopt;
     }
     QList<OrderEvent> out;
-    while (q.next()) {
+    while (q->next()) {
         OrderEvent e;
         e.orderId = orderId;
-        e.seq = q.value(0).toInt();
-        e.status = statusFromName(q.value(1).toString()).value_or(OrderStatus::Pending);
-        e.data = QJsonDocument::fromJson(q.value(2).toString().toUtf8()).object();
-        e.at = q.value(3).toDateTime();
+        e.seq = q->value(0).toInt();
+        e.status = statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending);
+        e.data = QJsonDocument::fromJson(q->value(2).toString().toUtf8()).object();
+        e.at = q->value(3).toDateTime();
         out.append(e);
     }
+    q->finish();
     return out;
 }
 

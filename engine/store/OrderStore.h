@@ -5,7 +5,10 @@
 #include <QHash>
 #include <QMap>
 #include <QSqlDatabase>
+#include <QSqlQuery>
+#include <memory>
 #include <optional>
+#include <unordered_map>
 
 namespace oee {
 
@@ -36,9 +39,10 @@ public:
     bool commit();
     void rollback();
 
-    // Inside a transaction: orders rows (status pending, seq 1) and their pending events.
+    // Orders rows (status pending, seq 1) and their pending events: one statement.
     bool insertOrders(const QList<NewOrder> &orders, const QList<OrderEvent> &pendingEvents);
-    // Inside a transaction: event rows, then each order's row brought to its latest event.
+    // Event rows, and each order's row brought to its latest event: one statement, atomic on
+    // its own (no transaction needed), one round trip whatever the batch size.
     bool appendEvents(const QList<OrderEvent> &events);
     bool deleteOrders(const QStringList &ids);
 
@@ -51,7 +55,12 @@ public:
     bool ping();
 
 private:
-    bool fail(const class QSqlQuery &q, const char *what);
+    bool fail(const QSqlQuery &q, const char *what);
+    // A server-side prepared statement, prepared once per connection and reused.
+    QSqlQuery *statement(const QString &sql);
+    void resetConnection();
+
+    std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
 
     QSqlDatabase m_db;
     QString m_lastError;

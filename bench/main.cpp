@@ -1,0 +1,501 @@
+// oee-bench: drives a running `oee --server` over loopback exactly as external clients do
+// (HTTP POSTs on keep-alive connections, WebSocket subscriptions) and reports submission and
+// end-to-end latency, throughput, the server's RSS and CPU, and whether anything went missing.
+// `--scenario a|b|c|d` starts its own server with the scenario's settings.
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QElapsedTimer>
+#include <QFile>
+#include <QHash>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QRegularExpression>
+#include <QSqlDatabase>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTimer>
+#include <QUrl>
+#include <QUrlQuery>
+#include <QWebSocket>
+#include <algorithm>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <unistd.h>
+
+namespace {
+
+qint64 nowUs()
+{
+    static QElapsedTimer t = [] {
+        QElapsedTimer e;
+        e.start();
+        return e;
+    }();
+    return t.nsecsElapsed() / 1000;
+}
+
+double percentile(std::vector<double> v, double p)
+{
+    if (v.empty())
+        return 0;
+    std::sort(v.begin(), v.end());
+    const size_t i = std::min(v.size() - 1, size_t(std::ceil(p / 100.0 * double(v.size())) - 1));
+    return v[i];
+}
+
+// A minimal HTTP/1.1 keep-alive client: one request in flight per connection.
+class HttpConnection : public QObject
+{
+public:
+    using Done = std::function<void(int status, const QByteArray &body, qint64 sentUs)>;
+    HttpConnection(const QString &host, quint16 port, QObject *parent) : QObject(parent)
+    {
+        m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        connect(&m_socket, &QTcpSocket::readyRead, this, [this] { onReadyRead(); });
+        connect(&m_socket, &QTcpSocket::disconnected, this, [this] {
+            if (m_done) {
+                auto done = std::exchange(m_done, {});
+                done(0, {}, m_sentUs);
+            }
+        });
+        m_socket.connectToHost(host, port);
+        m_socket.waitForConnected(5000);
+    }
+    [[nodiscard]] bool busy() const { return bool(m_done); }
+    void post(const QByteArray &path, const QByteArray &body, Done done)
+    {
+        m_done = std::move(done);
+        m_sentUs = nowUs();
+        m_socket.write("POST " + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                       "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+    }
+
+private:
+    void onReadyRead()
+    {
+        m_buffer += m_socket.readAll();
+        const int headerEnd = m_buffer.indexOf("\r\n\r\n");
+        if (headerEnd < 0)
+            return;
+        const QByteArray head = m_buffer.left(headerEnd).toLower();
+        const int cl = head.indexOf("content-length:");
+        const int length = cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toInt();
+        if (m_buffer.size() < headerEnd + 4 + length)
+            return;
+        const int status = m_buffer.mid(9, 3).toInt();
+        const QByteArray body = m_buffer.mid(headerEnd + 4, length);
+        m_buffer.remove(0, headerEnd + 4 + length);
+        if (auto done = std::exchange(m_done, {}))
+            done(status, body, m_sentUs);
+    }
+    QTcpSocket m_socket;
+    QByteArray m_buffer;
+    Done m_done;
+    qint64 m_sentUs = 0;
+};
+
+struct ProcSample
+{
+    qint64 rssKb = 0;
+    double cpuSeconds = 0;
+};
+
+ProcSample sampleProcess(qint64 pid)
+{
+    ProcSample s;
+    if (pid <= 0)
+        return s;
+    QFile status(QStringLiteral("/proc/%1/status").arg(pid));
+    if (status.open(QIODevice::ReadOnly)) {
+        for (const QByteArray &line : status.readAll().split('\n'))
+            if (line.startsWith("VmRSS:"))
+                s.rssKb = line.mid(6).trimmed().split(' ').first().toLongLong();
+    }
+    QFile stat(QStringLiteral("/proc/%1/stat").arg(pid));
+    if (stat.open(QIODevice::ReadOnly)) {
+        const QByteArray text = stat.readAll();
+        const QList<QByteArray> f = text.mid(text.lastIndexOf(')') + 2).split(' ');
+        if (f.size() > 13)
+            s.cpuSeconds = double(f[11].toLongLong() + f[12].toLongLong()) / double(sysconf(_SC_CLK_TCK));
+    }
+    return s;
+}
+
+struct Settings
+{
+    QString host = QStringLiteral("127.0.0.1");
+    quint16 port = 3000;
+    int connections = 32;
+    double durationS = 20;
+    double rate = 0;        // offered orders/s; 0: as fast as the connections go (closed loop)
+    int subscribers = 0;    // extra all-orders WebSocket subscribers (delivery latency)
+    qint64 serverPid = 0;
+    QString databaseUrl;
+    int drainTimeoutS = 180;
+};
+
+class Bench : public QObject
+{
+public:
+    explicit Bench(Settings s) : m_s(std::move(s)) {}
+
+    QJsonObject run()
+    {
+        m_idle = sampleProcess(m_s.serverPid);
+        // The all-orders stream tells when each order ends.
+        m_events = std::make_unique<QWebSocket>();
+        connect(m_events.get(), &QWebSocket::textMessageReceived, this,
+                [this](const QString &m) { onEvent(m); });
+        m_events->open(QUrl(QStringLiteral("ws://%1:%2/ws/orders").arg(m_s.host).arg(m_s.port)));
+        waitFor([this] { return m_snapshotSeen; }, 10000);
+        for (int i = 0; i < m_s.subscribers; ++i) {
+            auto *ws = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+            connect(ws, &QWebSocket::textMessageReceived, this, [this](const QString &m) {
+                if (!m.startsWith(QLatin1String("{\"data\"")) && !m.contains(QLatin1String("\"type\":\"status\"")))
+                    return;
+                ++m_fanoutMessages;
+                const int t = m.indexOf(QLatin1String("\"timestamp\":\""));
+                if (t >= 0) {
+                    const QDateTime at = QDateTime::fromString(m.mid(t + 13, 24), Qt::ISODateWithMs);
+                    m_fanoutLatencyMs.push_back(double(at.msecsTo(QDateTime::currentDateTimeUtc())));
+                }
+            });
+            ws->open(QUrl(QStringLiteral("ws://%1:%2/ws/orders").arg(m_s.host).arg(m_s.port)));
+            m_subscribers.append(ws);
+        }
+        waitFor([this] {
+            for (QWebSocket *ws : m_subscribers)
+                if (ws->state() != QAbstractSocket::ConnectedState)
+                    return false;
+            return true;
+        }, 60000);
+
+        for (int i = 0; i < m_s.connections; ++i)
+            m_conns.append(new HttpConnection(m_s.host, m_s.port, this));
+
+        m_startUs = nowUs();
+        m_endSubmitUs = m_startUs + qint64(m_s.durationS * 1e6);
+        QTimer sampler;
+        connect(&sampler, &QTimer::timeout, this, [this] {
+            const ProcSample p = sampleProcess(m_s.serverPid);
+            m_peakRssKb = std::max(m_peakRssKb, p.rssKb);
+        });
+        sampler.start(250);
+        QTimer pacer;
+        if (m_s.rate > 0) {
+            connect(&pacer, &QTimer::timeout, this, [this] { pace(); });
+            pacer.start(1);
+        } else {
+            for (HttpConnection *c : m_conns)
+                sendNext(c);
+        }
+        waitFor([this] { return nowUs() >= m_endSubmitUs && m_inFlightPosts == 0; },
+                int(m_s.durationS * 1000) + 60000);
+        pacer.stop();
+        const qint64 submitDoneUs = nowUs();
+        // Drain: every accepted order must reach a terminal status.
+        waitFor([this] { return m_terminal.size() >= m_accepted.size(); }, m_s.drainTimeoutS * 1000);
+        const qint64 drainedUs = nowUs();
+        sampler.stop();
+        const ProcSample after = sampleProcess(m_s.serverPid);
+        m_peakRssKb = std::max(m_peakRssKb, after.rssKb);
+        waitFor([] { return false; }, 300); // let fan-out stragglers arrive
+
+        std::vector<double> e2e;
+        int confirmed = 0, failed = 0;
+        qint64 lastTerminalUs = m_startUs;
+        for (auto it = m_terminal.cbegin(); it != m_terminal.cend(); ++it) {
+            (it->second ? confirmed : failed)++;
+            lastTerminalUs = std::max(lastTerminalUs, it->first);
+            if (m_accepted.contains(it.key()))
+                e2e.push_back(double(it->first - m_accepted.value(it.key())) / 1000.0);
+        }
+        int missing = 0;
+        for (auto it = m_accepted.cbegin(); it != m_accepted.cend(); ++it)
+            missing += !m_terminal.contains(it.key());
+
+        const double submitSeconds = double(submitDoneUs - m_startUs) / 1e6;
+        const double completeSeconds = double(lastTerminalUs - m_startUs) / 1e6;
+        QJsonObject r{
+            {QStringLiteral("offeredRate"), m_s.rate},
+            {QStringLiteral("connections"), m_s.connections},
+            {QStringLiteral("durationS"), m_s.durationS},
+            {QStringLiteral("submitted"), double(m_accepted.size())},
+            {QStringLiteral("rejected"), double(m_rejected)},
+            {QStringLiteral("submissionsPerS"), double(m_accepted.size()) / submitSeconds},
+            {QStringLiteral("submitP50Ms"), percentile(m_submitMs, 50)},
+            {QStringLiteral("submitP99Ms"), percentile(m_submitMs, 99)},
+            {QStringLiteral("submitMaxMs"), percentile(m_submitMs, 100)},
+            {QStringLiteral("e2eP50Ms"), percentile(e2e, 50)},
+            {QStringLiteral("e2eP99Ms"), percentile(e2e, 99)},
+            {QStringLiteral("completedPerS"), double(m_terminal.size()) / completeSeconds},
+            {QStringLiteral("confirmed"), confirmed},
+            {QStringLiteral("failed"), failed},
+            {QStringLiteral("missing"), missing},
+            {QStringLiteral("drainS"), double(drainedUs - submitDoneUs) / 1e6},
+            {QStringLiteral("serverRssIdleMb"), double(m_idle.rssKb) / 1024.0},
+            {QStringLiteral("serverRssPeakMb"), double(m_peakRssKb) / 1024.0},
+            {QStringLiteral("serverCpuS"), after.cpuSeconds - m_idle.cpuSeconds},
+        };
+        if (m_s.subscribers > 0) {
+            const double expected = double(m_eventsSeen) * m_s.subscribers;
+            r.insert(QStringLiteral("subscribers"), m_s.subscribers);
+            r.insert(QStringLiteral("fanoutMessages"), double(m_fanoutMessages));
+            r.insert(QStringLiteral("fanoutExpected"), expected);
+            r.insert(QStringLiteral("fanoutLost"), expected - double(m_fanoutMessages));
+            r.insert(QStringLiteral("deliveryP50Ms"), percentile(m_fanoutLatencyMs, 50));
+            r.insert(QStringLiteral("deliveryP99Ms"), percentile(m_fanoutLatencyMs, 99));
+        }
+        if (!m_s.databaseUrl.isEmpty())
+            r.insert(QStringLiteral("postgres"), verifyPostgres());
+        return r;
+    }
+
+private:
+    void waitFor(const std::function<bool()> &done, int timeoutMs)
+    {
+        const qint64 deadline = nowUs() + qint64(timeoutMs) * 1000;
+        while (!done() && nowUs() < deadline)
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
+    }
+
+    QByteArray nextOrder()
+    {
+        static const char *pairs[][2] = {{"SOL", "USDC"}, {"USDC", "SOL"}, {"SOL", "USDT"},
+                                         {"JUP", "USDC"}, {"BONK", "SOL"}};
+        const auto &p = pairs[m_sent % 5];
+        const double amount = 0.5 + double(m_sent % 17) * 0.25;
+        return QByteArray("{\"orderType\":\"market\",\"tokenIn\":\"") + p[0] +
+               "\",\"tokenOut\":\"" + p[1] + "\",\"amount\":" + QByteArray::number(amount) +
+               ",\"slippage\":0.05}";
+    }
+
+    void sendNext(HttpConnection *c)
+    {
+        if (nowUs() >= m_endSubmitUs)
+            return;
+        ++m_inFlightPosts;
+        ++m_sent;
+        c->post("/api/orders/execute", nextOrder(), [this, c](int status, const QByteArray &body, qint64 sentUs) {
+            --m_inFlightPosts;
+            const qint64 now = nowUs();
+            m_submitMs.push_back(double(now - sentUs) / 1000.0);
+            if (status == 201) {
+                const int i = body.indexOf("\"orderId\":\"");
+                m_accepted.insert(QString::fromLatin1(body.mid(i + 11, 36)), sentUs);
+            } else {
+                ++m_rejected;
+            }
+            if (m_s.rate <= 0)
+                sendNext(c);
+        });
+    }
+
+    void pace()
+    {
+        const double elapsed = double(nowUs() - m_startUs) / 1e6;
+        const qint64 due = qint64(elapsed * m_s.rate);
+        while (m_sent < due && nowUs() < m_endSubmitUs) {
+            HttpConnection *free = nullptr;
+            for (HttpConnection *c : m_conns)
+                if (!c->busy()) {
+                    free = c;
+                    break;
+                }
+            if (!free)
+                break; // all connections busy: the offered rate is not reached (reported)
+            sendNext(free);
+        }
+    }
+
+    void onEvent(const QString &text)
+    {
+        const QJsonObject m = QJsonDocument::fromJson(text.toUtf8()).object();
+        if (m.value(QStringLiteral("type")).toString() == QStringLiteral("snapshot")) {
+            m_snapshotSeen = true;
+            return;
+        }
+        ++m_eventsSeen;
+        const QString s = m.value(QStringLiteral("status")).toString();
+        if (s == QStringLiteral("confirmed") || s == QStringLiteral("failed"))
+            m_terminal.insert(m.value(QStringLiteral("orderId")).toString(),
+                              {nowUs(), s == QStringLiteral("confirmed")});
+    }
+
+    QJsonObject verifyPostgres()
+    {
+        const QUrl url(m_s.databaseUrl);
+        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("bench"));
+        db.setHostName(QUrlQuery(url).hasQueryItem(QStringLiteral("host"))
+                           ? QUrlQuery(url).queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded)
+                           : url.host());
+        db.setPort(url.port(5432));
+        db.setUserName(url.userName());
+        db.setPassword(url.password());
+        db.setDatabaseName(url.path().mid(1));
+        QJsonObject out;
+        if (!db.open()) {
+            out.insert(QStringLiteral("error"), db.lastError().text());
+            return out;
+        }
+        QSqlQuery q(db);
+        // Every accepted order is terminal in PostgreSQL and has one event row per status change.
+        q.exec(QStringLiteral("SELECT count(*) FILTER (WHERE status IN ('confirmed','failed')), "
+                              "count(*) FILTER (WHERE last_seq <> (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)) "
+                              "FROM orders o"));
+        if (q.next()) {
+            out.insert(QStringLiteral("terminalOrders"), q.value(0).toDouble());
+            out.insert(QStringLiteral("ordersWithEventGaps"), q.value(1).toDouble());
+        }
+        q.exec(QStringLiteral("SELECT count(*) FROM order_events"));
+        if (q.next())
+            out.insert(QStringLiteral("eventRows"), q.value(0).toDouble());
+        return out;
+    }
+
+    Settings m_s;
+    ProcSample m_idle;
+    qint64 m_peakRssKb = 0;
+    std::unique_ptr<QWebSocket> m_events;
+    QList<QWebSocket *> m_subscribers;
+    QList<HttpConnection *> m_conns;
+    bool m_snapshotSeen = false;
+    qint64 m_startUs = 0;
+    qint64 m_endSubmitUs = 0;
+    qint64 m_sent = 0;
+    int m_inFlightPosts = 0;
+    int m_rejected = 0;
+    qint64 m_eventsSeen = 0;
+    qint64 m_fanoutMessages = 0;
+    std::vector<double> m_submitMs;
+    std::vector<double> m_fanoutLatencyMs;
+    QHash<QString, qint64> m_accepted;               // orderId → POST sent (µs)
+    QHash<QString, std::pair<qint64, bool>> m_terminal; // orderId → (terminal seen, confirmed)
+};
+
+void printTable(const QString &title, const QJsonObject &r)
+{
+    std::printf("\n%s\n", qPrintable(title));
+    for (auto it = r.begin(); it != r.end(); ++it) {
+        if (it->isObject()) {
+            const QJsonObject o = it->toObject();
+            for (auto j = o.begin(); j != o.end(); ++j)
+                std::printf("  %-24s %s\n", qPrintable(it.key() + QLatin1Char('.') + j.key()),
+                            qPrintable(j->isDouble() ? QString::number(j->toDouble(), 'f', 2) : j->toString()));
+        } else {
+            std::printf("  %-24s %s\n", qPrintable(it.key()),
+                        qPrintable(it->isDouble() ? QString::number(it->toDouble(), 'f', 2) : it->toString()));
+        }
+    }
+}
+
+} // namespace
+
+int main(int argc, char *argv[])
+{
+    QCoreApplication app(argc, argv);
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral("oee-bench: load and measure a running oee --server"));
+    p.addHelpOption();
+    const QCommandLineOption scenario(QStringLiteral("scenario"), QStringLiteral("a|b|c|d: start a server with that scenario's settings and run it."), QStringLiteral("name"));
+    const QCommandLineOption url(QStringLiteral("url"), QStringLiteral("A running server (default http://127.0.0.1:3000)."), QStringLiteral("url"));
+    const QCommandLineOption conns(QStringLiteral("connections"), QStringLiteral("Keep-alive HTTP connections (default 32)."), QStringLiteral("n"));
+    const QCommandLineOption duration(QStringLiteral("duration"), QStringLiteral("Seconds of submissions (default 20)."), QStringLiteral("s"));
+    const QCommandLineOption rate(QStringLiteral("rate"), QStringLiteral("Offered orders/s (default 0: as fast as possible)."), QStringLiteral("r"));
+    const QCommandLineOption subs(QStringLiteral("subscribers"), QStringLiteral("Extra all-orders WebSocket subscribers."), QStringLiteral("n"));
+    const QCommandLineOption pid(QStringLiteral("server-pid"), QStringLiteral("PID of the server, for RSS and CPU."), QStringLiteral("pid"));
+    const QCommandLineOption db(QStringLiteral("database-url"), QStringLiteral("The server's PostgreSQL, to verify every status change is there."), QStringLiteral("url"));
+    const QCommandLineOption binary(QStringLiteral("oee"), QStringLiteral("The oee binary for --scenario."), QStringLiteral("path"));
+    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Write the result as JSON to this file."), QStringLiteral("file"));
+    for (const auto &o : {scenario, url, conns, duration, rate, subs, pid, db, binary, json})
+        p.addOption(o);
+    p.process(app);
+
+    Settings s;
+    if (p.isSet(url)) {
+        const QUrl u(p.value(url));
+        s.host = u.host();
+        s.port = quint16(u.port(3000));
+    }
+    s.connections = p.isSet(conns) ? p.value(conns).toInt() : s.connections;
+    s.durationS = p.isSet(duration) ? p.value(duration).toDouble() : s.durationS;
+    s.rate = p.isSet(rate) ? p.value(rate).toDouble() : s.rate;
+    s.subscribers = p.isSet(subs) ? p.value(subs).toInt() : s.subscribers;
+    s.serverPid = p.value(pid).toLongLong();
+    s.databaseUrl = p.value(db);
+
+    std::unique_ptr<QProcess> server;
+    QTemporaryDir dataDir;
+    QString title = QStringLiteral("oee-bench against %1:%2").arg(s.host).arg(s.port);
+    if (p.isSet(scenario)) {
+        const QString name = p.value(scenario);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.remove(QStringLiteral("REDIS_URL"));
+        env.remove(QStringLiteral("DATABASE_URL"));
+        env.insert(QStringLiteral("OEE_DATA_DIR"), dataDir.path());
+        env.insert(QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0"));
+        env.insert(QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0"));
+        env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("oee.*.info=false"));
+        env.insert(QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2000"));
+        if (name == QLatin1String("a") || name == QLatin1String("c") || name == QLatin1String("d")) {
+            env.insert(QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0"));
+            env.insert(QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0"));
+        }
+        if (name == QLatin1String("b") && !p.isSet(rate))
+            s.rate = 800;
+        if (name == QLatin1String("c") && !p.isSet(subs))
+            s.subscribers = 1000;
+        if (name == QLatin1String("d") && !p.isSet(rate))
+            s.rate = 1000;
+        title = QStringLiteral("scenario (%1)").arg(name);
+        server = std::make_unique<QProcess>();
+        server->setProcessEnvironment(env);
+        server->setProgram(p.isSet(binary) ? p.value(binary) : QStringLiteral(OEE_DEFAULT_BINARY));
+        server->setArguments({QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
+        server->start();
+        if (!server->waitForStarted(10000)) {
+            std::fprintf(stderr, "cannot start %s\n", qPrintable(server->program()));
+            return 1;
+        }
+        QByteArray out;
+        static const QRegularExpression rest(QStringLiteral("REST\\s+http://([^:]+):(\\d+)/api"));
+        static const QRegularExpression pg(QStringLiteral("Postgres\\s+(\\S+)"));
+        while (server->state() == QProcess::Running && !pg.match(QString::fromUtf8(out)).hasMatch()) {
+            server->waitForReadyRead(1000);
+            out += server->readAllStandardOutput();
+        }
+        const auto m = rest.match(QString::fromUtf8(out));
+        if (!m.hasMatch()) {
+            std::fprintf(stderr, "server did not start: %s %s\n", out.constData(), server->readAllStandardError().constData());
+            return 1;
+        }
+        s.host = m.captured(1);
+        s.port = quint16(m.captured(2).toUInt());
+        s.serverPid = server->processId();
+        s.databaseUrl = pg.match(QString::fromUtf8(out)).captured(1);
+    }
+
+    Bench bench(s);
+    const QJsonObject result = bench.run();
+    printTable(title, result);
+    if (p.isSet(json)) {
+        QFile f(p.value(json));
+        if (f.open(QIODevice::WriteOnly))
+            f.write(QJsonDocument(result).toJson());
+    }
+    if (server) {
+        ::kill(pid_t(server->processId()), SIGTERM);
+        server->waitForFinished(60000);
+    }
+    const bool ok = result.value(QStringLiteral("missing")).toInt() == 0 &&
+                    result.value(QStringLiteral("postgres")).toObject().value(QStringLiteral("ordersWithEventGaps")).toInt() == 0;
+    return ok ? 0 : 3;
+}
