@@ -24,6 +24,8 @@ void onSignal(int)
 
 int main(int argc, char *argv[])
 {
+    // Qt's own epoll-less UNIX dispatcher costs less per wake-up than the GLib one.
+    qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("oee"));
     QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));

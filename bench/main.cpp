@@ -262,9 +262,12 @@ public:
 private:
     void waitFor(const std::function<bool()> &done, int timeoutMs)
     {
+        // Sleep in the event loop until something happens; the tick re-checks the condition.
         const qint64 deadline = nowUs() + qint64(timeoutMs) * 1000;
+        QTimer tick;
+        tick.start(20);
         while (!done() && nowUs() < deadline)
-            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents, 5);
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
     }
 
     QByteArray nextOrder()
@@ -401,6 +404,8 @@ void printTable(const QString &title, const QJsonObject &r)
 
 int main(int argc, char *argv[])
 {
+    // Qt's own epoll-less UNIX dispatcher costs less per wake-up than the GLib one.
+    qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("oee-bench: load and measure a running oee --server"));

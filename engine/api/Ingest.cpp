@@ -116,21 +116,9 @@ void Ingest::flush()
                    m_store->lastError());
         return;
     }
-    // 3. Committed: the jobs become claimable. If this fails (Redis gone this very moment),
-    // the stale-staged sweep publishes them later, since their rows exist.
-    if (!m_queue->publish(ids, &queueError))
-        qCWarning(lcQueue, "publishing %lld committed job(s) failed (%s); the sweep will",
-                  qlonglong(ids.size()), qPrintable(queueError));
-
-    QList<QList<QByteArray>> publishes;
-    const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
-    for (OrderEvent &e : events) {
-        e.message = e.toMessage();
-        publishes.append({"PUBLISH", channel, e.message});
-    }
-    m_redis->pipeline(publishes);
-    emit jobsEnqueued();
-    emit eventsCommitted(events);
+    // Durable now (rows committed, jobs staged): answer first, then make the jobs claimable.
+    // If publishing fails (Redis gone this very moment), the stale-staged sweep of a worker
+    // publishes them later, since their rows exist.
     for (qsizetype i = 0; i < batch.size(); ++i) {
         SubmitResult r;
         r.ok = true;
@@ -138,6 +126,24 @@ void Ingest::flush()
         r.createdAt = now;
         batch[i].reply(r);
     }
+    QList<QList<QByteArray>> commands;
+    commands.reserve(events.size() + 1);
+    QList<QByteArray> publish{"EVALSHA", JobQueue::publishScriptSha(), "0",
+                              m_queueOptions.prefix.toUtf8()};
+    for (const QString &id : std::as_const(ids))
+        publish.append(id.toUtf8());
+    commands.append(publish);
+    const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
+    for (OrderEvent &e : events) {
+        e.message = e.toMessage();
+        commands.append({"PUBLISH", channel, e.message});
+    }
+    const QList<RedisReply> replies = m_redis->pipeline(commands);
+    if (!replies.first().ok() && !m_queue->publish(ids, &queueError))
+        qCWarning(lcQueue, "publishing %lld committed job(s) failed (%s); the sweep will",
+                  qlonglong(ids.size()), qPrintable(queueError));
+    emit jobsEnqueued();
+    emit eventsCommitted(events);
 }
 
 } // namespace oee

@@ -164,6 +164,11 @@ JobQueue::JobQueue(RedisConnection *connection, Options options)
 {
 }
 
+QByteArray JobQueue::publishScriptSha()
+{
+    return publishScript().sha;
+}
+
 QByteArray JobQueue::wakeChannel() const
 {
     return m_prefix + "wake";

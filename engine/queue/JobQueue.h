@@ -88,6 +88,8 @@ public:
     QueueCounts counts();
 
     [[nodiscard]] QByteArray wakeChannel() const;
+    // For pipelining publish with other commands: EVALSHA <sha> 0 <prefix> <ids...>.
+    [[nodiscard]] static QByteArray publishScriptSha();
     [[nodiscard]] const Options &options() const { return m_options; }
 
 private:

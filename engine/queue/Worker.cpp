@@ -153,7 +153,7 @@ void Worker::onQuoted(const QString &id)
               {{QStringLiteral("attempt"), f.job.attempt},
                {QStringLiteral("venue"), venueName(f.route.chosen)},
                {QStringLiteral("quotes"), f.route.toJson()}},
-              [this, id] { onBuilt(id); });
+              [this, id] { onBuilt(id); }, Durability::Batch);
 }
 
 void Worker::onBuilt(const QString &id)
@@ -170,7 +170,7 @@ void Worker::onBuilt(const QString &id)
                {QStringLiteral("expectedAmountOut"), best.amountOut},
                {QStringLiteral("minAmountOut"), f.minAmountOut},
                {QStringLiteral("slippage"), f.request.slippage}},
-              [this, id] { onSubmitted(id); });
+              [this, id] { onSubmitted(id); }, Durability::Batch);
 }
 
 void Worker::onSubmitted(const QString &id)
@@ -238,7 +238,7 @@ void Worker::onExecuted(const QString &id)
 }
 
 void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
-                       std::function<void()> next)
+                       std::function<void()> next, Durability durability)
 {
     OrderEvent e;
     e.orderId = order.job.id;
@@ -246,7 +246,12 @@ void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
     e.status = status;
     e.data = std::move(data);
     e.at = QDateTime::currentDateTimeUtc();
-    m_writer->append(e, std::move(next));
+    if (durability == Durability::Batch) {
+        m_writer->append(e, {});
+        next();
+    } else {
+        m_writer->append(e, std::move(next));
+    }
 }
 
 void Worker::finish(const QString &id, SettleOp op)

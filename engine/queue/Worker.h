@@ -69,8 +69,13 @@ private:
     void onBuilt(const QString &id);
     void onSubmitted(const QString &id);
     void onExecuted(const QString &id);
+    // Wait: continue once the event is committed. Batch: continue at once, the event joins
+    // the same transaction as the next one(s); for steps that touch nothing outside
+    // (routing → building → submitted). Either way nothing is announced before it is durable,
+    // and execution starts only once `submitted` (with its signature) is committed.
+    enum class Durability { Wait, Batch };
     void emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
-                   std::function<void()> next);
+                   std::function<void()> next, Durability durability = Durability::Wait);
     void finish(const QString &id, SettleOp op);
     void settlePending();
     void renewLeases();
