@@ -12,7 +12,12 @@
 
 namespace oee {
 
-WsHub::WsHub(QueryService *queries, QObject *parent) : QObject(parent), m_queries(queries) {}
+WsHub::WsHub(QueryService *queries, QObject *parent) : QObject(parent), m_queries(queries)
+{
+    m_fanoutTimer.setSingleShot(true);
+    m_fanoutTimer.setTimerType(Qt::PreciseTimer);
+    connect(&m_fanoutTimer, &QTimer::timeout, this, &WsHub::deliverOutbox);
+}
 
 WsHub::~WsHub()
 {
@@ -151,26 +156,43 @@ void WsHub::markReady(QWebSocket *socket, int snapshotSeq)
     sub.snapshotSeq = snapshotSeq;
     const QList<OrderEvent> buffered = std::exchange(sub.buffered, {});
     for (const OrderEvent &e : buffered)
-        send(socket, e);
+        send(socket, e, messageText(e));
 }
 
-void WsHub::send(QWebSocket *socket, const OrderEvent &e)
+void WsHub::send(QWebSocket *socket, const OrderEvent &e, const QString &text)
 {
     const Subscriber &sub = m_subscribers[socket];
     if (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq)
         return; // already in the snapshot
-    socket->sendTextMessage(QString::fromUtf8(e.message.isEmpty() ? e.toMessage() : e.message));
+    socket->sendTextMessage(text);
+}
+
+QString WsHub::messageText(const OrderEvent &e)
+{
+    return QString::fromUtf8(e.message.isEmpty() ? e.toMessage() : e.message);
 }
 
 void WsHub::publish(const QList<OrderEvent> &events)
 {
     if (m_subscribers.isEmpty())
         return;
+    m_outbox.append(events);
+    if (m_fanoutTimer.isActive())
+        return;
+    // With many subscribers, each delivery round costs a write per socket: gather the events
+    // of a few milliseconds into one round, so a socket gets them in one write.
+    m_fanoutTimer.start(m_subscribers.size() > kCoalesceAbove ? kCoalesceMs : 0);
+}
+
+void WsHub::deliverOutbox()
+{
+    const QList<OrderEvent> events = std::exchange(m_outbox, {});
     for (const OrderEvent &e : events) {
+        const QString text = messageText(e); // converted once, shared by every subscriber
         const auto deliver = [&](QWebSocket *socket) {
             Subscriber &sub = m_subscribers[socket];
             if (sub.ready)
-                send(socket, e);
+                send(socket, e, text);
             else
                 sub.buffered.append(e);
         };

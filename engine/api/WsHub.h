@@ -5,6 +5,7 @@
 #include <QMultiHash>
 #include <QObject>
 #include <QSet>
+#include <QTimer>
 #include <QWebSocket>
 #include <memory>
 
@@ -38,16 +39,23 @@ private:
         int snapshotSeq = 0;  // per-order: events up to this seq were in the snapshot
         QList<OrderEvent> buffered;
     };
-    void send(QWebSocket *socket, const OrderEvent &event);
+    void send(QWebSocket *socket, const OrderEvent &event, const QString &text);
+    static QString messageText(const OrderEvent &event);
     void remove(QWebSocket *socket);
     void snapshotOrder(QWebSocket *socket, const QString &orderId);
     void snapshotAll(QWebSocket *socket);
     void markReady(QWebSocket *socket, int snapshotSeq);
+    void deliverOutbox();
+
+    static constexpr int kCoalesceAbove = 64; // subscribers
+    static constexpr int kCoalesceMs = 5;
 
     QueryService *m_queries;
     QHash<QWebSocket *, Subscriber> m_subscribers;
     QMultiHash<QString, QWebSocket *> m_byOrder;
     QSet<QWebSocket *> m_allOrders;
+    QList<OrderEvent> m_outbox;
+    QTimer m_fanoutTimer{this};
 };
 
 } // namespace oee
