@@ -214,7 +214,10 @@ bool OrderStore::deleteOrders(const QStringList &ids)
 std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList &ids)
 {
     QSqlQuery *q = statement(
-        QStringLiteral("SELECT id, status, last_seq FROM orders WHERE id = ANY(?::uuid[])"));
+        // A join on unnest() is one index probe per id; `id = ANY(array)` rechecks the whole
+        // array for every row it visits (quadratic in the batch size).
+        QStringLiteral("SELECT o.id, o.status, o.last_seq FROM unnest(?::uuid[]) AS u(id) "
+                       "JOIN orders o ON o.id = u.id"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, pgArray(ids));
