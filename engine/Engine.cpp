@@ -94,6 +94,7 @@ bool Engine::start(QString *error)
     m_queries = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query"));
     m_ingest = spawn(new Ingest(*redis, *pg, queue), QStringLiteral("oee-ingest"));
     m_hub = new WsHub(m_queries, this);
+    m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
     connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
     connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
 

@@ -10,6 +10,7 @@
 #include "store/OrderStore.h"
 
 #include <QHostAddress>
+#include <QTcpServer>
 #include <QJsonArray>
 #include <QMetaEnum>
 #include <QUrlQuery>
@@ -76,10 +77,17 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
         *error = QStringLiteral("HOST '%1' is not an IP address").arg(host);
         return 0;
     }
-    const quint16 bound = m_server.listen(address, port);
-    if (!bound)
-        *error = QStringLiteral("cannot listen on %1:%2 (in use?)").arg(host).arg(port);
-    return bound;
+    // Our own QTcpServer: QHttpServer's default listen backlog (50) drops connection bursts,
+    // which then wait for SYN retransmits (1 s, 3 s, …).
+    auto *tcp = new QTcpServer(this);
+    tcp->setListenBacklogSize(1024);
+    if (!tcp->listen(address, port)) {
+        *error = QStringLiteral("cannot listen on %1:%2: %3").arg(host).arg(port).arg(tcp->errorString());
+        delete tcp;
+        return 0;
+    }
+    m_server.bind(tcp);
+    return tcp->serverPort();
 }
 
 HttpApi::Token HttpApi::park(QHttpServerResponder &&responder)
@@ -324,7 +332,8 @@ void HttpApi::registerRoutes()
             const Token token = park(std::move(responder));
             const Config cfg = m_config;
             const int subscribers = m_hub->subscriberCount();
-            m_queries->post([this, token, cfg, subscribers](OrderStore &store, JobQueue &queue,
+            const qint64 dropped = m_hub->droppedCount();
+            m_queries->post([this, token, cfg, subscribers, dropped](OrderStore &store, JobQueue &queue,
                                                            RedisConnection &) {
                 const QueueCounts c = queue.counts();
                 const auto byStatus = store.countsByStatus();
@@ -362,6 +371,7 @@ void HttpApi::registerRoutes()
                                         {QStringLiteral("rateWindowMs"), cfg.rateWindowMs},
                                         {QStringLiteral("maxAttempts"), cfg.maxAttempts}});
                 body.insert(QStringLiteral("webSocketSubscribers"), subscribers);
+                body.insert(QStringLiteral("webSocketDropped"), double(dropped));
                 answer(token, (c.ok && byStatus) ? 200 : 503, compactJson(body));
             });
         });

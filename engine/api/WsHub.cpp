@@ -56,6 +56,11 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
         return;
     }
     connect(socket, &QWebSocket::disconnected, this, [this, socket] { remove(socket); });
+    connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 n) {
+        const auto it = m_subscribers.find(socket);
+        if (it != m_subscribers.end())
+            it->unsent = qMax<qint64>(0, it->unsent - n);
+    });
     m_subscribers.insert(socket, Subscriber{orderId, false, 0, {}});
     if (all) {
         m_allOrders.insert(socket);
@@ -161,9 +166,22 @@ void WsHub::markReady(QWebSocket *socket, int snapshotSeq)
 
 void WsHub::send(QWebSocket *socket, const OrderEvent &e, const QString &text)
 {
-    const Subscriber &sub = m_subscribers[socket];
+    Subscriber &sub = m_subscribers[socket];
     if (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq)
         return; // already in the snapshot
+    if (sub.unsent > m_maxUnsentBytes)
+        return; // being dropped
+    sub.unsent += text.size() + 4;
+    if (sub.unsent > m_maxUnsentBytes) {
+        // A client that does not read must not grow our memory without bound.
+        qCWarning(lcWs, "dropping a WebSocket subscriber that is %lld bytes behind",
+                  qlonglong(sub.unsent));
+        ++m_dropped;
+        socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
+                      QStringLiteral("too far behind: reconnect and resync from the snapshot"));
+        socket->abort();
+        return;
+    }
     socket->sendTextMessage(text);
 }
 

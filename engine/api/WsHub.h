@@ -30,6 +30,9 @@ public:
     void publish(const QList<oee::OrderEvent> &events);
 
     [[nodiscard]] int subscriberCount() const { return int(m_subscribers.size()); }
+    [[nodiscard]] qint64 droppedCount() const { return m_dropped; }
+    // Bytes a subscriber may be behind before it is disconnected (default 8 MiB).
+    void setMaxUnsentBytes(qint64 bytes) { m_maxUnsentBytes = bytes; }
 
 private:
     struct Subscriber
@@ -38,6 +41,7 @@ private:
         bool ready = false;   // snapshot sent
         int snapshotSeq = 0;  // per-order: events up to this seq were in the snapshot
         QList<OrderEvent> buffered;
+        qint64 unsent = 0;    // bytes handed to the socket and not yet written to the kernel
     };
     void send(QWebSocket *socket, const OrderEvent &event, const QString &text);
     static QString messageText(const OrderEvent &event);
@@ -55,6 +59,8 @@ private:
     QMultiHash<QString, QWebSocket *> m_byOrder;
     QSet<QWebSocket *> m_allOrders;
     QList<OrderEvent> m_outbox;
+    qint64 m_maxUnsentBytes = 8 * 1024 * 1024;
+    qint64 m_dropped = 0;
     QTimer m_fanoutTimer{this};
 };
 

@@ -94,6 +94,11 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) { return parseInt(v, 500, 3600000, &c.leaseMs); }},
         {"max-body-bytes", "MAX_BODY_BYTES", "Largest accepted request body (default 16384).",
          [](Config &c, const QString &v) { return parseInt(v, 256, 1 << 24, &c.maxBodyBytes); }},
+        {"ws-max-buffer-bytes", "WS_MAX_BUFFER_BYTES",
+         "Bytes a WebSocket client may fall behind before it is dropped (default 8 MiB).",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 4096, 1 << 30, &c.wsMaxBufferBytes);
+         }},
         {"dex-quote-latency-ms", "DEX_QUOTE_LATENCY_MS", "Simulated quote latency (default 200).",
          [](Config &c, const QString &v) {
              return parseInt(v, 0, 600000, &c.dex.quoteLatencyMs);

@@ -35,6 +35,7 @@ struct Config
     double defaultSlippage = 0.01;
     int leaseMs = 30000;
     int maxBodyBytes = 16 * 1024;
+    int wsMaxBufferBytes = 8 * 1024 * 1024; // a WebSocket client further behind is dropped
     bool runWorkers = true;      // false: accept and queue orders, execute none (API-only)
     QString queuePrefix = QStringLiteral("oee:");
     DexConfig dex;
