@@ -113,6 +113,7 @@ bool Engine::start(QString *error)
             s.maxAttempts = m_config.maxAttempts;
             s.retryBackoffMs = m_config.retryBackoffMs;
             s.recoverStalledJobs = i == 0;
+            s.chaosCrashAfterLandings = m_config.chaosCrashAfterLandings;
             auto *worker = new Worker(s, m_market.get());
             connect(worker, &Worker::eventsCommitted, this, &Engine::orderEvents);
             connect(m_ingest, &Ingest::jobsEnqueued, worker, &Worker::wake);

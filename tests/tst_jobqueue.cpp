@@ -1,6 +1,7 @@
 // The Redis job queue over a real redis-server: claim/lease/settle, backoff, the global rate
 // limit across connections (as across processes), stall recovery.
 #include "TestSupport.h"
+#include "dex/Chain.h"
 #include "queue/JobQueue.h"
 
 #include <QSignalSpy>
@@ -89,6 +90,28 @@ private slots:
         QVERIFY(q.remove({QStringLiteral("job-0")}));
         QVERIFY(q.staleStaged(0).isEmpty());
         QVERIFY(q.claim(10).jobs.isEmpty());
+    }
+
+    void chainLandsEachSignatureOnce()
+    {
+        RedisConnection conn(m_endpoint);
+        SimulatedChain chain(&conn, "oee:");
+        QVERIFY(chain.lookup(QStringLiteral("sig-1")).value() == std::nullopt);
+        Fill first;
+        first.ok = true;
+        first.amountOut = 224.5;
+        first.executedPrice = 149.66666666666666;
+        const auto landed = chain.land(QStringLiteral("sig-1"), first);
+        QVERIFY(landed && !landed->duplicate);
+        // The same transaction again (a resubmission after a crash): rejected as a duplicate,
+        // and the first landing's fill comes back.
+        Fill second = first;
+        second.amountOut = 1;
+        const auto again = chain.land(QStringLiteral("sig-1"), second);
+        QVERIFY(again && again->duplicate);
+        QCOMPARE(again->fill.amountOut, 224.5);
+        QCOMPARE(again->fill.executedPrice, first.executedPrice);
+        QCOMPARE(chain.lookup(QStringLiteral("sig-1")).value()->amountOut, 224.5);
     }
 
     void retryWaitsForItsBackoff()

@@ -5,7 +5,6 @@
 #include <QFile>
 #include <QJsonArray>
 #include <QProcess>
-#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTest>
 #include <csignal>
@@ -18,36 +17,12 @@ class TestRestart : public QObject
     Q_OBJECT
     QTemporaryDir m_dataDir;
 
-    // Starts the binary; returns its port (0 on failure).
     quint16 launch(QProcess &process, const QString &executionLatency)
     {
-        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-        env.remove(QStringLiteral("REDIS_URL"));
-        env.remove(QStringLiteral("DATABASE_URL"));
-        env.insert(QStringLiteral("OEE_DATA_DIR"), m_dataDir.path());
-        env.insert(QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0"));
-        env.insert(QStringLiteral("DEX_EXECUTION_LATENCY_MS"), executionLatency);
-        env.insert(QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0"));
-        env.insert(QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2"));
-        process.setProcessEnvironment(env);
-        process.setProgram(qEnvironmentVariable("OEE_BINARY"));
-        process.setArguments({QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
-        process.setProcessChannelMode(QProcess::SeparateChannels);
-        process.start();
-        if (!process.waitForStarted(10000))
-            return 0;
-        static const QRegularExpression rest(QStringLiteral("REST\\s+http://[^:]+:(\\d+)/api"));
-        QByteArray out;
-        QDeadlineTimer deadline(120000);
-        while (!deadline.hasExpired() && process.state() == QProcess::Running) {
-            process.waitForReadyRead(500);
-            out += process.readAllStandardOutput();
-            const auto m = rest.match(QString::fromUtf8(out));
-            if (m.hasMatch())
-                return quint16(m.captured(1).toUInt());
-        }
-        qWarning() << "oee did not start:" << out << process.readAllStandardError();
-        return 0;
+        return launchOee(process, m_dataDir.path(),
+                         {{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+                          {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), executionLatency},
+                          {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2")}});
     }
 
     static int countWithStatus(Http &http, const QString &status)

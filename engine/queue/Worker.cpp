@@ -1,5 +1,6 @@
 #include "queue/Worker.h"
 
+#include "dex/Chain.h"
 #include "dex/Signature.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
@@ -8,7 +9,10 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+#include <atomic>
 #include <cmath>
+#include <csignal>
+#include <unistd.h>
 
 namespace oee {
 
@@ -38,6 +42,7 @@ void Worker::start()
     m_redis = std::make_unique<RedisConnection>(m_settings.redis);
     m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_settings.postgres));
     m_queue = std::make_unique<JobQueue>(m_redis.get(), m_settings.queue);
+    m_chain = std::make_unique<SimulatedChain>(m_redis.get(), m_settings.queue.prefix.toUtf8());
     m_writer = new EventWriter(m_store.get(), m_redis.get(),
                                m_settings.queue.prefix.toUtf8() + "events", this);
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
@@ -111,8 +116,11 @@ void Worker::startJobs(const QList<Job> &jobs)
             m_unsettled.append(SettleOp{Settle::Complete, job.id, 0});
             continue;
         }
+        if (m_inFlight.contains(job.id))
+            continue; // already running here: its lease lapsed during an outage and it was requeued
         InFlight f;
         f.job = job;
+        f.attempt = job.attempt;
         f.seq = it->lastSeq;
         const QJsonObject p = QJsonDocument::fromJson(job.payload).object();
         f.request.orderType = p.value(QStringLiteral("orderType")).toString();
@@ -120,6 +128,19 @@ void Worker::startJobs(const QList<Job> &jobs)
         f.request.tokenOut = p.value(QStringLiteral("tokenOut")).toString();
         f.request.amount = p.value(QStringLiteral("amount")).toDouble();
         f.request.slippage = p.value(QStringLiteral("slippage")).toDouble();
+        if (it->status == OrderStatus::Submitted && !it->signature.isEmpty()) {
+            // Its worker died after submitting: never build a second transaction; find out
+            // whether the first one landed, and rebroadcast it (same signature) if not.
+            f.attempt = qMax(1, it->attempts);
+            f.signature = it->signature;
+            f.route.chosen = it->venue == venueName(VenueId::Meteora) ? VenueId::Meteora
+                                                                       : VenueId::Raydium;
+            f.minAmountOut = it->minAmountOut;
+            m_inFlight.insert(job.id, f);
+            qCInfo(lcQueue, "resuming order %s from its submitted transaction", qPrintable(job.id));
+            resumeSubmitted(job.id);
+            continue;
+        }
         m_inFlight.insert(job.id, f);
         if (job.attempt > m_settings.maxAttempts) {
             InFlight &ref = m_inFlight[job.id];
@@ -150,7 +171,7 @@ void Worker::onQuoted(const QString &id)
     const Quote &best = f.route.best();
     f.minAmountOut = best.amountOut * (1 - f.request.slippage);
     emitEvent(f, OrderStatus::Routing,
-              {{QStringLiteral("attempt"), f.job.attempt},
+              {{QStringLiteral("attempt"), f.attempt},
                {QStringLiteral("venue"), venueName(f.route.chosen)},
                {QStringLiteral("quotes"), f.route.toJson()}},
               [this, id] { onBuilt(id); }, Durability::Batch);
@@ -162,10 +183,10 @@ void Worker::onBuilt(const QString &id)
     if (it == m_inFlight.end())
         return;
     InFlight &f = *it;
-    f.signature = transactionSignature(f.job.id, f.job.attempt);
+    f.signature = transactionSignature(f.job.id, f.attempt);
     const Quote &best = f.route.best();
     emitEvent(f, OrderStatus::Building,
-              {{QStringLiteral("attempt"), f.job.attempt},
+              {{QStringLiteral("attempt"), f.attempt},
                {QStringLiteral("venue"), venueName(f.route.chosen)},
                {QStringLiteral("expectedAmountOut"), best.amountOut},
                {QStringLiteral("minAmountOut"), f.minAmountOut},
@@ -180,7 +201,7 @@ void Worker::onSubmitted(const QString &id)
         return;
     InFlight &f = *it;
     emitEvent(f, OrderStatus::Submitted,
-              {{QStringLiteral("attempt"), f.job.attempt},
+              {{QStringLiteral("attempt"), f.attempt},
                {QStringLiteral("venue"), venueName(f.route.chosen)},
                {QStringLiteral("signature"), f.signature}},
               [this, id] {
@@ -198,7 +219,7 @@ void Worker::onExecuted(const QString &id)
     const DexConfig &dex = m_market->config();
     QString error;
     Fill fill;
-    if (f.job.attempt <= dex.failAttempts || m_market->rollFailure()) {
+    if (f.attempt <= dex.failAttempts || m_market->rollFailure()) {
         error = QStringLiteral("%1 rejected the transaction (simulated venue failure)")
                     .arg(venueName(f.route.chosen));
     } else {
@@ -209,32 +230,82 @@ void Worker::onExecuted(const QString &id)
     }
     const QString venue = venueName(f.route.chosen);
     if (error.isEmpty()) {
-        emitEvent(f, OrderStatus::Confirmed,
-                  {{QStringLiteral("attempt"), f.job.attempt},
-                   {QStringLiteral("venue"), venue},
-                   {QStringLiteral("signature"), f.signature},
-                   {QStringLiteral("amountIn"), f.request.amount},
-                   {QStringLiteral("amountOut"), fill.amountOut},
-                   {QStringLiteral("executedPrice"), fill.executedPrice}},
-                  [this, id] { finish(id, SettleOp{Settle::Complete, id, 0}); });
-    } else if (f.job.attempt < m_settings.maxAttempts) {
+        f.fill = fill;
+        land(id);
+    } else if (f.attempt < m_settings.maxAttempts) {
         const qint64 delay =
-            qint64(m_settings.retryBackoffMs) * (qint64(1) << qMin(20, f.job.attempt - 1));
+            qint64(m_settings.retryBackoffMs) * (qint64(1) << qMin(20, f.attempt - 1));
         emitEvent(f, OrderStatus::Pending,
-                  {{QStringLiteral("attempt"), f.job.attempt},
+                  {{QStringLiteral("attempt"), f.attempt},
                    {QStringLiteral("venue"), venue},
                    {QStringLiteral("error"), error},
                    {QStringLiteral("retryInMs"), double(delay)},
-                   {QStringLiteral("nextAttempt"), f.job.attempt + 1}},
+                   {QStringLiteral("nextAttempt"), f.attempt + 1}},
                   [this, id, delay] { finish(id, SettleOp{Settle::Retry, id, delay}); });
     } else {
         emitEvent(f, OrderStatus::Failed,
-                  {{QStringLiteral("attempt"), f.job.attempt},
-                   {QStringLiteral("attempts"), f.job.attempt},
+                  {{QStringLiteral("attempt"), f.attempt},
+                   {QStringLiteral("attempts"), f.attempt},
                    {QStringLiteral("venue"), venue},
                    {QStringLiteral("error"), error}},
                   [this, id] { finish(id, SettleOp{Settle::Fail, id, 0}); });
     }
+}
+
+void Worker::resumeSubmitted(const QString &id)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    const auto landed = m_chain->lookup(it->signature);
+    if (!landed) {
+        QTimer::singleShot(500, this, [this, id] { resumeSubmitted(id); });
+        return;
+    }
+    if (*landed) {
+        confirm(id, **landed, true);
+        return;
+    }
+    QTimer::singleShot(m_market->executionLatencyMs(), this, [this, id] { onExecuted(id); });
+}
+
+void Worker::land(const QString &id)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    const auto landing = m_chain->land(it->signature, it->fill);
+    if (!landing) {
+        // Redis unreachable: the chain's answer is unknown; ask again with the same fill.
+        QTimer::singleShot(500, this, [this, id] { land(id); });
+        return;
+    }
+    if (m_settings.chaosCrashAfterLandings > 0 && !landing->duplicate) {
+        static std::atomic<int> landings{0};
+        if (++landings == m_settings.chaosCrashAfterLandings) {
+            qCCritical(lcQueue, "chaos: killing the process after landing %s", qPrintable(it->signature));
+            ::kill(::getpid(), SIGKILL);
+        }
+    }
+    confirm(id, landing->fill, landing->duplicate);
+}
+
+void Worker::confirm(const QString &id, const Fill &fill, bool alreadyLanded)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    InFlight &f = *it;
+    QJsonObject data{{QStringLiteral("attempt"), f.attempt},
+                     {QStringLiteral("venue"), venueName(f.route.chosen)},
+                     {QStringLiteral("signature"), f.signature},
+                     {QStringLiteral("amountIn"), f.request.amount},
+                     {QStringLiteral("amountOut"), fill.amountOut},
+                     {QStringLiteral("executedPrice"), fill.executedPrice}};
+    if (alreadyLanded)
+        data.insert(QStringLiteral("alreadyLanded"), true);
+    emitEvent(f, OrderStatus::Confirmed, data,
+              [this, id] { finish(id, SettleOp{Settle::Complete, id, 0}); });
 }
 
 void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,

@@ -13,6 +13,7 @@
 namespace oee {
 
 class EventWriter;
+class SimulatedChain;
 class OrderStore;
 class RedisConnection;
 
@@ -27,6 +28,7 @@ struct WorkerSettings
     int retryBackoffMs = 1000;
     bool recoverStalledJobs = false; // one worker per process sweeps expired leases
     int idlePollMs = 250;
+    int chaosCrashAfterLandings = 0;
 };
 
 // One worker thread's engine: claims jobs from Redis and drives each order through
@@ -54,11 +56,13 @@ private:
     struct InFlight
     {
         Job job;
+        int attempt = 0;      // the attempt this run belongs to
         OrderRequest request;
         int seq = 0;
         Route route;
         double minAmountOut = 0;
         QString signature;
+        Fill fill;            // computed at execution, landed on the chain
     };
 
     void scheduleClaim(int delayMs);
@@ -69,6 +73,9 @@ private:
     void onBuilt(const QString &id);
     void onSubmitted(const QString &id);
     void onExecuted(const QString &id);
+    void resumeSubmitted(const QString &id);
+    void land(const QString &id);
+    void confirm(const QString &id, const Fill &fill, bool alreadyLanded);
     // Wait: continue once the event is committed. Batch: continue at once, the event joins
     // the same transaction as the next one(s); for steps that touch nothing outside
     // (routing → building → submitted). Either way nothing is announced before it is durable,
@@ -87,6 +94,7 @@ private:
     std::unique_ptr<RedisConnection> m_redis;
     std::unique_ptr<OrderStore> m_store;
     std::unique_ptr<JobQueue> m_queue;
+    std::unique_ptr<SimulatedChain> m_chain;
     EventWriter *m_writer = nullptr;
     QHash<QString, InFlight> m_inFlight;
     QList<SettleOp> m_unsettled;

@@ -99,6 +99,12 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) {
              return parseInt(v, 4096, 1 << 30, &c.wsMaxBufferBytes);
          }},
+        {"chaos-crash-after-landings", "OEE_CHAOS_CRASH_AFTER_LANDINGS",
+         "Fault injection: kill -9 itself right after the Nth transaction lands, before it is "
+         "confirmed (default 0: never).",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 1000000000, &c.chaosCrashAfterLandings);
+         }},
         {"dex-quote-latency-ms", "DEX_QUOTE_LATENCY_MS", "Simulated quote latency (default 200).",
          [](Config &c, const QString &v) {
              return parseInt(v, 0, 600000, &c.dex.quoteLatencyMs);

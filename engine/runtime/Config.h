@@ -36,6 +36,7 @@ struct Config
     int leaseMs = 30000;
     int maxBodyBytes = 16 * 1024;
     int wsMaxBufferBytes = 8 * 1024 * 1024; // a WebSocket client further behind is dropped
+    int chaosCrashAfterLandings = 0; // fault injection: SIGKILL itself right after the Nth landing
     bool runWorkers = true;      // false: accept and queue orders, execute none (API-only)
     QString queuePrefix = QStringLiteral("oee:");
     DexConfig dex;

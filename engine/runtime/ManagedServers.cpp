@@ -84,6 +84,23 @@ bool stopProcess(QProcess *process, int signal, const char *name)
     return true;
 }
 
+// A server of ours that is still shutting down (we were killed a moment ago and it got its
+// parent-death signal) must finish before a new one takes its files and socket.
+void waitForPreviousInstance(const QString &pidFilePath)
+{
+    QFile pidFile(pidFilePath);
+    const QDeadlineTimer deadline(60000);
+    while (pidFile.exists() && !deadline.hasExpired()) {
+        if (!pidFile.open(QIODevice::ReadOnly))
+            return;
+        const qint64 pid = pidFile.readLine().trimmed().toLongLong();
+        pidFile.close();
+        if (pid <= 0 || ::kill(pid_t(pid), 0) != 0)
+            return; // stale
+        QThread::msleep(100);
+    }
+}
+
 } // namespace
 
 ManagedServers::ManagedServers(const QString &dataDir, QObject *parent)
@@ -133,6 +150,8 @@ bool ManagedServers::startRedis(QString *url, QString *error)
     const QString dir = m_dataDir + QStringLiteral("/redis");
     QDir().mkpath(dir);
     const QString socket = m_dataDir + QStringLiteral("/run/redis.sock");
+    const QString pidFile = m_dataDir + QStringLiteral("/run/redis.pid");
+    waitForPreviousInstance(pidFile);
     QFile::remove(socket);
 
     m_redis = std::make_unique<QProcess>();
@@ -144,6 +163,7 @@ bool ManagedServers::startRedis(QString *url, QString *error)
                            QStringLiteral("--appendonly"), QStringLiteral("yes"),
                            QStringLiteral("--appendfsync"), QStringLiteral("everysec"),
                            QStringLiteral("--save"), QString(),
+                           QStringLiteral("--pidfile"), pidFile,
                            QStringLiteral("--daemonize"), QStringLiteral("no")});
     m_redis->setStandardOutputFile(m_dataDir + QStringLiteral("/redis.log"), QIODevice::Append);
     m_redis->setProcessChannelMode(QProcess::MergedChannels);
@@ -215,6 +235,8 @@ bool ManagedServers::startPostgres(QString *url, QString *error)
         }
         qCInfo(lcRuntime, "initialised a private PostgreSQL cluster in %s", qPrintable(pgdata));
     }
+
+    waitForPreviousInstance(pgdata + QStringLiteral("/postmaster.pid"));
 
     m_postgres = std::make_unique<QProcess>();
     m_postgres->setProgram(bin + QStringLiteral("/postgres"));

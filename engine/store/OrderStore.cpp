@@ -213,11 +213,13 @@ bool OrderStore::deleteOrders(const QStringList &ids)
 
 std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList &ids)
 {
-    QSqlQuery *q = statement(
+    QSqlQuery *q = statement(QStringLiteral(
         // A join on unnest() is one index probe per id; `id = ANY(array)` rechecks the whole
         // array for every row it visits (quadratic in the batch size).
-        QStringLiteral("SELECT o.id, o.status, o.last_seq FROM unnest(?::uuid[]) AS u(id) "
-                       "JOIN orders o ON o.id = u.id"));
+        "SELECT o.id, o.status, o.last_seq, o.attempts, o.tx_signature, o.dex, "
+        "CASE WHEN o.status = 'submitted' THEN (SELECT e.data->>'minAmountOut' FROM order_events e "
+        "  WHERE e.order_id = o.id AND e.status = 'building' ORDER BY e.seq DESC LIMIT 1) END "
+        "FROM unnest(?::uuid[]) AS u(id) JOIN orders o ON o.id = u.id"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, pgArray(ids));
@@ -227,9 +229,14 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList
     }
     QHash<QString, OrderCursor> out;
     while (q->next()) {
-        out.insert(q->value(0).toString(),
-                   OrderCursor{statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending),
-                               q->value(2).toInt()});
+        OrderCursor c;
+        c.status = statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending);
+        c.lastSeq = q->value(2).toInt();
+        c.attempts = q->value(3).toInt();
+        c.signature = q->value(4).toString();
+        c.venue = q->value(5).toString();
+        c.minAmountOut = q->value(6).toString().toDouble();
+        out.insert(q->value(0).toString(), c);
     }
     q->finish();
     return out;

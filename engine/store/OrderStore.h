@@ -19,10 +19,16 @@ struct NewOrder
     QDateTime createdAt;
 };
 
+// Where an order stands, as a worker that claims its job needs to know: to skip it if it has
+// ended, or to resume a submitted transaction instead of executing a new one.
 struct OrderCursor
 {
     OrderStatus status;
     int lastSeq = 0;
+    int attempts = 0;
+    QString signature;   // the submitted transaction, if any
+    QString venue;
+    double minAmountOut = 0; // of the submitted transaction (from its building event)
 };
 
 // Every statement the engine runs against PostgreSQL. All values are bound parameters; batch

@@ -5,6 +5,7 @@
 
 #include <QJsonArray>
 #include <QNetworkReply>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -183,6 +184,37 @@ bool waitUntil(const std::function<bool()> &condition, int timeoutMs)
         QTest::qWait(20);
     }
     return true;
+}
+
+quint16 launchOee(QProcess &process, const QString &dataDir,
+                  const QMap<QString, QString> &environment)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.remove(QStringLiteral("REDIS_URL"));
+    env.remove(QStringLiteral("DATABASE_URL"));
+    env.insert(QStringLiteral("OEE_DATA_DIR"), dataDir);
+    env.insert(QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0"));
+    for (auto it = environment.cbegin(); it != environment.cend(); ++it)
+        env.insert(it.key(), it.value());
+    process.setProcessEnvironment(env);
+    process.setProgram(qEnvironmentVariable("OEE_BINARY"));
+    process.setArguments({QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
+    process.setProcessChannelMode(QProcess::SeparateChannels);
+    process.start();
+    if (!process.waitForStarted(10000))
+        return 0;
+    static const QRegularExpression rest(QStringLiteral("REST\\s+http://[^:]+:(\\d+)/api"));
+    QByteArray out;
+    QDeadlineTimer deadline(120000);
+    while (!deadline.hasExpired() && process.state() == QProcess::Running) {
+        process.waitForReadyRead(500);
+        out += process.readAllStandardOutput();
+        const auto m = rest.match(QString::fromUtf8(out));
+        if (m.hasMatch())
+            return quint16(m.captured(1).toUInt());
+    }
+    qWarning() << "oee did not start:" << out << process.readAllStandardError();
+    return 0;
 }
 
 Config fastConfig(const TestServers &servers)

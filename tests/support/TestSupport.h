@@ -4,7 +4,9 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QNetworkAccessManager>
+#include <QProcess>
 #include <QSqlDatabase>
 #include <QTemporaryDir>
 #include <QWebSocket>
@@ -80,6 +82,11 @@ private:
 // Polls a condition (which may have side effects: it runs until it first holds, unlike QTRY_*,
 // which evaluates its expression once more at the end) with a generous deadline.
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs = 30000);
+
+// Starts the real `oee --server` (OEE_BINARY) on a free port with its private servers under
+// dataDir and the given extra environment; returns the port, 0 on failure.
+quint16 launchOee(QProcess &process, const QString &dataDir,
+                  const QMap<QString, QString> &environment);
 
 // Engine configuration for tests: private servers given by URL, any free port, no latency.
 Config fastConfig(const TestServers &servers);
