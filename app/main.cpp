@@ -7,6 +7,7 @@
 #include <QSocketNotifier>
 #include <csignal>
 #include <cstdio>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -44,6 +45,13 @@ int main(int argc, char *argv[])
     if (!serverMode)
         std::fputs("oee: the operator console is not built yet (issue 5); running headless.\n",
                    stderr);
+
+    // Thousands of WebSocket clients need thousands of descriptors: use what we may.
+    rlimit files{};
+    if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+        files.rlim_cur = files.rlim_max;
+        ::setrlimit(RLIMIT_NOFILE, &files);
+    }
 
     // SIGINT/SIGTERM → a clean shutdown on the event loop (self-pipe).
     ::socketpair(AF_UNIX, SOCK_STREAM, 0, g_signalFds);

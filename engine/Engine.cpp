@@ -11,7 +11,10 @@
 #include "runtime/ManagedServers.h"
 #include "store/Database.h"
 
+#include <QEventLoop>
+#include <QSet>
 #include <QThread>
+#include <QTimer>
 
 namespace oee {
 
@@ -137,6 +140,24 @@ void Engine::stop()
 {
     delete m_http; // no new requests
     m_http = nullptr;
+    if (!m_workers.isEmpty() && m_config.shutdownGraceMs > 0) {
+        // Let in-flight orders finish their steps, up to the grace period; the rest are
+        // handed back to the queue below.
+        QEventLoop loop;
+        QSet<Worker *> drainedWorkers;
+        for (Worker *w : std::as_const(m_workers)) {
+            connect(w, &Worker::drained, &loop, [&, w] {
+                drainedWorkers.insert(w);
+                if (drainedWorkers.size() == m_workers.size())
+                    loop.quit();
+            }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(w, &Worker::drain, Qt::QueuedConnection);
+        }
+        QTimer::singleShot(m_config.shutdownGraceMs, &loop, &QEventLoop::quit);
+        loop.exec();
+        qCInfo(lcEngine, "%lld of %lld worker thread(s) drained within the grace period",
+               qlonglong(drainedWorkers.size()), qlonglong(m_workers.size()));
+    }
     for (Worker *w : std::as_const(m_workers))
         QMetaObject::invokeMethod(w, &Worker::shutdown, Qt::BlockingQueuedConnection);
     if (m_ingest)

@@ -3,6 +3,7 @@
 #include "TestSupport.h"
 
 #include <QFile>
+#include <QDateTime>
 #include <QJsonArray>
 #include <QProcess>
 #include <QSignalSpy>
@@ -17,12 +18,14 @@ class TestRestart : public QObject
     Q_OBJECT
     QTemporaryDir m_dataDir;
 
-    quint16 launch(QProcess &process, const QString &executionLatency)
+    quint16 launch(QProcess &process, const QString &executionLatency,
+                   const QString &graceMs = QStringLiteral("0"))
     {
         return launchOee(process, m_dataDir.path(),
                          {{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
                           {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), executionLatency},
-                          {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2")}});
+                          {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2")},
+                          {QStringLiteral("SHUTDOWN_GRACE_MS"), graceMs}});
     }
 
     static int countWithStatus(Http &http, const QString &status)
@@ -85,6 +88,47 @@ private slots:
             QVERIFY(oee.waitForFinished(60000));
             QCOMPARE(oee.exitCode(), 0);
         }
+    }
+
+    void sigtermLetsInFlightOrdersFinish()
+    {
+        QTemporaryDir dir;
+        m_dataDir.swap(dir);
+        QStringList ids;
+        QStringList inFlightAtSigterm;
+        {
+            QProcess oee;
+            // Executions take 1-1.5 s; the grace period (30 s) is far longer.
+            const quint16 port = launch(oee, QStringLiteral("1000-1500"), QStringLiteral("30000"));
+            QVERIFY(port);
+            Http http(port);
+            for (int i = 0; i < 6; ++i)
+                ids << http.submit({{QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+                                    {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+                                    {QStringLiteral("amount"), 1}});
+            QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("submitted")), 2, 60000);
+            for (const QJsonValue &o : http.get(QStringLiteral("/api/orders?status=submitted")).json().value(QStringLiteral("orders")).toArray())
+                inFlightAtSigterm << o.toObject().value(QStringLiteral("id")).toString();
+            ::kill(pid_t(oee.processId()), SIGTERM);
+            QVERIFY(oee.waitForFinished(60000));
+            QCOMPARE(oee.exitCode(), 0);
+        }
+        QProcess oee;
+        const QDateTime restartedAt = QDateTime::currentDateTimeUtc();
+        const quint16 port = launch(oee, QStringLiteral("0"));
+        QVERIFY(port);
+        Http http(port);
+        QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("confirmed")), 6, 60000);
+        // The two in flight at SIGTERM were finished by the first process, before it exited.
+        QCOMPARE(inFlightAtSigterm.size(), 2);
+        for (const QString &id : std::as_const(inFlightAtSigterm)) {
+            const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject();
+            QCOMPARE(order.value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
+            QVERIFY(QDateTime::fromString(order.value(QStringLiteral("updatedAt")).toString(), Qt::ISODateWithMs) < restartedAt);
+        }
+        ::kill(pid_t(oee.processId()), SIGTERM);
+        QVERIFY(oee.waitForFinished(60000));
+        QCOMPARE(oee.exitCode(), 0);
     }
 };
 

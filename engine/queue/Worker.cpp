@@ -346,6 +346,7 @@ void Worker::settlePending()
         return;
     }
     m_unsettled.clear();
+    checkDrained();
 }
 
 void Worker::renewLeases()
@@ -374,6 +375,20 @@ void Worker::recover()
     m_queue->remove(orphaned);
     qCWarning(lcQueue, "staged jobs swept: %lld published, %lld without an order dropped",
               qlonglong(committed.size()), qlonglong(orphaned.size()));
+}
+
+void Worker::drain()
+{
+    m_stopping = true;
+    m_claimTimer.stop();
+    checkDrained();
+}
+
+void Worker::checkDrained()
+{
+    if (m_stopping && m_inFlight.isEmpty() && m_unsettled.isEmpty() &&
+        (!m_writer || m_writer->pendingCount() == 0))
+        emit drained();
 }
 
 void Worker::shutdown()

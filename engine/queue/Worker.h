@@ -46,11 +46,14 @@ public:
 public slots:
     void start();
     void wake();
+    // Stops claiming; in-flight orders go on. Emits drained() once none is left.
+    void drain();
     // Stops claiming, writes what is pending, hands in-flight jobs back to the queue.
     void shutdown();
 
 signals:
     void eventsCommitted(const QList<oee::OrderEvent> &events);
+    void drained();
 
 private:
     struct InFlight
@@ -86,6 +89,7 @@ private:
     void finish(const QString &id, SettleOp op);
     void settlePending();
     void renewLeases();
+    void checkDrained();
     void recover();
 
     WorkerSettings m_settings;

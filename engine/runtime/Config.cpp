@@ -92,6 +92,10 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) { return parseDouble(v, 1e-9, 0.5, &c.defaultSlippage); }},
         {"lease-ms", "JOB_LEASE_MS", "Job lease; a job whose worker died is retaken after it.",
          [](Config &c, const QString &v) { return parseInt(v, 500, 3600000, &c.leaseMs); }},
+        {"shutdown-grace-ms", "SHUTDOWN_GRACE_MS",
+         "On SIGTERM, how long in-flight orders may take to finish before the rest are handed "
+         "back to the queue (default 10000).",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 3600000, &c.shutdownGraceMs); }},
         {"max-body-bytes", "MAX_BODY_BYTES", "Largest accepted request body (default 16384).",
          [](Config &c, const QString &v) { return parseInt(v, 256, 1 << 24, &c.maxBodyBytes); }},
         {"ws-max-buffer-bytes", "WS_MAX_BUFFER_BYTES",

@@ -34,6 +34,7 @@ struct Config
     int retryBackoffMs = 1000;   // attempt n waits backoff * 2^(n-1)
     double defaultSlippage = 0.01;
     int leaseMs = 30000;
+    int shutdownGraceMs = 10000; // SIGTERM: in-flight orders may finish within this
     int maxBodyBytes = 16 * 1024;
     int wsMaxBufferBytes = 8 * 1024 * 1024; // a WebSocket client further behind is dropped
     int chaosCrashAfterLandings = 0; // fault injection: SIGKILL itself right after the Nth landing
