@@ -399,6 +399,66 @@ private slots:
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'pending'")), 3);
     }
 
+    void idempotencyKeyReturnsTheOriginalOrder()
+    {
+        startEngine(fastConfig(m_servers));
+        const auto post = [](quint16 port, const QByteArray &key, QNetworkAccessManager &nam) {
+            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(port)));
+            req.setRawHeader("Content-Type", "application/json");
+            req.setRawHeader("Idempotency-Key", key);
+            return nam.post(req, QJsonDocument(solUsdc()).toJson());
+        };
+        const auto finish = [](QNetworkReply *r) {
+            if (!r->isFinished())
+                QSignalSpy(r, &QNetworkReply::finished).wait(30000);
+            const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            const QString id = QJsonDocument::fromJson(r->readAll()).object().value(QStringLiteral("orderId")).toString();
+            r->deleteLater();
+            return std::make_pair(status, id);
+        };
+        QNetworkAccessManager nam;
+        const auto first = finish(post(m_engine->port(), "client-retry-1", nam));
+        QCOMPARE(first.first, 201);
+        const auto again = finish(post(m_engine->port(), "client-retry-1", nam));
+        QCOMPARE(again.first, 200);
+        QCOMPARE(again.second, first.second);
+
+        // Many at once, on two engines (as two processes) sharing Redis and PostgreSQL.
+        Engine other(fastConfig(m_servers));
+        QString error;
+        QVERIFY2(other.start(&error), qPrintable(error));
+        QList<QNetworkReply *> burst;
+        for (int i = 0; i < 10; ++i) {
+            burst << post(m_engine->port(), "client-burst", nam);
+            burst << post(other.port(), "client-burst", nam);
+        }
+        QSet<QString> ids;
+        int created = 0;
+        for (QNetworkReply *r : burst) {
+            const auto [status, id] = finish(r);
+            QVERIFY(status == 200 || status == 201);
+            created += status == 201;
+            ids.insert(id);
+        }
+        QCOMPARE(ids.size(), 1);
+        QCOMPARE(created, 1);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE idempotency_key = 'client-burst'")), 1);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 2);
+
+        // Across a restart.
+        m_engine.reset();
+        startEngine(fastConfig(m_servers));
+        QCOMPARE(finish(post(m_engine->port(), "client-retry-1", nam)), std::make_pair(200, first.second));
+        // A malformed key is refused, naming the header.
+        const auto bad = post(m_engine->port(), QByteArray(300, 'k'), nam);
+        if (!bad->isFinished())
+            QSignalSpy(bad, &QNetworkReply::finished).wait(30000);
+        QCOMPARE(bad->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 400);
+        QCOMPARE(QJsonDocument::fromJson(bad->readAll()).object().value(QStringLiteral("error")).toObject().value(QStringLiteral("field")).toString(), QStringLiteral("Idempotency-Key"));
+        bad->deleteLater();
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 2);
+    }
+
     // Last: it stops the shared redis-server.
     void healthFollowsRedis()
     {

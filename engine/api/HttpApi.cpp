@@ -10,6 +10,7 @@
 #include "store/OrderStore.h"
 
 #include <QHostAddress>
+#include <QRegularExpression>
 #include <QTcpServer>
 #include <QJsonArray>
 #include <QMetaEnum>
@@ -155,21 +156,33 @@ void HttpApi::registerRoutes()
                 writeError(responder, *e);
                 return;
             }
+            const QByteArray key = req.value("Idempotency-Key");
+            static const QRegularExpression keyPattern(QStringLiteral("^[\\x21-\\x7e]{1,255}$"));
+            if (!key.isNull() && !keyPattern.match(QString::fromLatin1(key)).hasMatch()) {
+                writeError(responder, {400, QStringLiteral("invalid_field"),
+                                       QStringLiteral("Idempotency-Key must be 1-255 visible ASCII "
+                                                      "characters"),
+                                       QStringLiteral("Idempotency-Key")});
+                return;
+            }
             QByteArray host = req.value("Host");
             if (host.isEmpty())
                 host = m_config.host.toUtf8() + ':' + QByteArray::number(m_config.port);
             const Token token = park(std::move(responder));
-            m_ingest->submit(std::get<OrderRequest>(parsed),
+            m_ingest->submit(std::get<OrderRequest>(parsed), QString::fromLatin1(key),
                              [this, token, host](const SubmitResult &r) {
                 if (!r.ok) {
                     answer(token, r.error.httpStatus, errorJson(r.error));
                     return;
                 }
                 const QString path = QStringLiteral("/ws/orders/") + r.orderId;
-                answer(token, 201, compactJson({
+                // A replay answers with the original order; its current status is at GET.
+                answer(token, r.replayed ? 200 : 201, compactJson({
                     {QStringLiteral("success"), true},
+                    {QStringLiteral("replayed"), r.replayed},
                     {QStringLiteral("orderId"), r.orderId},
-                    {QStringLiteral("status"), QStringLiteral("pending")},
+                    {QStringLiteral("status"), r.replayed ? QJsonValue(QJsonValue::Null)
+                                                          : QJsonValue(QStringLiteral("pending"))},
                     {QStringLiteral("message"),
                      QStringLiteral("Order accepted. Connect to the WebSocket for live updates.")},
                     {QStringLiteral("wsUrl"),

@@ -42,11 +42,12 @@ void Ingest::shutdown()
         flush();
 }
 
-void Ingest::submit(const OrderRequest &request, Reply reply)
+void Ingest::submit(const OrderRequest &request, const QString &idempotencyKey, Reply reply)
 {
     NewOrder order;
     order.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     order.request = request;
+    order.idempotencyKey = idempotencyKey;
     QMetaObject::invokeMethod(
         this,
         [this, order, reply = std::move(reply)]() mutable {
@@ -57,32 +58,85 @@ void Ingest::submit(const OrderRequest &request, Reply reply)
         Qt::QueuedConnection);
 }
 
-void Ingest::refuse(const QList<Pending> &batch, const QString &code, const QString &message)
-{
-    for (const Pending &p : batch) {
-        SubmitResult r;
-        r.error = ApiError{503, code, message, {}};
-        p.reply(r);
-    }
-}
-
 void Ingest::flush()
 {
     if (m_pending.isEmpty())
         return;
-    const QList<Pending> batch = m_pending.mid(0, kMaxBatch);
+    QList<Pending> batch = m_pending.mid(0, kMaxBatch);
     m_pending.remove(0, batch.size());
     if (!m_pending.isEmpty())
         m_timer.start(0);
 
+    // Idempotency keys: a key repeated within the batch follows its first submission; a key
+    // already in PostgreSQL answers with its order.
+    QHash<QString, qsizetype> firstWithKey;
+    QHash<qsizetype, QList<Reply>> followers;
+    QStringList keys;
+    QList<Pending> fresh;
+    for (Pending &p : batch) {
+        const QString &key = p.order.idempotencyKey;
+        if (!key.isEmpty()) {
+            if (auto it = firstWithKey.find(key); it != firstWithKey.end()) {
+                followers[*it].append(std::move(p.reply));
+                continue;
+            }
+            firstWithKey.insert(key, fresh.size());
+            keys << key;
+        }
+        fresh.append(std::move(p));
+    }
+    const auto replyAll = [&](qsizetype i, const SubmitResult &r) {
+        fresh[i].reply(r);
+        SubmitResult again = r;
+        again.replayed = r.ok;
+        for (const Reply &f : followers.value(i))
+            f(again);
+    };
+    const auto refuseAll = [&](const QList<qsizetype> &which, const QString &code, const QString &message) {
+        for (qsizetype i : which) {
+            SubmitResult r;
+            r.error = ApiError{503, code, message, {}};
+            replyAll(i, r);
+        }
+    };
+    const auto replay = [&](qsizetype i, const std::pair<QString, QDateTime> &original) {
+        SubmitResult r;
+        r.ok = true;
+        r.replayed = true;
+        r.orderId = original.first;
+        r.createdAt = original.second;
+        replyAll(i, r);
+    };
+
+    QHash<QString, std::pair<QString, QDateTime>> known;
+    if (!keys.isEmpty()) {
+        const auto found = m_store->ordersByKey(keys);
+        if (!found) {
+            QList<qsizetype> all;
+            for (qsizetype i = 0; i < fresh.size(); ++i)
+                all << i;
+            refuseAll(all, QStringLiteral("database_unavailable"),
+                      QStringLiteral("PostgreSQL is unavailable, the order was not accepted: ") +
+                          m_store->lastError());
+            return;
+        }
+        known = *found;
+    }
+
     const QDateTime now = QDateTime::currentDateTimeUtc();
+    QList<qsizetype> index; // position in `fresh` of each new order
     QList<NewOrder> orders;
     QList<OrderEvent> events;
     QList<Job> jobs;
     QStringList ids;
-    for (const Pending &p : batch) {
-        NewOrder o = p.order;
+    for (qsizetype i = 0; i < fresh.size(); ++i) {
+        if (const auto it = known.constFind(fresh[i].order.idempotencyKey); it != known.cend()) {
+            replay(i, *it);
+            continue;
+        }
+        NewOrder o = fresh[i].order;
         o.createdAt = now;
+        index << i;
         orders.append(o);
         ids << o.id;
         OrderEvent e;
@@ -98,52 +152,82 @@ void Ingest::flush()
         jobs.append(Job{o.id, QJsonDocument(e.data).toJson(QJsonDocument::Compact), 0});
         events.append(e);
     }
+    if (orders.isEmpty())
+        return;
 
     // 1. Stage the jobs in Redis: stored, not yet claimable.
     QString queueError;
     if (!m_queue->stage(jobs, &queueError)) {
-        refuse(batch, QStringLiteral("queue_unavailable"),
-               QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
+        refuseAll(index, QStringLiteral("queue_unavailable"),
+                  QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
         return;
     }
     // 2. Orders and their pending events: one statement, committed on its own.
-    if (!m_store->insertOrders(orders, events)) {
+    const auto inserted = m_store->insertOrders(orders, events);
+    if (!inserted) {
         // No rows: take the staged jobs back (if that fails too, the stale-staged sweep drops
         // staged jobs that have no order row).
         m_queue->remove(ids);
-        refuse(batch, QStringLiteral("database_unavailable"),
-               QStringLiteral("PostgreSQL is unavailable, the order was not accepted: ") +
-                   m_store->lastError());
+        refuseAll(index, QStringLiteral("database_unavailable"),
+                  QStringLiteral("PostgreSQL is unavailable, the order was not accepted: ") +
+                      m_store->lastError());
         return;
     }
+    // Another process took one of these keys a moment ago: its order is the answer.
+    QStringList lost, lostKeys;
+    for (const NewOrder &o : std::as_const(orders))
+        if (!inserted->contains(o.id)) {
+            lost << o.id;
+            lostKeys << o.idempotencyKey;
+        }
+    if (!lost.isEmpty()) {
+        m_queue->remove(lost);
+        known = m_store->ordersByKey(lostKeys).value_or(decltype(known){});
+    }
+
     // Durable now (rows committed, jobs staged): answer first, then make the jobs claimable.
     // If publishing fails (Redis gone this very moment), the stale-staged sweep of a worker
     // publishes them later, since their rows exist.
-    for (qsizetype i = 0; i < batch.size(); ++i) {
+    QList<OrderEvent> committed;
+    QStringList committedIds;
+    for (qsizetype n = 0; n < orders.size(); ++n) {
+        const qsizetype i = index[n];
+        if (!inserted->contains(orders[n].id)) {
+            if (const auto it = known.constFind(orders[n].idempotencyKey); it != known.cend())
+                replay(i, *it);
+            else
+                refuseAll({i}, QStringLiteral("conflict"),
+                          QStringLiteral("the Idempotency-Key is being used by another request"));
+            continue;
+        }
         SubmitResult r;
         r.ok = true;
-        r.orderId = orders[i].id;
+        r.orderId = orders[n].id;
         r.createdAt = now;
-        batch[i].reply(r);
+        replyAll(i, r);
+        committed << events[n];
+        committedIds << orders[n].id;
     }
+    if (committedIds.isEmpty())
+        return;
     QList<QList<QByteArray>> commands;
-    commands.reserve(events.size() + 1);
+    commands.reserve(committed.size() + 1);
     QList<QByteArray> publish{"EVALSHA", JobQueue::publishScriptSha(), "0",
                               m_queueOptions.prefix.toUtf8()};
-    for (const QString &id : std::as_const(ids))
+    for (const QString &id : std::as_const(committedIds))
         publish.append(id.toUtf8());
     commands.append(publish);
     const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
-    for (OrderEvent &e : events) {
+    for (OrderEvent &e : committed) {
         e.message = e.toMessage();
         commands.append({"PUBLISH", channel, e.message});
     }
     const QList<RedisReply> replies = m_redis->pipeline(commands);
-    if (!replies.first().ok() && !m_queue->publish(ids, &queueError))
+    if (!replies.first().ok() && !m_queue->publish(committedIds, &queueError))
         qCWarning(lcQueue, "publishing %lld committed job(s) failed (%s); the sweep will",
-                  qlonglong(ids.size()), qPrintable(queueError));
+                  qlonglong(committedIds.size()), qPrintable(queueError));
     emit jobsEnqueued();
-    emit eventsCommitted(events);
+    emit eventsCommitted(committed);
 }
 
 } // namespace oee

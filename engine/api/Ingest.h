@@ -20,6 +20,7 @@ struct SubmitResult
     bool ok = false;
     QString orderId;
     QDateTime createdAt;
+    bool replayed = false; // the Idempotency-Key had been used: this is the original order
     ApiError error;
 };
 
@@ -42,7 +43,8 @@ public:
     ~Ingest() override;
 
     // Thread-safe. `reply` runs on the ingest thread once the order is durable or refused.
-    void submit(const OrderRequest &request, Reply reply);
+    // With an idempotency key, a key seen before answers with the order it created.
+    void submit(const OrderRequest &request, const QString &idempotencyKey, Reply reply);
 
 public slots:
     void start();
@@ -59,7 +61,6 @@ private:
         Reply reply;
     };
     void flush();
-    void refuse(const QList<Pending> &batch, const QString &code, const QString &message);
 
     RedisEndpoint m_redisEndpoint;
     PgEndpoint m_pgEndpoint;

@@ -113,6 +113,10 @@ CREATE TABLE order_events (
 DROP INDEX orders_status_order_no;
 ALTER TABLE orders SET (fillfactor = 70);
 )SQL"},
+    // A client's Idempotency-Key: a retried submission finds its first order.
+    {3, R"SQL(
+ALTER TABLE orders ADD COLUMN idempotency_key TEXT UNIQUE;
+)SQL"},
 };
 
 } // namespace

@@ -115,9 +115,11 @@ const char *kInsertEvents =
 
 } // namespace
 
-bool OrderStore::insertOrders(const QList<NewOrder> &orders, const QList<OrderEvent> &pending)
+std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &orders,
+                                                     const QList<OrderEvent> &pending)
 {
-    QStringList ids, types, ins, outs, amounts, slippages, times;
+    QStringList ids, types, ins, outs, amounts, slippages, times, keys;
+    QList<bool> noKey;
     for (const NewOrder &o : orders) {
         ids << o.id;
         types << o.request.orderType;
@@ -126,21 +128,57 @@ bool OrderStore::insertOrders(const QList<NewOrder> &orders, const QList<OrderEv
         amounts << numericText(o.request.amount);
         slippages << numericText(o.request.slippage);
         times << isoTime(o.createdAt);
+        keys << o.idempotencyKey;
+        noKey << o.idempotencyKey.isEmpty();
     }
     // Foreign keys are checked at the end of the statement, after the CTE inserted the orders.
     QSqlQuery *q = statement(QStringLiteral(
         "WITH new_orders AS (INSERT INTO orders (id, order_type, token_in, token_out, amount, "
-        "slippage, status, last_seq, created_at, updated_at) "
-        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c FROM unnest("
+        "slippage, status, last_seq, created_at, updated_at, idempotency_key) "
+        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k FROM unnest("
         "?::uuid[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::numeric[], "
-        "?::timestamptz[]) AS u(id, t, i, o, a, s, c)) ") + QLatin1String(kInsertEvents));
+        "?::timestamptz[], ?::text[]) AS u(id, t, i, o, a, s, c, k) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) "
+        "INSERT INTO order_events (order_id, seq, status, data, created_at) "
+        "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
+        "AS e(order_id, seq, status, data, created_at) "
+        "WHERE e.order_id IN (SELECT id FROM new_orders) RETURNING order_id"));
     if (!q)
-        return false;
+        return std::nullopt;
     int i = 0;
     for (const QStringList *l : {&ids, &types, &ins, &outs, &amounts, &slippages, &times})
         q->bindValue(i++, pgArray(*l));
+    q->bindValue(i++, pgArray(keys, noKey));
     EventArrays(pending).bind(q, i);
-    return q->exec() || fail(*q, "insert orders");
+    if (!q->exec()) {
+        fail(*q, "insert orders");
+        return std::nullopt;
+    }
+    QSet<QString> inserted;
+    while (q->next())
+        inserted.insert(q->value(0).toString());
+    q->finish();
+    return inserted;
+}
+
+std::optional<QHash<QString, std::pair<QString, QDateTime>>>
+OrderStore::ordersByKey(const QStringList &keys)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT o.idempotency_key, o.id, o.created_at FROM unnest(?::text[]) AS u(k) "
+        "JOIN orders o ON o.idempotency_key = u.k"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, pgArray(keys));
+    if (!q->exec()) {
+        fail(*q, "orders by idempotency key");
+        return std::nullopt;
+    }
+    QHash<QString, std::pair<QString, QDateTime>> out;
+    while (q->next())
+        out.insert(q->value(0).toString(), {q->value(1).toString(), q->value(2).toDateTime()});
+    q->finish();
+    return out;
 }
 
 bool OrderStore::appendEvents(const QList<OrderEvent> &events)

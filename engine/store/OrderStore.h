@@ -4,6 +4,7 @@
 
 #include <QHash>
 #include <QMap>
+#include <QSet>
 #include <QSqlDatabase>
 #include <QSqlQuery>
 #include <memory>
@@ -17,6 +18,7 @@ struct NewOrder
     QString id;
     OrderRequest request;
     QDateTime createdAt;
+    QString idempotencyKey; // empty: none
 };
 
 // Where an order stands, as a worker that claims its job needs to know: to skip it if it has
@@ -45,8 +47,13 @@ public:
     bool commit();
     void rollback();
 
-    // Orders rows (status pending, seq 1) and their pending events: one statement.
-    bool insertOrders(const QList<NewOrder> &orders, const QList<OrderEvent> &pendingEvents);
+    // Orders rows (status pending, seq 1) and their pending events: one statement. An order
+    // whose idempotency key is already taken (by another process, a moment ago) is skipped.
+    // Returns the ids inserted; nullopt on failure.
+    std::optional<QSet<QString>> insertOrders(const QList<NewOrder> &orders,
+                                              const QList<OrderEvent> &pendingEvents);
+    // Idempotency key → (order id, created at) of the orders that hold these keys.
+    std::optional<QHash<QString, std::pair<QString, QDateTime>>> ordersByKey(const QStringList &keys);
     // Event rows, and each order's row brought to its latest event: one statement, atomic on
     // its own (no transaction needed), one round trip whatever the batch size.
     bool appendEvents(const QList<OrderEvent> &events);
