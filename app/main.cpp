@@ -73,9 +73,13 @@ int main(int argc, char *argv[])
         engine.stop();
         return 1;
     }
-    std::printf("oee listening\n  REST      %s\n  WebSocket %s (all orders), %s/<orderId>\n",
-                qPrintable(engine.restUrl()), qPrintable(engine.wsUrl()),
-                qPrintable(engine.wsUrl()));
+    if (engine.port()) {
+        std::printf("oee listening (role %s)\n  REST      %s\n  WebSocket %s (all orders), %s/<orderId>\n",
+                    qPrintable(config.role), qPrintable(engine.restUrl()),
+                    qPrintable(engine.wsUrl()), qPrintable(engine.wsUrl()));
+    } else {
+        std::printf("oee worker ready (role worker, serves no HTTP)\n");
+    }
     std::printf("  Redis     %s\n  Postgres  %s\n", qPrintable(engine.redisUrl()),
                 qPrintable(engine.databaseUrl()));
     std::fflush(stdout);

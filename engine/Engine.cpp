@@ -5,6 +5,7 @@
 #include "api/QueryService.h"
 #include "api/WsHub.h"
 #include "dex/Market.h"
+#include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "queue/Worker.h"
 #include "runtime/Logging.h"
@@ -14,6 +15,7 @@
 #include <QEventLoop>
 #include <QSet>
 #include <QThread>
+#include <QUuid>
 #include <QTimer>
 
 namespace oee {
@@ -94,14 +96,20 @@ bool Engine::start(QString *error)
     queue.ratePerWindow = m_config.ratePerWindow;
     queue.rateWindowMs = m_config.rateWindowMs;
 
-    m_queries = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query"));
-    m_ingest = spawn(new Ingest(*redis, *pg, queue), QStringLiteral("oee-ingest"));
-    m_hub = new WsHub(m_queries, this);
-    m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
-    connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
-    connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
+    const bool serves = m_config.role != QLatin1String("worker");
+    const bool executes = m_config.role != QLatin1String("api") && m_config.runWorkers;
+    const QByteArray instanceId = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
 
-    if (m_config.runWorkers) {
+    if (serves) {
+        m_queries = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query"));
+        m_ingest = spawn(new Ingest(*redis, *pg, queue, instanceId), QStringLiteral("oee-ingest"));
+        m_hub = new WsHub(m_queries, this);
+        m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
+        connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
+        connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
+    }
+
+    if (executes) {
         const int threads = m_config.effectiveWorkerThreads();
         for (int i = 0; i < threads; ++i) {
             WorkerSettings s;
@@ -117,21 +125,34 @@ bool Engine::start(QString *error)
             s.retryBackoffMs = m_config.retryBackoffMs;
             s.recoverStalledJobs = i == 0;
             s.chaosCrashAfterLandings = m_config.chaosCrashAfterLandings;
+            s.instanceId = instanceId;
             auto *worker = new Worker(s, m_market.get());
             connect(worker, &Worker::eventsCommitted, this, &Engine::orderEvents);
-            connect(m_ingest, &Ingest::jobsEnqueued, worker, &Worker::wake);
+            if (m_ingest)
+                connect(m_ingest, &Ingest::jobsEnqueued, worker, &Worker::wake);
             m_workers.append(spawn(worker, QStringLiteral("oee-worker-%1").arg(i)));
         }
     }
 
-    m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub, this);
-    m_port = m_http->listen(m_config.host, m_config.port, error);
-    if (!m_port)
-        return false;
-    m_config.port = m_port;
+    // Other processes: their workers' events (for our streams), their new jobs (for our
+    // workers). Our own were delivered in process and are skipped by instance id.
+    m_subscriber = new EventSubscriber(*redis, queue.prefix.toUtf8(), instanceId, serves,
+                                       !m_workers.isEmpty(), this);
+    connect(m_subscriber, &EventSubscriber::remoteEvents, this, &Engine::orderEvents);
+    for (Worker *w : std::as_const(m_workers))
+        connect(m_subscriber, &EventSubscriber::wake, w, &Worker::wake);
+    m_subscriber->start();
+
+    if (serves) {
+        m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub, this);
+        m_port = m_http->listen(m_config.host, m_config.port, error);
+        if (!m_port)
+            return false;
+        m_config.port = m_port;
+    }
     m_started = true;
-    qCInfo(lcEngine, "engine started: %d worker thread(s), concurrency %d, rate %d per %d ms",
-           int(m_workers.size()), m_config.concurrency, m_config.ratePerWindow,
+    qCInfo(lcEngine, "engine started (role %s): %d worker thread(s), concurrency %d, rate %d per %d ms",
+           qPrintable(m_config.role), int(m_workers.size()), m_config.concurrency, m_config.ratePerWindow,
            m_config.rateWindowMs);
     return true;
 }
@@ -140,6 +161,8 @@ void Engine::stop()
 {
     delete m_http; // no new requests
     m_http = nullptr;
+    delete m_subscriber;
+    m_subscriber = nullptr;
     if (!m_workers.isEmpty() && m_config.shutdownGraceMs > 0) {
         // Let in-flight orders finish their steps, up to the grace period; the rest are
         // handed back to the queue below.

@@ -11,6 +11,7 @@ class QThread;
 namespace oee {
 
 class HttpApi;
+class EventSubscriber;
 class Ingest;
 class ManagedServers;
 class Market;
@@ -33,7 +34,7 @@ public:
     // Graceful: stops taking jobs, writes what is pending, hands in-flight jobs back.
     void stop();
 
-    [[nodiscard]] quint16 port() const { return m_port; }
+    [[nodiscard]] quint16 port() const { return m_port; } // 0 in the worker role
     [[nodiscard]] QString restUrl() const;
     [[nodiscard]] QString wsUrl() const;
     [[nodiscard]] const Config &config() const { return m_config; }
@@ -60,6 +61,7 @@ private:
     QueryService *m_queries = nullptr;
     QList<Worker *> m_workers;
     WsHub *m_hub = nullptr;
+    EventSubscriber *m_subscriber = nullptr;
     HttpApi *m_http = nullptr;
     quint16 m_port = 0;
     bool m_started = false;

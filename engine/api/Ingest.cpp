@@ -1,5 +1,6 @@
 #include "api/Ingest.h"
 
+#include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
 #include "store/OrderStore.h"
@@ -13,9 +14,10 @@ namespace {
 constexpr qsizetype kMaxBatch = 1000;
 }
 
-Ingest::Ingest(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue, QObject *parent)
+Ingest::Ingest(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue,
+               QByteArray instanceId, QObject *parent)
     : QObject(parent), m_redisEndpoint(std::move(redis)), m_pgEndpoint(std::move(postgres)),
-      m_queueOptions(std::move(queue)),
+      m_queueOptions(std::move(queue)), m_instanceId(std::move(instanceId)),
       m_connectionName(QStringLiteral("oee-ingest-%1").arg(quintptr(this), 0, 16))
 {
     m_timer.setSingleShot(true);
@@ -220,7 +222,7 @@ void Ingest::flush()
     const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
     for (OrderEvent &e : committed) {
         e.message = e.toMessage();
-        commands.append({"PUBLISH", channel, e.message});
+        commands.append({"PUBLISH", channel, publishedEvent(m_instanceId, e)});
     }
     const QList<RedisReply> replies = m_redis->pipeline(commands);
     if (!replies.first().ok() && !m_queue->publish(committedIds, &queueError))

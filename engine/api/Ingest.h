@@ -39,7 +39,7 @@ public:
     using Reply = std::function<void(const SubmitResult &)>;
 
     Ingest(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue,
-           QObject *parent = nullptr);
+           QByteArray instanceId, QObject *parent = nullptr);
     ~Ingest() override;
 
     // Thread-safe. `reply` runs on the ingest thread once the order is durable or refused.
@@ -65,6 +65,7 @@ private:
     RedisEndpoint m_redisEndpoint;
     PgEndpoint m_pgEndpoint;
     JobQueue::Options m_queueOptions;
+    QByteArray m_instanceId;
     QString m_connectionName;
     std::unique_ptr<RedisConnection> m_redis;
     std::unique_ptr<OrderStore> m_store;

@@ -6,6 +6,8 @@
 #include <QDateTime>
 #include <QUrl>
 #include <hiredis/hiredis.h>
+#include <cerrno>
+#include <cstring>
 #include <vector>
 
 namespace oee {
@@ -158,6 +160,30 @@ RedisReply RedisConnection::readReply()
         qCWarning(lcQueue, "redis connection lost: %s", qPrintable(m_lastError));
         disconnect();
         return RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}};
+    }
+    auto *reply = static_cast<redisReply *>(raw);
+    RedisReply out = convert(reply);
+    freeReplyObject(reply);
+    return out;
+}
+
+std::optional<RedisReply> RedisConnection::readPushed()
+{
+    if (!m_ctx)
+        return std::nullopt;
+    void *raw = nullptr;
+    if (redisGetReply(m_ctx, &raw) != REDIS_OK) {
+        if (m_ctx->err == REDIS_ERR_IO &&
+            (errno == EAGAIN || errno == EWOULDBLOCK ||
+             std::strstr(m_ctx->errstr, "temporarily unavailable"))) {
+            // The read timed out: nothing pushed. hiredis marks the context failed; clear it.
+            m_ctx->err = 0;
+            m_ctx->errstr[0] = '\0';
+            return std::nullopt;
+        }
+        m_lastError = QString::fromUtf8(m_ctx->errstr);
+        disconnect();
+        return std::nullopt;
     }
     auto *reply = static_cast<redisReply *>(raw);
     RedisReply out = convert(reply);

@@ -55,6 +55,9 @@ public:
     QList<RedisReply> pipeline(const QList<QList<QByteArray>> &commands);
     RedisReply eval(const RedisScript &script, const QList<QByteArray> &args);
 
+    // Pub/sub: the next pushed message; nullopt when none arrived within the timeout.
+    std::optional<RedisReply> readPushed();
+
     [[nodiscard]] bool isConnected() const { return m_ctx != nullptr; }
     [[nodiscard]] QString lastError() const { return m_lastError; }
     void disconnect();

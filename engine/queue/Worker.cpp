@@ -44,7 +44,8 @@ void Worker::start()
     m_queue = std::make_unique<JobQueue>(m_redis.get(), m_settings.queue);
     m_chain = std::make_unique<SimulatedChain>(m_redis.get(), m_settings.queue.prefix.toUtf8());
     m_writer = new EventWriter(m_store.get(), m_redis.get(),
-                               m_settings.queue.prefix.toUtf8() + "events", this);
+                               m_settings.queue.prefix.toUtf8() + "events",
+                               m_settings.instanceId, this);
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
     m_leaseTimer.start(qMax(100, m_settings.queue.leaseMs / 3));
     if (m_settings.recoverStalledJobs)

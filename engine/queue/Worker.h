@@ -29,6 +29,7 @@ struct WorkerSettings
     bool recoverStalledJobs = false; // one worker per process sweeps expired leases
     int idlePollMs = 250;
     int chaosCrashAfterLandings = 0;
+    QByteArray instanceId; // this process, in what it publishes
 };
 
 // One worker thread's engine: claims jobs from Redis and drives each order through

@@ -44,6 +44,14 @@ std::optional<QString> parseDouble(const QString &v, double min, double max, dou
 const QList<OptionSpec> &optionSpecs()
 {
     static const QList<OptionSpec> specs = {
+        {"role", "OEE_ROLE",
+         "all (default), api (HTTP/WS only) or worker (executes queued orders only).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v != QLatin1String("all") && v != QLatin1String("api") && v != QLatin1String("worker"))
+                 return QStringLiteral("expected all, api or worker, got '%1'").arg(v);
+             c.role = v;
+             return std::nullopt;
+         }},
         {"host", "HOST", "Address to listen on (default 127.0.0.1).",
          [](Config &c, const QString &v) -> std::optional<QString> {
              c.host = v;

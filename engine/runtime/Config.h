@@ -38,7 +38,10 @@ struct Config
     int maxBodyBytes = 16 * 1024;
     int wsMaxBufferBytes = 8 * 1024 * 1024; // a WebSocket client further behind is dropped
     int chaosCrashAfterLandings = 0; // fault injection: SIGKILL itself right after the Nth landing
-    bool runWorkers = true;      // false: accept and queue orders, execute none (API-only)
+    // all: API and workers; api: HTTP/WS, accepts and streams, executes nothing; worker:
+    // executes queued orders, serves nothing. Several processes share Redis and PostgreSQL.
+    QString role = QStringLiteral("all");
+    bool runWorkers = true;      // false: accept and queue orders, execute none
     QString queuePrefix = QStringLiteral("oee:");
     DexConfig dex;
 

@@ -1,5 +1,6 @@
 #include "store/EventWriter.h"
 
+#include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
 #include "store/OrderStore.h"
@@ -7,8 +8,9 @@
 namespace oee {
 
 EventWriter::EventWriter(OrderStore *store, RedisConnection *redis, QByteArray channel,
-                         QObject *parent)
-    : QObject(parent), m_store(store), m_redis(redis), m_channel(std::move(channel))
+                         QByteArray instanceId, QObject *parent)
+    : QObject(parent), m_store(store), m_redis(redis), m_channel(std::move(channel)),
+      m_instanceId(std::move(instanceId))
 {
     m_timer.setSingleShot(true);
     connect(&m_timer, &QTimer::timeout, this, &EventWriter::flush);
@@ -53,7 +55,7 @@ void EventWriter::flush()
     publishes.reserve(events.size());
     for (OrderEvent &e : events) {
         e.message = e.toMessage();
-        publishes.append({"PUBLISH", m_channel, e.message});
+        publishes.append({"PUBLISH", m_channel, publishedEvent(m_instanceId, e)});
     }
     m_redis->pipeline(publishes);
 

@@ -21,7 +21,7 @@ class EventWriter : public QObject
     Q_DISABLE_COPY_MOVE(EventWriter)
 public:
     EventWriter(OrderStore *store, RedisConnection *redis, QByteArray channel,
-                QObject *parent = nullptr);
+                QByteArray instanceId, QObject *parent = nullptr);
 
     void append(const OrderEvent &event, std::function<void()> onDurable);
     // Writes what is pending now (shutdown); returns false if it could not.
@@ -37,6 +37,7 @@ private:
     OrderStore *m_store;
     RedisConnection *m_redis;
     QByteArray m_channel;
+    QByteArray m_instanceId;
     QList<OrderEvent> m_events;
     QList<std::function<void()>> m_continuations;
     QTimer m_timer{this};

@@ -212,6 +212,8 @@ quint16 launchOee(QProcess &process, const QString &dataDir,
         const auto m = rest.match(QString::fromUtf8(out));
         if (m.hasMatch())
             return quint16(m.captured(1).toUInt());
+        if (out.contains("oee worker ready"))
+            return 1; // the worker role serves no HTTP
     }
     qWarning() << "oee did not start:" << out << process.readAllStandardError();
     return 0;

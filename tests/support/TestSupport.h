@@ -84,7 +84,8 @@ private:
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs = 30000);
 
 // Starts the real `oee --server` (OEE_BINARY) on a free port with its private servers under
-// dataDir and the given extra environment; returns the port, 0 on failure.
+// dataDir and the given extra environment; returns the port (1 for the worker role, which
+// serves no HTTP), 0 on failure.
 quint16 launchOee(QProcess &process, const QString &dataDir,
                   const QMap<QString, QString> &environment);
 
