@@ -105,6 +105,7 @@ bool Engine::start(QString *error)
         m_ingest = spawn(new Ingest(*redis, *pg, queue, instanceId), QStringLiteral("oee-ingest"));
         m_hub = new WsHub(m_queries, this);
         m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
+        m_hub->setApiKey(m_config.apiKey);
         connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
         connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
     }

@@ -6,6 +6,7 @@
 #include <QJsonArray>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QTcpSocket>
 #include <QTest>
 
 using namespace oee;
@@ -457,6 +458,69 @@ private slots:
         QCOMPARE(QJsonDocument::fromJson(bad->readAll()).object().value(QStringLiteral("error")).toObject().value(QStringLiteral("field")).toString(), QStringLiteral("Idempotency-Key"));
         bad->deleteLater();
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 2);
+    }
+
+    void apiKeyGuardsWritesAndStreams()
+    {
+        Config open = fastConfig(m_servers);
+        open.host = QStringLiteral("0.0.0.0");
+        {
+            Engine exposed(open);
+            QString error;
+            QVERIFY(!exposed.start(&error));
+            QVERIFY2(error.contains(QStringLiteral("API_KEY")), qPrintable(error));
+        }
+        Config c = fastConfig(m_servers);
+        c.apiKey = QStringLiteral("s3cret");
+        startEngine(c);
+        Http http(m_engine->port());
+        const QByteArray body = QJsonDocument(solUsdc()).toJson();
+        const HttpResult denied = http.post(QStringLiteral("/api/orders/execute"), body);
+        QCOMPARE(denied.status, 401);
+        QCOMPARE(denied.json().value(QStringLiteral("error")).toObject().value(QStringLiteral("field")).toString(), QStringLiteral("Authorization"));
+        const HttpResult wrong = http.raw("POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                          "Authorization: Bearer nope\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        QCOMPARE(wrong.status, 401);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 0);
+        const HttpResult ok = http.raw("POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                                       "Authorization: Bearer s3cret\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        QCOMPARE(ok.status, 201);
+        const QString id = ok.json().value(QStringLiteral("orderId")).toString();
+        QCOMPARE(http.get(QStringLiteral("/api/orders/") + id).status, 200); // reads stay open
+
+        WsClient anonymous(ws(QStringLiteral("/ws/orders/") + id));
+        QSignalSpy closed(&anonymous.socket(), &QWebSocket::disconnected);
+        QVERIFY(closed.wait(10000) || closed.count() > 0);
+        QCOMPARE(int(anonymous.socket().closeCode()), 4401);
+        WsClient withToken(ws(QStringLiteral("/ws/orders/%1?token=s3cret").arg(id)));
+        QVERIFY(withToken.waitConnected());
+        QVERIFY(withToken.waitFor(hasTerminal));
+    }
+
+    void corsOriginsAreConfigurable()
+    {
+        Config c = fastConfig(m_servers);
+        c.corsOrigins = QStringLiteral("https://desk.example, https://ops.example");
+        startEngine(c);
+        Http http(m_engine->port());
+        const auto header = [&](const QByteArray &request, const QByteArray &name) {
+            QTcpSocket s;
+            s.connectToHost(QStringLiteral("127.0.0.1"), m_engine->port());
+            s.waitForConnected(5000);
+            s.write(request);
+            QByteArray data;
+            waitUntil([&] { data += s.readAll(); return data.contains("\r\n\r\n"); }, 10000);
+            for (const QByteArray &line : data.split('\n'))
+                if (line.toLower().startsWith(name.toLower() + ':'))
+                    return line.mid(name.size() + 1).trimmed();
+            return QByteArray();
+        };
+        QCOMPARE(header("GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://ops.example\r\n\r\n", "Access-Control-Allow-Origin"), QByteArray("https://ops.example"));
+        QCOMPARE(header("GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n", "Access-Control-Allow-Origin"), QByteArray());
+        const QByteArray preflight = "OPTIONS /api/orders/execute HTTP/1.1\r\nHost: x\r\nOrigin: https://desk.example\r\n"
+                                     "Access-Control-Request-Method: POST\r\n\r\n";
+        QCOMPARE(header(preflight, "Access-Control-Allow-Origin"), QByteArray("https://desk.example"));
+        QVERIFY(header(preflight, "Access-Control-Allow-Headers").contains("Idempotency-Key"));
     }
 
     // Last: it stops the shared redis-server.

@@ -24,20 +24,6 @@ namespace {
 
 using Method = QHttpServerRequest::Method;
 
-void writeJson(QHttpServerResponder &r, int status, const QByteArray &json)
-{
-    r.write(json,
-            {{"Content-Type", "application/json"},
-             {"Access-Control-Allow-Origin", "*"},
-             {"Cache-Control", "no-store"}},
-            QHttpServerResponder::StatusCode(status));
-}
-
-void writeError(QHttpServerResponder &r, const ApiError &e)
-{
-    writeJson(r, e.httpStatus, errorJson(e));
-}
-
 ApiError notFound(const QString &what)
 {
     return ApiError{404, QStringLiteral("not_found"), what, {}};
@@ -60,6 +46,8 @@ HttpApi::HttpApi(const Config &config, Ingest *ingest, QueryService *queries, Ma
     : QObject(parent), m_config(config), m_ingest(ingest), m_queries(queries), m_market(market),
       m_hub(hub)
 {
+    for (const QString &o : m_config.corsOrigins.split(QLatin1Char(','), Qt::SkipEmptyParts))
+        m_corsOrigins << o.trimmed();
     registerRoutes();
     connect(&m_server, &QAbstractHttpServer::newWebSocketConnection, this, [this] {
         while (auto socket = m_server.nextPendingWebSocketConnection())
@@ -78,6 +66,11 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
         *error = QStringLiteral("HOST '%1' is not an IP address").arg(host);
         return 0;
     }
+    if (!address.isLoopback() && m_config.apiKey.isEmpty()) {
+        *error = QStringLiteral("binding %1 (not loopback) requires an API key: set API_KEY "
+                                "(clients then send Authorization: Bearer <key>)").arg(host);
+        return 0;
+    }
     // Our own QTcpServer: QHttpServer's default listen backlog (50) drops connection bursts,
     // which then wait for SYN retransmits (1 s, 3 s, …).
     auto *tcp = new QTcpServer(this);
@@ -91,10 +84,55 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
     return tcp->serverPort();
 }
 
+void HttpApi::enter(const QHttpServerRequest &req)
+{
+    // CORS: "*" allows every origin; otherwise the request's Origin if it is listed.
+    m_origin.clear();
+    if (m_config.corsOrigins == QStringLiteral("*")) {
+        m_origin = "*";
+    } else {
+        const QByteArray origin = req.value("Origin");
+        if (!origin.isEmpty() && m_corsOrigins.contains(QString::fromUtf8(origin)))
+            m_origin = origin;
+    }
+}
+
+bool HttpApi::authorized(const QHttpServerRequest &req) const
+{
+    return m_config.apiKey.isEmpty() ||
+           req.value("Authorization") == "Bearer " + m_config.apiKey.toUtf8();
+}
+
+void HttpApi::respond(QHttpServerResponder &r, int status, const QByteArray &json,
+                      const QByteArray &origin)
+{
+    const auto code = QHttpServerResponder::StatusCode(status);
+    if (origin.isEmpty())
+        r.write(json, {{"Content-Type", "application/json"}, {"Cache-Control", "no-store"}}, code);
+    else
+        r.write(json,
+                {{"Content-Type", "application/json"},
+                 {"Cache-Control", "no-store"},
+                 {"Access-Control-Allow-Origin", origin},
+                 {"Vary", "Origin"}},
+                code);
+}
+
+void HttpApi::respond(QHttpServerResponder &r, int status, const QByteArray &json)
+{
+    respond(r, status, json, m_origin);
+}
+
+void HttpApi::respondError(QHttpServerResponder &r, const ApiError &e)
+{
+    respond(r, e.httpStatus, errorJson(e));
+}
+
 HttpApi::Token HttpApi::park(QHttpServerResponder &&responder)
 {
     const Token token = m_nextToken++;
     Parked p;
+    p.origin = m_origin;
     p.socket = responder.socket();
     p.responder = std::make_unique<QHttpServerResponder>(std::move(responder));
     m_parked.emplace(token, std::move(p));
@@ -120,17 +158,18 @@ void HttpApi::writeNow(Token token, int status, const QByteArray &json)
         (void)p.responder.release();
         return;
     }
-    writeJson(*p.responder, status, json);
+    respond(*p.responder, status, json, p.origin);
 }
 
 void HttpApi::registerRoutes()
 {
     // --- WebSocket streams: QHttpServer 6.4 upgrades only requests a route handled. The
     // handler writes nothing for an upgrade; WsHub takes the socket and checks the path.
-    const auto upgradeOnly = [](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+    const auto upgradeOnly = [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
         if (req.value("Upgrade").compare("websocket", Qt::CaseInsensitive) == 0)
             return;
-        writeError(responder, {426, QStringLiteral("upgrade_required"),
+        respondError(responder, {426, QStringLiteral("upgrade_required"),
                                QStringLiteral("this is a WebSocket stream; connect with a "
                                               "WebSocket client"),
                                {}});
@@ -145,21 +184,45 @@ void HttpApi::registerRoutes()
     m_server.route(QStringLiteral("/api/orders/<arg>/stream"), Method::Get, upgradeOnlyWithId);
     m_server.route(QStringLiteral("/ws/<arg>"), Method::Get, upgradeOnlyWithId);
 
+    // --- CORS preflight for every path ----------------------------------------------------
+    m_server.route(QStringLiteral("/<arg>"), Method::Options,
+                   [this](const QUrl &, const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
+        if (m_origin.isEmpty()) {
+            responder.write(QHttpServerResponder::StatusCode::NoContent);
+            return;
+        }
+        responder.write({{"Access-Control-Allow-Origin", m_origin},
+                         {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+                         {"Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key"},
+                         {"Access-Control-Max-Age", "600"},
+                         {"Vary", "Origin"}},
+                        QHttpServerResponder::StatusCode::NoContent);
+    });
+
     // --- submit --------------------------------------------------------------------------
     m_server.route(
         QStringLiteral("/api/orders/execute"), Method::Post,
         [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
+            if (!authorized(req)) {
+                respondError(responder, {401, QStringLiteral("unauthorized"),
+                                         QStringLiteral("this server requires Authorization: "
+                                                        "Bearer <API key> to submit orders"),
+                                         QStringLiteral("Authorization")});
+                return;
+            }
             auto parsed = parseOrderRequest(req.body(), req.value("Content-Type"),
                                             Market::tokens(), m_config.defaultSlippage,
                                             m_config.maxBodyBytes);
             if (auto *e = std::get_if<ApiError>(&parsed)) {
-                writeError(responder, *e);
+                respondError(responder, *e);
                 return;
             }
             const QByteArray key = req.value("Idempotency-Key");
             static const QRegularExpression keyPattern(QStringLiteral("^[\\x21-\\x7e]{1,255}$"));
             if (!key.isNull() && !keyPattern.match(QString::fromLatin1(key)).hasMatch()) {
-                writeError(responder, {400, QStringLiteral("invalid_field"),
+                respondError(responder, {400, QStringLiteral("invalid_field"),
                                        QStringLiteral("Idempotency-Key must be 1-255 visible ASCII "
                                                       "characters"),
                                        QStringLiteral("Idempotency-Key")});
@@ -199,12 +262,13 @@ void HttpApi::registerRoutes()
     m_server.route(
         QStringLiteral("/api/orders"), Method::Get,
         [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
             const QUrlQuery q = req.query();
             std::optional<OrderStatus> status;
             if (q.hasQueryItem(QStringLiteral("status"))) {
                 status = statusFromName(q.queryItemValue(QStringLiteral("status")));
                 if (!status) {
-                    writeError(responder, {400, QStringLiteral("invalid_field"),
+                    respondError(responder, {400, QStringLiteral("invalid_field"),
                                            QStringLiteral("status must be one of pending, "
                                                           "routing, building, submitted, "
                                                           "confirmed, failed"),
@@ -217,7 +281,7 @@ void HttpApi::registerRoutes()
                 bool ok = false;
                 limit = q.queryItemValue(QStringLiteral("limit")).toInt(&ok);
                 if (!ok || limit < 1 || limit > 500) {
-                    writeError(responder, {400, QStringLiteral("invalid_field"),
+                    respondError(responder, {400, QStringLiteral("invalid_field"),
                                            QStringLiteral("limit must be an integer in [1, 500]"),
                                            QStringLiteral("limit")});
                     return;
@@ -228,7 +292,7 @@ void HttpApi::registerRoutes()
                 bool ok = false;
                 before = q.queryItemValue(QStringLiteral("before")).toLongLong(&ok);
                 if (!ok || before < 1) {
-                    writeError(responder, {400, QStringLiteral("invalid_field"),
+                    respondError(responder, {400, QStringLiteral("invalid_field"),
                                            QStringLiteral("before must be a positive integer "
                                                           "(the nextCursor of a previous page)"),
                                            QStringLiteral("before")});
@@ -259,9 +323,10 @@ void HttpApi::registerRoutes()
 
     m_server.route(
         QStringLiteral("/api/orders/<arg>"), Method::Get,
-        [this](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        [this](const QString &id, const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
             if (!isOrderId(id)) {
-                writeError(responder, notFound(QStringLiteral("no order with id '%1'").arg(id.left(64))));
+                respondError(responder, notFound(QStringLiteral("no order with id '%1'").arg(id.left(64))));
                 return;
             }
             const Token token = park(std::move(responder));
@@ -279,9 +344,10 @@ void HttpApi::registerRoutes()
 
     m_server.route(
         QStringLiteral("/api/orders/<arg>/events"), Method::Get,
-        [this](const QString &id, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        [this](const QString &id, const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
             if (!isOrderId(id)) {
-                writeError(responder, notFound(QStringLiteral("no order with id '%1'").arg(id.left(64))));
+                respondError(responder, notFound(QStringLiteral("no order with id '%1'").arg(id.left(64))));
                 return;
             }
             const Token token = park(std::move(responder));
@@ -309,6 +375,7 @@ void HttpApi::registerRoutes()
     m_server.route(
         QStringLiteral("/api/quotes"), Method::Get,
         [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
             // Same validation as an order: build the JSON an order would carry.
             const QUrlQuery q = req.query();
             QJsonObject o{{QStringLiteral("tokenIn"), q.queryItemValue(QStringLiteral("tokenIn"))},
@@ -326,7 +393,7 @@ void HttpApi::registerRoutes()
             auto parsed = parseOrderRequest(compactJson(o), "application/json", Market::tokens(),
                                             m_config.defaultSlippage, m_config.maxBodyBytes);
             if (auto *e = std::get_if<ApiError>(&parsed)) {
-                writeError(responder, *e);
+                respondError(responder, *e);
                 return;
             }
             const OrderRequest &r = std::get<OrderRequest>(parsed);
@@ -336,12 +403,13 @@ void HttpApi::registerRoutes()
             body.insert(QStringLiteral("tokenIn"), r.tokenIn);
             body.insert(QStringLiteral("tokenOut"), r.tokenOut);
             body.insert(QStringLiteral("amount"), r.amount);
-            writeJson(responder, 200, compactJson(body));
+            respond(responder, 200, compactJson(body));
         });
 
     m_server.route(
         QStringLiteral("/api/metrics"), Method::Get,
-        [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
             const Token token = park(std::move(responder));
             const Config cfg = m_config;
             const int subscribers = m_hub->subscriberCount();
@@ -391,7 +459,8 @@ void HttpApi::registerRoutes()
 
     m_server.route(
         QStringLiteral("/health"), Method::Get,
-        [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
             const Token token = park(std::move(responder));
             m_queries->post([this, token](OrderStore &store, JobQueue &, RedisConnection &redis) {
                 RedisReply pong = redis.command({"PING"});
@@ -424,10 +493,11 @@ void HttpApi::registerRoutes()
             });
         });
 
-    m_server.setMissingHandler([](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+    m_server.setMissingHandler([this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        enter(req);
         const char *method = QMetaEnum::fromType<QHttpServerRequest::Method>().valueToKey(
             int(req.method()));
-        writeError(responder, notFound(QStringLiteral("no route for %1 %2")
+        respondError(responder, notFound(QStringLiteral("no route for %1 %2")
                                            .arg(QString::fromLatin1(method).toUpper(),
                                                 req.url().path().left(200))));
     });

@@ -39,6 +39,13 @@ private:
     // Thread-safe: answers a parked request on the HTTP thread.
     void answer(Token token, int status, const QByteArray &json);
     void writeNow(Token token, int status, const QByteArray &json);
+    // Per request, on the HTTP thread, before anything is written: the CORS origin to answer.
+    void enter(const QHttpServerRequest &req);
+    [[nodiscard]] bool authorized(const QHttpServerRequest &req) const;
+    void respond(QHttpServerResponder &r, int status, const QByteArray &json);
+    void respondError(QHttpServerResponder &r, const ApiError &e);
+    static void respond(QHttpServerResponder &r, int status, const QByteArray &json,
+                        const QByteArray &origin);
 
     Config m_config;
     Ingest *m_ingest;
@@ -50,9 +57,12 @@ private:
     {
         std::unique_ptr<QHttpServerResponder> responder;
         QPointer<QTcpSocket> socket;
+        QByteArray origin;
     };
     std::unordered_map<Token, Parked> m_parked;
     Token m_nextToken = 1;
+    QStringList m_corsOrigins;
+    QByteArray m_origin; // of the request being handled
 };
 
 } // namespace oee

@@ -8,6 +8,7 @@
 #include <QJsonArray>
 #include <QPointer>
 #include <QRegularExpression>
+#include <QUrlQuery>
 #include <QUuid>
 
 namespace oee {
@@ -35,6 +36,19 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     QWebSocket *socket = owned.release();
     socket->setParent(this);
     const QString path = socket->requestUrl().path();
+    if (!m_apiKey.isEmpty()) {
+        const QString token = QUrlQuery(socket->requestUrl()).queryItemValue(QStringLiteral("token"));
+        const QByteArray header = socket->request().rawHeader("Authorization");
+        if (token != m_apiKey && header != "Bearer " + m_apiKey.toUtf8()) {
+            socket->sendTextMessage(QString::fromUtf8(errorJson(
+                {401, QStringLiteral("unauthorized"),
+                 QStringLiteral("streams need Authorization: Bearer <API key> or ?token=<API key>"),
+                 QStringLiteral("Authorization")})));
+            socket->close(QWebSocketProtocol::CloseCode(4401), QStringLiteral("unauthorized"));
+            socket->deleteLater();
+            return;
+        }
+    }
     static const QRegularExpression perOrder(QStringLiteral(
         "^(?:/ws/orders/([^/]+)|/api/orders/([^/]+)/stream|/ws/([^/]+))/?$"));
     QString orderId;

@@ -33,6 +33,8 @@ public:
     [[nodiscard]] qint64 droppedCount() const { return m_dropped; }
     // Bytes a subscriber may be behind before it is disconnected (default 8 MiB).
     void setMaxUnsentBytes(qint64 bytes) { m_maxUnsentBytes = bytes; }
+    // When set, a stream needs `Authorization: Bearer <key>` or `?token=<key>`.
+    void setApiKey(const QString &key) { m_apiKey = key; }
 
 private:
     struct Subscriber
@@ -61,6 +63,7 @@ private:
     QList<OrderEvent> m_outbox;
     qint64 m_maxUnsentBytes = 8 * 1024 * 1024;
     qint64 m_dropped = 0;
+    QString m_apiKey;
     QTimer m_fanoutTimer{this};
 };
 

@@ -65,6 +65,19 @@ const QList<OptionSpec> &optionSpecs()
              c.port = quint16(p);
              return std::nullopt;
          }},
+        {"api-key", "API_KEY",
+         "Bearer token required to submit orders and open streams (required when HOST is not "
+         "a loopback address).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.apiKey = v;
+             return std::nullopt;
+         }},
+        {"cors-origins", "CORS_ORIGINS",
+         "Origins allowed by CORS: * (default) or a comma-separated list.",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.corsOrigins = v.trimmed();
+             return std::nullopt;
+         }},
         {"redis-url", "REDIS_URL",
          "redis://host:port[/db] or unix:///path/redis.sock (default: a private redis-server).",
          [](Config &c, const QString &v) -> std::optional<QString> {

@@ -22,6 +22,8 @@ struct Config
 {
     QString host = QStringLiteral("127.0.0.1");
     quint16 port = 3000;
+    QString apiKey;       // required for writes and streams when not bound to loopback
+    QString corsOrigins = QStringLiteral("*"); // "*", or comma-separated allowed origins
     QString redisUrl;     // empty: a private redis-server under dataDir
     QString databaseUrl;  // empty: a private PostgreSQL cluster under dataDir
     QString dataDir;
