@@ -190,6 +190,46 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"), 30000);
     }
 
+    void oversizedSlowAndTruncatedRequests()
+    {
+        Config c = fastConfig(m_servers);
+        c.requestTimeoutMs = 500;
+        startEngine(c);
+        // Sends `request` on a fresh connection and returns everything until the server closes.
+        const auto exchange = [&](const QByteArray &request) {
+            QTcpSocket s;
+            s.connectToHost(QStringLiteral("127.0.0.1"), m_engine->port());
+            if (!s.waitForConnected(5000))
+                return QByteArray();
+            s.write(request);
+            QByteArray data;
+            waitUntil([&] {
+                data += s.readAll();
+                return s.state() != QAbstractSocket::ConnectedState;
+            }, 30000);
+            return data + s.readAll();
+        };
+        // A declared 100 MB body is refused before a byte of it is sent.
+        const QByteArray big = exchange("POST /api/orders/execute HTTP/1.1\r\nHost: x\r\n"
+                                        "Content-Type: application/json\r\nContent-Length: 100000000\r\n\r\n");
+        QVERIFY2(big.startsWith("HTTP/1.1 413"), big.constData());
+        QVERIFY(big.contains("payload_too_large"));
+        // A head that never ends, and a body shorter than declared, time out.
+        const QByteArray slow = exchange("POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Ty");
+        QVERIFY2(slow.startsWith("HTTP/1.1 408"), slow.constData());
+        const QByteArray truncated = exchange("POST /api/orders/execute HTTP/1.1\r\nHost: x\r\n"
+                                              "Content-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"tokenIn\":");
+        QVERIFY2(truncated.startsWith("HTTP/1.1 408"), truncated.constData());
+        // A head of 20 KiB is refused.
+        const QByteArray huge = exchange("GET /health HTTP/1.1\r\nX-Filler: " + QByteArray(20000, 'a'));
+        QVERIFY2(huge.startsWith("HTTP/1.1 431"), huge.left(200).constData());
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 0);
+        // Normal requests on keep-alive connections are unaffected.
+        Http http(m_engine->port());
+        QVERIFY(!http.submit(order()).isEmpty());
+        QCOMPARE(http.get(QStringLiteral("/health")).status, 200);
+    }
+
     void injectionStringsAreJustData()
     {
         startEngine(fastConfig(m_servers));

@@ -1,5 +1,6 @@
 #include "api/HttpApi.h"
 
+#include "api/GuardedTcpServer.h"
 #include "api/Ingest.h"
 #include "api/Json.h"
 #include "api/QueryService.h"
@@ -73,7 +74,7 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
     }
     // Our own QTcpServer: QHttpServer's default listen backlog (50) drops connection bursts,
     // which then wait for SYN retransmits (1 s, 3 s, …).
-    auto *tcp = new QTcpServer(this);
+    auto *tcp = new GuardedTcpServer(m_config.maxBodyBytes, m_config.requestTimeoutMs, this);
     tcp->setListenBacklogSize(1024);
     if (!tcp->listen(address, port)) {
         *error = QStringLiteral("cannot listen on %1:%2: %3").arg(host).arg(port).arg(tcp->errorString());

@@ -117,6 +117,10 @@ const QList<OptionSpec> &optionSpecs()
          "On SIGTERM, how long in-flight orders may take to finish before the rest are handed "
          "back to the queue (default 10000).",
          [](Config &c, const QString &v) { return parseInt(v, 0, 3600000, &c.shutdownGraceMs); }},
+        {"request-timeout-ms", "REQUEST_TIMEOUT_MS",
+         "An HTTP request that does not arrive completely within this is answered 408 "
+         "(default 10000).",
+         [](Config &c, const QString &v) { return parseInt(v, 100, 600000, &c.requestTimeoutMs); }},
         {"max-body-bytes", "MAX_BODY_BYTES", "Largest accepted request body (default 16384).",
          [](Config &c, const QString &v) { return parseInt(v, 256, 1 << 24, &c.maxBodyBytes); }},
         {"ws-max-buffer-bytes", "WS_MAX_BUFFER_BYTES",

@@ -38,6 +38,7 @@ struct Config
     int leaseMs = 30000;
     int shutdownGraceMs = 10000; // SIGTERM: in-flight orders may finish within this
     int maxBodyBytes = 16 * 1024;
+    int requestTimeoutMs = 10000;   // an incomplete HTTP request is dropped after this
     int wsMaxBufferBytes = 8 * 1024 * 1024; // a WebSocket client further behind is dropped
     int chaosCrashAfterLandings = 0; // fault injection: SIGKILL itself right after the Nth landing
     // all: API and workers; api: HTTP/WS, accepts and streams, executes nothing; worker:

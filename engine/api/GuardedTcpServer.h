@@ -1,0 +1,25 @@
+#pragma once
+#include <QTcpServer>
+
+namespace oee {
+
+// The listening socket under QHttpServer. It looks at each request before QHttpServer does
+// (QHttpServer 6.4 buffers any body whole and has no timeouts): a declared body over the limit
+// is refused with 413 before it is read, a request head over 16 KiB with 431, and a request
+// that stays incomplete (slow or truncated) for longer than the timeout with 408.
+class GuardedTcpServer : public QTcpServer
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(GuardedTcpServer)
+public:
+    GuardedTcpServer(qint64 maxBodyBytes, int requestTimeoutMs, QObject *parent = nullptr);
+
+protected:
+    void incomingConnection(qintptr descriptor) override;
+
+private:
+    qint64 m_maxBodyBytes;
+    int m_requestTimeoutMs;
+};
+
+} // namespace oee
