@@ -11,6 +11,7 @@ PACKAGES=(
     cmake g++ make pkg-config ccache
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-psql
     libhiredis-dev redis-server postgresql
+    clang libclang-rt-14-dev
 )
 
 install_missing() {

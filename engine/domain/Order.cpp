@@ -1,6 +1,8 @@
 #include "domain/Order.h"
 
 #include <QJsonDocument>
+#include <cmath>
+#include <limits>
 
 namespace oee {
 
@@ -51,6 +53,29 @@ QJsonObject OrderEvent::toJson() const
 QByteArray OrderEvent::toMessage() const
 {
     return QJsonDocument(toJson()).toJson(QJsonDocument::Compact);
+}
+
+std::optional<OrderEvent> OrderEvent::fromMessage(const QByteArray &json)
+{
+    const QJsonObject o = QJsonDocument::fromJson(json).object();
+    if (o.value(QStringLiteral("type")).toString() != QStringLiteral("status"))
+        return std::nullopt;
+    const auto status = statusFromName(o.value(QStringLiteral("status")).toString());
+    const QString orderId = o.value(QStringLiteral("orderId")).toString();
+    const QJsonValue seq = o.value(QStringLiteral("seq"));
+    // seq: a positive integer (the fuzzer found 9999.99 turning into 0).
+    if (!status || orderId.isEmpty() || !seq.isDouble() || seq.toDouble() < 1 ||
+        seq.toDouble() > std::numeric_limits<int>::max() ||
+        seq.toDouble() != std::floor(seq.toDouble()))
+        return std::nullopt;
+    OrderEvent e;
+    e.orderId = orderId;
+    e.seq = seq.toInt();
+    e.status = *status;
+    e.data = o.value(QStringLiteral("data")).toObject();
+    e.at = QDateTime::fromString(o.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+    e.message = json;
+    return e;
 }
 
 static QJsonValue numberOrNull(const QString &text)

@@ -33,6 +33,9 @@ struct OrderEvent
     [[nodiscard]] QJsonObject toJson() const;
     // The WebSocket message, serialised once and shared by every subscriber.
     [[nodiscard]] QByteArray toMessage() const;
+    // The inverse of toMessage() (events arriving from other processes); nullopt if the text
+    // is not a status message.
+    [[nodiscard]] static std::optional<OrderEvent> fromMessage(const QByteArray &json);
 };
 
 // The orders row.

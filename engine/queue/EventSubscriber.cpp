@@ -14,26 +14,6 @@ QByteArray publishedEvent(const QByteArray &instanceId, const OrderEvent &event)
     return instanceId + ' ' + (event.message.isEmpty() ? event.toMessage() : event.message);
 }
 
-namespace {
-
-std::optional<OrderEvent> parseEvent(const QByteArray &json)
-{
-    const QJsonObject o = QJsonDocument::fromJson(json).object();
-    const auto status = statusFromName(o.value(QStringLiteral("status")).toString());
-    if (!status || o.value(QStringLiteral("orderId")).toString().isEmpty())
-        return std::nullopt;
-    OrderEvent e;
-    e.orderId = o.value(QStringLiteral("orderId")).toString();
-    e.seq = o.value(QStringLiteral("seq")).toInt();
-    e.status = *status;
-    e.data = o.value(QStringLiteral("data")).toObject();
-    e.at = QDateTime::fromString(o.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
-    e.message = json;
-    return e;
-}
-
-} // namespace
-
 EventSubscriber::EventSubscriber(RedisEndpoint endpoint, QByteArray prefix, QByteArray instanceId,
                                  bool wantEvents, bool wantWake, QObject *parent)
     : QThread(parent), m_endpoint(std::move(endpoint)), m_prefix(std::move(prefix)),
@@ -85,7 +65,7 @@ void EventSubscriber::run()
                 } else if (channel == eventsChannel) {
                     const int space = payload.indexOf(' ');
                     if (space > 0 && payload.left(space) != m_instanceId) {
-                        if (auto e = parseEvent(payload.mid(space + 1))) {
+                        if (auto e = OrderEvent::fromMessage(payload.mid(space + 1))) {
                             if (batch.isEmpty())
                                 batchStarted = QDateTime::currentMSecsSinceEpoch();
                             batch.append(*e);
