@@ -12,6 +12,10 @@ PACKAGES=(
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-psql
     libhiredis-dev redis-server postgresql
     clang libclang-rt-14-dev
+    qt6-declarative-dev qt6-charts-dev libqt6opengl6-dev fonts-dejavu-core
+    qml6-module-qtquick qml6-module-qtquick-controls qml6-module-qtquick-templates
+    qml6-module-qtquick-layouts qml6-module-qtquick-window qml6-module-qtcharts
+    qml6-module-qtqml qml6-module-qtqml-models qml6-module-qtqml-workerscript
 )
 
 install_missing() {

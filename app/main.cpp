@@ -4,9 +4,16 @@
 #include "runtime/Logging.h"
 
 #include <QCoreApplication>
+#ifdef OEE_WITH_CONSOLE
+#include "Console.h"
+
+#include <QApplication>
+#endif
 #include <QSocketNotifier>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
+#include <memory>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -25,9 +32,26 @@ void onSignal(int)
 
 int main(int argc, char *argv[])
 {
-    // Qt's own epoll-less UNIX dispatcher costs less per wake-up than the GLib one.
+    // Qt's own UNIX event dispatcher costs less per wake-up than the GLib one.
     qputenv("QT_NO_GLIB", "1");
-    QCoreApplication app(argc, argv);
+    bool wantsServer = false;
+    for (int i = 1; i < argc; ++i)
+        wantsServer = wantsServer || std::strcmp(argv[i], "--server") == 0 ||
+                      std::strcmp(argv[i], "--help") == 0 || std::strcmp(argv[i], "-h") == 0;
+    const bool hasDisplay = qEnvironmentVariableIsSet("DISPLAY") ||
+                            qEnvironmentVariableIsSet("WAYLAND_DISPLAY") ||
+                            qEnvironmentVariableIsSet("QT_QPA_PLATFORM");
+#ifdef OEE_WITH_CONSOLE
+    const bool console = !wantsServer && hasDisplay;
+    // ChartView needs QApplication (QGraphicsScene), not just QGuiApplication.
+    std::unique_ptr<QCoreApplication> appHolder =
+        console ? std::make_unique<QApplication>(argc, argv)
+                : std::make_unique<QCoreApplication>(argc, argv);
+#else
+    const bool console = false;
+    std::unique_ptr<QCoreApplication> appHolder = std::make_unique<QCoreApplication>(argc, argv);
+#endif
+    QCoreApplication &app = *appHolder;
     QCoreApplication::setApplicationName(QStringLiteral("oee"));
     QCoreApplication::setApplicationVersion(QStringLiteral("0.1.0"));
 
@@ -42,8 +66,9 @@ int main(int argc, char *argv[])
         std::fputs(qPrintable(oee::Config::helpText()), stdout);
         return 0;
     }
-    if (!serverMode)
-        std::fputs("oee: the operator console is not built yet (issue 5); running headless.\n",
+    if (!serverMode && !console)
+        std::fputs(hasDisplay ? "oee: built without the console; running headless.\n"
+                              : "oee: no display; running headless (--server).\n",
                    stderr);
 
     // Thousands of WebSocket clients need thousands of descriptors: use what we may.
@@ -83,7 +108,22 @@ int main(int argc, char *argv[])
     std::printf("  Redis     %s\n  Postgres  %s\n", qPrintable(engine.redisUrl()),
                 qPrintable(engine.databaseUrl()));
     std::fflush(stdout);
+#ifdef OEE_WITH_CONSOLE
+    std::unique_ptr<oee::ui::Console> ui;
+    if (console) {
+        ui = std::make_unique<oee::ui::Console>(&engine);
+        if (!ui->load(&error)) {
+            std::fprintf(stderr, "oee: %s\n", qPrintable(error));
+            engine.stop();
+            return 1;
+        }
+        QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app, &QCoreApplication::quit);
+    }
+#endif
     const int rc = app.exec();
+#ifdef OEE_WITH_CONSOLE
+    ui.reset();
+#endif
     engine.stop();
     return rc;
 }

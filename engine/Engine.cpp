@@ -11,9 +11,11 @@
 #include "runtime/Logging.h"
 #include "runtime/ManagedServers.h"
 #include "store/Database.h"
+#include "store/OrderStore.h"
 
 #include <QEventLoop>
 #include <QSet>
+#include <QPointer>
 #include <QThread>
 #include <QUuid>
 #include <QTimer>
@@ -156,6 +158,80 @@ bool Engine::start(QString *error)
            qPrintable(m_config.role), int(m_workers.size()), m_config.concurrency, m_config.ratePerWindow,
            m_config.rateWindowMs);
     return true;
+}
+
+void Engine::submitOrder(const OrderRequest &request, QObject *context,
+                         std::function<void(const SubmitResult &)> done)
+{
+    if (!m_ingest) {
+        SubmitResult r;
+        r.error = ApiError{503, QStringLiteral("not_serving"),
+                           QStringLiteral("this process does not accept orders (role worker)"), {}};
+        done(r);
+        return;
+    }
+    QPointer<QObject> guard(context);
+    m_ingest->submit(request, {}, [guard, done = std::move(done)](const SubmitResult &r) {
+        if (guard)
+            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
+    });
+}
+
+template <typename Result, typename Work>
+static void queryThen(QueryService *queries, QObject *context, Work work,
+                      std::function<void(const Result &)> done)
+{
+    if (!queries)
+        return;
+    QPointer<QObject> guard(context);
+    queries->post([guard, work, done](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
+        Result result = work(store, queue, redis);
+        if (guard)
+            QMetaObject::invokeMethod(guard, [done, result] { done(result); }, Qt::QueuedConnection);
+    });
+}
+
+void Engine::fetchOrderEvents(const QString &orderId, QObject *context,
+                              std::function<void(const QList<OrderEvent> &)> done)
+{
+    queryThen<QList<OrderEvent>>(m_queries, context,
+        [orderId](OrderStore &store, JobQueue &, RedisConnection &) {
+            return store.events(orderId).value_or(QList<OrderEvent>{});
+        }, std::move(done));
+}
+
+void Engine::fetchRecentOrders(int limit, QObject *context,
+                               std::function<void(const QList<Order> &)> done)
+{
+    queryThen<QList<Order>>(m_queries, context,
+        [limit](OrderStore &store, JobQueue &, RedisConnection &) {
+            return store.orders(std::nullopt, limit, 0).value_or(QList<Order>{});
+        }, std::move(done));
+}
+
+void Engine::fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done)
+{
+    queryThen<QueueCounts>(m_queries, context,
+        [](OrderStore &, JobQueue &queue, RedisConnection &) { return queue.counts(); },
+        std::move(done));
+}
+
+void Engine::checkHealth(QObject *context,
+                         std::function<void(bool, const QString &, bool, const QString &)> done)
+{
+    struct Health { bool redisUp; QString redis; bool pgUp; QString pg; };
+    queryThen<Health>(m_queries, context,
+        [](OrderStore &store, JobQueue &, RedisConnection &redis) {
+            RedisReply pong = redis.command({"PING"});
+            if (pong.type == RedisReply::IoError)
+                pong = redis.command({"PING"});
+            const bool pgUp = store.ping();
+            return Health{pong.ok(), pong.ok() ? QStringLiteral("up") : QString::fromUtf8(pong.str),
+                          pgUp, pgUp ? QStringLiteral("up") : store.lastError()};
+        },
+        std::function<void(const Health &)>([done](const Health &h) {
+            done(h.redisUp, h.redis, h.pgUp, h.pg);
+        }));
 }
 
 void Engine::stop()

@@ -1,9 +1,12 @@
 #pragma once
 #include "domain/Order.h"
+#include "api/Ingest.h"
+#include "queue/JobQueue.h"
 #include "runtime/Config.h"
 
 #include <QList>
 #include <QObject>
+#include <functional>
 #include <memory>
 
 class QThread;
@@ -42,6 +45,19 @@ public:
     [[nodiscard]] QString databaseUrl() const { return m_databaseUrl; }
     [[nodiscard]] Market *market() const { return m_market.get(); }
     [[nodiscard]] ManagedServers *managedServers() const { return m_servers.get(); }
+
+    // Asynchronous access for in-process clients (the console): work runs on the engine's
+    // threads, `done` is called on `context`'s thread. Never blocks the caller.
+    void submitOrder(const OrderRequest &request, QObject *context,
+                     std::function<void(const SubmitResult &)> done);
+    void fetchOrderEvents(const QString &orderId, QObject *context,
+                          std::function<void(const QList<oee::OrderEvent> &)> done);
+    void fetchRecentOrders(int limit, QObject *context,
+                           std::function<void(const QList<oee::Order> &)> done);
+    void fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done);
+    // (redis up, its detail, postgres up, its detail)
+    void checkHealth(QObject *context,
+                     std::function<void(bool, const QString &, bool, const QString &)> done);
 
 signals:
     // Every committed status change, on the engine's thread.

@@ -1,0 +1,145 @@
+// The real console, offscreen, over a real engine (Redis, PostgreSQL): an order submitted
+// through the form reaches `confirmed` in the table, the quote and queue charts gain points,
+// the lifecycle view shows the order; and the view models, fed canned events.
+#include "ConsoleController.h"
+#include "Console.h"
+#include "TestSupport.h"
+
+#include <QQuickItem>
+#include <QQuickWindow>
+#include <QSignalSpy>
+#include <QTest>
+
+using namespace oee;
+using namespace oee::test;
+using namespace oee::ui;
+
+namespace {
+OrderEvent statusEvent(const QString &id, int seq, OrderStatus status, qint64 atMs, QJsonObject data = {})
+{
+    OrderEvent e;
+    e.orderId = id;
+    e.seq = seq;
+    e.status = status;
+    e.at = QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC);
+    e.data = std::move(data);
+    return e;
+}
+} // namespace
+
+class TestConsole : public QObject
+{
+    Q_OBJECT
+    TestServers m_servers;
+
+    template <typename T> static T *find(QQuickWindow *w, const char *name)
+    {
+        return w->findChild<T *>(QString::fromLatin1(name));
+    }
+
+private slots:
+    void ordersModelFollowsEvents()
+    {
+        OrdersModel model;
+        QSignalSpy inserted(&model, &QAbstractItemModel::rowsInserted);
+        QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
+        QSignalSpy finished(&model, &OrdersModel::orderFinished);
+        const qint64 t0 = 1'800'000'000'000;
+        model.applyEvents({statusEvent("a", 1, OrderStatus::Pending, t0, {{"tokenIn", "SOL"}, {"tokenOut", "USDC"}, {"amount", 2}}),
+                           statusEvent("a", 2, OrderStatus::Routing, t0 + 200, {{"venue", "meteora"}, {"attempt", 1}})});
+        QCOMPARE(inserted.count(), 1);
+        QCOMPARE(model.rowCount(), 1);
+        const QModelIndex row = model.index(0);
+        QCOMPARE(row.data(OrdersModel::StatusRole).toString(), QStringLiteral("routing"));
+        QCOMPARE(row.data(OrdersModel::PairRole).toString(), QStringLiteral("SOL → USDC"));
+        QCOMPARE(row.data(OrdersModel::VenueRole).toString(), QStringLiteral("meteora"));
+        model.applyEvents({statusEvent("a", 3, OrderStatus::Building, t0 + 250),
+                           statusEvent("a", 4, OrderStatus::Submitted, t0 + 260, {{"signature", "sig"}}),
+                           statusEvent("a", 5, OrderStatus::Confirmed, t0 + 2260, {{"amountOut", 299.5}, {"executedPrice", 149.75}})});
+        QCOMPARE(row.data(OrdersModel::StatusRole).toString(), QStringLiteral("confirmed"));
+        QCOMPARE(row.data(OrdersModel::AmountOutRole).toDouble(), 299.5);
+        QCOMPARE(row.data(OrdersModel::LatencyMsRole).toDouble(), 2260.0);
+        const QVariantList phases = row.data(OrdersModel::PhasesRole).toList();
+        QCOMPARE(phases.size(), 4); // pending, routing, building, submitted; confirmed has no span
+        QCOMPARE(phases[3].toMap().value("ms").toDouble(), 2000.0);
+        QVERIFY(changed.count() >= 4);
+        QCOMPARE(finished.count(), 1);
+        QCOMPARE(finished.first().at(2).toLongLong(), 2260);
+        // A duplicate (e.g. the same event via another path) changes nothing.
+        const int before = int(changed.count());
+        model.applyEvents({statusEvent("a", 5, OrderStatus::Confirmed, t0 + 2260)});
+        QCOMPARE(changed.count(), before);
+        // Newest first, filterable.
+        model.applyEvents({statusEvent("b", 1, OrderStatus::Pending, t0 + 3000, {{"tokenIn", "JUP"}, {"tokenOut", "USDC"}, {"amount", 5}})});
+        QCOMPARE(model.index(0).data(OrdersModel::OrderIdRole).toString(), QStringLiteral("b"));
+        OrderFilter filter;
+        filter.setSourceModel(&model);
+        filter.setStatus(QStringLiteral("confirmed"));
+        QCOMPARE(filter.rowCount(), 1);
+        QCOMPARE(filter.orderIdAt(0), QStringLiteral("a"));
+        // History of the selected order, live.
+        EventsModel history;
+        history.show("b", model.eventsOf("b"));
+        QSignalSpy appended(&history, &QAbstractItemModel::rowsInserted);
+        history.append({statusEvent("a", 6, OrderStatus::Confirmed, t0), statusEvent("b", 2, OrderStatus::Routing, t0 + 3100)});
+        QCOMPARE(appended.count(), 1);
+        QCOMPARE(history.rowCount(), 2);
+        LatencyHistogram latency;
+        QSignalSpy bucket(&latency, &QAbstractItemModel::dataChanged);
+        latency.add(2260);
+        latency.add(30);
+        QCOMPARE(bucket.count(), 2);
+        QCOMPARE(latency.maxCount(), 1);
+    }
+
+    void consoleRunsAnOrderThroughTheForm()
+    {
+        QString error;
+        QVERIFY2(m_servers.start(&error), qPrintable(error));
+        QVERIFY2(m_servers.reset(&error), qPrintable(error));
+        Config c = fastConfig(m_servers);
+        c.dex.quoteLatencyMs = 50;
+        c.dex.executionLatencyMinMs = 200;
+        c.dex.executionLatencyMaxMs = 400;
+        c.dex.volatility = 0.0005;
+        Engine engine(c);
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        Console console(&engine);
+        QVERIFY2(console.load(&error), qPrintable(error));
+        QQuickWindow *w = console.window();
+        QVERIFY(w);
+        ConsoleController *ctl = console.controller();
+
+        auto *amount = find<QQuickItem>(w, "amountField");
+        auto *submit = find<QQuickItem>(w, "submitButton");
+        QVERIFY(amount && submit);
+        amount->setProperty("text", QStringLiteral("2.5"));
+        QVERIFY(QMetaObject::invokeMethod(submit, "clicked"));
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 1, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->index(0).data(OrdersModel::StatusRole).toString(), QStringLiteral("confirmed"), 30000);
+        QCOMPARE(ctl->orders()->index(0).data(OrdersModel::AmountRole).toDouble(), 2.5);
+        // The table shows it; the lifecycle view has its lane.
+        QTRY_COMPARE_WITH_TIMEOUT(find<QQuickItem>(w, "ordersView")->property("count").toInt(), 1, 10000);
+        QCOMPARE(find<QQuickItem>(w, "timelineView")->property("count").toInt(), 1);
+        // Both charts gain points.
+        QTRY_VERIFY_WITH_TIMEOUT(ctl->quotes()->points() >= 8, 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(ctl->queue()->points() >= 2, 10000);
+        QVERIFY(ctl->quotes()->raydiumPrice() > 100 && ctl->quotes()->meteoraPrice() > 100);
+        QVERIFY(ctl->redisUp() && ctl->postgresUp());
+        // Selecting it shows its whole history.
+        ctl->selectOrder(ctl->orders()->index(0).data(OrdersModel::OrderIdRole).toString());
+        QCOMPARE(ctl->history()->rowCount(), 5);
+        // A burst, as the seeds' dashboards do.
+        ctl->burst(5, QStringLiteral("JUP"), QStringLiteral("USDC"), 10, 0.02);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 6, 30000);
+
+        const QImage shot = w->grabWindow();
+        QVERIFY(!shot.isNull());
+        const QString path = QDir::current().filePath(QStringLiteral("console.png"));
+        QVERIFY(shot.save(path));
+        qInfo("screenshot: %s", qPrintable(path));
+    }
+};
+
+QTEST_MAIN(TestConsole)
+#include "tst_console.moc"

@@ -1,0 +1,45 @@
+#include "Console.h"
+
+#include "ConsoleController.h"
+
+#include <QQmlApplicationEngine>
+#include <QQmlContext>
+#include <QQuickWindow>
+
+namespace oee::ui {
+
+Console::Console(Engine *engine)
+    : m_controller(std::make_unique<ConsoleController>(engine)),
+      m_qml(std::make_unique<QQmlApplicationEngine>())
+{
+}
+
+Console::~Console()
+{
+    m_qml.reset(); // the QML goes before the models it binds to
+}
+
+bool Console::load(QString *error)
+{
+    m_qml->rootContext()->setContextProperty(QStringLiteral("console"), m_controller.get());
+    QStringList warnings;
+    QObject::connect(m_qml.get(), &QQmlApplicationEngine::warnings, m_qml.get(),
+                     [&warnings](const QList<QQmlError> &list) {
+                         for (const QQmlError &e : list)
+                             warnings << e.toString();
+                     });
+    m_qml->load(QUrl(QStringLiteral("qrc:/Oee/Main.qml")));
+    if (m_qml->rootObjects().isEmpty()) {
+        *error = QStringLiteral("the console did not load: ") + warnings.join(QLatin1Char('\n'));
+        return false;
+    }
+    return true;
+}
+
+QQuickWindow *Console::window() const
+{
+    return m_qml->rootObjects().isEmpty() ? nullptr
+                                          : qobject_cast<QQuickWindow *>(m_qml->rootObjects().first());
+}
+
+} // namespace oee::ui

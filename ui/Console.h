@@ -1,0 +1,32 @@
+#pragma once
+#include <QString>
+#include <memory>
+
+class QQmlApplicationEngine;
+class QQuickWindow;
+
+namespace oee {
+class Engine;
+}
+
+namespace oee::ui {
+
+class ConsoleController;
+
+// Loads the console (qrc:/Oee/Main.qml) over a running engine. Needs a QApplication: QML's
+// ChartView uses the Widgets-based graphics scene.
+class Console
+{
+public:
+    explicit Console(Engine *engine);
+    ~Console();
+    bool load(QString *error);
+    [[nodiscard]] QQuickWindow *window() const;
+    [[nodiscard]] ConsoleController *controller() const { return m_controller.get(); }
+
+private:
+    std::unique_ptr<ConsoleController> m_controller;
+    std::unique_ptr<QQmlApplicationEngine> m_qml;
+};
+
+} // namespace oee::ui

@@ -1,0 +1,82 @@
+#pragma once
+#include "OrdersModel.h"
+#include "QueueMonitor.h"
+#include "QuoteFeed.h"
+
+#include <QObject>
+#include <QStringList>
+#include <QTimer>
+
+namespace oee {
+class Engine;
+}
+
+namespace oee::ui {
+
+// What the QML console binds to: the engine's models and actions, in process (never HTTP).
+class ConsoleController : public QObject
+{
+    Q_OBJECT
+    Q_PROPERTY(oee::ui::OrdersModel *orders READ orders CONSTANT)
+    Q_PROPERTY(oee::ui::OrderFilter *filteredOrders READ filteredOrders CONSTANT)
+    Q_PROPERTY(oee::ui::EventsModel *history READ history CONSTANT)
+    Q_PROPERTY(oee::ui::QuoteFeed *quotes READ quotes CONSTANT)
+    Q_PROPERTY(oee::ui::QueueMonitor *queue READ queue CONSTANT)
+    Q_PROPERTY(oee::ui::LatencyHistogram *latency READ latency CONSTANT)
+    Q_PROPERTY(QStringList tokens READ tokens CONSTANT)
+    Q_PROPERTY(QString restUrl READ restUrl CONSTANT)
+    Q_PROPERTY(QString wsUrl READ wsUrl CONSTANT)
+    Q_PROPERTY(QString rateLimit READ rateLimit CONSTANT)
+    Q_PROPERTY(bool redisUp READ redisUp NOTIFY healthChanged)
+    Q_PROPERTY(bool postgresUp READ postgresUp NOTIFY healthChanged)
+    Q_PROPERTY(QString redisState READ redisState NOTIFY healthChanged)
+    Q_PROPERTY(QString postgresState READ postgresState NOTIFY healthChanged)
+    Q_PROPERTY(QString lastMessage READ lastMessage NOTIFY lastMessageChanged)
+public:
+    explicit ConsoleController(Engine *engine, QObject *parent = nullptr);
+
+    Q_INVOKABLE void submit(const QString &tokenIn, const QString &tokenOut, double amount,
+                            double slippage);
+    Q_INVOKABLE void burst(int count, const QString &tokenIn, const QString &tokenOut,
+                           double amount, double slippage);
+    Q_INVOKABLE void selectOrder(const QString &orderId);
+
+    [[nodiscard]] OrdersModel *orders() { return &m_orders; }
+    [[nodiscard]] OrderFilter *filteredOrders() { return &m_filter; }
+    [[nodiscard]] EventsModel *history() { return &m_history; }
+    [[nodiscard]] QuoteFeed *quotes() { return &m_quotes; }
+    [[nodiscard]] QueueMonitor *queue() { return &m_queue; }
+    [[nodiscard]] LatencyHistogram *latency() { return &m_latency; }
+    [[nodiscard]] QStringList tokens() const;
+    [[nodiscard]] QString restUrl() const;
+    [[nodiscard]] QString wsUrl() const;
+    [[nodiscard]] QString rateLimit() const;
+    [[nodiscard]] bool redisUp() const { return m_redisUp; }
+    [[nodiscard]] bool postgresUp() const { return m_postgresUp; }
+    [[nodiscard]] QString redisState() const { return m_redisState; }
+    [[nodiscard]] QString postgresState() const { return m_postgresState; }
+    [[nodiscard]] QString lastMessage() const { return m_lastMessage; }
+
+signals:
+    void healthChanged();
+    void lastMessageChanged();
+
+private:
+    void setMessage(const QString &message);
+
+    Engine *m_engine;
+    OrdersModel m_orders;
+    OrderFilter m_filter;
+    EventsModel m_history;
+    QuoteFeed m_quotes;
+    QueueMonitor m_queue;
+    LatencyHistogram m_latency;
+    bool m_redisUp = false;
+    bool m_postgresUp = false;
+    QString m_redisState = QStringLiteral("checking…");
+    QString m_postgresState = QStringLiteral("checking…");
+    QString m_lastMessage;
+    QTimer m_healthTimer{this};
+};
+
+} // namespace oee::ui

@@ -1,0 +1,240 @@
+#include "OrdersModel.h"
+
+#include <QJsonDocument>
+#include <QVariantMap>
+
+namespace oee::ui {
+
+namespace {
+constexpr int kLiveLanes = 40; // rows whose open phase is refreshed every second
+}
+
+OrdersModel::OrdersModel(int capacity, QObject *parent)
+    : QAbstractListModel(parent), m_capacity(capacity)
+{
+    connect(&m_tick, &QTimer::timeout, this, &OrdersModel::refreshOpenPhases);
+    m_tick.start(1000);
+}
+
+int OrdersModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_rows.size());
+}
+
+QHash<int, QByteArray> OrdersModel::roleNames() const
+{
+    return {{OrderIdRole, "orderId"},   {StatusRole, "status"},       {PairRole, "pair"},
+            {AmountRole, "amount"},     {VenueRole, "venue"},         {AmountOutRole, "amountOut"},
+            {ExecutedPriceRole, "executedPrice"}, {SignatureRole, "signature"},
+            {ErrorRole, "error"},       {AttemptRole, "attempt"},     {CreatedRole, "created"},
+            {LatencyMsRole, "latencyMs"}, {PhasesRole, "phases"},     {TerminalRole, "terminal"}};
+}
+
+int OrdersModel::rowOf(const QString &orderId) const
+{
+    for (int i = 0; i < m_rows.size(); ++i)
+        if (m_rows[i].id == orderId)
+            return i;
+    return -1;
+}
+
+QList<OrderEvent> OrdersModel::eventsOf(const QString &orderId) const
+{
+    const int row = rowOf(orderId);
+    return row < 0 ? QList<OrderEvent>{} : m_rows[row].events;
+}
+
+QVariant OrdersModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= m_rows.size())
+        return {};
+    const Row &r = m_rows[index.row()];
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    switch (role) {
+    case OrderIdRole: return r.id;
+    case StatusRole: return statusName(r.status);
+    case PairRole: return r.tokenIn + QStringLiteral(" → ") + r.tokenOut;
+    case AmountRole: return r.amount;
+    case VenueRole: return r.venue;
+    case AmountOutRole: return r.amountOut;
+    case ExecutedPriceRole: return r.executedPrice;
+    case SignatureRole: return r.signature;
+    case ErrorRole: return r.error;
+    case AttemptRole: return r.attempt;
+    case CreatedRole: return r.created.toLocalTime().toString(QStringLiteral("hh:mm:ss.zzz"));
+    case TerminalRole: return isTerminal(r.status);
+    case LatencyMsRole: {
+        const qint64 end = isTerminal(r.status) && !r.events.isEmpty()
+                               ? r.events.last().at.toMSecsSinceEpoch() : now;
+        return double(end - r.created.toMSecsSinceEpoch());
+    }
+    case PhasesRole: {
+        QVariantList phases;
+        for (int i = 0; i < r.events.size(); ++i) {
+            const qint64 start = r.events[i].at.toMSecsSinceEpoch();
+            if (i + 1 == r.events.size() && isTerminal(r.events[i].status))
+                break; // a terminal status has no duration
+            const qint64 end = i + 1 < r.events.size() ? r.events[i + 1].at.toMSecsSinceEpoch() : now;
+            phases.append(QVariantMap{{QStringLiteral("status"), statusName(r.events[i].status)},
+                                      {QStringLiteral("ms"), double(qMax<qint64>(0, end - start))}});
+        }
+        return phases;
+    }
+    }
+    return {};
+}
+
+void OrdersModel::applyEvents(const QList<OrderEvent> &events)
+{
+    for (const OrderEvent &e : events) {
+        int row = rowOf(e.orderId);
+        if (row < 0) {
+            if (e.seq != 1 && e.status == OrderStatus::Pending)
+                continue;
+            Row r;
+            r.id = e.orderId;
+            r.created = e.at;
+            r.tokenIn = e.data.value(QStringLiteral("tokenIn")).toString();
+            r.tokenOut = e.data.value(QStringLiteral("tokenOut")).toString();
+            r.amount = e.data.value(QStringLiteral("amount")).toDouble();
+            beginInsertRows({}, 0, 0);
+            m_rows.prepend(r);
+            endInsertRows();
+            if (m_rows.size() > m_capacity) {
+                beginRemoveRows({}, int(m_rows.size()) - 1, int(m_rows.size()) - 1);
+                m_rows.removeLast();
+                endRemoveRows();
+            }
+            emit countChanged();
+            row = 0;
+        }
+        Row &r = m_rows[row];
+        if (!r.events.isEmpty() && r.events.last().seq >= e.seq)
+            continue; // already have it
+        r.events.append(e);
+        r.status = e.status;
+        const QJsonObject &d = e.data;
+        if (d.contains(QStringLiteral("venue")))
+            r.venue = d.value(QStringLiteral("venue")).toString();
+        if (d.contains(QStringLiteral("signature")))
+            r.signature = d.value(QStringLiteral("signature")).toString();
+        if (d.contains(QStringLiteral("attempt")))
+            r.attempt = d.value(QStringLiteral("attempt")).toInt();
+        if (d.contains(QStringLiteral("error")))
+            r.error = d.value(QStringLiteral("error")).toString();
+        if (e.status == OrderStatus::Confirmed) {
+            r.amountOut = d.value(QStringLiteral("amountOut")).toDouble();
+            r.executedPrice = d.value(QStringLiteral("executedPrice")).toDouble();
+            r.error.clear();
+        }
+        const QModelIndex idx = index(row);
+        emit dataChanged(idx, idx);
+        if (isTerminal(e.status))
+            emit orderFinished(r.id, e.status == OrderStatus::Confirmed,
+                               e.at.toMSecsSinceEpoch() - r.created.toMSecsSinceEpoch());
+    }
+}
+
+void OrdersModel::seed(const QList<Order> &orders)
+{
+    // Orders from before the console started (their events are fetched when selected).
+    for (auto it = orders.crbegin(); it != orders.crend(); ++it) {
+        if (rowOf(it->id) >= 0)
+            continue;
+        Row r;
+        r.id = it->id;
+        r.status = it->status;
+        r.tokenIn = it->tokenIn;
+        r.tokenOut = it->tokenOut;
+        r.amount = it->amount.toDouble();
+        r.venue = it->dex;
+        r.signature = it->txSignature;
+        r.error = it->error;
+        r.attempt = it->attempts;
+        r.amountOut = it->amountOut.toDouble();
+        r.executedPrice = it->executedPrice.toDouble();
+        r.created = it->createdAt;
+        const int at = int(std::lower_bound(m_rows.cbegin(), m_rows.cend(), r.created,
+                                            [](const Row &x, const QDateTime &t) { return x.created > t; }) -
+                           m_rows.cbegin());
+        beginInsertRows({}, at, at);
+        m_rows.insert(at, r);
+        endInsertRows();
+    }
+    emit countChanged();
+}
+
+void OrdersModel::refreshOpenPhases()
+{
+    const int n = qMin(int(m_rows.size()), kLiveLanes);
+    for (int i = 0; i < n; ++i)
+        if (!isTerminal(m_rows[i].status))
+            emit dataChanged(index(i), index(i), {PhasesRole, LatencyMsRole});
+}
+
+void OrderFilter::setStatus(const QString &status)
+{
+    if (status == m_status)
+        return;
+    m_status = status;
+    invalidateFilter();
+    emit statusChanged();
+}
+
+QString OrderFilter::orderIdAt(int row) const
+{
+    return data(index(row, 0), OrdersModel::OrderIdRole).toString();
+}
+
+bool OrderFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParent) const
+{
+    if (m_status.isEmpty())
+        return true;
+    return sourceModel()->index(sourceRow, 0, sourceParent).data(OrdersModel::StatusRole).toString() == m_status;
+}
+
+int EventsModel::rowCount(const QModelIndex &parent) const
+{
+    return parent.isValid() ? 0 : int(m_events.size());
+}
+
+QHash<int, QByteArray> EventsModel::roleNames() const
+{
+    return {{SeqRole, "seq"}, {StatusRole, "status"}, {TimeRole, "time"}, {DetailsRole, "details"}};
+}
+
+QVariant EventsModel::data(const QModelIndex &index, int role) const
+{
+    if (!index.isValid() || index.row() >= m_events.size())
+        return {};
+    const OrderEvent &e = m_events[index.row()];
+    switch (role) {
+    case SeqRole: return e.seq;
+    case StatusRole: return statusName(e.status);
+    case TimeRole: return e.at.toLocalTime().toString(QStringLiteral("hh:mm:ss.zzz"));
+    case DetailsRole: return QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Indented));
+    }
+    return {};
+}
+
+void EventsModel::show(const QString &orderId, const QList<OrderEvent> &events)
+{
+    beginResetModel();
+    m_orderId = orderId;
+    m_events = events;
+    endResetModel();
+    emit orderIdChanged();
+}
+
+void EventsModel::append(const QList<OrderEvent> &events)
+{
+    for (const OrderEvent &e : events) {
+        if (e.orderId != m_orderId || (!m_events.isEmpty() && m_events.last().seq >= e.seq))
+            continue;
+        beginInsertRows({}, int(m_events.size()), int(m_events.size()));
+        m_events.append(e);
+        endInsertRows();
+    }
+}
+
+} // namespace oee::ui

@@ -1,0 +1,335 @@
+import QtQuick
+import QtQuick.Controls
+import QtQuick.Layouts
+import QtCharts
+
+// The operator console. Everything it shows comes from C++ models of the engine (`console`).
+ApplicationWindow {
+    id: window
+    width: 1440
+    height: 900
+    minimumWidth: 1280
+    minimumHeight: 800
+    visible: true
+    title: qsTr("oee — order execution engine")
+
+    SystemPalette { id: pal; colorGroup: SystemPalette.Active }
+    readonly property bool dark: pal.window.hslLightness < 0.5
+    color: pal.window
+
+    function statusColor(s) {
+        switch (s) {
+        case "pending": return "#8a8f98"
+        case "routing": return "#3b82f6"
+        case "building": return "#8b5cf6"
+        case "submitted": return "#f59e0b"
+        case "confirmed": return "#16a34a"
+        case "failed": return "#dc2626"
+        }
+        return "#8a8f98"
+    }
+
+    header: ToolBar {
+        RowLayout {
+            anchors.fill: parent
+            anchors.margins: 6
+            spacing: 16
+            Label { text: "oee"; font.bold: true; font.pixelSize: 18 }
+            Repeater {
+                model: [
+                    { name: "Redis", up: console.redisUp, state: console.redisState },
+                    { name: "PostgreSQL", up: console.postgresUp, state: console.postgresState }
+                ]
+                delegate: RowLayout {
+                    spacing: 4
+                    Rectangle { width: 12; height: 12; radius: 6; color: modelData.up ? "#16a34a" : "#dc2626" }
+                    Label {
+                        text: modelData.name + (modelData.up ? "" : " DOWN: " + modelData.state)
+                        color: modelData.up ? pal.windowText : "#dc2626"
+                        font.bold: !modelData.up
+                    }
+                }
+            }
+            Label { text: "REST " + console.restUrl + "   WS " + console.wsUrl; opacity: 0.8 }
+            Item { Layout.fillWidth: true }
+            Label { text: console.rateLimit; opacity: 0.8 }
+        }
+    }
+
+    RowLayout {
+        anchors.fill: parent
+        anchors.margins: 8
+        spacing: 8
+
+        // ---- left: quotes, queue, lifecycles -------------------------------------------
+        ColumnLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            Layout.preferredWidth: 3
+
+            GroupBox {
+                title: qsTr("Quotes %1 → %2 (amount %3)").arg(console.quotes.tokenIn).arg(console.quotes.tokenOut).arg(console.quotes.amount)
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                ColumnLayout {
+                    anchors.fill: parent
+                    RowLayout {
+                        spacing: 14
+                        Label { text: "Raydium " + console.quotes.raydiumPrice.toPrecision(8); color: "#7c3aed" }
+                        Label { text: "Meteora " + console.quotes.meteoraPrice.toPrecision(8); color: "#0891b2" }
+                        Label { text: "spread " + console.quotes.spreadBps.toFixed(1) + " bps" }
+                        Label {
+                            objectName: "chosenVenue"
+                            text: "router → " + console.quotes.chosenVenue
+                            font.bold: true
+                        }
+                        Label {
+                            opacity: 0.8
+                            text: "fee R " + (console.quotes.raydiumFee * 100).toFixed(2) + "% / M "
+                                  + (console.quotes.meteoraFee * 100).toFixed(2) + "%  impact R "
+                                  + (console.quotes.raydiumImpact * 100).toFixed(4) + "% / M "
+                                  + (console.quotes.meteoraImpact * 100).toFixed(4) + "%"
+                        }
+                    }
+                    ChartView {
+                        id: quoteChart
+                        objectName: "quoteChart"
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        antialiasing: true
+                        legend.visible: true
+                        theme: window.dark ? ChartView.ChartThemeDark : ChartView.ChartThemeLight
+                        DateTimeAxis { id: quoteX; format: "hh:mm:ss"; min: new Date(console.quotes.windowStart); max: new Date(console.quotes.windowEnd) }
+                        ValueAxis { id: quoteY; min: console.quotes.minPrice; max: console.quotes.maxPrice; labelFormat: "%.6g" }
+                        LineSeries { id: raySeries; name: "Raydium"; axisX: quoteX; axisY: quoteY; color: "#7c3aed"; width: console.quotes.chosenVenue === "raydium" ? 3 : 1.5 }
+                        LineSeries { id: metSeries; name: "Meteora"; axisX: quoteX; axisY: quoteY; color: "#0891b2"; width: console.quotes.chosenVenue === "meteora" ? 3 : 1.5 }
+                        Component.onCompleted: console.quotes.attach(raySeries, metSeries)
+                    }
+                }
+            }
+
+            GroupBox {
+                title: qsTr("Queue — waiting %1, active %2, delayed %3 · confirmed %4/s, failed %5/s")
+                       .arg(console.queue.waiting).arg(console.queue.active).arg(console.queue.delayed)
+                       .arg(console.queue.confirmedPerSecond).arg(console.queue.failedPerSecond)
+                Layout.fillWidth: true
+                Layout.preferredHeight: 220
+                ChartView {
+                    id: queueChart
+                    objectName: "queueChart"
+                    anchors.fill: parent
+                    antialiasing: true
+                    theme: window.dark ? ChartView.ChartThemeDark : ChartView.ChartThemeLight
+                    DateTimeAxis { id: queueX; format: "hh:mm:ss"; min: new Date(console.queue.windowStart); max: new Date(console.queue.windowEnd) }
+                    ValueAxis { id: queueY; min: 0; max: console.queue.maxDepth; labelFormat: "%d" }
+                    LineSeries { id: waitingSeries; name: "waiting"; axisX: queueX; axisY: queueY; color: "#f59e0b" }
+                    LineSeries { id: activeSeries; name: "active"; axisX: queueX; axisY: queueY; color: "#3b82f6" }
+                    LineSeries { id: delayedSeries; name: "delayed"; axisX: queueX; axisY: queueY; color: "#dc2626" }
+                    Component.onCompleted: console.queue.attach(waitingSeries, activeSeries, delayedSeries)
+                }
+            }
+
+            GroupBox {
+                title: qsTr("Order lifecycles (time in each status) and end-to-end latency")
+                Layout.fillWidth: true
+                Layout.preferredHeight: 230
+                RowLayout {
+                    anchors.fill: parent
+                    ListView {
+                        id: timeline
+                        objectName: "timelineView"
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        clip: true
+                        model: console.orders
+                        spacing: 2
+                        // 1 px per 10 ms, so a slow step stands out.
+                        property real scale: 0.1
+                        delegate: Row {
+                            height: 12
+                            spacing: 0
+                            Label { width: 70; text: model.orderId.substring(0, 8); font.pixelSize: 10; font.family: "monospace" }
+                            Repeater {
+                                model: phases
+                                delegate: Rectangle {
+                                    height: 10
+                                    width: Math.max(2, Math.min(600, modelData.ms * timeline.scale))
+                                    color: window.statusColor(modelData.status)
+                                    ToolTip.visible: phaseMouse.containsMouse
+                                    ToolTip.text: modelData.status + " " + modelData.ms.toFixed(0) + " ms"
+                                    MouseArea { id: phaseMouse; anchors.fill: parent; hoverEnabled: true }
+                                }
+                            }
+                            Rectangle { width: 8; height: 10; radius: 5; color: window.statusColor(model.status) }
+                        }
+                    }
+                    ColumnLayout {
+                        Layout.preferredWidth: 300
+                        Layout.fillHeight: true
+                        Label { text: qsTr("latency distribution"); opacity: 0.8 }
+                        RowLayout {
+                            Layout.fillHeight: true
+                            spacing: 3
+                            Repeater {
+                                model: console.latency
+                                delegate: ColumnLayout {
+                                    spacing: 1
+                                    Item { Layout.fillHeight: true }
+                                    Label { text: model.count; font.pixelSize: 9; Layout.alignment: Qt.AlignHCenter }
+                                    Rectangle {
+                                        Layout.alignment: Qt.AlignHCenter
+                                        width: 20
+                                        height: console.latency.maxCount > 0 ? 110 * model.count / console.latency.maxCount : 0
+                                        color: "#3b82f6"
+                                    }
+                                    Label { text: model.label; font.pixelSize: 9; rotation: -45 }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+
+        // ---- right: entry, orders, history ------------------------------------------------
+        ColumnLayout {
+            Layout.fillWidth: true
+            Layout.fillHeight: true
+            Layout.preferredWidth: 2
+
+            GroupBox {
+                title: qsTr("New market order")
+                Layout.fillWidth: true
+                GridLayout {
+                    columns: 4
+                    anchors.fill: parent
+                    Label { text: qsTr("Pay") }
+                    ComboBox {
+                        id: tokenIn
+                        objectName: "tokenInBox"
+                        model: console.tokens
+                        currentIndex: 0
+                        onActivated: console.quotes.setPair(currentText, tokenOut.currentText)
+                    }
+                    Label { text: qsTr("Receive") }
+                    ComboBox {
+                        id: tokenOut
+                        objectName: "tokenOutBox"
+                        model: console.tokens
+                        currentIndex: 1
+                        onActivated: console.quotes.setPair(tokenIn.currentText, currentText)
+                    }
+                    Label { text: qsTr("Amount") }
+                    TextField {
+                        id: amount
+                        objectName: "amountField"
+                        text: "1.5"
+                        validator: DoubleValidator { bottom: 0 }
+                        onTextChanged: if (Number(text) > 0) console.quotes.amount = Number(text)
+                    }
+                    Label { text: qsTr("Slippage") }
+                    TextField { id: slippage; objectName: "slippageField"; text: "0.01" }
+                    Button {
+                        id: submitButton
+                        objectName: "submitButton"
+                        text: qsTr("Submit")
+                        highlighted: true
+                        onClicked: console.submit(tokenIn.currentText, tokenOut.currentText, Number(amount.text), Number(slippage.text))
+                    }
+                    SpinBox { id: burstCount; from: 2; to: 1000; value: 5; editable: true }
+                    Button {
+                        objectName: "burstButton"
+                        text: qsTr("Burst ×%1").arg(burstCount.value)
+                        onClicked: console.burst(burstCount.value, tokenIn.currentText, tokenOut.currentText, Number(amount.text), Number(slippage.text))
+                    }
+                    Label { Layout.fillWidth: true; text: console.lastMessage; elide: Text.ElideRight; opacity: 0.8 }
+                }
+            }
+
+            GroupBox {
+                title: qsTr("Orders (%1)").arg(console.orders.count)
+                Layout.fillWidth: true
+                Layout.fillHeight: true
+                ColumnLayout {
+                    anchors.fill: parent
+                    ComboBox {
+                        objectName: "statusFilter"
+                        model: ["", "pending", "routing", "building", "submitted", "confirmed", "failed"]
+                        displayText: currentText === "" ? qsTr("all statuses") : currentText
+                        onActivated: console.filteredOrders.status = currentText
+                    }
+                    ListView {
+                        id: ordersView
+                        objectName: "ordersView"
+                        Layout.fillWidth: true
+                        Layout.fillHeight: true
+                        clip: true
+                        model: console.filteredOrders
+                        keyNavigationEnabled: true
+                        focus: true
+                        highlight: Rectangle { color: pal.highlight; opacity: 0.3 }
+                        onCurrentIndexChanged: if (currentIndex >= 0) console.selectOrder(console.filteredOrders.orderIdAt(currentIndex))
+                        delegate: ItemDelegate {
+                            width: ordersView.width
+                            height: 26
+                            onClicked: ordersView.currentIndex = index
+                            contentItem: RowLayout {
+                                spacing: 8
+                                Label { text: model.created; font.family: "monospace"; font.pixelSize: 11 }
+                                Label { text: model.orderId.substring(0, 8); font.family: "monospace"; font.pixelSize: 11 }
+                                Label { text: model.pair; Layout.preferredWidth: 100 }
+                                Label { text: Number(model.amount).toPrecision(6); Layout.preferredWidth: 70 }
+                                Rectangle {
+                                    Layout.preferredWidth: 78
+                                    height: 18
+                                    radius: 4
+                                    color: window.statusColor(model.status)
+                                    Label { anchors.centerIn: parent; text: model.status; color: "white"; font.pixelSize: 11 }
+                                }
+                                Label { text: model.venue; Layout.preferredWidth: 60 }
+                                Label { text: model.terminal ? model.latencyMs.toFixed(0) + " ms" : ""; Layout.preferredWidth: 60 }
+                                Label { text: model.error; color: "#dc2626"; elide: Text.ElideRight; Layout.fillWidth: true }
+                            }
+                        }
+                    }
+                }
+            }
+
+            GroupBox {
+                title: console.history.orderId === "" ? qsTr("Select an order to see its history")
+                                                      : qsTr("History of %1").arg(console.history.orderId)
+                Layout.fillWidth: true
+                Layout.preferredHeight: 260
+                ListView {
+                    id: historyView
+                    objectName: "historyView"
+                    anchors.fill: parent
+                    clip: true
+                    model: console.history
+                    spacing: 4
+                    delegate: RowLayout {
+                        width: historyView.width
+                        Label { text: "#" + model.seq; font.family: "monospace" }
+                        Label { text: model.time; font.family: "monospace"; font.pixelSize: 11 }
+                        Rectangle {
+                            Layout.preferredWidth: 78
+                            height: 18
+                            radius: 4
+                            color: window.statusColor(model.status)
+                            Label { anchors.centerIn: parent; text: model.status; color: "white"; font.pixelSize: 11 }
+                        }
+                        Label {
+                            Layout.fillWidth: true
+                            text: model.details
+                            font.family: "monospace"
+                            font.pixelSize: 10
+                            wrapMode: Text.WrapAnywhere
+                            maximumLineCount: 8
+                            elide: Text.ElideRight
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
