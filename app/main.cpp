@@ -8,6 +8,8 @@
 #include "Console.h"
 
 #include <QApplication>
+#include <QQuickWindow>
+#include <QTimer>
 #endif
 #include <QSocketNotifier>
 #include <csignal>
@@ -118,6 +120,14 @@ int main(int argc, char *argv[])
             return 1;
         }
         QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app, &QCoreApplication::quit);
+        if (!config.screenshotPath.isEmpty()) {
+            QTimer::singleShot(config.screenshotAfterMs, &app, [&] {
+                const bool saved = ui->window() && ui->window()->grabWindow().save(config.screenshotPath);
+                std::fprintf(stderr, "oee: screenshot %s %s\n", qPrintable(config.screenshotPath),
+                             saved ? "saved" : "FAILED");
+                app.quit();
+            });
+        }
     }
 #endif
     const int rc = app.exec();

@@ -134,6 +134,14 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) {
              return parseInt(v, 0, 1000000000, &c.chaosCrashAfterLandings);
          }},
+        {"screenshot", "OEE_SCREENSHOT",
+         "Console: save a PNG of the window to this file after --screenshot-after-ms, then quit.",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             c.screenshotPath = v;
+             return std::nullopt;
+         }},
+        {"screenshot-after-ms", "OEE_SCREENSHOT_AFTER_MS", "Delay before --screenshot (default 10000).",
+         [](Config &c, const QString &v) { return parseInt(v, 0, 3600000, &c.screenshotAfterMs); }},
         {"dex-quote-latency-ms", "DEX_QUOTE_LATENCY_MS", "Simulated quote latency (default 200).",
          [](Config &c, const QString &v) {
              return parseInt(v, 0, 600000, &c.dex.quoteLatencyMs);

@@ -46,6 +46,8 @@ struct Config
     QString role = QStringLiteral("all");
     bool runWorkers = true;      // false: accept and queue orders, execute none
     QString queuePrefix = QStringLiteral("oee:");
+    QString screenshotPath;      // console: save a screenshot here after screenshotAfterMs, then quit
+    int screenshotAfterMs = 10000;
     DexConfig dex;
 
     [[nodiscard]] int effectiveWorkerThreads() const;

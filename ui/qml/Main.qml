@@ -167,22 +167,33 @@ ApplicationWindow {
                         Layout.preferredWidth: 300
                         Layout.fillHeight: true
                         Label { text: qsTr("latency distribution"); opacity: 0.8 }
-                        RowLayout {
+                        Row {
+                            objectName: "latencyBars"
                             Layout.fillHeight: true
-                            spacing: 3
+                            spacing: 2
                             Repeater {
                                 model: console.latency
-                                delegate: ColumnLayout {
+                                delegate: Column {
+                                    width: 25
                                     spacing: 1
-                                    Item { Layout.fillHeight: true }
-                                    Label { text: model.count; font.pixelSize: 9; Layout.alignment: Qt.AlignHCenter }
-                                    Rectangle {
-                                        Layout.alignment: Qt.AlignHCenter
-                                        width: 20
-                                        height: console.latency.maxCount > 0 ? 110 * model.count / console.latency.maxCount : 0
-                                        color: "#3b82f6"
+                                    Item {
+                                        width: parent.width
+                                        height: 140
+                                        Rectangle {
+                                            anchors.bottom: parent.bottom
+                                            anchors.horizontalCenter: parent.horizontalCenter
+                                            width: 18
+                                            height: console.latency.maxCount > 0 ? 124 * model.count / console.latency.maxCount : 0
+                                            color: "#3b82f6"
+                                        }
+                                        Label {
+                                            anchors.horizontalCenter: parent.horizontalCenter
+                                            anchors.top: parent.top
+                                            text: model.count
+                                            font.pixelSize: 9
+                                        }
                                     }
-                                    Label { text: model.label; font.pixelSize: 9; rotation: -45 }
+                                    Label { text: model.label; font.pixelSize: 8; anchors.horizontalCenter: parent.horizontalCenter }
                                 }
                             }
                         }
