@@ -154,11 +154,9 @@ void HttpApi::writeNow(Token token, int status, const QByteArray &json)
         return;
     Parked p = std::move(it->second);
     m_parked.erase(it);
-    if (!p.socket || p.socket->state() != QAbstractSocket::ConnectedState) {
-        // The client went away; its socket may be gone, so the responder must not touch it.
-        (void)p.responder.release();
-        return;
-    }
+    if (!p.socket || p.socket->state() != QAbstractSocket::ConnectedState)
+        return; // the client went away: nothing to write to (the responder's destructor
+                // does not touch the socket in Qt 6.4)
     respond(*p.responder, status, json, p.origin);
 }
 
