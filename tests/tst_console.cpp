@@ -133,11 +133,45 @@ private slots:
         ctl->burst(5, QStringLiteral("JUP"), QStringLiteral("USDC"), 10, 0.02);
         QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 6, 30000);
 
+        // Keyboard only: type an amount, Tab to the slippage, Tab to Submit, Space.
+        amount->forceActiveFocus();
+        QVERIFY(amount->hasActiveFocus());
+        QTest::keyClick(w, Qt::Key_A, Qt::ControlModifier);
+        QTest::keyClick(w, Qt::Key_4);
+        QCOMPARE(amount->property("text").toString(), QStringLiteral("4"));
+        QTest::keyClick(w, Qt::Key_Tab);
+        QVERIFY(find<QQuickItem>(w, "slippageField")->hasActiveFocus());
+        QTest::keyClick(w, Qt::Key_Tab);
+        QVERIFY(submit->hasActiveFocus());
+        QTest::keyClick(w, Qt::Key_Space);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 7, 30000);
+        QCOMPARE(ctl->orders()->index(0).data(OrdersModel::AmountRole).toDouble(), 4.0);
+
         const QImage shot = w->grabWindow();
         QVERIFY(!shot.isNull());
         const QString path = QDir::current().filePath(QStringLiteral("console.png"));
         QVERIFY(shot.save(path));
         qInfo("screenshot: %s", qPrintable(path));
+    }
+
+    void followsADarkSystemPalette()
+    {
+        QString error;
+        Config c = fastConfig(m_servers);
+        Engine engine(c);
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        const QPalette light = QGuiApplication::palette();
+        // A whole dark palette, derived as a desktop's dark theme would be (button, window).
+        const QPalette dark(QColor(0x2c, 0x2f, 0x34), QColor(0x20, 0x22, 0x26));
+        QGuiApplication::setPalette(dark);
+        Console console(&engine);
+        QVERIFY2(console.load(&error), qPrintable(error));
+        QQuickWindow *w = console.window();
+        QVERIFY(w->property("dark").toBool());
+        QVERIFY(w->color().lightnessF() < 0.5);
+        QTRY_VERIFY_WITH_TIMEOUT(console.controller()->quotes()->points() >= 4, 10000);
+        QVERIFY(w->grabWindow().save(QDir::current().filePath(QStringLiteral("console-dark.png"))));
+        QGuiApplication::setPalette(light);
     }
 };
 

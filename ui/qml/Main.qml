@@ -16,6 +16,22 @@ ApplicationWindow {
     SystemPalette { id: pal; colorGroup: SystemPalette.Active }
     readonly property bool dark: pal.window.hslLightness < 0.5
     color: pal.window
+    // Every control follows the system palette (light or dark), not the style's own.
+    palette.window: pal.window
+    palette.windowText: pal.windowText
+    palette.base: pal.base
+    palette.alternateBase: pal.alternateBase
+    palette.text: pal.text
+    palette.button: pal.button
+    palette.buttonText: pal.buttonText
+    palette.highlight: pal.highlight
+    palette.highlightedText: pal.highlightedText
+    palette.light: pal.light
+    palette.midlight: pal.midlight
+    palette.mid: pal.mid
+    palette.dark: pal.dark
+    palette.shadow: pal.shadow
+    palette.placeholderText: pal.placeholderText
 
     function statusColor(s) {
         switch (s) {
