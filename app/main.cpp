@@ -9,6 +9,7 @@
 
 #include <QApplication>
 #include <QQuickWindow>
+#include <QElapsedTimer>
 #include <QTimer>
 #endif
 #include <QSocketNotifier>
@@ -121,6 +122,33 @@ int main(int argc, char *argv[])
         }
         QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app, &QCoreApplication::quit);
         if (!config.screenshotPath.isEmpty()) {
+            // With a screenshot, also measure whether the GUI thread ever froze: the worst
+            // lateness of a 16 ms timer and the longest gap between rendered frames.
+            auto *tick = new QTimer(&app);
+            tick->setTimerType(Qt::PreciseTimer);
+            auto clock = std::make_shared<QElapsedTimer>();
+            auto worstLateMs = std::make_shared<qint64>(0);
+            clock->start();
+            QObject::connect(tick, &QTimer::timeout, &app, [clock, worstLateMs] {
+                *worstLateMs = std::max(*worstLateMs, clock->restart() - 16);
+            });
+            tick->start(16);
+            auto frames = std::make_shared<qint64>(0);
+            auto frameClock = std::make_shared<QElapsedTimer>();
+            auto worstGapMs = std::make_shared<qint64>(0);
+            QObject::connect(ui->window(), &QQuickWindow::frameSwapped, &app,
+                             [frames, frameClock, worstGapMs] {
+                if (frameClock->isValid())
+                    *worstGapMs = std::max(*worstGapMs, frameClock->restart());
+                else
+                    frameClock->start();
+                ++*frames;
+            });
+            QObject::connect(&app, &QCoreApplication::aboutToQuit, &app, [=] {
+                std::fprintf(stderr, "oee: gui %lld frames, longest gap between frames %lld ms, "
+                                     "worst event-loop lateness %lld ms\n",
+                             qlonglong(*frames), qlonglong(*worstGapMs), qlonglong(*worstLateMs));
+            });
             QTimer::singleShot(config.screenshotAfterMs, &app, [&] {
                 const bool saved = ui->window() && ui->window()->grabWindow().save(config.screenshotPath);
                 std::fprintf(stderr, "oee: screenshot %s %s\n", qPrintable(config.screenshotPath),

@@ -105,10 +105,6 @@ bool Engine::start(QString *error)
     if (serves) {
         m_queries = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query"));
         m_ingest = spawn(new Ingest(*redis, *pg, queue, instanceId), QStringLiteral("oee-ingest"));
-        m_hub = new WsHub(m_queries, this);
-        m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
-        m_hub->setApiKey(m_config.apiKey);
-        connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
         connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
     }
 
@@ -147,10 +143,26 @@ bool Engine::start(QString *error)
     m_subscriber->start();
 
     if (serves) {
-        m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub, this);
-        m_port = m_http->listen(m_config.host, m_config.port, error);
-        if (!m_port)
+        // HTTP and WebSocket get a thread of their own: the thread that called start() (the
+        // console's GUI thread) only renders, and a burst of requests cannot stall it.
+        m_httpThread = new QThread;
+        m_httpThread->setObjectName(QStringLiteral("oee-http"));
+        m_httpThread->start();
+        QObject context;
+        context.moveToThread(m_httpThread);
+        QString listenError;
+        QMetaObject::invokeMethod(&context, [&] {
+            m_hub = new WsHub(m_queries);
+            m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
+            m_hub->setApiKey(m_config.apiKey);
+            m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub);
+            m_port = m_http->listen(m_config.host, m_config.port, &listenError);
+        }, Qt::BlockingQueuedConnection);
+        connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
+        if (!m_port) {
+            *error = listenError;
             return false;
+        }
         m_config.port = m_port;
     }
     m_started = true;
@@ -236,8 +248,21 @@ void Engine::checkHealth(QObject *context,
 
 void Engine::stop()
 {
-    delete m_http; // no new requests
-    m_http = nullptr;
+    if (m_httpThread) {
+        // No new requests or streams; both are deleted on their own thread.
+        QObject context;
+        context.moveToThread(m_httpThread);
+        QMetaObject::invokeMethod(&context, [this] {
+            delete m_http;
+            delete m_hub;
+        }, Qt::BlockingQueuedConnection);
+        m_http = nullptr;
+        m_hub = nullptr;
+        m_httpThread->quit();
+        m_httpThread->wait();
+        delete m_httpThread;
+        m_httpThread = nullptr;
+    }
     delete m_subscriber;
     m_subscriber = nullptr;
     if (!m_workers.isEmpty() && m_config.shutdownGraceMs > 0) {
@@ -276,8 +301,6 @@ void Engine::stop()
     m_workers.clear();
     m_ingest = nullptr;
     m_queries = nullptr;
-    delete m_hub;
-    m_hub = nullptr;
     if (m_servers)
         m_servers->stop();
     if (m_started)

@@ -79,6 +79,7 @@ private:
     WsHub *m_hub = nullptr;
     EventSubscriber *m_subscriber = nullptr;
     HttpApi *m_http = nullptr;
+    QThread *m_httpThread = nullptr;
     quint16 m_port = 0;
     bool m_started = false;
 };

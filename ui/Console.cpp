@@ -1,9 +1,11 @@
 #include "Console.h"
 
 #include "ConsoleController.h"
+#include "LifecycleLane.h"
 
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
+#include <QtQml>
 #include <QQuickWindow>
 
 namespace oee::ui {
@@ -21,14 +23,18 @@ Console::~Console()
 
 bool Console::load(QString *error)
 {
+    qmlRegisterType<LifecycleLane>("Oee", 1, 0, "LifecycleLane");
     m_qml->rootContext()->setContextProperty(QStringLiteral("console"), m_controller.get());
     QStringList warnings;
-    QObject::connect(m_qml.get(), &QQmlApplicationEngine::warnings, m_qml.get(),
-                     [&warnings](const QList<QQmlError> &list) {
-                         for (const QQmlError &e : list)
-                             warnings << e.toString();
-                     });
+    const auto collect = QObject::connect(m_qml.get(), &QQmlApplicationEngine::warnings, m_qml.get(),
+                                          [&warnings](const QList<QQmlError> &list) {
+                                              for (const QQmlError &e : list)
+                                                  warnings << e.toString();
+                                          });
     m_qml->load(QUrl(QStringLiteral("qrc:/Oee/Main.qml")));
+    QObject::disconnect(collect); // `warnings` is local; later ones go to the log as usual
+    for (const QString &w : std::as_const(warnings))
+        qWarning("console: %s", qPrintable(w));
     if (m_qml->rootObjects().isEmpty()) {
         *error = QStringLiteral("the console did not load: ") + warnings.join(QLatin1Char('\n'));
         return false;

@@ -14,8 +14,20 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
     : QObject(parent), m_engine(engine), m_quotes(engine->market()), m_queue(engine)
 {
     m_filter.setSourceModel(&m_orders);
-    connect(engine, &Engine::orderEvents, &m_orders, &OrdersModel::applyEvents);
-    connect(engine, &Engine::orderEvents, &m_history, &EventsModel::append);
+    // Events are applied to the models at most 10 times a second: under load thousands arrive
+    // per second, and each model change costs a re-render.
+    connect(engine, &Engine::orderEvents, this, [this](const QList<OrderEvent> &events) {
+        m_pendingEvents += events;
+        if (!m_applyTimer.isActive())
+            m_applyTimer.start();
+    });
+    m_applyTimer.setSingleShot(true);
+    m_applyTimer.setInterval(100);
+    connect(&m_applyTimer, &QTimer::timeout, this, [this] {
+        const QList<OrderEvent> events = std::exchange(m_pendingEvents, {});
+        m_orders.applyEvents(events);
+        m_history.append(events);
+    });
     connect(&m_orders, &OrdersModel::orderFinished, this,
             [this](const QString &, bool confirmed, qint64 latencyMs) {
                 m_latency.add(latencyMs);

@@ -77,6 +77,8 @@ private:
     QString m_postgresState = QStringLiteral("checking…");
     QString m_lastMessage;
     QTimer m_healthTimer{this};
+    QTimer m_applyTimer{this};
+    QList<OrderEvent> m_pendingEvents;
 };
 
 } // namespace oee::ui

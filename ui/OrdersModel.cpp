@@ -1,7 +1,6 @@
 #include "OrdersModel.h"
 
 #include <QJsonDocument>
-#include <QVariantMap>
 
 namespace oee::ui {
 
@@ -12,7 +11,7 @@ constexpr int kLiveLanes = 40; // rows whose open phase is refreshed every secon
 OrdersModel::OrdersModel(int capacity, QObject *parent)
     : QAbstractListModel(parent), m_capacity(capacity)
 {
-    connect(&m_tick, &QTimer::timeout, this, &OrdersModel::refreshOpenPhases);
+    connect(&m_tick, &QTimer::timeout, this, &OrdersModel::refreshOpenRows);
     m_tick.start(1000);
 }
 
@@ -27,7 +26,7 @@ QHash<int, QByteArray> OrdersModel::roleNames() const
             {AmountRole, "amount"},     {VenueRole, "venue"},         {AmountOutRole, "amountOut"},
             {ExecutedPriceRole, "executedPrice"}, {SignatureRole, "signature"},
             {ErrorRole, "error"},       {AttemptRole, "attempt"},     {CreatedRole, "created"},
-            {LatencyMsRole, "latencyMs"}, {PhasesRole, "phases"},     {TerminalRole, "terminal"}};
+            {LatencyMsRole, "latencyMs"}, {TerminalRole, "terminal"}};
 }
 
 int OrdersModel::rowOf(const QString &orderId) const
@@ -68,18 +67,6 @@ QVariant OrdersModel::data(const QModelIndex &index, int role) const
                                ? r.events.last().at.toMSecsSinceEpoch() : now;
         return double(end - r.created.toMSecsSinceEpoch());
     }
-    case PhasesRole: {
-        QVariantList phases;
-        for (int i = 0; i < r.events.size(); ++i) {
-            const qint64 start = r.events[i].at.toMSecsSinceEpoch();
-            if (i + 1 == r.events.size() && isTerminal(r.events[i].status))
-                break; // a terminal status has no duration
-            const qint64 end = i + 1 < r.events.size() ? r.events[i + 1].at.toMSecsSinceEpoch() : now;
-            phases.append(QVariantMap{{QStringLiteral("status"), statusName(r.events[i].status)},
-                                      {QStringLiteral("ms"), double(qMax<qint64>(0, end - start))}});
-        }
-        return phases;
-    }
     }
     return {};
 }
@@ -89,7 +76,9 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
     for (const OrderEvent &e : events) {
         int row = rowOf(e.orderId);
         if (row < 0) {
-            if (e.seq != 1 && e.status == OrderStatus::Pending)
+            // Only an order's first event opens a row: a later one belongs to an order that
+            // aged out of the window (or predates the console) and is not brought back half-known.
+            if (e.seq != 1)
                 continue;
             Row r;
             r.id = e.orderId;
@@ -164,12 +153,12 @@ void OrdersModel::seed(const QList<Order> &orders)
     emit countChanged();
 }
 
-void OrdersModel::refreshOpenPhases()
+void OrdersModel::refreshOpenRows()
 {
     const int n = qMin(int(m_rows.size()), kLiveLanes);
     for (int i = 0; i < n; ++i)
         if (!isTerminal(m_rows[i].status))
-            emit dataChanged(index(i), index(i), {PhasesRole, LatencyMsRole});
+            emit dataChanged(index(i), index(i), {LatencyMsRole}); // open lanes grow
 }
 
 void OrderFilter::setStatus(const QString &status)

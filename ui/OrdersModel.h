@@ -28,7 +28,6 @@ public:
         AttemptRole,        // current attempt
         CreatedRole,        // "hh:mm:ss.zzz"
         LatencyMsRole,      // submitted → terminal (ms), or age so far
-        PhasesRole,         // [{status, ms}] time spent in each status, the open one growing
         TerminalRole,       // confirmed or failed
     };
     Q_ENUM(Role)
@@ -61,7 +60,7 @@ private:
         QDateTime created;
         QList<OrderEvent> events;
     };
-    void refreshOpenPhases();
+    void refreshOpenRows();
 
     QList<Row> m_rows; // newest first
     int m_capacity;

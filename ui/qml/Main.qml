@@ -2,6 +2,7 @@ import QtQuick
 import QtQuick.Controls
 import QtQuick.Layouts
 import QtCharts
+import Oee 1.0
 
 // The operator console. Everything it shows comes from C++ models of the engine (`console`).
 ApplicationWindow {
@@ -159,24 +160,17 @@ ApplicationWindow {
                         clip: true
                         model: console.orders
                         spacing: 2
-                        // 1 px per 10 ms, so a slow step stands out.
-                        property real scale: 0.1
                         delegate: Row {
                             height: 12
-                            spacing: 0
-                            Label { width: 70; text: model.orderId.substring(0, 8); font.pixelSize: 10; font.family: "monospace" }
-                            Repeater {
-                                model: phases
-                                delegate: Rectangle {
-                                    height: 10
-                                    width: Math.max(2, Math.min(600, modelData.ms * timeline.scale))
-                                    color: window.statusColor(modelData.status)
-                                    ToolTip.visible: phaseMouse.containsMouse
-                                    ToolTip.text: modelData.status + " " + modelData.ms.toFixed(0) + " ms"
-                                    MouseArea { id: phaseMouse; anchors.fill: parent; hoverEnabled: true }
-                                }
+                            spacing: 4
+                            Label { width: 66; text: model.orderId.substring(0, 8); font.pixelSize: 10; font.family: "monospace" }
+                            LifecycleLane {
+                                width: timeline.width - 70
+                                height: 10
+                                orders: console.orders
+                                orderId: model.orderId
+                                msPerPixel: 10 // a slow step stands out
                             }
-                            Rectangle { width: 8; height: 10; radius: 5; color: window.statusColor(model.status) }
                         }
                     }
                     ColumnLayout {
