@@ -44,7 +44,6 @@ public:
     [[nodiscard]] QString redisUrl() const { return m_redisUrl; }
     [[nodiscard]] QString databaseUrl() const { return m_databaseUrl; }
     [[nodiscard]] Market *market() const { return m_market.get(); }
-    [[nodiscard]] ManagedServers *managedServers() const { return m_servers.get(); }
 
     // Asynchronous access for in-process clients (the console): work runs on the engine's
     // threads, `done` is called on `context`'s thread. Never blocks the caller.

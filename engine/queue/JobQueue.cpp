@@ -169,11 +169,6 @@ QByteArray JobQueue::publishScriptSha()
     return publishScript().sha;
 }
 
-QByteArray JobQueue::wakeChannel() const
-{
-    return m_prefix + "wake";
-}
-
 bool JobQueue::stage(const QList<Job> &jobs, QString *error)
 {
     if (jobs.isEmpty())

@@ -87,7 +87,6 @@ public:
     bool remove(const QStringList &ids);
     QueueCounts counts();
 
-    [[nodiscard]] QByteArray wakeChannel() const;
     // For pipelining publish with other commands: EVALSHA <sha> 0 <prefix> <ids...>.
     [[nodiscard]] static QByteArray publishScriptSha();
     [[nodiscard]] const Options &options() const { return m_options; }

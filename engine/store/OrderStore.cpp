@@ -55,36 +55,6 @@ QSqlQuery *OrderStore::statement(const QString &sql)
     return it->second.get();
 }
 
-bool OrderStore::begin()
-{
-    if (!Database::ensureOpen(m_db)) {
-        m_lastError = m_db.lastError().text();
-        return false;
-    }
-    if (!m_db.transaction()) {
-        m_lastError = m_db.lastError().text();
-        resetConnection();
-        return false;
-    }
-    return true;
-}
-
-bool OrderStore::commit()
-{
-    if (!m_db.commit()) {
-        m_lastError = m_db.lastError().text();
-        resetConnection();
-        return false;
-    }
-    return true;
-}
-
-void OrderStore::rollback()
-{
-    if (m_db.isOpen())
-        m_db.rollback();
-}
-
 namespace {
 
 // The event columns of a batch, as PostgreSQL arrays.
@@ -239,14 +209,6 @@ bool OrderStore::appendEvents(const QList<OrderEvent> &events)
     q->bindValue(13, pgArray(uOut, nOut));
     q->bindValue(14, pgArray(uErr, nErr));
     return q->exec() || fail(*q, "append events");
-}
-
-bool OrderStore::deleteOrders(const QStringList &ids)
-{
-    QSqlQuery q(m_db);
-    q.prepare(QStringLiteral("DELETE FROM orders WHERE id = ANY(?::uuid[])"));
-    q.addBindValue(pgArray(ids));
-    return q.exec() || fail(q, "delete orders");
 }
 
 std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList &ids)

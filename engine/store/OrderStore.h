@@ -43,10 +43,6 @@ public:
     [[nodiscard]] QSqlDatabase &database() { return m_db; }
     [[nodiscard]] QString lastError() const { return m_lastError; }
 
-    bool begin();
-    bool commit();
-    void rollback();
-
     // Orders rows (status pending, seq 1) and their pending events: one statement. An order
     // whose idempotency key is already taken (by another process, a moment ago) is skipped.
     // Returns the ids inserted; nullopt on failure.
@@ -57,7 +53,6 @@ public:
     // Event rows, and each order's row brought to its latest event: one statement, atomic on
     // its own (no transaction needed), one round trip whatever the batch size.
     bool appendEvents(const QList<OrderEvent> &events);
-    bool deleteOrders(const QStringList &ids);
 
     std::optional<QHash<QString, OrderCursor>> cursors(const QStringList &ids);
     std::optional<std::optional<Order>> order(const QString &id);
