@@ -158,7 +158,12 @@ bool Engine::start(QString *error)
             m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub);
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
         }, Qt::BlockingQueuedConnection);
-        connect(this, &Engine::orderEvents, m_hub, &WsHub::publish);
+        // Straight from the threads that commit (or receive) events to the hub's thread: one
+        // hop, not two through this thread.
+        connect(m_ingest, &Ingest::eventsCommitted, m_hub, &WsHub::publish);
+        for (Worker *w : std::as_const(m_workers))
+            connect(w, &Worker::eventsCommitted, m_hub, &WsHub::publish);
+        connect(m_subscriber, &EventSubscriber::remoteEvents, m_hub, &WsHub::publish);
         if (!m_port) {
             *error = listenError;
             return false;

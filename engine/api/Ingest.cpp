@@ -213,17 +213,15 @@ void Ingest::flush()
     if (committedIds.isEmpty())
         return;
     QList<QList<QByteArray>> commands;
-    commands.reserve(committed.size() + 1);
     QList<QByteArray> publish{"EVALSHA", JobQueue::publishScriptSha(), "0",
                               m_queueOptions.prefix.toUtf8()};
     for (const QString &id : std::as_const(committedIds))
         publish.append(id.toUtf8());
     commands.append(publish);
     const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
-    for (OrderEvent &e : committed) {
+    for (OrderEvent &e : committed)
         e.message = e.toMessage();
-        commands.append({"PUBLISH", channel, publishedEvent(m_instanceId, e)});
-    }
+    commands.append({"PUBLISH", channel, publishedBatch(m_instanceId, committed)});
     const QList<RedisReply> replies = m_redis->pipeline(commands);
     if (!replies.first().ok() && !m_queue->publish(committedIds, &queueError))
         qCWarning(lcQueue, "publishing %lld committed job(s) failed (%s); the sweep will",

@@ -9,9 +9,14 @@
 
 namespace oee {
 
-QByteArray publishedEvent(const QByteArray &instanceId, const OrderEvent &event)
+QByteArray publishedBatch(const QByteArray &instanceId, const QList<OrderEvent> &events)
 {
-    return instanceId + ' ' + (event.message.isEmpty() ? event.toMessage() : event.message);
+    QByteArray out = instanceId;
+    for (const OrderEvent &e : events) {
+        out += '\n';
+        out += e.message.isEmpty() ? e.toMessage() : e.message; // compact JSON: no newlines
+    }
+    return out;
 }
 
 EventSubscriber::EventSubscriber(RedisEndpoint endpoint, QByteArray prefix, QByteArray instanceId,
@@ -63,12 +68,14 @@ void EventSubscriber::run()
                 if (channel == wakeChannel) {
                     emit wake();
                 } else if (channel == eventsChannel) {
-                    const int space = payload.indexOf(' ');
-                    if (space > 0 && payload.left(space) != m_instanceId) {
-                        if (auto e = OrderEvent::fromMessage(payload.mid(space + 1))) {
-                            if (batch.isEmpty())
-                                batchStarted = QDateTime::currentMSecsSinceEpoch();
-                            batch.append(*e);
+                    const qsizetype end = payload.indexOf('\n');
+                    if (end > 0 && payload.left(end) != m_instanceId) {
+                        for (const QByteArray &line : payload.mid(end + 1).split('\n')) {
+                            if (auto e = OrderEvent::fromMessage(line)) {
+                                if (batch.isEmpty())
+                                    batchStarted = QDateTime::currentMSecsSinceEpoch();
+                                batch.append(*e);
+                            }
                         }
                     }
                 }

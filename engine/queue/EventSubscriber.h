@@ -38,7 +38,8 @@ private:
     std::atomic<bool> m_stop{false};
 };
 
-// The payload published for one event: "<instance id> <event JSON>".
-QByteArray publishedEvent(const QByteArray &instanceId, const OrderEvent &event);
+// The payload published for one committed batch: "<instance id>\n<event JSON>\n<event JSON>…"
+// (one message per batch, not per event: fewer Redis messages and subscriber wake-ups).
+QByteArray publishedBatch(const QByteArray &instanceId, const QList<OrderEvent> &events);
 
 } // namespace oee

@@ -51,13 +51,9 @@ void EventWriter::flush()
     m_retryDelayMs = 0;
 
     // Other processes (API nodes) learn of events here; best effort, PostgreSQL is the record.
-    QList<QList<QByteArray>> publishes;
-    publishes.reserve(events.size());
-    for (OrderEvent &e : events) {
+    for (OrderEvent &e : events)
         e.message = e.toMessage();
-        publishes.append({"PUBLISH", m_channel, publishedEvent(m_instanceId, e)});
-    }
-    m_redis->pipeline(publishes);
+    m_redis->command({"PUBLISH", m_channel, publishedBatch(m_instanceId, events)});
 
     emit committed(events);
     for (const auto &fn : next)
