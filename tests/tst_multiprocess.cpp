@@ -64,21 +64,28 @@ private slots:
             r->deleteLater();
         }
         // Kill one worker while orders are in flight on both.
-        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) >= 30; }, 60000));
+        const auto byStatus = [&] {
+            return m_servers.sql(QStringLiteral("SELECT status || ' ' || count(*) FROM orders GROUP BY status")).join(QStringLiteral(", "));
+        };
+        QVERIFY2(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) >= 30; }, 60000),
+                 qPrintable(byStatus()));
         ::kill(pid_t(workerA.processId()), SIGKILL);
         QVERIFY(workerA.waitForFinished(30000));
 
-        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == total; }, 120000));
+        QVERIFY2(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == total; }, 120000),
+                 qPrintable(byStatus()));
         // Each executed once.
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'submitted'")), total);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")), total);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders o WHERE last_seq <> (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)")), 0);
         // The API process executed nothing itself, yet streamed every order's end.
-        QVERIFY(stream.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m).count(QStringLiteral("confirmed")) == total; }, 60000));
+        QVERIFY2(stream.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m).count(QStringLiteral("confirmed")) == total; }, 60000),
+                 qPrintable(QStringLiteral("streamed %1 confirmations of %2").arg(statusesOf(stream.messages()).count(QStringLiteral("confirmed"))).arg(total)));
 
         for (QProcess *p : {&api, &workerB}) {
             ::kill(pid_t(p->processId()), SIGTERM);
-            QVERIFY(p->waitForFinished(60000));
+            const bool exited = p->waitForFinished(60000);
+            QVERIFY2(exited, p->readAllStandardError().right(4000).constData());
             QCOMPARE(p->exitCode(), 0);
         }
     }

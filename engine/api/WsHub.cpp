@@ -72,8 +72,11 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     connect(socket, &QWebSocket::disconnected, this, [this, socket] { remove(socket); });
     connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 n) {
         const auto it = m_subscribers.find(socket);
-        if (it != m_subscribers.end())
-            it->unsent = qMax<qint64>(0, it->unsent - n);
+        if (it != m_subscribers.end()) {
+            const qint64 written = qMin(n, it->unsent);
+            it->unsent -= written;
+            m_totalUnsent -= written;
+        }
     });
     m_subscribers.insert(socket, Subscriber{orderId, false, 0, {}});
     if (all) {
@@ -94,6 +97,7 @@ void WsHub::remove(QWebSocket *socket)
         m_byOrder.remove(it->orderId, socket);
     else
         m_allOrders.remove(socket);
+    m_totalUnsent -= it->unsent;
     m_subscribers.erase(it);
     socket->deleteLater();
 }
@@ -183,10 +187,16 @@ void WsHub::send(QWebSocket *socket, const OrderEvent &e, const QString &text)
     Subscriber &sub = m_subscribers[socket];
     if (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq)
         return; // already in the snapshot
-    if (sub.unsent > m_maxUnsentBytes)
-        return; // being dropped
-    sub.unsent += text.size() + 4;
-    if (sub.unsent > m_maxUnsentBytes) {
+    if (sub.dropping)
+        return;
+    const qint64 bytes = text.size() + 4;
+    sub.unsent += bytes;
+    m_totalUnsent += bytes;
+    // Past the per-client limit, or past the budget of all clients together (many slow
+    // clients, each under its own limit) for one that is well behind: drop it.
+    if (sub.unsent > m_maxUnsentBytes ||
+        (m_totalUnsent > kMaxTotalUnsentBytes && sub.unsent > m_maxUnsentBytes / 8)) {
+        sub.dropping = true;
         // A client that does not read must not grow our memory without bound.
         qCWarning(lcWs, "dropping a WebSocket subscriber that is %lld bytes behind",
                   qlonglong(sub.unsent));

@@ -44,6 +44,7 @@ private:
         int snapshotSeq = 0;  // per-order: events up to this seq were in the snapshot
         QList<OrderEvent> buffered;
         qint64 unsent = 0;    // bytes handed to the socket and not yet written to the kernel
+        bool dropping = false;
     };
     void send(QWebSocket *socket, const OrderEvent &event, const QString &text);
     static QString messageText(const OrderEvent &event);
@@ -55,6 +56,7 @@ private:
 
     static constexpr int kCoalesceAbove = 64; // subscribers
     static constexpr int kCoalesceMs = 5;
+    static constexpr qint64 kMaxTotalUnsentBytes = 256LL * 1024 * 1024;
 
     QueryService *m_queries;
     QHash<QWebSocket *, Subscriber> m_subscribers;
@@ -62,6 +64,7 @@ private:
     QSet<QWebSocket *> m_allOrders;
     QList<OrderEvent> m_outbox;
     qint64 m_maxUnsentBytes = 8 * 1024 * 1024;
+    qint64 m_totalUnsent = 0; // over all subscribers
     qint64 m_dropped = 0;
     QString m_apiKey;
     QTimer m_fanoutTimer{this};
