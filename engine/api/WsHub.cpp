@@ -230,6 +230,14 @@ void WsHub::deliverOutbox()
 {
     const QList<OrderEvent> events = std::exchange(m_outbox, {});
     for (const OrderEvent &e : events) {
+        // At least once in, exactly once out: an event re-announced after a crash, or seen
+        // both in process and over Redis, is forwarded once (an order's seq only grows).
+        int &last = m_lastSeq[e.orderId];
+        if (e.seq <= last)
+            continue;
+        last = e.seq;
+        if (m_lastSeq.size() > kSeqMemory)
+            m_lastSeq.clear(); // bounded memory; a rare duplicate afterwards is tolerable
         const QString text = messageText(e); // converted once, shared by every subscriber
         const auto deliver = [&](QWebSocket *socket) {
             Subscriber &sub = m_subscribers[socket];

@@ -57,6 +57,7 @@ private:
     static constexpr int kCoalesceAbove = 64; // subscribers
     static constexpr int kCoalesceMs = 5;
     static constexpr qint64 kMaxTotalUnsentBytes = 256LL * 1024 * 1024;
+    static constexpr qsizetype kSeqMemory = 200000; // orders whose last delivered seq is kept
 
     QueryService *m_queries;
     QHash<QWebSocket *, Subscriber> m_subscribers;
@@ -65,6 +66,7 @@ private:
     QList<OrderEvent> m_outbox;
     qint64 m_maxUnsentBytes = 8 * 1024 * 1024;
     qint64 m_totalUnsent = 0; // over all subscribers
+    QHash<QString, int> m_lastSeq;
     qint64 m_dropped = 0;
     QString m_apiKey;
     QTimer m_fanoutTimer{this};

@@ -113,8 +113,12 @@ void Worker::startJobs(const QList<Job> &jobs)
             continue;
         }
         if (isTerminal(it->status)) {
-            // Already finished (a duplicate or a recovered job): never execute twice.
+            // Already finished (a duplicate or a recovered job): never execute twice. Its
+            // worker may have died between committing the end and publishing it: announce it
+            // again (streams drop what they already have, by seq).
             m_unsettled.append(SettleOp{Settle::Complete, job.id, 0});
+            if (const auto events = m_store->events(job.id); events && !events->isEmpty())
+                m_writer->announce({events->last()});
             continue;
         }
         if (m_inFlight.contains(job.id))

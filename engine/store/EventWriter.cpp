@@ -24,6 +24,17 @@ void EventWriter::append(const OrderEvent &event, std::function<void()> onDurabl
         m_timer.start(0);
 }
 
+void EventWriter::announce(QList<OrderEvent> events)
+{
+    if (events.isEmpty())
+        return;
+    for (OrderEvent &e : events)
+        e.message = e.toMessage();
+    // Other processes (API nodes) learn of events here; best effort, PostgreSQL is the record.
+    m_redis->command({"PUBLISH", m_channel, publishedBatch(m_instanceId, events)});
+    emit committed(events);
+}
+
 bool EventWriter::flushNow()
 {
     m_timer.stop();
@@ -49,13 +60,7 @@ void EventWriter::flush()
         return;
     }
     m_retryDelayMs = 0;
-
-    // Other processes (API nodes) learn of events here; best effort, PostgreSQL is the record.
-    for (OrderEvent &e : events)
-        e.message = e.toMessage();
-    m_redis->command({"PUBLISH", m_channel, publishedBatch(m_instanceId, events)});
-
-    emit committed(events);
+    announce(events);
     for (const auto &fn : next)
         if (fn)
             fn();

@@ -24,6 +24,9 @@ public:
                 QByteArray instanceId, QObject *parent = nullptr);
 
     void append(const OrderEvent &event, std::function<void()> onDurable);
+    // Publishes and announces events that are already durable (re-announcing a terminal event
+    // that a process which died after committing it may never have published).
+    void announce(QList<OrderEvent> events);
     // Writes what is pending now (shutdown); returns false if it could not.
     bool flushNow();
     [[nodiscard]] qsizetype pendingCount() const { return m_events.size(); }
