@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$(readlink -f "$0")")"
 
 PACKAGES=(
-    cmake g++ make pkg-config ccache
+    cmake g++ make pkg-config ccache curl
     qt6-base-dev qt6-httpserver-dev qt6-websockets-dev libqt6sql6-psql
     libhiredis-dev redis-server postgresql
     clang libclang-rt-14-dev
