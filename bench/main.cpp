@@ -298,7 +298,7 @@ private:
             --m_inFlightPosts;
             const qint64 now = nowUs();
             m_submitMs.push_back(double(now - sentUs) / 1000.0);
-            if (status == 201) {
+            if (status == 200) {
                 const int i = body.indexOf("\"orderId\":\"");
                 m_accepted.insert(QString::fromLatin1(body.mid(i + 11, 36)), sentUs);
             } else {

@@ -3,6 +3,7 @@
 #include "api/HttpApi.h"
 #include "api/Ingest.h"
 #include "api/QueryService.h"
+#include "api/Reads.h"
 #include "api/WsHub.h"
 #include "dex/Market.h"
 #include "queue/EventSubscriber.h"
@@ -157,6 +158,7 @@ bool Engine::start(QString *error)
             m_hub->setApiKey(m_config.apiKey);
             m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub);
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
+            m_wsPort = m_http->wsPort();
         }, Qt::BlockingQueuedConnection);
         // Straight from the threads that commit (or receive) events to the hub's thread: one
         // hop, not two through this thread.
@@ -182,8 +184,8 @@ void Engine::submitOrder(const OrderRequest &request, QObject *context,
 {
     if (!m_ingest) {
         SubmitResult r;
-        r.error = ApiError{503, QStringLiteral("not_serving"),
-                           QStringLiteral("this process does not accept orders (role worker)"), {}};
+        r.error = ApiError{ErrorKind::NotServing,
+                           QStringLiteral("this process does not accept orders (role worker)"), {}, {}};
         done(r);
         return;
     }
@@ -213,7 +215,7 @@ void Engine::fetchOrderEvents(const QString &orderId, QObject *context,
 {
     queryThen<QList<OrderEvent>>(m_queries, context,
         [orderId](OrderStore &store, JobQueue &, RedisConnection &) {
-            return store.events(orderId).value_or(QList<OrderEvent>{});
+            return reads::order(store, orderId, true).events;
         }, std::move(done));
 }
 
@@ -222,7 +224,7 @@ void Engine::fetchRecentOrders(int limit, QObject *context,
 {
     queryThen<QList<Order>>(m_queries, context,
         [limit](OrderStore &store, JobQueue &, RedisConnection &) {
-            return store.orders(std::nullopt, limit, 0).value_or(QList<Order>{});
+            return reads::orders(store, std::nullopt, limit, 0).orders;
         }, std::move(done));
 }
 
@@ -236,18 +238,10 @@ void Engine::fetchQueueCounts(QObject *context, std::function<void(const QueueCo
 void Engine::checkHealth(QObject *context,
                          std::function<void(bool, const QString &, bool, const QString &)> done)
 {
-    struct Health { bool redisUp; QString redis; bool pgUp; QString pg; };
-    queryThen<Health>(m_queries, context,
-        [](OrderStore &store, JobQueue &, RedisConnection &redis) {
-            RedisReply pong = redis.command({"PING"});
-            if (pong.type == RedisReply::IoError)
-                pong = redis.command({"PING"});
-            const bool pgUp = store.ping();
-            return Health{pong.ok(), pong.ok() ? QStringLiteral("up") : QString::fromUtf8(pong.str),
-                          pgUp, pgUp ? QStringLiteral("up") : store.lastError()};
-        },
-        std::function<void(const Health &)>([done](const Health &h) {
-            done(h.redisUp, h.redis, h.pgUp, h.pg);
+    queryThen<reads::Health>(m_queries, context,
+        [](OrderStore &store, JobQueue &, RedisConnection &redis) { return reads::health(store, redis); },
+        std::function<void(const reads::Health &)>([done](const reads::Health &h) {
+            done(h.redisUp, h.redis, h.postgresUp, h.postgres);
         }));
 }
 

@@ -38,6 +38,7 @@ public:
     void stop();
 
     [[nodiscard]] quint16 port() const { return m_port; } // 0 in the worker role
+    [[nodiscard]] quint16 wsPort() const { return m_wsPort; } // WS_PORT's bound port, or 0
     [[nodiscard]] QString restUrl() const;
     [[nodiscard]] QString wsUrl() const;
     [[nodiscard]] const Config &config() const { return m_config; }
@@ -80,6 +81,7 @@ private:
     HttpApi *m_http = nullptr;
     QThread *m_httpThread = nullptr;
     quint16 m_port = 0;
+    quint16 m_wsPort = 0;
     bool m_started = false;
 };
 

@@ -71,7 +71,7 @@ private slots:
         const double minOut = r.best().amountOut * (1 - 0.01);
         const Fill f = m.execute(r.chosen, QStringLiteral("SOL"), QStringLiteral("USDC"), 2, minOut);
         QVERIFY(!f.ok);
-        QVERIFY(f.error.startsWith(QStringLiteral("slippage exceeded")));
+        QVERIFY(f.error.startsWith(QStringLiteral("Slippage tolerance exceeded")));
 
         Market calm(still());
         const Fill ok = calm.execute(r.chosen, QStringLiteral("SOL"), QStringLiteral("USDC"), 2, minOut);

@@ -32,7 +32,7 @@ private slots:
     void defaultsAndAliases()
     {
         // amountIn for amount, orderType defaults to market, slippage to the configured 0.01,
-        // lower-case symbols, extra fields (the seeds' "side") ignored.
+        // lower-case symbols, seed 002's "side" accepted.
         const auto r = parse(R"({"tokenIn":"sol","tokenOut":"usdc","amountIn":3,"side":"buy"})",
                              "application/json; charset=utf-8");
         QVERIFY(std::holds_alternative<OrderRequest>(r));
@@ -41,6 +41,20 @@ private slots:
         QCOMPARE(o.tokenIn, QStringLiteral("SOL"));
         QCOMPARE(o.amount, 3.0);
         QCOMPARE(o.slippage, 0.01);
+    }
+
+    void seed004Dialect()
+    {
+        // inputMint/outputMint name the tokens; slippage_pct is percent: 0.5 is 0.5 %.
+        const auto r = parse(R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5,"slippage_pct":0.5})");
+        QVERIFY(std::holds_alternative<OrderRequest>(r));
+        const OrderRequest o = std::get<OrderRequest>(r);
+        QCOMPARE(o.tokenIn, QStringLiteral("SOL"));
+        QCOMPARE(o.tokenOut, QStringLiteral("USDC"));
+        QCOMPARE(o.slippage, 0.005);
+        // the same token under both names is fine
+        QVERIFY(std::holds_alternative<OrderRequest>(parse(R"({"tokenIn":"SOL","inputMint":"SOL","tokenOut":"USDC","amount":1})")));
+        QCOMPARE(std::get<OrderRequest>(parse(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage_pct":50})")).slippage, 0.5);
     }
 
     void rejects_data()
@@ -72,6 +86,16 @@ private slots:
         QTest::newRow("slippage big") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.6})") << json << 400 << "invalid_field" << "slippage";
         QTest::newRow("slippage string") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":"1%"})") << json << 400 << "invalid_field" << "slippage";
         QTest::newRow("limit order") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "unsupported_order_type" << "orderType";
+        QTest::newRow("unknown field") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slipage":0.5})") << json << 400 << "unknown_field" << "slipage";
+        QTest::newRow("slippage_pct zero") << QByteArray(R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":0})") << json << 400 << "invalid_field" << "slippage_pct";
+        QTest::newRow("slippage_pct negative") << QByteArray(R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":-1})") << json << 400 << "invalid_field" << "slippage_pct";
+        QTest::newRow("slippage_pct over 50") << QByteArray(R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":50.5})") << json << 400 << "invalid_field" << "slippage_pct";
+        QTest::newRow("slippage_pct string") << QByteArray(R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":"1"})") << json << 400 << "invalid_field" << "slippage_pct";
+        QTest::newRow("both tolerances") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.01,"slippage_pct":1})") << json << 400 << "invalid_field" << "slippage_pct";
+        QTest::newRow("missing inputMint") << QByteArray(R"({"outputMint":"BTC"})") << json << 400 << "invalid_field" << "tokenIn";
+        QTest::newRow("unknown outputMint") << QByteArray(R"({"inputMint":"SOL","outputMint":"BTC","amount":1})") << json << 400 << "unknown_token" << "outputMint";
+        QTest::newRow("token names disagree") << QByteArray(R"({"tokenOut":"USDC","outputMint":"JUP","tokenIn":"SOL","amount":1})") << json << 400 << "invalid_field" << "outputMint";
+        QTest::newRow("side neither") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"side":"short"})") << json << 400 << "invalid_field" << "side";
         QTest::newRow("orderType number") << QByteArray(R"({"orderType":1,"tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "invalid_field" << "orderType";
     }
 
@@ -85,8 +109,8 @@ private slots:
         const auto r = parse(body, contentType);
         QVERIFY(std::holds_alternative<ApiError>(r));
         const ApiError e = std::get<ApiError>(r);
-        QCOMPARE(e.httpStatus, status);
-        QCOMPARE(e.code, code);
+        QCOMPARE(e.httpStatus(), status);
+        QCOMPARE(e.code(), code);
         QCOMPARE(e.field, field);
         QVERIFY(!e.message.isEmpty());
         if (!field.isEmpty())

@@ -95,20 +95,22 @@ void GuardedTcpServer::incomingConnection(qintptr descriptor)
     auto tracker = std::make_shared<RequestTracker>();
     // Connected before QHttpServer's own slot, so it runs first on every read.
     connect(socket, &QTcpSocket::readyRead, deadline, [socket, deadline, tracker, maxBody, timeoutMs] {
+        if (!socket->isOpen())
+            return; // a readyRead queued by QHttpServer after it closed the connection
         qint64 declared = 0;
         switch (tracker->feed(socket->peek(socket->bytesAvailable()), maxBody, &declared)) {
         case RequestTracker::Verdict::HeadTooLarge:
             refuse(socket, 431, "Request Header Fields Too Large",
-                   {431, QStringLiteral("headers_too_large"),
-                    QStringLiteral("request head over %1 bytes").arg(kMaxHeadBytes), {}});
+                   {ErrorKind::HeadersTooLarge,
+                    QStringLiteral("request head over %1 bytes").arg(kMaxHeadBytes), {}, {}});
             return;
         case RequestTracker::Verdict::BodyTooLarge:
             refuse(socket, 413, "Payload Too Large",
-                   {413, QStringLiteral("payload_too_large"),
+                   {ErrorKind::PayloadTooLarge,
                     QStringLiteral("declared body of %1 bytes exceeds the limit of %2 bytes")
                         .arg(declared)
                         .arg(maxBody),
-                    {}});
+                    {}, {}});
             return;
         case RequestTracker::Verdict::Fine:
             break;
@@ -124,8 +126,8 @@ void GuardedTcpServer::incomingConnection(qintptr descriptor)
             return;
         qCInfo(lcHttp, "closing a connection whose request did not complete in time");
         refuse(socket, 408, "Request Timeout",
-               {408, QStringLiteral("request_timeout"),
-                QStringLiteral("the request did not arrive completely in time"), {}});
+               {ErrorKind::RequestTimeout,
+                QStringLiteral("the request did not arrive completely in time"), {}, {}});
     });
     addPendingConnection(socket);
 }

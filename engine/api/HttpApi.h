@@ -1,51 +1,88 @@
 #pragma once
-#include "domain/OrderRequest.h"
+#include "domain/ApiError.h"
 #include "runtime/Config.h"
 
-#include <QHash>
 #include <QHttpServer>
+#include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QTcpSocket>
+#include <functional>
 #include <memory>
 #include <unordered_map>
+#include <utility>
+
+class QWebSocketServer;
 
 namespace oee {
 
 class Ingest;
 class Market;
+class OrdersController;
+class QuotesController;
+class StreamsController;
+class SystemController;
 class QueryService;
 class WsHub;
 
-// The REST controllers: parse → hand to the engine → serialise. Runs on the HTTP thread and
-// never blocks it: writes go to Ingest, reads to QueryService, and the answer is written when
-// their reply comes back (the responder is parked here meanwhile, keyed by a token).
+// The HTTP front: routing, CORS, the API key, and parking a request while the engine works on
+// it. The routes themselves live in thin controllers (api/controllers/), one per scope; they
+// parse, hand work to the Ingest or the query thread, and serialise. Runs on the HTTP thread and
+// never blocks it: the responder is parked under a token and written when the reply comes back.
+//
+// A WebSocket upgrade gets exactly one answer: no route writes anything for an upgrade request
+// (whatever its path), so QHttpServer hands every upgrade to the WsHub, which answers on the
+// socket (an unknown path or order gets an error frame and a close, never a second HTTP reply).
 class HttpApi : public QObject
 {
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(HttpApi)
 public:
+    using Token = quint64;
+    using Headers = QList<std::pair<QByteArray, QByteArray>>;
+    using Method = QHttpServerRequest::Method;
+    using Methods = QHttpServerRequest::Methods;
+    using Handler = std::function<void(const QHttpServerRequest &, QHttpServerResponder &&)>;
+    using ArgHandler =
+        std::function<void(const QString &, const QHttpServerRequest &, QHttpServerResponder &&)>;
+    using UrlHandler =
+        std::function<void(const QUrl &, const QHttpServerRequest &, QHttpServerResponder &&)>;
+
     HttpApi(const Config &config, Ingest *ingest, QueryService *queries, Market *market,
             WsHub *hub, QObject *parent = nullptr);
     ~HttpApi() override;
 
-    // Returns the bound port, 0 on failure.
+    // Returns the bound port, 0 on failure. With config.wsPort, also a WebSocket-only port.
     quint16 listen(const QString &host, quint16 port, QString *error);
+    [[nodiscard]] quint16 wsPort() const;
 
-private:
-    using Token = quint64;
-    void registerRoutes();
+    // --- for the controllers ---------------------------------------------------------------
+    void route(const QString &path, Methods methods, Handler handler);
+    void route(const QString &path, Methods methods, ArgHandler handler);
+    // A path of any depth ("/<arg>" with a QUrl argument): preflight and the catch-all.
+    void routeAnyPath(Methods methods, UrlHandler handler);
     Token park(QHttpServerResponder &&responder);
     // Thread-safe: answers a parked request on the HTTP thread.
-    void answer(Token token, int status, const QByteArray &json);
-    void writeNow(Token token, int status, const QByteArray &json);
-    // Per request, on the HTTP thread, before anything is written: the CORS origin to answer.
-    void enter(const QHttpServerRequest &req);
-    [[nodiscard]] bool authorized(const QHttpServerRequest &req) const;
-    void respond(QHttpServerResponder &r, int status, const QByteArray &json);
+    void answer(Token token, int status, const QByteArray &body, const Headers &headers = {});
+    void answerError(Token token, const ApiError &error);
+    void respond(QHttpServerResponder &r, int status, const QByteArray &body,
+                 const Headers &headers = {});
     void respondError(QHttpServerResponder &r, const ApiError &e);
-    static void respond(QHttpServerResponder &r, int status, const QByteArray &json,
-                        const QByteArray &origin);
+    [[nodiscard]] bool authorized(const QHttpServerRequest &req) const;
+    [[nodiscard]] const Config &config() const { return m_config; }
+    [[nodiscard]] Ingest *ingest() const { return m_ingest; }
+    [[nodiscard]] QueryService *queries() const { return m_queries; }
+    [[nodiscard]] Market *market() const { return m_market; }
+    [[nodiscard]] WsHub *hub() const { return m_hub; }
+    [[nodiscard]] const QByteArray &corsOrigin() const { return m_origin; }
+
+private:
+    // Per request, before anything is written: the CORS origin to answer. False for a
+    // WebSocket upgrade, which no route answers (see the class comment).
+    bool enter(const QHttpServerRequest &req);
+    void writeNow(Token token, int status, const QByteArray &body, const Headers &headers);
+    static void write(QHttpServerResponder &r, int status, const QByteArray &body,
+                      const Headers &headers, const QByteArray &origin);
 
     Config m_config;
     Ingest *m_ingest;
@@ -53,6 +90,12 @@ private:
     Market *m_market;
     WsHub *m_hub;
     QHttpServer m_server;
+    QWebSocketServer *m_wsServer = nullptr;
+    // The controllers' route handlers point at them: they live as long as the server.
+    std::unique_ptr<StreamsController> m_streams;
+    std::unique_ptr<SystemController> m_system;
+    std::unique_ptr<OrdersController> m_orders;
+    std::unique_ptr<QuotesController> m_quotes;
     struct Parked
     {
         std::unique_ptr<QHttpServerResponder> responder;

@@ -94,10 +94,10 @@ void Ingest::flush()
         for (const Reply &f : followers.value(i))
             f(again);
     };
-    const auto refuseAll = [&](const QList<qsizetype> &which, const QString &code, const QString &message) {
+    const auto refuseAll = [&](const QList<qsizetype> &which, ErrorKind kind, const QString &message) {
         for (qsizetype i : which) {
             SubmitResult r;
-            r.error = ApiError{503, code, message, {}};
+            r.error = ApiError{kind, message, {}, {}};
             replyAll(i, r);
         }
     };
@@ -117,7 +117,7 @@ void Ingest::flush()
             QList<qsizetype> all;
             for (qsizetype i = 0; i < fresh.size(); ++i)
                 all << i;
-            refuseAll(all, QStringLiteral("database_unavailable"),
+            refuseAll(all, ErrorKind::DatabaseUnavailable,
                       QStringLiteral("PostgreSQL is unavailable, the order was not accepted: ") +
                           m_store->lastError());
             return;
@@ -160,7 +160,7 @@ void Ingest::flush()
     // 1. Stage the jobs in Redis: stored, not yet claimable.
     QString queueError;
     if (!m_queue->stage(jobs, &queueError)) {
-        refuseAll(index, QStringLiteral("queue_unavailable"),
+        refuseAll(index, ErrorKind::QueueUnavailable,
                   QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
         return;
     }
@@ -170,7 +170,7 @@ void Ingest::flush()
         // No rows: take the staged jobs back (if that fails too, the stale-staged sweep drops
         // staged jobs that have no order row).
         m_queue->remove(ids);
-        refuseAll(index, QStringLiteral("database_unavailable"),
+        refuseAll(index, ErrorKind::DatabaseUnavailable,
                   QStringLiteral("PostgreSQL is unavailable, the order was not accepted: ") +
                       m_store->lastError());
         return;
@@ -198,7 +198,7 @@ void Ingest::flush()
             if (const auto it = known.constFind(orders[n].idempotencyKey); it != known.cend())
                 replay(i, *it);
             else
-                refuseAll({i}, QStringLiteral("conflict"),
+                refuseAll({i}, ErrorKind::IdempotencyConflict,
                           QStringLiteral("the Idempotency-Key is being used by another request"));
             continue;
         }

@@ -11,10 +11,13 @@ QByteArray compactJson(const QJsonObject &o)
 
 QByteArray errorJson(const ApiError &e)
 {
-    QJsonObject err{{QStringLiteral("code"), e.code}, {QStringLiteral("message"), e.message}};
+    QJsonObject body{{QStringLiteral("success"), false},
+                     {QStringLiteral("error"), e.errorText()},
+                     {QStringLiteral("code"), e.code()},
+                     {QStringLiteral("message"), e.message}};
     if (!e.field.isEmpty())
-        err.insert(QStringLiteral("field"), e.field);
-    return compactJson({{QStringLiteral("success"), false}, {QStringLiteral("error"), err}});
+        body.insert(QStringLiteral("field"), e.field);
+    return compactJson(body);
 }
 
 } // namespace oee

@@ -1,5 +1,5 @@
 #pragma once
-#include "domain/OrderRequest.h"
+#include "domain/ApiError.h"
 
 #include <QByteArray>
 #include <QJsonObject>
@@ -7,7 +7,8 @@
 namespace oee {
 
 [[nodiscard]] QByteArray compactJson(const QJsonObject &o);
-// {"success":false,"error":{"code","message","field"}}
+// {"success":false,"error":"<short text>","code":"…","message":"…","field":"…"}: `error` is a
+// string, as the seeds' clients read it; `code` and `field` are for programs.
 [[nodiscard]] QByteArray errorJson(const ApiError &e);
 
 } // namespace oee

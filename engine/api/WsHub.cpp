@@ -2,16 +2,28 @@
 
 #include "api/Json.h"
 #include "api/QueryService.h"
+#include "api/Reads.h"
 #include "runtime/Logging.h"
-#include "store/OrderStore.h"
 
 #include <QJsonArray>
+#include <QJsonDocument>
 #include <QPointer>
 #include <QRegularExpression>
 #include <QUrlQuery>
-#include <QUuid>
 
 namespace oee {
+
+namespace {
+
+constexpr int kCloseBadRequest = 4400;
+constexpr int kCloseNotFound = 4404;
+
+QString text(const QJsonObject &o)
+{
+    return QString::fromUtf8(compactJson(o));
+}
+
+} // namespace
 
 WsHub::WsHub(QueryService *queries, QObject *parent) : QObject(parent), m_queries(queries)
 {
@@ -31,45 +43,103 @@ WsHub::~WsHub()
     }
 }
 
+void WsHub::refuse(QWebSocket *socket, const ApiError &error, int closeCode)
+{
+    // On the next turn of the event loop: closing a socket in the same turn as its handshake
+    // leaves QtWebSockets a queued read on a closed device ("QIODevice::peek: device not open").
+    const QString message = QString::fromUtf8(errorJson(error));
+    const QString reason = error.errorText().left(100);
+    QTimer::singleShot(0, socket, [socket, message, reason, closeCode] {
+        socket->sendTextMessage(message);
+        socket->close(QWebSocketProtocol::CloseCode(closeCode), reason);
+        abortLater(socket);
+    });
+}
+
+void WsHub::abortLater(QWebSocket *socket)
+{
+    // A peer that never answers the close handshake does not keep the socket forever.
+    QTimer::singleShot(kCloseHandshakeMs, socket, &QWebSocket::abort);
+}
+
 void WsHub::accept(std::unique_ptr<QWebSocket> owned)
 {
     QWebSocket *socket = owned.release();
     socket->setParent(this);
-    const QString path = socket->requestUrl().path();
+    // Clients send nothing but pings: a large message is an attack or a mistake (close 1009).
+    socket->setMaxAllowedIncomingMessageSize(kMaxIncomingBytes);
+    socket->setMaxAllowedIncomingFrameSize(kMaxIncomingBytes);
+    // Closed sockets are deleted whatever path refused them.
+    connect(socket, &QWebSocket::disconnected, this, [this, socket] { remove(socket); });
+
+    const QUrl url = socket->requestUrl();
+    const QString path = url.path();
     if (!m_apiKey.isEmpty()) {
-        const QString token = QUrlQuery(socket->requestUrl()).queryItemValue(QStringLiteral("token"));
+        const QString token = QUrlQuery(url).queryItemValue(QStringLiteral("token"));
         const QByteArray header = socket->request().rawHeader("Authorization");
         if (token != m_apiKey && header != "Bearer " + m_apiKey.toUtf8()) {
-            socket->sendTextMessage(QString::fromUtf8(errorJson(
-                {401, QStringLiteral("unauthorized"),
-                 QStringLiteral("streams need Authorization: Bearer <API key> or ?token=<API key>"),
-                 QStringLiteral("Authorization")})));
-            socket->close(QWebSocketProtocol::CloseCode(4401), QStringLiteral("unauthorized"));
-            socket->deleteLater();
+            refuse(socket, {ErrorKind::Unauthorized,
+                            QStringLiteral("streams need Authorization: Bearer <API key> or "
+                                           "?token=<API key>"),
+                            QStringLiteral("Authorization"), {}},
+                   4401);
             return;
         }
     }
-    static const QRegularExpression perOrder(QStringLiteral(
-        "^(?:/ws/orders/([^/]+)|/api/orders/([^/]+)/stream|/ws/([^/]+))/?$"));
-    QString orderId;
-    bool all = path == QStringLiteral("/ws/orders") || path == QStringLiteral("/ws/orders/") ||
-               path == QStringLiteral("/api/orders/stream/all");
-    if (!all) {
-        const auto m = perOrder.match(path);
-        if (m.hasMatch())
-            orderId = m.captured(1) + m.captured(2) + m.captured(3);
-    }
-    if (!all && orderId.isEmpty()) {
-        socket->sendTextMessage(QString::fromUtf8(errorJson(
-            {404, QStringLiteral("not_found"),
-             QStringLiteral("no WebSocket stream at %1; use /ws/orders or /ws/orders/<id>")
-                 .arg(path),
-             {}})));
-        socket->close(QWebSocketProtocol::CloseCode(4404), QStringLiteral("unknown stream"));
-        socket->deleteLater();
+
+    Subscriber sub;
+    bool all = false;
+    QString rawId;
+    static const QRegularExpression oeeOrder(QStringLiteral("^/ws(?:/orders)?/([^/]+)/?$"));
+    static const QRegularExpression seed001Order(QStringLiteral("^/api/orders/([^/]+)/stream/?$"));
+    if (path == QStringLiteral("/ws/orders") || path == QStringLiteral("/ws/orders/")) {
+        all = true;
+    } else if (path == QStringLiteral("/api/orders/stream/all")) {
+        all = true;
+        sub.dialect = Dialect::Seed001;
+    } else if (path == QStringLiteral("/api/orders/ws")) {
+        sub.dialect = Dialect::Seed004;
+        rawId = QUrlQuery(url).queryItemValue(QStringLiteral("orderId"));
+        if (rawId.isEmpty()) {
+            refuse(socket, {ErrorKind::InvalidField,
+                            QStringLiteral("connect to /api/orders/ws?orderId=<order id>"),
+                            QStringLiteral("orderId"), QStringLiteral("Missing orderId")},
+                   kCloseBadRequest);
+            return;
+        }
+    } else if (const auto m = seed001Order.match(path); m.hasMatch()) {
+        sub.dialect = Dialect::Seed001;
+        rawId = m.captured(1);
+    } else if (const auto m = oeeOrder.match(path); m.hasMatch()) {
+        rawId = m.captured(1);
+    } else {
+        refuse(socket, {ErrorKind::NotFound,
+                        QStringLiteral("no WebSocket stream at %1; use /ws/orders or "
+                                       "/ws/orders/<id>").arg(path.left(200)),
+                        {}, QStringLiteral("Not found")},
+               kCloseNotFound);
         return;
     }
-    connect(socket, &QWebSocket::disconnected, this, [this, socket] { remove(socket); });
+    if (sub.dialect == Dialect::Seed001) {
+        QJsonObject hello{{QStringLiteral("type"), QStringLiteral("connected")},
+                          {QStringLiteral("timestamp"), isoTime(QDateTime::currentDateTimeUtc())},
+                          {QStringLiteral("message"),
+                           all ? QStringLiteral("Connected to the stream of all orders.")
+                               : QStringLiteral("WebSocket connected. Listening for order updates...")}};
+        if (!all)
+            hello.insert(QStringLiteral("orderId"), rawId.left(64));
+        socket->sendTextMessage(text(hello));
+    }
+    if (!all) {
+        sub.orderId = canonicalOrderId(rawId);
+        if (sub.orderId.isEmpty()) {
+            refuse(socket, {ErrorKind::OrderNotFound,
+                            QStringLiteral("'%1' is not an order id (a UUID)").arg(rawId.left(64)),
+                            {}, QStringLiteral("Order not found")},
+                   kCloseNotFound);
+            return;
+        }
+    }
     connect(socket, &QWebSocket::bytesWritten, this, [this, socket](qint64 n) {
         const auto it = m_subscribers.find(socket);
         if (it != m_subscribers.end()) {
@@ -78,7 +148,10 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
             m_totalUnsent -= written;
         }
     });
-    m_subscribers.insert(socket, Subscriber{orderId, false, 0, {}});
+    connect(socket, &QWebSocket::textMessageReceived, this,
+            [this, socket](const QString &message) { onClientMessage(socket, message); });
+    const QString orderId = sub.orderId;
+    m_subscribers.insert(socket, std::move(sub));
     if (all) {
         m_allOrders.insert(socket);
         snapshotAll(socket);
@@ -88,64 +161,98 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     }
 }
 
-void WsHub::remove(QWebSocket *socket)
+void WsHub::onClientMessage(QWebSocket *socket, const QString &message)
 {
     const auto it = m_subscribers.find(socket);
     if (it == m_subscribers.end())
         return;
-    if (!it->orderId.isEmpty())
-        m_byOrder.remove(it->orderId, socket);
-    else
-        m_allOrders.remove(socket);
-    m_totalUnsent -= it->unsent;
-    m_subscribers.erase(it);
+    const QJsonObject o = QJsonDocument::fromJson(message.toUtf8()).object();
+    if (o.value(QStringLiteral("type")).toString() != QStringLiteral("ping"))
+        return; // nothing else is a request; ignored, as the seeds did
+    sendText(socket, *it,
+             text({{QStringLiteral("type"), QStringLiteral("pong")},
+                   {QStringLiteral("timestamp"), isoTime(QDateTime::currentDateTimeUtc())}}));
+}
+
+void WsHub::remove(QWebSocket *socket)
+{
+    const auto it = m_subscribers.find(socket);
+    if (it != m_subscribers.end()) {
+        if (!it->orderId.isEmpty())
+            m_byOrder.remove(it->orderId, socket);
+        else
+            m_allOrders.remove(socket);
+        m_totalUnsent -= it->unsent;
+        m_subscribers.erase(it);
+    }
     socket->deleteLater();
+}
+
+void WsHub::closeNormally(QWebSocket *socket, Subscriber &sub, const QString &reason)
+{
+    sub.closing = true;
+    // The close frame is queued behind the frames already written: the client reads them all.
+    socket->close(QWebSocketProtocol::CloseCodeNormal, reason);
+    abortLater(socket);
 }
 
 void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
 {
     QPointer<QWebSocket> guard(socket);
-    const bool validId = !QUuid::fromString(orderId).isNull();
-    m_queries->post([this, guard, orderId, validId](OrderStore &store, JobQueue &, RedisConnection &) {
-        std::optional<std::optional<Order>> order;
-        std::optional<QList<OrderEvent>> events;
-        if (validId) {
-            order = store.order(orderId);
-            if (order && *order)
-                events = store.events(orderId);
-        } else {
-            order = std::optional<Order>{};
-        }
-        QMetaObject::invokeMethod(this, [this, guard, orderId, order, events] {
+    m_queries->post([this, guard, orderId](OrderStore &store, JobQueue &, RedisConnection &) {
+        const reads::OrderLookup found = reads::order(store, orderId, true);
+        QMetaObject::invokeMethod(this, [this, guard, orderId, found] {
             if (!guard || !m_subscribers.contains(guard))
                 return;
             QWebSocket *s = guard;
-            if (!order || (*order && !events)) {
-                s->sendTextMessage(QString::fromUtf8(errorJson(
-                    {503, QStringLiteral("database_unavailable"),
-                     QStringLiteral("cannot read the order snapshot now"), {}})));
-                s->close(QWebSocketProtocol::CloseCode(4503), QStringLiteral("unavailable"));
+            Subscriber &sub = m_subscribers[s];
+            if (found.result == reads::OrderLookup::Result::Unavailable) {
+                sub.closing = true;
+                refuse(s, {ErrorKind::DatabaseUnavailable,
+                           QStringLiteral("cannot read the order snapshot now"), {}, {}},
+                       4503);
                 return;
             }
-            if (!*order) {
-                s->sendTextMessage(QString::fromUtf8(errorJson(
-                    {404, QStringLiteral("not_found"),
-                     QStringLiteral("no order with id '%1'").arg(orderId.left(64)), {}})));
-                s->close(QWebSocketProtocol::CloseCode(4404), QStringLiteral("order not found"));
+            if (found.result == reads::OrderLookup::Result::Missing) {
+                sub.closing = true;
+                refuse(s, {ErrorKind::OrderNotFound,
+                           QStringLiteral("no order with id '%1'").arg(orderId), {},
+                           QStringLiteral("Order not found")},
+                       kCloseNotFound);
                 return;
             }
             QJsonArray list;
             int maxSeq = 0;
-            for (const OrderEvent &e : *events) {
+            for (const OrderEvent &e : found.events) {
                 list.append(e.toJson());
                 maxSeq = qMax(maxSeq, e.seq);
             }
-            s->sendTextMessage(QString::fromUtf8(compactJson(
-                {{QStringLiteral("type"), QStringLiteral("snapshot")},
-                 {QStringLiteral("orderId"), orderId},
-                 {QStringLiteral("seq"), maxSeq},
-                 {QStringLiteral("order"), (*order)->toJson()},
-                 {QStringLiteral("events"), list}})));
+            const QString status = statusName(found.order.status);
+            const bool sent = sendText(s, sub, text({{QStringLiteral("type"), QStringLiteral("snapshot")},
+                                   {QStringLiteral("orderId"), orderId},
+                                   {QStringLiteral("seq"), maxSeq},
+                                   {QStringLiteral("status"), status},
+                                   {QStringLiteral("order"), found.order.toJson()},
+                                   {QStringLiteral("events"), list}}));
+            if (!sent || !m_subscribers.contains(s))
+                return; // dropped, or gone while writing
+            if (isTerminal(found.order.status)) {
+                // Nothing more will happen on this stream.
+                if (m_subscribers[s].dialect == Dialect::Seed004) {
+                    sendText(s, m_subscribers[s], text({{QStringLiteral("success"), false},
+                                           {QStringLiteral("error"), QStringLiteral("Order already processed")},
+                                           {QStringLiteral("code"), QStringLiteral("order_ended")},
+                                           {QStringLiteral("orderId"), orderId},
+                                           {QStringLiteral("status"), status},
+                                           {QStringLiteral("message"),
+                                            QStringLiteral("the order ended (%1) before this stream "
+                                                           "opened; its history is in the snapshot")
+                                                .arg(status)}}));
+                }
+                if (m_subscribers.contains(s))
+                    closeNormally(s, m_subscribers[s], QStringLiteral("order ") + status);
+                return;
+            }
             markReady(s, maxSeq);
         }, Qt::QueuedConnection);
     });
@@ -155,18 +262,17 @@ void WsHub::snapshotAll(QWebSocket *socket)
 {
     QPointer<QWebSocket> guard(socket);
     m_queries->post([this, guard](OrderStore &store, JobQueue &, RedisConnection &) {
-        const auto orders = store.orders(std::nullopt, 50, 0);
-        QMetaObject::invokeMethod(this, [this, guard, orders] {
+        const reads::OrderPage page = reads::orders(store, std::nullopt, 50, 0);
+        QMetaObject::invokeMethod(this, [this, guard, page] {
             if (!guard || !m_subscribers.contains(guard))
                 return;
             QJsonArray list;
-            if (orders)
-                for (const Order &o : *orders)
-                    list.append(o.toJson());
-            guard->sendTextMessage(QString::fromUtf8(
-                compactJson({{QStringLiteral("type"), QStringLiteral("snapshot")},
-                             {QStringLiteral("orders"), list},
-                             {QStringLiteral("complete"), bool(orders)}})));
+            for (const Order &o : page.orders)
+                list.append(o.toJson());
+            sendText(guard, m_subscribers[guard],
+                     text({{QStringLiteral("type"), QStringLiteral("snapshot")},
+                           {QStringLiteral("orders"), list},
+                           {QStringLiteral("complete"), page.ok}}));
             markReady(guard, 0);
         }, Qt::QueuedConnection);
     });
@@ -177,18 +283,41 @@ void WsHub::markReady(QWebSocket *socket, int snapshotSeq)
     Subscriber &sub = m_subscribers[socket];
     sub.ready = true;
     sub.snapshotSeq = snapshotSeq;
+    const Dialect dialect = sub.dialect;
     const QList<OrderEvent> buffered = std::exchange(sub.buffered, {});
-    for (const OrderEvent &e : buffered)
-        send(socket, e, messageText(e));
+    for (const OrderEvent &e : buffered) {
+        const auto it = m_subscribers.find(socket);
+        if (it == m_subscribers.end())
+            return;
+        deliver(socket, *it, e, eventText(e, dialect));
+    }
 }
 
-void WsHub::send(QWebSocket *socket, const OrderEvent &e, const QString &text)
+QString WsHub::eventText(const OrderEvent &e, Dialect dialect)
 {
-    Subscriber &sub = m_subscribers[socket];
+    if (dialect == Dialect::Seed001) {
+        QJsonObject o = e.toJson();
+        o.insert(QStringLiteral("type"), QStringLiteral("status_update"));
+        return text(o);
+    }
+    return QString::fromUtf8(e.message.isEmpty() ? e.toMessage() : e.message);
+}
+
+void WsHub::deliver(QWebSocket *socket, Subscriber &sub, const OrderEvent &e, const QString &text)
+{
     if (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq)
         return; // already in the snapshot
-    if (sub.dropping)
+    const bool perOrder = !sub.orderId.isEmpty();
+    if (!sendText(socket, sub, text))
         return;
+    if (perOrder && isTerminal(e.status) && m_subscribers.contains(socket))
+        closeNormally(socket, m_subscribers[socket], QStringLiteral("order ") + statusName(e.status));
+}
+
+bool WsHub::sendText(QWebSocket *socket, Subscriber &sub, const QString &text)
+{
+    if (sub.closing)
+        return false;
     const qint64 bytes = text.size() + 4;
     sub.unsent += bytes;
     m_totalUnsent += bytes;
@@ -196,22 +325,20 @@ void WsHub::send(QWebSocket *socket, const OrderEvent &e, const QString &text)
     // clients, each under its own limit) for one that is well behind: drop it.
     if (sub.unsent > m_maxUnsentBytes ||
         (m_totalUnsent > kMaxTotalUnsentBytes && sub.unsent > m_maxUnsentBytes / 8)) {
-        sub.dropping = true;
+        sub.closing = true;
         // A client that does not read must not grow our memory without bound.
         qCWarning(lcWs, "dropping a WebSocket subscriber that is %lld bytes behind",
                   qlonglong(sub.unsent));
         ++m_dropped;
         socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
                       QStringLiteral("too far behind: reconnect and resync from the snapshot"));
-        socket->abort();
-        return;
+        // Queued: abort() emits disconnected at once, which would remove this subscriber
+        // while a caller still holds it (or iterates over the subscribers).
+        QMetaObject::invokeMethod(socket, &QWebSocket::abort, Qt::QueuedConnection);
+        return false;
     }
     socket->sendTextMessage(text);
-}
-
-QString WsHub::messageText(const OrderEvent &e)
-{
-    return QString::fromUtf8(e.message.isEmpty() ? e.toMessage() : e.message);
+    return true;
 }
 
 void WsHub::publish(const QList<OrderEvent> &events)
@@ -238,19 +365,30 @@ void WsHub::deliverOutbox()
         last = e.seq;
         if (m_lastSeq.size() > kSeqMemory)
             m_lastSeq.clear(); // bounded memory; a rare duplicate afterwards is tolerable
-        const QString text = messageText(e); // converted once, shared by every subscriber
-        const auto deliver = [&](QWebSocket *socket) {
-            Subscriber &sub = m_subscribers[socket];
-            if (sub.ready)
-                send(socket, e, text);
-            else
+        // Converted once per dialect in use, shared by every subscriber of that dialect.
+        QString texts[3];
+        const auto route = [&](QWebSocket *socket) {
+            const auto it = m_subscribers.find(socket);
+            if (it == m_subscribers.end())
+                return;
+            Subscriber &sub = *it;
+            if (!sub.ready) {
                 sub.buffered.append(e);
+                return;
+            }
+            QString &t = texts[int(sub.dialect)];
+            if (t.isNull())
+                t = eventText(e, sub.dialect);
+            deliver(socket, sub, e, t);
         };
-        for (auto it = m_byOrder.constFind(e.orderId);
-             it != m_byOrder.cend() && it.key() == e.orderId; ++it)
-            deliver(it.value());
-        for (QWebSocket *socket : std::as_const(m_allOrders))
-            deliver(socket);
+        // Copies (cheap: implicitly shared until changed): closing a socket whose peer has
+        // already gone emits disconnected at once, which removes it from these containers.
+        const QList<QWebSocket *> perOrder = m_byOrder.values(e.orderId);
+        for (QWebSocket *socket : perOrder)
+            route(socket);
+        const QSet<QWebSocket *> all = m_allOrders;
+        for (QWebSocket *socket : all)
+            route(socket);
     }
 }
 

@@ -12,12 +12,21 @@
 namespace oee {
 
 class QueryService;
+struct ApiError;
 
 // WebSocket fan-out on the HTTP thread. A subscriber gets a snapshot first (read on the query
 // thread), then live events; events that arrive while its snapshot is being read are buffered
 // and those the snapshot already holds (by seq) are skipped, so nothing is lost or doubled.
-// Paths: /ws/orders (all), /ws/orders/<id>; aliases /api/orders/stream/all,
-// /api/orders/<id>/stream, /ws/<id>.
+// A per-order stream is closed normally (1000) once it has sent the order's terminal event.
+//
+// The path a client connects to picks its dialect (README, "Seed clients"):
+//   /ws/orders, /ws/orders/<id>, /ws/<id>   oee: snapshot, then {"type":"status",…}
+//   /api/orders/stream/all, /api/orders/<id>/stream
+//                                           seed 001: {"type":"connected"} first, then the
+//                                           snapshot, then {"type":"status_update",…}
+//   /api/orders/ws?orderId=<id>             seed 004: snapshot, events; an order that has
+//                                           already ended gets {"error":"Order already processed"}
+// Every stream answers {"type":"ping"} with {"type":"pong","timestamp":…}.
 class WsHub : public QObject
 {
     Q_OBJECT
@@ -37,17 +46,25 @@ public:
     void setApiKey(const QString &key) { m_apiKey = key; }
 
 private:
+    enum class Dialect { Oee, Seed001, Seed004 };
     struct Subscriber
     {
         QString orderId;      // empty: all orders
+        Dialect dialect = Dialect::Oee;
         bool ready = false;   // snapshot sent
         int snapshotSeq = 0;  // per-order: events up to this seq were in the snapshot
         QList<OrderEvent> buffered;
         qint64 unsent = 0;    // bytes handed to the socket and not yet written to the kernel
-        bool dropping = false;
+        bool closing = false; // dropped, or closed after the terminal event: send nothing more
     };
-    void send(QWebSocket *socket, const OrderEvent &event, const QString &text);
-    static QString messageText(const OrderEvent &event);
+    // The message of one event in a dialect; `oee` is the event's shared text.
+    static QString eventText(const OrderEvent &event, Dialect dialect);
+    void deliver(QWebSocket *socket, Subscriber &sub, const OrderEvent &event, const QString &text);
+    bool sendText(QWebSocket *socket, Subscriber &sub, const QString &text);
+    void refuse(QWebSocket *socket, const ApiError &error, int closeCode);
+    static void abortLater(QWebSocket *socket);
+    void closeNormally(QWebSocket *socket, Subscriber &sub, const QString &reason);
+    void onClientMessage(QWebSocket *socket, const QString &text);
     void remove(QWebSocket *socket);
     void snapshotOrder(QWebSocket *socket, const QString &orderId);
     void snapshotAll(QWebSocket *socket);
@@ -58,6 +75,8 @@ private:
     static constexpr int kCoalesceMs = 5;
     static constexpr qint64 kMaxTotalUnsentBytes = 256LL * 1024 * 1024;
     static constexpr qsizetype kSeqMemory = 200000; // orders whose last delivered seq is kept
+    static constexpr qint64 kMaxIncomingBytes = 64 * 1024; // a client only ever sends pings
+    static constexpr int kCloseHandshakeMs = 5000;
 
     QueryService *m_queries;
     QHash<QWebSocket *, Subscriber> m_subscribers;

@@ -201,7 +201,7 @@ Fill Market::execute(VenueId venue, const QString &tokenIn, const QString &token
     f.amountOut = q.amountOut * (1 + m_config.executionPriceShift);
     f.executedPrice = amount > 0 ? f.amountOut / amount : 0;
     if (f.amountOut < minAmountOut) {
-        f.error = QStringLiteral("slippage exceeded: would receive %1 %2, minimum %3")
+        f.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
                       .arg(f.amountOut, 0, 'g', 10)
                       .arg(tokenOut)
                       .arg(minAmountOut, 0, 'g', 10);

@@ -63,7 +63,7 @@ public:
     [[nodiscard]] Route route(const QString &tokenIn, const QString &tokenOut, double amount);
     [[nodiscard]] Quote quote(VenueId venue, const QString &tokenIn, const QString &tokenOut,
                               double amount);
-    // Re-prices at execution time; below minAmountOut the fill fails with "slippage exceeded".
+    // Re-prices at execution time; below minAmountOut the fill fails with "Slippage tolerance exceeded".
     [[nodiscard]] Fill execute(VenueId venue, const QString &tokenIn, const QString &tokenOut,
                                double amount, double minAmountOut);
     // True with probability failureRate: a simulated venue/transaction failure.

@@ -1,6 +1,7 @@
 #include "domain/Order.h"
 
 #include <QJsonDocument>
+#include <QUuid>
 #include <cmath>
 #include <limits>
 
@@ -40,14 +41,63 @@ QString isoTime(const QDateTime &t)
     return t.toUTC().toString(Qt::ISODateWithMs);
 }
 
+QString canonicalOrderId(const QString &text)
+{
+    if (text.size() != 36 && text.size() != 38)
+        return {};
+    const QUuid id = QUuid::fromString(text);
+    return id.isNull() ? QString() : id.toString(QUuid::WithoutBraces);
+}
+
+QString describeEvent(const OrderEvent &e)
+{
+    const auto text = [&](const char *key) { return e.data.value(QLatin1String(key)).toVariant().toString(); };
+    const QString venue = text("venue");
+    switch (e.status) {
+    case OrderStatus::Pending:
+        if (e.data.contains(QStringLiteral("error")))
+            return QStringLiteral("Attempt %1 failed: %2. Retrying in %3 ms")
+                .arg(text("attempt"), text("error"), text("retryInMs"));
+        return QStringLiteral("Order received, queued for execution");
+    case OrderStatus::Routing:
+        return QStringLiteral("Compared Raydium and Meteora quotes: best is %1").arg(venue);
+    case OrderStatus::Building:
+        return QStringLiteral("Building the transaction on %1 (minimum out %2)")
+            .arg(venue, text("minAmountOut"));
+    case OrderStatus::Submitted:
+        return QStringLiteral("Transaction submitted to %1: %2").arg(venue, text("signature"));
+    case OrderStatus::Confirmed:
+        return QStringLiteral("Executed on %1 at %2: received %3")
+            .arg(venue, text("executedPrice"), text("amountOut"));
+    case OrderStatus::Failed:
+        return QStringLiteral("Failed: %1").arg(text("error"));
+    }
+    return {};
+}
+
 QJsonObject OrderEvent::toJson() const
 {
-    return QJsonObject{{QStringLiteral("type"), QStringLiteral("status")},
-                       {QStringLiteral("seq"), seq},
-                       {QStringLiteral("orderId"), orderId},
-                       {QStringLiteral("status"), statusName(status)},
-                       {QStringLiteral("data"), data},
-                       {QStringLiteral("timestamp"), isoTime(at)}};
+    QJsonObject d = data;
+    d.insert(QStringLiteral("message"), describeEvent(*this));
+    QJsonObject o{{QStringLiteral("type"), QStringLiteral("status")},
+                  {QStringLiteral("seq"), seq},
+                  {QStringLiteral("orderId"), orderId},
+                  {QStringLiteral("status"), statusName(status)},
+                  {QStringLiteral("data"), d},
+                  {QStringLiteral("timestamp"), isoTime(at)}};
+    // Seeds 003 and 004 read these at the top level of a stream message.
+    const auto lift = [&](const char *from, const char *to) {
+        const QJsonValue v = data.value(QLatin1String(from));
+        if (!v.isUndefined())
+            o.insert(QLatin1String(to), v);
+    };
+    lift("signature", "txHash");
+    lift("executedPrice", "executedPrice");
+    lift("executedPrice", "executionPrice");
+    lift("amountOut", "amountOut");
+    lift("venue", "venue");
+    lift("error", "error");
+    return o;
 }
 
 QByteArray OrderEvent::toMessage() const
@@ -73,6 +123,7 @@ std::optional<OrderEvent> OrderEvent::fromMessage(const QByteArray &json)
     e.seq = seq.toInt();
     e.status = *status;
     e.data = o.value(QStringLiteral("data")).toObject();
+    e.data.remove(QStringLiteral("message")); // derived by toJson(), not part of the record
     e.at = QDateTime::fromString(o.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
     e.message = json;
     return e;
@@ -92,7 +143,7 @@ static QJsonValue textOrNull(const QString &text)
 
 QJsonObject Order::toJson() const
 {
-    return QJsonObject{
+    QJsonObject o{
         {QStringLiteral("id"), id},
         {QStringLiteral("orderId"), id},
         {QStringLiteral("orderType"), orderType},
@@ -112,7 +163,26 @@ QJsonObject Order::toJson() const
         {QStringLiteral("error"), textOrNull(error)},
         {QStringLiteral("createdAt"), isoTime(createdAt)},
         {QStringLiteral("updatedAt"), isoTime(updatedAt)},
+        {QStringLiteral("executionPrice"), numberOrNull(executedPrice)},
+        {QStringLiteral("venue"), textOrNull(dex)},
+        {QStringLiteral("inputMint"), tokenIn},
+        {QStringLiteral("outputMint"), tokenOut},
+        {QStringLiteral("slippage_pct"), slippage.isEmpty() ? QJsonValue(QJsonValue::Null)
+                                                           : QJsonValue(slippage.toDouble() * 100)},
+        // the seeds' snake_case columns
+        {QStringLiteral("token_in"), tokenIn},
+        {QStringLiteral("token_out"), tokenOut},
+        {QStringLiteral("input_mint"), tokenIn},
+        {QStringLiteral("output_mint"), tokenOut},
+        {QStringLiteral("amount_in"), numberOrNull(amount)},
+        {QStringLiteral("amount_out"), numberOrNull(amountOut)},
+        {QStringLiteral("tx_hash"), textOrNull(txSignature)},
+        {QStringLiteral("executed_price"), numberOrNull(executedPrice)},
+        {QStringLiteral("execution_price"), numberOrNull(executedPrice)},
+        {QStringLiteral("created_at"), isoTime(createdAt)},
+        {QStringLiteral("updated_at"), isoTime(updatedAt)},
     };
+    return o;
 }
 
 } // namespace oee

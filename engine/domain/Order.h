@@ -30,6 +30,9 @@ struct OrderEvent
     QDateTime at;
     QByteArray message;  // toMessage(), filled once where the event is committed
 
+    // The stream message: type "status", seq, orderId, status, timestamp, data (with a human
+    // data.message), and what clients read at the top level: txHash, executedPrice /
+    // executionPrice, amountOut, venue, error.
     [[nodiscard]] QJsonObject toJson() const;
     // The WebSocket message, serialised once and shared by every subscriber.
     [[nodiscard]] QByteArray toMessage() const;
@@ -59,10 +62,20 @@ struct Order
     QDateTime createdAt;
     QDateTime updatedAt;
 
+    // A superset of the seeds' order rows: oee's camelCase fields and the snake_case columns
+    // seeds 003 and 004 returned (tx_hash, updated_at, …).
     [[nodiscard]] QJsonObject toJson() const;
 };
 
 [[nodiscard]] QString isoTime(const QDateTime &t);
+
+// An order id as oee stores it: a lowercase UUID without braces. Clients may send it in any
+// case, with or without braces; anything that is not a UUID gives an empty string.
+[[nodiscard]] QString canonicalOrderId(const QString &text);
+
+// One human sentence for a status change ("Executed on raydium at 187.2 USDC per SOL"): the
+// `data.message` of every stream message, which seed 001's dashboard shows.
+[[nodiscard]] QString describeEvent(const OrderEvent &event);
 
 } // namespace oee
 

@@ -1,4 +1,6 @@
 #pragma once
+#include "domain/ApiError.h"
+
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
@@ -13,21 +15,14 @@ struct OrderRequest
     QString tokenIn;
     QString tokenOut;
     double amount = 0;
-    double slippage = 0;
-};
-
-// What the client did wrong, mapped 1:1 to the HTTP error body.
-struct ApiError
-{
-    int httpStatus = 400;
-    QString code;
-    QString message;
-    QString field;  // empty when the error is not about one field
+    double slippage = 0;  // a fraction: 0.01 is 1 %
 };
 
 inline constexpr double kMaxOrderAmount = 1e15;
 
-// Pure: no I/O, so it is cheap on the HTTP thread and easy to fuzz.
+// Pure: no I/O, so it is cheap on the HTTP thread and easy to fuzz. Accepts every seed
+// dialect's field names (tokenIn/inputMint, amount/amountIn, slippage as a fraction or
+// slippage_pct in percent, side); any other field is refused rather than ignored.
 [[nodiscard]] std::variant<OrderRequest, ApiError>
 parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
                   const QStringList &knownTokens, double defaultSlippage, int maxBodyBytes);

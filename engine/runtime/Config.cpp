@@ -57,6 +57,16 @@ const QList<OptionSpec> &optionSpecs()
              c.host = v;
              return std::nullopt;
          }},
+        {"ws-port", "WS_PORT",
+         "An extra WebSocket-only port serving the same streams (seed 000's clients connect to "
+         "ws://host:3001/ws/<id>); default off.",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             int p = 0;
+             if (auto e = parseInt(v, 1, 65535, &p))
+                 return e;
+             c.wsPort = quint16(p);
+             return std::nullopt;
+         }},
         {"port", "PORT", "HTTP/WebSocket port (default 3000; 0 picks a free one).",
          [](Config &c, const QString &v) -> std::optional<QString> {
              int p = 0;

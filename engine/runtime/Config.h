@@ -22,6 +22,7 @@ struct Config
 {
     QString host = QStringLiteral("127.0.0.1");
     quint16 port = 3000;
+    quint16 wsPort = 0;   // a second, WebSocket-only port (seed 000's ws://host:3001/ws/<id>); 0: off
     QString apiKey;       // required for writes and streams when not bound to loopback
     QString corsOrigins = QStringLiteral("*"); // "*", or comma-separated allowed origins
     QString redisUrl;     // empty: a private redis-server under dataDir

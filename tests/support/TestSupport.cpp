@@ -87,6 +87,8 @@ HttpResult Http::wait(QNetworkReply *reply)
     HttpResult r;
     r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
     r.body = reply->readAll();
+    for (const auto &[name, value] : reply->rawHeaderPairs())
+        r.headers.insert(name.toLower(), value);
     reply->deleteLater();
     return r;
 }
@@ -140,7 +142,7 @@ QString Http::submit(const QJsonObject &order)
 {
     const HttpResult r = post(QStringLiteral("/api/orders/execute"),
                               QJsonDocument(order).toJson(QJsonDocument::Compact));
-    if (r.status != 201) {
+    if (r.status != 200 || r.json().value(QStringLiteral("orderId")).toString().isEmpty()) {
         qWarning() << "submit failed" << r.status << r.body;
         return {};
     }
@@ -153,6 +155,14 @@ WsClient::WsClient(const QString &url)
         m_messages.append(QJsonDocument::fromJson(text.toUtf8()).object());
     });
     m_socket.open(QUrl(url));
+}
+
+bool WsClient::waitClosed(int timeoutMs)
+{
+    if (m_socket.state() == QAbstractSocket::UnconnectedState)
+        return true;
+    QSignalSpy spy(&m_socket, &QWebSocket::disconnected);
+    return spy.wait(timeoutMs) || m_socket.state() == QAbstractSocket::UnconnectedState;
 }
 
 bool WsClient::waitConnected(int timeoutMs)

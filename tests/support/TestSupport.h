@@ -41,6 +41,7 @@ struct HttpResult
 {
     int status = 0;
     QByteArray body;
+    QMap<QByteArray, QByteArray> headers; // lower-case names (QNetworkAccessManager calls only)
     QJsonObject json() const { return QJsonDocument::fromJson(body).object(); }
 };
 
@@ -73,6 +74,8 @@ public:
                  int timeoutMs = 30000);
     [[nodiscard]] const QList<QJsonObject> &messages() const { return m_messages; }
     [[nodiscard]] QWebSocket &socket() { return m_socket; }
+    // Waits until the server has closed the connection; true if it did.
+    bool waitClosed(int timeoutMs = 30000);
 
 private:
     QWebSocket m_socket;

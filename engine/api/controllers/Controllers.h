@@ -1,0 +1,55 @@
+#pragma once
+// The REST controllers, one per scope (qBittorrent's webui/api/*controller layout): each
+// registers its routes on the HttpApi, parses a request, hands the work to the Ingest or to a
+// typed read on the query thread (api/Reads.h), and serialises the answer. Errors are ApiError
+// values; HttpApi maps them to status codes in one place (domain/ApiError.cpp).
+namespace oee {
+
+class HttpApi;
+
+// POST /api/orders/execute, GET /api/orders, /api/orders/<id>, /api/orders/<id>/events
+class OrdersController
+{
+public:
+    explicit OrdersController(HttpApi &api) : m_api(api) {}
+    void registerRoutes();
+
+private:
+    HttpApi &m_api;
+};
+
+// The WebSocket stream paths: a plain GET gets 426; an upgrade goes to the WsHub.
+class StreamsController
+{
+public:
+    explicit StreamsController(HttpApi &api) : m_api(api) {}
+    void registerRoutes();
+
+private:
+    HttpApi &m_api;
+};
+
+// GET /api/quotes
+class QuotesController
+{
+public:
+    explicit QuotesController(HttpApi &api) : m_api(api) {}
+    void registerRoutes();
+
+private:
+    HttpApi &m_api;
+};
+
+// GET /, /health, /api/metrics, /api/test; CORS preflight; 404 for everything else.
+class SystemController
+{
+public:
+    explicit SystemController(HttpApi &api) : m_api(api) {}
+    void registerPreflight();
+    void registerRoutes();
+
+private:
+    HttpApi &m_api;
+};
+
+} // namespace oee

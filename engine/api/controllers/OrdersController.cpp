@@ -1,0 +1,207 @@
+#include "api/controllers/Controllers.h"
+
+#include "api/HttpApi.h"
+#include "api/Ingest.h"
+#include "api/Json.h"
+#include "api/QueryService.h"
+#include "api/Reads.h"
+#include "dex/Market.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QRegularExpression>
+#include <QUrlQuery>
+
+namespace oee {
+
+namespace {
+
+// Seed 004 compares `error` with "Not found" for an id that is not an order id; seed 001's
+// "Order not found" is for a well-formed id that names no order.
+ApiError notAnOrderId(const QString &id)
+{
+    return {ErrorKind::NotFound,
+            QStringLiteral("'%1' is not an order id (a UUID)").arg(id.left(64)),
+            QStringLiteral("id"), QStringLiteral("Not found")};
+}
+
+ApiError noSuchOrder(const QString &id)
+{
+    return {ErrorKind::OrderNotFound, QStringLiteral("no order with id '%1'").arg(id), {},
+            QStringLiteral("Order not found")};
+}
+
+ApiError databaseDown()
+{
+    return {ErrorKind::DatabaseUnavailable, QStringLiteral("PostgreSQL is unavailable"), {}, {}};
+}
+
+ApiError badQuery(const QString &field, const QString &message)
+{
+    return {ErrorKind::InvalidField, message, field, {}};
+}
+
+} // namespace
+
+void OrdersController::registerRoutes()
+{
+    using Method = HttpApi::Method;
+
+    // --- submit: 200 with a body every seed reads (see README, "Seed clients") -------------
+    m_api.route(QStringLiteral("/api/orders/execute"), Method::Post,
+                [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        if (!m_api.authorized(req)) {
+            m_api.respondError(responder, {ErrorKind::Unauthorized,
+                                           QStringLiteral("this server requires Authorization: "
+                                                          "Bearer <API key> to submit orders"),
+                                           QStringLiteral("Authorization"), {}});
+            return;
+        }
+        const Config &config = m_api.config();
+        auto parsed = parseOrderRequest(req.body(), req.value("Content-Type"), Market::tokens(),
+                                        config.defaultSlippage, config.maxBodyBytes);
+        if (auto *e = std::get_if<ApiError>(&parsed)) {
+            m_api.respondError(responder, *e);
+            return;
+        }
+        const QByteArray key = req.value("Idempotency-Key");
+        static const QRegularExpression keyPattern(QStringLiteral("^[\\x21-\\x7e]{1,255}$"));
+        if (!key.isNull() && !keyPattern.match(QString::fromLatin1(key)).hasMatch()) {
+            m_api.respondError(responder, {ErrorKind::InvalidField,
+                                           QStringLiteral("Idempotency-Key must be 1-255 visible "
+                                                          "ASCII characters"),
+                                           QStringLiteral("Idempotency-Key"), {}});
+            return;
+        }
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        m_api.ingest()->submit(std::get<OrderRequest>(parsed), QString::fromLatin1(key),
+                               [api = &m_api, token](const SubmitResult &r) {
+            if (!r.ok) {
+                api->answerError(token, r.error);
+                return;
+            }
+            // Relative stream paths, as seeds 001 (websocketUrl) and 002 (wsUrl) answered.
+            // A replay answers with the original order; its current status is at GET.
+            api->answer(token, 200, compactJson({
+                {QStringLiteral("success"), true},
+                {QStringLiteral("replayed"), r.replayed},
+                {QStringLiteral("orderId"), r.orderId},
+                {QStringLiteral("status"), r.replayed ? QJsonValue(QJsonValue::Null)
+                                                      : QJsonValue(QStringLiteral("pending"))},
+                {QStringLiteral("message"),
+                 QStringLiteral("Order accepted. Connect to the WebSocket for live updates.")},
+                {QStringLiteral("wsUrl"), QStringLiteral("/ws/orders/") + r.orderId},
+                {QStringLiteral("websocketUrl"), QStringLiteral("/api/orders/%1/stream").arg(r.orderId)},
+                {QStringLiteral("createdAt"), isoTime(r.createdAt)},
+            }), {{"Location", "/api/orders/" + r.orderId.toLatin1()},
+                 {"Idempotent-Replayed", r.replayed ? "true" : "false"}});
+        });
+    });
+
+    // --- the list: a JSON array (seeds 003 and 004), paged by a Link header --------------
+    m_api.route(QStringLiteral("/api/orders"), Method::Get,
+                [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        const QUrlQuery q = req.query();
+        std::optional<OrderStatus> status;
+        if (q.hasQueryItem(QStringLiteral("status"))) {
+            status = statusFromName(q.queryItemValue(QStringLiteral("status")));
+            if (!status) {
+                m_api.respondError(responder, badQuery(QStringLiteral("status"),
+                    QStringLiteral("status must be one of pending, routing, building, submitted, "
+                                   "confirmed, failed")));
+                return;
+            }
+        }
+        int limit = 50;
+        if (q.hasQueryItem(QStringLiteral("limit"))) {
+            bool ok = false;
+            limit = q.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+            if (!ok || limit < 1 || limit > 500) {
+                m_api.respondError(responder, badQuery(QStringLiteral("limit"),
+                    QStringLiteral("limit must be an integer in [1, 500]")));
+                return;
+            }
+        }
+        qint64 before = 0;
+        if (q.hasQueryItem(QStringLiteral("before"))) {
+            bool ok = false;
+            before = q.queryItemValue(QStringLiteral("before")).toLongLong(&ok);
+            if (!ok || before < 1) {
+                m_api.respondError(responder, badQuery(QStringLiteral("before"),
+                    QStringLiteral("before must be a positive integer (the cursor of the next "
+                                   "page, from the Link or X-Next-Cursor header)")));
+                return;
+            }
+        }
+        const QString statusParam = status ? QStringLiteral("&status=") + statusName(*status) : QString();
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        m_api.queries()->post([api = &m_api, token, status, limit, before, statusParam](
+                                  OrderStore &store, JobQueue &, RedisConnection &) {
+            const reads::OrderPage page = reads::orders(store, status, limit, before);
+            if (!page.ok) {
+                api->answerError(token, databaseDown());
+                return;
+            }
+            QJsonArray list;
+            for (const Order &o : page.orders)
+                list.append(o.toJson());
+            HttpApi::Headers headers;
+            if (page.next) {
+                const QByteArray cursor = QByteArray::number(*page.next);
+                headers.append({"Link", "</api/orders?limit=" + QByteArray::number(limit) +
+                                            statusParam.toLatin1() + "&before=" + cursor +
+                                            ">; rel=\"next\""});
+                headers.append({"X-Next-Cursor", cursor});
+            }
+            api->answer(token, 200, QJsonDocument(list).toJson(QJsonDocument::Compact), headers);
+        });
+    });
+
+    // --- one order: seed 001 reads {success, order}, seeds 003/004 the row's fields -------
+    m_api.route(QStringLiteral("/api/orders/<arg>/events"), Method::Get,
+                [this](const QString &arg, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        const QString id = canonicalOrderId(arg);
+        if (id.isEmpty()) {
+            m_api.respondError(responder, notAnOrderId(arg));
+            return;
+        }
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        m_api.queries()->post([api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
+            const reads::OrderLookup found = reads::order(store, id, true);
+            if (found.result == reads::OrderLookup::Result::Unavailable)
+                return api->answerError(token, databaseDown());
+            if (found.result == reads::OrderLookup::Result::Missing)
+                return api->answerError(token, noSuchOrder(id));
+            QJsonArray list;
+            for (const OrderEvent &e : found.events)
+                list.append(e.toJson());
+            api->answer(token, 200, compactJson({{QStringLiteral("success"), true},
+                                                 {QStringLiteral("orderId"), id},
+                                                 {QStringLiteral("status"), statusName(found.order.status)},
+                                                 {QStringLiteral("events"), list}}));
+        });
+    });
+
+    m_api.route(QStringLiteral("/api/orders/<arg>"), Method::Get,
+                [this](const QString &arg, const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        const QString id = canonicalOrderId(arg);
+        if (id.isEmpty()) {
+            m_api.respondError(responder, notAnOrderId(arg));
+            return;
+        }
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        m_api.queries()->post([api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
+            const reads::OrderLookup found = reads::order(store, id, false);
+            if (found.result == reads::OrderLookup::Result::Unavailable)
+                return api->answerError(token, databaseDown());
+            if (found.result == reads::OrderLookup::Result::Missing)
+                return api->answerError(token, noSuchOrder(id));
+            QJsonObject body = found.order.toJson();
+            body.insert(QStringLiteral("success"), true);
+            body.insert(QStringLiteral("order"), found.order.toJson());
+            api->answer(token, 200, compactJson(body));
+        });
+    });
+}
+
+} // namespace oee

@@ -1,0 +1,45 @@
+#pragma once
+#include <QString>
+
+namespace oee {
+
+// Every way a request can fail. The HTTP status and the machine-readable code of each kind are
+// decided in one place (ApiError.cpp); nothing else maps errors to status codes.
+enum class ErrorKind {
+    InvalidJson,          // 400 body is not a JSON object
+    InvalidField,         // 400 a field is missing, of the wrong type or out of range
+    UnknownField,         // 400 a field oee does not know (it would be silently ignored)
+    UnknownToken,         // 400
+    UnsupportedOrderType, // 400
+    Unauthorized,         // 401
+    NotFound,             // 404 no such path or not an order id
+    OrderNotFound,        // 404 a well-formed order id with no order
+    RequestTimeout,       // 408
+    IdempotencyConflict,  // 409 the same Idempotency-Key is in flight in another request
+    PayloadTooLarge,      // 413
+    UnsupportedMediaType, // 415
+    UpgradeRequired,      // 426 a stream path asked for without a WebSocket upgrade
+    HeadersTooLarge,      // 431
+    QueueUnavailable,     // 503 Redis
+    DatabaseUnavailable,  // 503 PostgreSQL
+    NotServing,           // 503 this process accepts no orders (role worker)
+};
+
+// What went wrong, mapped 1:1 to the JSON error body
+// {"success":false,"error":<summary>,"code":…,"message":…,"field":…}.
+struct ApiError
+{
+    ErrorKind kind = ErrorKind::InvalidField;
+    QString message;  // the whole explanation
+    QString field;    // empty when the error is not about one field
+    QString summary;  // the short `error` string clients compare ("Order not found"); empty: message
+
+    [[nodiscard]] int httpStatus() const;
+    [[nodiscard]] QString code() const;
+    [[nodiscard]] QString errorText() const { return summary.isEmpty() ? message : summary; }
+};
+
+[[nodiscard]] int httpStatusOf(ErrorKind kind);
+[[nodiscard]] QString codeOf(ErrorKind kind);
+
+} // namespace oee
