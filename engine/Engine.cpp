@@ -124,6 +124,7 @@ bool Engine::start(QString *error)
             s.maxAttempts = m_config.maxAttempts;
             s.retryBackoffMs = m_config.retryBackoffMs;
             s.recoverStalledJobs = i == 0;
+            s.stagedSweepMs = m_config.stagedSweepMs;
             s.chaosCrashAfterLandings = m_config.chaosCrashAfterLandings;
             s.instanceId = instanceId;
             auto *worker = new Worker(s, m_market.get());

@@ -20,7 +20,7 @@ class TestJobQueue : public QObject
     {
         QList<Job> out;
         for (int i = 0; i < n; ++i)
-            out.append(Job{QStringLiteral("%1-%2").arg(prefix).arg(i), "{}", 0});
+            out.append(Job{QStringLiteral("%1-%2").arg(prefix).arg(i), "{}", 0, {}});
         return out;
     }
 
@@ -56,9 +56,10 @@ private slots:
         QCOMPARE(n.waiting, 0);
         QCOMPARE(n.active, 3);
 
-        QVERIFY(q.settle({{Settle::Complete, QStringLiteral("job-0")},
-                          {Settle::Fail, QStringLiteral("job-1")},
-                          {Settle::Release, QStringLiteral("job-2")}}));
+        const QByteArray t0 = c.jobs[0].token, t1 = c.jobs[1].token, t2 = c.jobs[2].token;
+        QVERIFY(q.settle({{Settle::Complete, QStringLiteral("job-0"), 0, t0},
+                          {Settle::Fail, QStringLiteral("job-1"), 0, t1},
+                          {Settle::Release, QStringLiteral("job-2"), 0, t2}}));
         n = q.counts();
         QCOMPARE(n.active, 0);
         QCOMPARE(n.completed, 1);
@@ -69,7 +70,7 @@ private slots:
         QCOMPARE(again.jobs.size(), 1);
         QCOMPARE(again.jobs.first().attempt, 1);
         // Settling a job that is no longer active does nothing.
-        QVERIFY(q.settle({{Settle::Complete, QStringLiteral("job-0")}}));
+        QVERIFY(q.settle({{Settle::Complete, QStringLiteral("job-0"), 0, t0}}));
         QCOMPARE(q.counts().completed, 1);
     }
 
@@ -78,7 +79,7 @@ private slots:
         RedisConnection conn(m_endpoint);
         JobQueue q(&conn, {});
         QString error;
-        QVERIFY(q.stage(jobs(2), &error));
+        QVERIFY(q.stage(jobs(2), "test-submitter", &error));
         QVERIFY(q.claim(10).jobs.isEmpty()); // rows not committed yet: nobody may take them
         QVERIFY(q.publish({QStringLiteral("job-1")}));
         const ClaimResult c = q.claim(10);
@@ -120,8 +121,9 @@ private slots:
         JobQueue q(&conn, {});
         QString error;
         QVERIFY(q.enqueue(jobs(1), &error));
-        QCOMPARE(q.claim(1).jobs.size(), 1);
-        QVERIFY(q.settle({{Settle::Retry, QStringLiteral("job-0"), 60000}}));
+        const ClaimResult held = q.claim(1);
+        QCOMPARE(held.jobs.size(), 1);
+        QVERIFY(q.settle({{Settle::Retry, QStringLiteral("job-0"), 60000, held.jobs.first().token}}));
         const ClaimResult c = q.claim(1);
         QVERIFY(c.jobs.isEmpty()); // not before its backoff
         QCOMPARE(q.counts().delayed, 1);
@@ -132,8 +134,9 @@ private slots:
         RedisConnection conn2(m_endpoint);
         JobQueue q2(&conn2, {});
         QVERIFY(q2.enqueue(jobs(1, QStringLiteral("short")), &error));
-        QCOMPARE(q2.claim(5).jobs.size(), 1);
-        QVERIFY(q2.settle({{Settle::Retry, QStringLiteral("short-0"), 100}}));
+        const ClaimResult shortHeld = q2.claim(5);
+        QCOMPARE(shortHeld.jobs.size(), 1);
+        QVERIFY(q2.settle({{Settle::Retry, QStringLiteral("short-0"), 100, shortHeld.jobs.first().token}}));
         Job next;
         QVERIFY(waitUntil([&] {
             const ClaimResult r = q2.claim(5);
@@ -207,6 +210,36 @@ private slots:
         QCOMPARE(again.jobs.size(), 1);
         QCOMPARE(again.jobs.first().id, QStringLiteral("job-1"));
         QCOMPARE(again.jobs.first().attempt, 2);
+    }
+
+    // A worker that stalled past its lease holds a superseded token: its renewals no longer
+    // extend the job's lease and its settle does nothing; the new claim's token does both.
+    void aSupersededClaimNeitherRenewsNorSettles()
+    {
+        JobQueue::Options shortLease;
+        shortLease.leaseMs = 100;
+        RedisConnection conn(m_endpoint);
+        JobQueue q(&conn, shortLease);
+        QString error;
+        QVERIFY(q.enqueue(jobs(1), &error));
+        const Job stale = q.claim(1).jobs.first();
+        QVERIFY(waitUntil([&] { return q.recoverStalled() > 0; }));
+        JobQueue::Options longLease;
+        longLease.leaseMs = 600000;
+        JobQueue fresh(&conn, longLease);
+        const Job current = fresh.claim(1).jobs.first();
+        QCOMPARE(current.id, stale.id);
+        QVERIFY(current.token != stale.token);
+        // The stale worker wakes up: renewing with its short lease must not shorten (or
+        // extend) the new owner's; its "complete" must not end the new owner's job.
+        QVERIFY(q.renew({Lease{stale.id, stale.token}}));
+        QVERIFY(q.settle({{Settle::Complete, stale.id, 0, stale.token}}));
+        QCOMPARE(q.counts().active, 1);
+        QCOMPARE(q.counts().completed, 0);
+        QCOMPARE(q.recoverStalled(), 0); // the owner's long lease stands
+        QVERIFY(fresh.settle({{Settle::Complete, current.id, 0, current.token}}));
+        QCOMPARE(q.counts().active, 0);
+        QCOMPARE(q.counts().completed, 1);
     }
 };
 

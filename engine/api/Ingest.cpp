@@ -34,6 +34,9 @@ void Ingest::start()
 {
     m_redis = std::make_unique<RedisConnection>(m_redisEndpoint);
     m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_pgEndpoint));
+    // While this session lives, an INSERT of ours may still commit: the staged-job sweep
+    // leaves our staged jobs alone as long as it cannot take this lock.
+    m_store->holdSessionLock(OrderStore::submitterLockKey(m_instanceId));
     m_queue = std::make_unique<JobQueue>(m_redis.get(), m_queueOptions);
 }
 
@@ -50,6 +53,8 @@ void Ingest::submit(const OrderRequest &request, const QString &idempotencyKey, 
     order.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     order.request = request;
     order.idempotencyKey = idempotencyKey;
+    if (!idempotencyKey.isEmpty())
+        order.fingerprint = requestFingerprint(request);
     QMetaObject::invokeMethod(
         this,
         [this, order, reply = std::move(reply)]() mutable {
@@ -72,14 +77,14 @@ void Ingest::flush()
     // Idempotency keys: a key repeated within the batch follows its first submission; a key
     // already in PostgreSQL answers with its order.
     QHash<QString, qsizetype> firstWithKey;
-    QHash<qsizetype, QList<Reply>> followers;
+    QHash<qsizetype, QList<std::pair<Reply, QString>>> followers; // reply, fingerprint
     QStringList keys;
     QList<Pending> fresh;
     for (Pending &p : batch) {
         const QString &key = p.order.idempotencyKey;
         if (!key.isEmpty()) {
             if (auto it = firstWithKey.find(key); it != firstWithKey.end()) {
-                followers[*it].append(std::move(p.reply));
+                followers[*it].append({std::move(p.reply), p.order.fingerprint});
                 continue;
             }
             firstWithKey.insert(key, fresh.size());
@@ -87,12 +92,20 @@ void Ingest::flush()
         }
         fresh.append(std::move(p));
     }
+    const auto reused = [](const QString &key) {
+        SubmitResult r;
+        r.error = ApiError{ErrorKind::IdempotencyKeyReused,
+                           QStringLiteral("Idempotency-Key '%1' was used for a different request; "
+                                          "use a new key for a new order").arg(key.left(64)),
+                           QStringLiteral("Idempotency-Key"), {}};
+        return r;
+    };
     const auto replyAll = [&](qsizetype i, const SubmitResult &r) {
         fresh[i].reply(r);
         SubmitResult again = r;
         again.replayed = r.ok;
-        for (const Reply &f : followers.value(i))
-            f(again);
+        for (const auto &[reply, fingerprint] : followers.value(i))
+            reply(fingerprint == fresh[i].order.fingerprint ? again : reused(fresh[i].order.idempotencyKey));
     };
     const auto refuseAll = [&](const QList<qsizetype> &which, ErrorKind kind, const QString &message) {
         for (qsizetype i : which) {
@@ -101,16 +114,20 @@ void Ingest::flush()
             replyAll(i, r);
         }
     };
-    const auto replay = [&](qsizetype i, const std::pair<QString, QDateTime> &original) {
+    const auto replay = [&](qsizetype i, const KeyedOrder &original) {
+        if (!original.fingerprint.isEmpty() && original.fingerprint != fresh[i].order.fingerprint) {
+            replyAll(i, reused(fresh[i].order.idempotencyKey));
+            return;
+        }
         SubmitResult r;
         r.ok = true;
         r.replayed = true;
-        r.orderId = original.first;
-        r.createdAt = original.second;
+        r.orderId = original.id;
+        r.createdAt = original.createdAt;
         replyAll(i, r);
     };
 
-    QHash<QString, std::pair<QString, QDateTime>> known;
+    QHash<QString, KeyedOrder> known;
     if (!keys.isEmpty()) {
         const auto found = m_store->ordersByKey(keys);
         if (!found) {
@@ -151,7 +168,7 @@ void Ingest::flush()
                              {QStringLiteral("tokenOut"), o.request.tokenOut},
                              {QStringLiteral("amount"), o.request.amount},
                              {QStringLiteral("slippage"), o.request.slippage}};
-        jobs.append(Job{o.id, QJsonDocument(e.data).toJson(QJsonDocument::Compact), 0});
+        jobs.append(Job{o.id, QJsonDocument(e.data).toJson(QJsonDocument::Compact), 0, {}});
         events.append(e);
     }
     if (orders.isEmpty())
@@ -159,7 +176,7 @@ void Ingest::flush()
 
     // 1. Stage the jobs in Redis: stored, not yet claimable.
     QString queueError;
-    if (!m_queue->stage(jobs, &queueError)) {
+    if (!m_queue->stage(jobs, m_instanceId, &queueError)) {
         refuseAll(index, ErrorKind::QueueUnavailable,
                   QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
         return;

@@ -17,6 +17,7 @@ int httpStatusOf(ErrorKind kind)
     case ErrorKind::IdempotencyConflict: return 409;
     case ErrorKind::PayloadTooLarge: return 413;
     case ErrorKind::UnsupportedMediaType: return 415;
+    case ErrorKind::IdempotencyKeyReused: return 422;
     case ErrorKind::UpgradeRequired: return 426;
     case ErrorKind::HeadersTooLarge: return 431;
     case ErrorKind::QueueUnavailable:
@@ -41,6 +42,7 @@ QString codeOf(ErrorKind kind)
     case ErrorKind::IdempotencyConflict: return QStringLiteral("conflict");
     case ErrorKind::PayloadTooLarge: return QStringLiteral("payload_too_large");
     case ErrorKind::UnsupportedMediaType: return QStringLiteral("unsupported_media_type");
+    case ErrorKind::IdempotencyKeyReused: return QStringLiteral("idempotency_key_reused");
     case ErrorKind::UpgradeRequired: return QStringLiteral("upgrade_required");
     case ErrorKind::HeadersTooLarge: return QStringLiteral("headers_too_large");
     case ErrorKind::QueueUnavailable: return QStringLiteral("queue_unavailable");

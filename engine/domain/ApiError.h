@@ -18,6 +18,7 @@ enum class ErrorKind {
     IdempotencyConflict,  // 409 the same Idempotency-Key is in flight in another request
     PayloadTooLarge,      // 413
     UnsupportedMediaType, // 415
+    IdempotencyKeyReused, // 422 the key was used for a different request
     UpgradeRequired,      // 426 a stream path asked for without a WebSocket upgrade
     HeadersTooLarge,      // 431
     QueueUnavailable,     // 503 Redis

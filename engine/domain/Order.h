@@ -29,6 +29,7 @@ struct OrderEvent
     QJsonObject data;
     QDateTime at;
     QByteArray message;  // toMessage(), filled once where the event is committed
+    qint64 fence = 0;    // the writer's claim on the order (OrderStore::claim); not streamed
 
     // The stream message: type "status", seq, orderId, status, timestamp, data (with a human
     // data.message), and what clients read at the top level: txHash, executedPrice /

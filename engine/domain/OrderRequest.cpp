@@ -1,6 +1,8 @@
 #include "domain/OrderRequest.h"
 
+#include <QCryptographicHash>
 #include <QJsonDocument>
+#include <QLocale>
 #include <QJsonObject>
 #include <cmath>
 
@@ -63,6 +65,15 @@ const QStringList &knownFields()
 }
 
 } // namespace
+
+QString requestFingerprint(const OrderRequest &r)
+{
+    const auto number = [](double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); };
+    const QString canonical = QStringList{r.orderType, r.tokenIn, r.tokenOut, number(r.amount),
+                                          number(r.slippage)}.join(QLatin1Char('|'));
+    return QString::fromLatin1(
+        QCryptographicHash::hash(canonical.toUtf8(), QCryptographicHash::Sha256).toHex());
+}
 
 std::variant<OrderRequest, ApiError>
 parseOrderRequest(const QByteArray &body, const QByteArray &contentType,

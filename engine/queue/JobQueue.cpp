@@ -15,11 +15,12 @@ const RedisScript &stageScript()
     static const RedisScript s(QByteArrayLiteral(
         OEE_LUA_NOW
         "local p = ARGV[1]\n"
+        "local by = ARGV[2]\n"
         "local added = 0\n"
-        "for i = 2, #ARGV, 2 do\n"
+        "for i = 3, #ARGV, 2 do\n"
         "  local id = ARGV[i]\n"
         "  if redis.call('HSETNX', p .. 'job:' .. id, 'data', ARGV[i + 1]) == 1 then\n"
-        "    redis.call('HSET', p .. 'job:' .. id, 'attempts', 0)\n"
+        "    redis.call('HSET', p .. 'job:' .. id, 'attempts', 0, 'by', by)\n"
         "    redis.call('ZADD', p .. 'staged', now, id)\n"
         "    added = added + 1\n"
         "  end\n"
@@ -78,8 +79,9 @@ const RedisScript &claimScript()
         "      local data = redis.call('HGET', jk, 'data')\n"
         "      if data then\n"
         "        local att = redis.call('HINCRBY', jk, 'attempts', 1)\n"
+        "        local tok = redis.call('HINCRBY', jk, 'token', 1)\n"
         "        redis.call('ZADD', p .. 'active', now + lease, id)\n"
-        "        out[#out + 1] = id; out[#out + 1] = data; out[#out + 1] = att\n"
+        "        out[#out + 1] = id; out[#out + 1] = data; out[#out + 1] = att; out[#out + 1] = tok\n"
         "        taken = taken + 1\n"
         "      end\n"
         "    end\n"
@@ -104,8 +106,9 @@ const RedisScript &renewScript()
         "local p = ARGV[1]\n"
         "local deadline = now + tonumber(ARGV[2])\n"
         "local n = 0\n"
-        "for i = 3, #ARGV do\n"
-        "  if redis.call('ZADD', p .. 'active', 'XX', 'CH', deadline, ARGV[i]) == 1 then n = n + 1 end\n"
+        "for i = 3, #ARGV, 2 do\n"
+        "  if redis.call('HGET', p .. 'job:' .. ARGV[i], 'token') == ARGV[i + 1] and\n"
+        "     redis.call('ZADD', p .. 'active', 'XX', 'CH', deadline, ARGV[i]) == 1 then n = n + 1 end\n"
         "end\n"
         "return n\n"));
     return s;
@@ -117,10 +120,10 @@ const RedisScript &settleScript()
         OEE_LUA_NOW
         "local p = ARGV[1]\n"
         "local n = 0\n"
-        "for i = 2, #ARGV, 3 do\n"
-        "  local op, id, delay = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])\n"
+        "for i = 2, #ARGV, 4 do\n"
+        "  local op, id, delay, tok = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]\n"
         "  local jk = p .. 'job:' .. id\n"
-        "  if redis.call('ZREM', p .. 'active', id) == 1 then\n"
+        "  if redis.call('HGET', jk, 'token') == tok and redis.call('ZREM', p .. 'active', id) == 1 then\n"
         "    n = n + 1\n"
         "    if op == 'C' then\n"
         "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'completed', 1)\n"
@@ -169,12 +172,12 @@ QByteArray JobQueue::publishScriptSha()
     return publishScript().sha;
 }
 
-bool JobQueue::stage(const QList<Job> &jobs, QString *error)
+bool JobQueue::stage(const QList<Job> &jobs, const QByteArray &submitter, QString *error)
 {
     if (jobs.isEmpty())
         return true;
-    QList<QByteArray> args{m_prefix};
-    args.reserve(1 + jobs.size() * 2);
+    QList<QByteArray> args{m_prefix, submitter};
+    args.reserve(2 + jobs.size() * 2);
     for (const Job &j : jobs) {
         args.append(j.id.toUtf8());
         args.append(j.payload);
@@ -204,7 +207,7 @@ bool JobQueue::enqueue(const QList<Job> &jobs, QString *error)
     QStringList ids;
     for (const Job &j : jobs)
         ids << j.id;
-    return stage(jobs, error) && publish(ids, error);
+    return stage(jobs, QByteArray(), error) && publish(ids, error);
 }
 
 QStringList JobQueue::staleStaged(qint64 olderThanMs)
@@ -222,6 +225,26 @@ QStringList JobQueue::staleStaged(qint64 olderThanMs)
     return ids;
 }
 
+QHash<QByteArray, QStringList> JobQueue::staleStagedBySubmitter(qint64 olderThanMs)
+{
+    QHash<QByteArray, QStringList> out;
+    const QStringList ids = staleStaged(olderThanMs);
+    if (ids.isEmpty())
+        return out;
+    QList<QList<QByteArray>> cmds;
+    for (const QString &id : ids)
+        cmds.append({"HGET", m_prefix + "job:" + id.toUtf8(), "by"});
+    const QList<RedisReply> replies = m_redis->pipeline(cmds);
+    for (qsizetype i = 0; i < ids.size() && i < replies.size(); ++i)
+        out[replies[i].str].append(ids[i]);
+    return out;
+}
+
+void JobQueue::countStat(const char *name, qint64 n)
+{
+    m_redis->command({"HINCRBY", m_prefix + "stats", name, QByteArray::number(n)});
+}
+
 ClaimResult JobQueue::claim(int max)
 {
     ClaimResult result;
@@ -235,9 +258,9 @@ ClaimResult JobQueue::claim(int max)
         return result;
     }
     const QList<RedisReply> &flat = r.elements[0].elements;
-    for (qsizetype i = 0; i + 2 < flat.size(); i += 3)
+    for (qsizetype i = 0; i + 3 < flat.size(); i += 4)
         result.jobs.append(Job{QString::fromUtf8(flat[i].str), flat[i + 1].str,
-                               int(flat[i + 2].toInt())});
+                               int(flat[i + 2].toInt()), QByteArray::number(flat[i + 3].toInt())});
     result.rateLimitedForMs = r.elements[1].toInt();
     result.nextDelayedInMs = r.elements[2].toInt();
     result.waiting = r.elements[3].toInt();
@@ -245,13 +268,15 @@ ClaimResult JobQueue::claim(int max)
     return result;
 }
 
-bool JobQueue::renew(const QStringList &ids)
+bool JobQueue::renew(const QList<Lease> &leases)
 {
-    if (ids.isEmpty())
+    if (leases.isEmpty())
         return true;
     QList<QByteArray> args{m_prefix, QByteArray::number(m_options.leaseMs)};
-    for (const QString &id : ids)
-        args.append(id.toUtf8());
+    for (const Lease &l : leases) {
+        args.append(l.id.toUtf8());
+        args.append(l.token);
+    }
     return m_redis->eval(renewScript(), args).ok();
 }
 
@@ -260,11 +285,12 @@ bool JobQueue::settle(const QList<SettleOp> &ops, QString *error)
     if (ops.isEmpty())
         return true;
     QList<QByteArray> args{m_prefix};
-    args.reserve(1 + ops.size() * 3);
+    args.reserve(1 + ops.size() * 4);
     for (const SettleOp &op : ops) {
         args.append(QByteArray(1, char(op.kind)));
         args.append(op.id.toUtf8());
         args.append(QByteArray::number(op.delayMs));
+        args.append(op.token);
     }
     const RedisReply r = m_redis->eval(settleScript(), args);
     if (!r.ok() && error)

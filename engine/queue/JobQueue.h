@@ -2,6 +2,7 @@
 #include "queue/RedisConnection.h"
 
 #include <QByteArray>
+#include <QHash>
 #include <QList>
 #include <QString>
 #include <QStringList>
@@ -12,7 +13,8 @@ struct Job
 {
     QString id;          // the order id
     QByteArray payload;  // the order request as JSON
-    int attempt = 0;     // 1-based attempt this claim starts
+    int attempt = 0;     // how many times the job was claimed (PostgreSQL counts attempts)
+    QByteArray token;    // this claim's lease token: renew and settle act only while it holds
 };
 
 struct ClaimResult
@@ -51,6 +53,14 @@ struct SettleOp
     Settle kind;
     QString id;
     qint64 delayMs = 0;
+    QByteArray token;    // the claim's token; a superseded claim settles nothing
+};
+
+// A job this worker holds, for lease renewal.
+struct Lease
+{
+    QString id;
+    QByteArray token;
 };
 
 // The durable job queue in Redis (BullMQ-like). Every move between waiting, active (leased),
@@ -73,14 +83,22 @@ public:
     // Two-phase submission: stage() stores jobs invisibly (inside the PostgreSQL transaction
     // that writes their rows), publish() makes them claimable once the rows are committed.
     // A job id already queued is not added twice.
-    bool stage(const QList<Job> &jobs, QString *error);
+    // `submitter` names the process whose PostgreSQL session inserts their rows (the sweep
+    // must not drop a staged job while that session may still commit).
+    bool stage(const QList<Job> &jobs, const QByteArray &submitter, QString *error);
     bool publish(const QStringList &ids, QString *error = nullptr);
     bool enqueue(const QList<Job> &jobs, QString *error); // stage + publish
     // Staged jobs never published (their submitter died between commit and publish).
     QStringList staleStaged(qint64 olderThanMs);
-    // Takes up to max jobs, within the global rate limit, each with a fresh lease.
+    // The same, grouped by submitter ("" for jobs staged without one).
+    QHash<QByteArray, QStringList> staleStagedBySubmitter(qint64 olderThanMs);
+    // Adds n to a counter in the queue's stats hash (observability of rare paths).
+    void countStat(const char *name, qint64 n = 1);
+    // Takes up to max jobs, within the global rate limit, each with a fresh lease and token.
     ClaimResult claim(int max);
-    bool renew(const QStringList &ids);
+    // Extends the leases still held under these tokens; a lease taken over by a later claim
+    // (after this worker stalled past it) is left alone.
+    bool renew(const QList<Lease> &leases);
     bool settle(const QList<SettleOp> &ops, QString *error = nullptr);
     // Returns jobs whose lease expired (their worker died) to waiting; returns how many.
     int recoverStalled();

@@ -47,6 +47,7 @@ void Worker::start()
                                m_settings.queue.prefix.toUtf8() + "events",
                                m_settings.instanceId, this);
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
+    connect(m_writer, &EventWriter::dropped, this, &Worker::onDropped);
     m_leaseTimer.start(qMax(100, m_settings.queue.leaseMs / 3));
     if (m_settings.recoverStalledJobs)
         m_recoveryTimer.start(qMax(250, m_settings.queue.leaseMs / 2));
@@ -97,11 +98,13 @@ void Worker::startJobs(const QList<Job> &jobs)
     QStringList ids;
     for (const Job &j : jobs)
         ids << j.id;
-    const auto cursors = m_store->cursors(ids);
+    // Each claimed order takes the next fence on its row: from now on only this claim may
+    // write it, whatever another worker that held it before (and stalled) still tries.
+    const auto cursors = m_store->claim(ids);
     if (!cursors) {
         // PostgreSQL unreachable: hand the jobs back without spending an attempt.
         for (const Job &j : jobs)
-            m_unsettled.append(SettleOp{Settle::Defer, j.id, 1000});
+            m_unsettled.append(SettleOp{Settle::Defer, j.id, 1000, j.token});
         settlePending();
         return;
     }
@@ -109,24 +112,35 @@ void Worker::startJobs(const QList<Job> &jobs)
         const auto it = cursors->find(job.id);
         if (it == cursors->end()) {
             // Its row is not committed yet (or the submission was rolled back): look again later.
-            m_unsettled.append(SettleOp{Settle::Defer, job.id, 200});
+            m_unsettled.append(SettleOp{Settle::Defer, job.id, 200, job.token});
             continue;
         }
         if (isTerminal(it->status)) {
             // Already finished (a duplicate or a recovered job): never execute twice. Its
             // worker may have died between committing the end and publishing it: announce it
             // again (streams drop what they already have, by seq).
-            m_unsettled.append(SettleOp{Settle::Complete, job.id, 0});
+            m_unsettled.append(SettleOp{Settle::Complete, job.id, 0, job.token});
             if (const auto events = m_store->events(job.id); events && !events->isEmpty())
                 m_writer->announce({events->last()});
             continue;
         }
-        if (m_inFlight.contains(job.id))
-            continue; // already running here: its lease lapsed during an outage and it was requeued
+        if (const auto running = m_inFlight.find(job.id); running != m_inFlight.end()) {
+            // Already running here: its lease lapsed (Redis was unreachable) and it was
+            // requeued and claimed again. The run goes on under the new claim's token and fence.
+            running->job.token = job.token;
+            running->fence = it->fence;
+            m_writer->refence(job.id, it->fence);
+            continue;
+        }
         InFlight f;
         f.job = job;
-        f.attempt = job.attempt;
+        f.fence = it->fence;
         f.seq = it->lastSeq;
+        // Attempts are counted in PostgreSQL, not by claims: an order back to pending (new, or
+        // after a failed attempt) starts the next attempt; one caught mid-attempt by a crash
+        // (routing, building: nothing was sent) runs that attempt again; a submitted one is
+        // resumed. A crash never spends a retry.
+        f.attempt = it->status == OrderStatus::Pending ? it->attempts + 1 : qMax(1, it->attempts);
         const QJsonObject p = QJsonDocument::fromJson(job.payload).object();
         f.request.orderType = p.value(QStringLiteral("orderType")).toString();
         f.request.tokenIn = p.value(QStringLiteral("tokenIn")).toString();
@@ -136,7 +150,6 @@ void Worker::startJobs(const QList<Job> &jobs)
         if (it->status == OrderStatus::Submitted && !it->signature.isEmpty()) {
             // Its worker died after submitting: never build a second transaction; find out
             // whether the first one landed, and rebroadcast it (same signature) if not.
-            f.attempt = qMax(1, it->attempts);
             f.signature = it->signature;
             f.route.chosen = it->venue == venueName(VenueId::Meteora) ? VenueId::Meteora
                                                                        : VenueId::Raydium;
@@ -147,12 +160,12 @@ void Worker::startJobs(const QList<Job> &jobs)
             continue;
         }
         m_inFlight.insert(job.id, f);
-        if (job.attempt > m_settings.maxAttempts) {
+        if (f.attempt > m_settings.maxAttempts) {
             InFlight &ref = m_inFlight[job.id];
             emitEvent(ref, OrderStatus::Failed,
-                      {{QStringLiteral("attempt"), job.attempt - 1},
+                      {{QStringLiteral("attempt"), f.attempt - 1},
                        {QStringLiteral("error"), QStringLiteral("attempts exhausted")}},
-                      [this, id = job.id] { finish(id, SettleOp{Settle::Fail, id, 0}); });
+                      [this, id = job.id] { finish(id, Settle::Fail, 0); });
             continue;
         }
         beginAttempt(job.id);
@@ -246,14 +259,14 @@ void Worker::onExecuted(const QString &id)
                    {QStringLiteral("error"), error},
                    {QStringLiteral("retryInMs"), double(delay)},
                    {QStringLiteral("nextAttempt"), f.attempt + 1}},
-                  [this, id, delay] { finish(id, SettleOp{Settle::Retry, id, delay}); });
+                  [this, id, delay] { finish(id, Settle::Retry, delay); });
     } else {
         emitEvent(f, OrderStatus::Failed,
                   {{QStringLiteral("attempt"), f.attempt},
                    {QStringLiteral("attempts"), f.attempt},
                    {QStringLiteral("venue"), venue},
                    {QStringLiteral("error"), error}},
-                  [this, id] { finish(id, SettleOp{Settle::Fail, id, 0}); });
+                  [this, id] { finish(id, Settle::Fail, 0); });
     }
 }
 
@@ -310,7 +323,7 @@ void Worker::confirm(const QString &id, const Fill &fill, bool alreadyLanded)
     if (alreadyLanded)
         data.insert(QStringLiteral("alreadyLanded"), true);
     emitEvent(f, OrderStatus::Confirmed, data,
-              [this, id] { finish(id, SettleOp{Settle::Complete, id, 0}); });
+              [this, id] { finish(id, Settle::Complete, 0); });
 }
 
 void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
@@ -322,6 +335,7 @@ void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
     e.status = status;
     e.data = std::move(data);
     e.at = QDateTime::currentDateTimeUtc();
+    e.fence = order.fence;
     if (durability == Durability::Batch) {
         m_writer->append(e, {});
         next();
@@ -330,10 +344,13 @@ void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
     }
 }
 
-void Worker::finish(const QString &id, SettleOp op)
+void Worker::finish(const QString &id, Settle kind, qint64 delayMs)
 {
-    m_inFlight.remove(id);
-    m_unsettled.append(op);
+    const auto it = m_inFlight.constFind(id);
+    if (it == m_inFlight.cend())
+        return;
+    m_unsettled.append(SettleOp{kind, id, delayMs, it->job.token});
+    m_inFlight.erase(it);
     if (!m_settleTimer.isActive())
         m_settleTimer.start(0);
     scheduleClaim(0);
@@ -356,30 +373,71 @@ void Worker::settlePending()
 
 void Worker::renewLeases()
 {
-    QStringList ids = m_inFlight.keys();
+    QList<Lease> leases;
+    for (const InFlight &f : std::as_const(m_inFlight))
+        leases.append(Lease{f.job.id, f.job.token});
     for (const SettleOp &op : std::as_const(m_unsettled))
-        ids << op.id;
-    m_queue->renew(ids);
+        leases.append(Lease{op.id, op.token});
+    m_queue->renew(leases);
+}
+
+void Worker::onDropped(const QHash<QString, qint64> &fenceByOrder)
+{
+    for (auto it = fenceByOrder.cbegin(); it != fenceByOrder.cend(); ++it) {
+        const auto f = m_inFlight.constFind(it.key());
+        if (f == m_inFlight.cend() || f->fence != it.value())
+            continue; // already gone, or a newer claim of ours runs it now
+        qCWarning(lcQueue, "order %s: taken over by a later claim (or unwritable); letting it go",
+                  qPrintable(it.key()));
+        m_inFlight.erase(f);
+    }
+    scheduleClaim(0);
+    checkDrained();
 }
 
 void Worker::recover()
 {
     if (const int n = m_queue->recoverStalled())
         qCWarning(lcQueue, "recovered %d job(s) whose lease expired", n);
-    // Jobs staged by a submitter that died between its commit and its publish.
-    const QStringList stale = m_queue->staleStaged(10000);
-    if (stale.isEmpty())
-        return;
-    const auto rows = m_store->cursors(stale);
-    if (!rows)
-        return;
-    QStringList committed, orphaned;
-    for (const QString &id : stale)
-        (rows->contains(id) ? committed : orphaned) << id;
-    m_queue->publish(committed);
-    m_queue->remove(orphaned);
-    qCWarning(lcQueue, "staged jobs swept: %lld published, %lld without an order dropped",
-              qlonglong(committed.size()), qlonglong(orphaned.size()));
+    // Jobs staged and never published: their submitter died between its commit and its
+    // publish (publish them: their rows exist), or its INSERT failed or is still running.
+    // A staged job without a row is dropped only once its submitter's PostgreSQL session is
+    // gone (its advisory lock is free): until then that INSERT may still commit, however slow.
+    const auto bySubmitter = m_queue->staleStagedBySubmitter(m_settings.stagedSweepMs);
+    for (auto it = bySubmitter.cbegin(); it != bySubmitter.cend(); ++it) {
+        const QStringList &stale = it.value();
+        const auto rows = m_store->cursors(stale);
+        if (!rows)
+            return;
+        QStringList committed, orphaned;
+        for (const QString &id : stale)
+            (rows->contains(id) ? committed : orphaned) << id;
+        if (!orphaned.isEmpty()) {
+            const auto gone = it.key().isEmpty()
+                                  ? std::optional<bool>(true) // staged by an older version
+                                  : m_store->submitterGone(OrderStore::submitterLockKey(it.key()));
+            if (!gone)
+                return;
+            if (!*gone) {
+                // Alive: its INSERT may be waiting on a lock or a slow disk. Leave them.
+                m_queue->countStat("stagedWaiting", orphaned.size());
+                orphaned.clear();
+            } else if (const auto again = m_store->cursors(orphaned); again) {
+                // Gone: whatever it committed before it went is visible now.
+                QStringList none;
+                for (const QString &id : std::as_const(orphaned))
+                    (again->contains(id) ? committed : none) << id;
+                orphaned = none;
+            } else {
+                return;
+            }
+        }
+        m_queue->publish(committed);
+        m_queue->remove(orphaned);
+        if (!committed.isEmpty() || !orphaned.isEmpty())
+            qCWarning(lcQueue, "staged jobs swept: %lld published, %lld without an order dropped",
+                      qlonglong(committed.size()), qlonglong(orphaned.size()));
+    }
 }
 
 void Worker::drain()
@@ -405,7 +463,7 @@ void Worker::shutdown()
     if (m_writer)
         m_writer->flushNow();
     for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it)
-        m_unsettled.append(SettleOp{Settle::Release, it.key(), 0});
+        m_unsettled.append(SettleOp{Settle::Release, it.key(), 0, it->job.token});
     m_inFlight.clear();
     m_settleTimer.stop();
     settlePending();

@@ -27,6 +27,7 @@ struct WorkerSettings
     int maxAttempts = 3;
     int retryBackoffMs = 1000;
     bool recoverStalledJobs = false; // one worker per process sweeps expired leases
+    int stagedSweepMs = 10000;       // a staged job this old is looked at by the sweep
     int idlePollMs = 250;
     int chaosCrashAfterLandings = 0;
     QByteArray instanceId; // this process, in what it publishes
@@ -67,6 +68,7 @@ private:
         double minAmountOut = 0;
         QString signature;
         Fill fill;            // computed at execution, landed on the chain
+        qint64 fence = 0;     // this claim's fence on the order's row (PostgreSQL)
     };
 
     void scheduleClaim(int delayMs);
@@ -87,10 +89,13 @@ private:
     enum class Durability { Wait, Batch };
     void emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
                    std::function<void()> next, Durability durability = Durability::Wait);
-    void finish(const QString &id, SettleOp op);
+    void finish(const QString &id, Settle kind, qint64 delayMs);
     void settlePending();
     void renewLeases();
     void checkDrained();
+    // The writer refused these orders' events: another claim owns them now (this worker
+    // stalled past its lease) or they can never be written. Let them go, without settling.
+    void onDropped(const QHash<QString, qint64> &fenceByOrder);
     void recover();
 
     WorkerSettings m_settings;

@@ -123,6 +123,10 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) { return parseDouble(v, 1e-9, 0.5, &c.defaultSlippage); }},
         {"lease-ms", "JOB_LEASE_MS", "Job lease; a job whose worker died is retaken after it.",
          [](Config &c, const QString &v) { return parseInt(v, 500, 3600000, &c.leaseMs); }},
+        {"staged-sweep-ms", "STAGED_SWEEP_MS",
+         "A job staged this long and never published is swept: published if its order row "
+         "exists, dropped once its submitter's PostgreSQL session is gone (default 10000).",
+         [](Config &c, const QString &v) { return parseInt(v, 100, 3600000, &c.stagedSweepMs); }},
         {"shutdown-grace-ms", "SHUTDOWN_GRACE_MS",
          "On SIGTERM, how long in-flight orders may take to finish before the rest are handed "
          "back to the queue (default 10000).",

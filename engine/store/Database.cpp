@@ -117,6 +117,16 @@ ALTER TABLE orders SET (fillfactor = 70);
     {3, R"SQL(
 ALTER TABLE orders ADD COLUMN idempotency_key TEXT UNIQUE;
 )SQL"},
+    // Fencing: each claim of an order's job takes the next fence; a worker writes the order
+    // only while it holds the latest one, so a worker whose lease was taken over (a pause, a
+    // lock, a partition) cannot write over the new owner when it wakes up.
+    {4, R"SQL(
+ALTER TABLE orders ADD COLUMN fence BIGINT NOT NULL DEFAULT 0;
+)SQL"},
+    // What an Idempotency-Key was used for: the same key with a different request is refused.
+    {5, R"SQL(
+ALTER TABLE orders ADD COLUMN idempotency_fingerprint TEXT;
+)SQL"},
 };
 
 } // namespace

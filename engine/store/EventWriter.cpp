@@ -35,6 +35,13 @@ void EventWriter::announce(QList<OrderEvent> events)
     emit committed(events);
 }
 
+void EventWriter::refence(const QString &orderId, qint64 fence)
+{
+    for (OrderEvent &e : m_events)
+        if (e.orderId == orderId)
+            e.fence = fence;
+}
+
 bool EventWriter::flushNow()
 {
     m_timer.stop();
@@ -42,15 +49,44 @@ bool EventWriter::flushNow()
     return m_events.isEmpty();
 }
 
+bool EventWriter::write(const QList<OrderEvent> &events, QSet<QString> *dropped)
+{
+    AppendResult r = m_store->appendEvents(events);
+    if (r.ok) {
+        *dropped += r.superseded;
+        return true;
+    }
+    if (!m_store->lastErrorPermanent())
+        return false;
+    // Bad data somewhere in the batch: retrying it whole would fail forever. Each order alone.
+    QHash<QString, QList<OrderEvent>> byOrder;
+    for (const OrderEvent &e : events)
+        byOrder[e.orderId].append(e);
+    if (byOrder.size() == 1) {
+        qCCritical(lcStore, "order %s: its status change can never be written (%s); dropped",
+                   qPrintable(events.first().orderId), qPrintable(m_store->lastError()));
+        dropped->insert(events.first().orderId);
+        return true;
+    }
+    for (auto it = byOrder.cbegin(); it != byOrder.cend(); ++it)
+        if (!write(it.value(), dropped))
+            return false; // the server went away meanwhile; orders written so far stay written
+    return true;
+}
+
 void EventWriter::flush()
 {
     if (m_events.isEmpty())
         return;
     QList<OrderEvent> events = std::exchange(m_events, {});
-    const QList<std::function<void()>> next = std::exchange(m_continuations, {});
+    QList<std::function<void()>> next = std::exchange(m_continuations, {});
 
-    if (!m_store->appendEvents(events)) {
+    QSet<QString> lost;
+    if (!write(events, &lost)) {
         // Keep the batch (and anything appended meanwhile, after it) and try again later.
+        // (Should a permanent and a transient failure meet in one flush, orders already
+        // written one by one are refused by seq on the retry and dropped here; the next claim
+        // resumes them from PostgreSQL once their lease expires.)
         m_events = events + m_events;
         m_continuations = next + m_continuations;
         m_retryDelayMs = qBound(100, m_retryDelayMs * 2, 2000);
@@ -60,6 +96,24 @@ void EventWriter::flush()
         return;
     }
     m_retryDelayMs = 0;
+    if (!lost.isEmpty()) {
+        QHash<QString, qint64> fences;
+        QList<OrderEvent> kept;
+        QList<std::function<void()>> keptNext;
+        for (qsizetype i = 0; i < events.size(); ++i) {
+            if (lost.contains(events[i].orderId)) {
+                fences.insert(events[i].orderId, events[i].fence);
+            } else {
+                kept.append(events[i]);
+                keptNext.append(next[i]);
+            }
+        }
+        qCWarning(lcStore, "%lld order(s) not written: taken over by a later claim or invalid",
+                  qlonglong(fences.size()));
+        events = kept;
+        next = keptNext;
+        emit dropped(fences);
+    }
     announce(events);
     for (const auto &fn : next)
         if (fn)

@@ -1,7 +1,9 @@
 #pragma once
 #include "domain/Order.h"
 
+#include <QHash>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 #include <functional>
 
@@ -14,7 +16,9 @@ class RedisConnection;
 // turn of the event loop is written in one transaction (two statements, whatever the count),
 // then published on Redis, then announced, and only then are the producers continued.
 // While PostgreSQL is unreachable, it keeps the batch and retries with backoff: producers
-// simply wait, nothing is announced that is not durable.
+// simply wait, nothing is announced that is not durable. An order whose fence was taken by a
+// later claim, or whose write can never succeed (a violated constraint), is dropped from the
+// batch and reported by `dropped`; the rest of the batch is written regardless.
 class EventWriter : public QObject
 {
     Q_OBJECT
@@ -27,15 +31,24 @@ public:
     // Publishes and announces events that are already durable (re-announcing a terminal event
     // that a process which died after committing it may never have published).
     void announce(QList<OrderEvent> events);
+    // Unwritten events of this order are to be written under a new fence (the worker claimed
+    // the order again while still running it).
+    void refence(const QString &orderId, qint64 fence);
     // Writes what is pending now (shutdown); returns false if it could not.
     bool flushNow();
     [[nodiscard]] qsizetype pendingCount() const { return m_events.size(); }
 
 signals:
     void committed(const QList<oee::OrderEvent> &events);
+    // Events of these orders, written under these fences, were not and will not be written:
+    // the order belongs to a later claim now, or its write was refused as invalid.
+    void dropped(const QHash<QString, qint64> &fenceByOrder);
 
 private:
     void flush();
+    // Writes a batch; on a permanent failure, writes each order alone so that one bad order
+    // never holds back the others. Returns false on a transient failure (nothing written).
+    bool write(const QList<OrderEvent> &events, QSet<QString> *dropped);
 
     OrderStore *m_store;
     RedisConnection *m_redis;

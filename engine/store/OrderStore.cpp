@@ -3,6 +3,7 @@
 #include "runtime/Logging.h"
 #include "store/Database.h"
 
+#include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QLocale>
 #include <QSqlError>
@@ -19,6 +20,8 @@ QString numericText(double v)
 bool OrderStore::fail(const QSqlQuery &q, const char *what)
 {
     m_lastError = QStringLiteral("%1: %2").arg(QLatin1String(what), q.lastError().text());
+    const QString state = q.lastError().nativeErrorCode();
+    m_lastErrorPermanent = state.startsWith(QLatin1String("22")) || state.startsWith(QLatin1String("23"));
     qCWarning(lcStore, "%s", qPrintable(m_lastError));
     // A broken connection is reopened on next use; cheap, and failures are rare.
     if (q.lastError().type() == QSqlError::ConnectionError || !m_db.isOpen() ||
@@ -37,11 +40,20 @@ void OrderStore::resetConnection()
 
 QSqlQuery *OrderStore::statement(const QString &sql)
 {
-    if (!m_db.isOpen())
+    const bool reopening = !m_db.isOpen();
+    if (reopening)
         m_statements.clear();
     if (!Database::ensureOpen(m_db)) {
         m_lastError = m_db.lastError().text();
         return nullptr;
+    }
+    if (reopening && m_sessionLock) {
+        QSqlQuery lock(m_db);
+        if (!lock.exec(QStringLiteral("SELECT pg_advisory_lock(%1)").arg(m_sessionLock))) {
+            fail(lock, "take the session lock");
+            resetConnection(); // no statement of this store runs without its lock
+            return nullptr;
+        }
     }
     auto it = m_statements.find(sql);
     if (it == m_statements.end()) {
@@ -53,6 +65,45 @@ QSqlQuery *OrderStore::statement(const QString &sql)
         it = m_statements.emplace(sql, std::move(q)).first;
     }
     return it->second.get();
+}
+
+void OrderStore::holdSessionLock(qint64 key)
+{
+    m_sessionLock = key;
+    // Already connected: take it now, or drop the connection so the next statement retakes it.
+    if (m_db.isOpen()) {
+        QSqlQuery lock(m_db);
+        if (!lock.exec(QStringLiteral("SELECT pg_advisory_lock(%1)").arg(key)))
+            resetConnection();
+    }
+}
+
+qint64 OrderStore::submitterLockKey(const QByteArray &submitter)
+{
+    const QByteArray h = QCryptographicHash::hash("oee-submitter:" + submitter, QCryptographicHash::Sha256);
+    qint64 key = 0;
+    for (int i = 0; i < 8; ++i)
+        key = qint64((quint64(key) << 8) | quint8(h[i]));
+    return key == 0 ? 1 : key;
+}
+
+std::optional<bool> OrderStore::submitterGone(qint64 key)
+{
+    QSqlQuery *q = statement(QStringLiteral("SELECT pg_try_advisory_lock(?::bigint)"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, QString::number(key));
+    if (!q->exec() || !q->next()) {
+        fail(*q, "try the submitter lock");
+        return std::nullopt;
+    }
+    const bool got = q->value(0).toBool();
+    q->finish();
+    if (got) {
+        QSqlQuery unlock(m_db);
+        unlock.exec(QStringLiteral("SELECT pg_advisory_unlock(%1)").arg(key));
+    }
+    return got;
 }
 
 namespace {
@@ -79,16 +130,13 @@ struct EventArrays
     }
 };
 
-const char *kInsertEvents =
-    "INSERT INTO order_events (order_id, seq, status, data, created_at) "
-    "SELECT * FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[])";
 
 } // namespace
 
 std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &orders,
                                                      const QList<OrderEvent> &pending)
 {
-    QStringList ids, types, ins, outs, amounts, slippages, times, keys;
+    QStringList ids, types, ins, outs, amounts, slippages, times, keys, prints;
     QList<bool> noKey;
     for (const NewOrder &o : orders) {
         ids << o.id;
@@ -99,15 +147,17 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         slippages << numericText(o.request.slippage);
         times << isoTime(o.createdAt);
         keys << o.idempotencyKey;
+        prints << o.fingerprint;
         noKey << o.idempotencyKey.isEmpty();
     }
     // Foreign keys are checked at the end of the statement, after the CTE inserted the orders.
     QSqlQuery *q = statement(QStringLiteral(
         "WITH new_orders AS (INSERT INTO orders (id, order_type, token_in, token_out, amount, "
-        "slippage, status, last_seq, created_at, updated_at, idempotency_key) "
-        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k FROM unnest("
+        "slippage, status, last_seq, created_at, updated_at, idempotency_key, "
+        "idempotency_fingerprint) "
+        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k, u.f FROM unnest("
         "?::uuid[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::numeric[], "
-        "?::timestamptz[], ?::text[]) AS u(id, t, i, o, a, s, c, k) "
+        "?::timestamptz[], ?::text[], ?::text[]) AS u(id, t, i, o, a, s, c, k, f) "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) "
         "INSERT INTO order_events (order_id, seq, status, data, created_at) "
         "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
@@ -119,6 +169,7 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
     for (const QStringList *l : {&ids, &types, &ins, &outs, &amounts, &slippages, &times})
         q->bindValue(i++, pgArray(*l));
     q->bindValue(i++, pgArray(keys, noKey));
+    q->bindValue(i++, pgArray(prints, noKey));
     EventArrays(pending).bind(q, i);
     if (!q->exec()) {
         fail(*q, "insert orders");
@@ -131,11 +182,11 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
     return inserted;
 }
 
-std::optional<QHash<QString, std::pair<QString, QDateTime>>>
-OrderStore::ordersByKey(const QStringList &keys)
+std::optional<QHash<QString, KeyedOrder>> OrderStore::ordersByKey(const QStringList &keys)
 {
     QSqlQuery *q = statement(QStringLiteral(
-        "SELECT o.idempotency_key, o.id, o.created_at FROM unnest(?::text[]) AS u(k) "
+        "SELECT o.idempotency_key, o.id, o.created_at, o.idempotency_fingerprint "
+        "FROM unnest(?::text[]) AS u(k) "
         "JOIN orders o ON o.idempotency_key = u.k"));
     if (!q)
         return std::nullopt;
@@ -144,17 +195,21 @@ OrderStore::ordersByKey(const QStringList &keys)
         fail(*q, "orders by idempotency key");
         return std::nullopt;
     }
-    QHash<QString, std::pair<QString, QDateTime>> out;
+    QHash<QString, KeyedOrder> out;
     while (q->next())
-        out.insert(q->value(0).toString(), {q->value(1).toString(), q->value(2).toDateTime()});
+        out.insert(q->value(0).toString(),
+                   KeyedOrder{q->value(1).toString(), q->value(2).toDateTime(), q->value(3).toString()});
     q->finish();
     return out;
 }
 
-bool OrderStore::appendEvents(const QList<OrderEvent> &events)
+AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
 {
-    if (events.isEmpty())
-        return true;
+    AppendResult result;
+    if (events.isEmpty()) {
+        result.ok = true;
+        return result;
+    }
     // The orders row follows each order's latest event in this batch.
     QHash<QString, qsizetype> latest;
     for (qsizetype i = 0; i < events.size(); ++i) {
@@ -162,7 +217,7 @@ bool OrderStore::appendEvents(const QList<OrderEvent> &events)
         if (it == latest.end() || events[*it].seq < events[i].seq)
             latest.insert(events[i].orderId, i);
     }
-    QStringList uIds, uSeqs, uStatus, uTimes, uAttempts, uDex, uSig, uPrice, uOut, uErr;
+    QStringList uIds, uSeqs, uStatus, uTimes, uFences, uAttempts, uDex, uSig, uPrice, uOut, uErr;
     QList<bool> nAttempts, nDex, nSig, nPrice, nOut, nErr;
     auto text = [](const QJsonObject &d, const char *key, QStringList &vals, QList<bool> &nulls) {
         const QJsonValue v = d.value(QLatin1String(key));
@@ -175,6 +230,7 @@ bool OrderStore::appendEvents(const QList<OrderEvent> &events)
         uSeqs << QString::number(e.seq);
         uStatus << statusName(e.status);
         uTimes << isoTime(e.at);
+        uFences << QString::number(e.fence);
         text(e.data, "attempt", uAttempts, nAttempts);
         text(e.data, "venue", uDex, nDex);
         text(e.data, "signature", uSig, nSig);
@@ -182,33 +238,84 @@ bool OrderStore::appendEvents(const QList<OrderEvent> &events)
         text(e.data, "amountOut", uOut, nOut);
         text(e.data, "error", uErr, nErr);
     }
-    QSqlQuery *q = statement(
-        QStringLiteral("WITH new_events AS (") + QLatin1String(kInsertEvents) +
-        QStringLiteral(
-            ") UPDATE orders o SET status = u.status, last_seq = u.seq, updated_at = u.at, "
-            "attempts = coalesce(u.attempts, o.attempts), dex = coalesce(u.dex, o.dex), "
-            "tx_signature = coalesce(u.sig, o.tx_signature), "
-            "executed_price = coalesce(u.price, o.executed_price), "
-            "amount_out = coalesce(u.out, o.amount_out), "
-            "error = CASE WHEN u.status = 'confirmed' THEN NULL ELSE coalesce(u.err, o.error) END "
-            "FROM unnest(?::uuid[], ?::int[], ?::text[], ?::timestamptz[], ?::int[], ?::text[], "
-            "?::text[], ?::numeric[], ?::numeric[], ?::text[]) "
-            "AS u(id, seq, status, at, attempts, dex, sig, price, out, err) "
-            "WHERE o.id = u.id AND o.last_seq < u.seq"));
+    // The row is updated only under the writer's fence (and only forwards); the events are
+    // inserted only for the rows that were. Returns the orders written.
+    QSqlQuery *q = statement(QStringLiteral(
+        "WITH written AS (UPDATE orders o SET status = u.status, last_seq = u.seq, updated_at = u.at, "
+        "attempts = coalesce(u.attempts, o.attempts), dex = coalesce(u.dex, o.dex), "
+        "tx_signature = coalesce(u.sig, o.tx_signature), "
+        "executed_price = coalesce(u.price, o.executed_price), "
+        "amount_out = coalesce(u.out, o.amount_out), "
+        "error = CASE WHEN u.status = 'confirmed' THEN NULL ELSE coalesce(u.err, o.error) END "
+        "FROM unnest(?::uuid[], ?::int[], ?::text[], ?::timestamptz[], ?::bigint[], ?::int[], "
+        "?::text[], ?::text[], ?::numeric[], ?::numeric[], ?::text[]) "
+        "AS u(id, seq, status, at, fence, attempts, dex, sig, price, out, err) "
+        "WHERE o.id = u.id AND o.fence = u.fence AND o.last_seq < u.seq RETURNING o.id), "
+        "new_events AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
+        "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
+        "AS e(order_id, seq, status, data, created_at) "
+        "WHERE e.order_id IN (SELECT id FROM written)) "
+        "SELECT id FROM written"));
     if (!q)
-        return false;
-    EventArrays(events).bind(q, 0);
-    q->bindValue(5, pgArray(uIds));
-    q->bindValue(6, pgArray(uSeqs));
-    q->bindValue(7, pgArray(uStatus));
-    q->bindValue(8, pgArray(uTimes));
-    q->bindValue(9, pgArray(uAttempts, nAttempts));
-    q->bindValue(10, pgArray(uDex, nDex));
-    q->bindValue(11, pgArray(uSig, nSig));
-    q->bindValue(12, pgArray(uPrice, nPrice));
-    q->bindValue(13, pgArray(uOut, nOut));
-    q->bindValue(14, pgArray(uErr, nErr));
-    return q->exec() || fail(*q, "append events");
+        return result;
+    q->bindValue(0, pgArray(uIds));
+    q->bindValue(1, pgArray(uSeqs));
+    q->bindValue(2, pgArray(uStatus));
+    q->bindValue(3, pgArray(uTimes));
+    q->bindValue(4, pgArray(uFences));
+    q->bindValue(5, pgArray(uAttempts, nAttempts));
+    q->bindValue(6, pgArray(uDex, nDex));
+    q->bindValue(7, pgArray(uSig, nSig));
+    q->bindValue(8, pgArray(uPrice, nPrice));
+    q->bindValue(9, pgArray(uOut, nOut));
+    q->bindValue(10, pgArray(uErr, nErr));
+    EventArrays(events).bind(q, 11);
+    if (!q->exec()) {
+        fail(*q, "append events");
+        return result;
+    }
+    QSet<QString> written;
+    while (q->next())
+        written.insert(q->value(0).toString());
+    q->finish();
+    for (const QString &id : std::as_const(uIds))
+        if (!written.contains(id))
+            result.superseded.insert(id);
+    result.ok = true;
+    return result;
+}
+
+std::optional<QHash<QString, OrderCursor>> OrderStore::claim(const QStringList &ids)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "WITH taken AS (UPDATE orders o SET fence = o.fence + 1 FROM unnest(?::uuid[]) AS u(id) "
+        "WHERE o.id = u.id RETURNING o.id, o.status, o.last_seq, o.attempts, o.tx_signature, "
+        "o.dex, o.fence) "
+        "SELECT t.id, t.status, t.last_seq, t.attempts, t.tx_signature, t.dex, "
+        "CASE WHEN t.status = 'submitted' THEN (SELECT e.data->>'minAmountOut' FROM order_events e "
+        "  WHERE e.order_id = t.id AND e.status = 'building' ORDER BY e.seq DESC LIMIT 1) END, "
+        "t.fence FROM taken t"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, pgArray(ids));
+    if (!q->exec()) {
+        fail(*q, "claim orders");
+        return std::nullopt;
+    }
+    QHash<QString, OrderCursor> out;
+    while (q->next()) {
+        OrderCursor c;
+        c.status = statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending);
+        c.lastSeq = q->value(2).toInt();
+        c.attempts = q->value(3).toInt();
+        c.signature = q->value(4).toString();
+        c.venue = q->value(5).toString();
+        c.minAmountOut = q->value(6).toString().toDouble();
+        c.fence = q->value(7).toLongLong();
+        out.insert(q->value(0).toString(), c);
+    }
+    q->finish();
+    return out;
 }
 
 std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList &ids)

@@ -19,6 +19,15 @@ struct NewOrder
     OrderRequest request;
     QDateTime createdAt;
     QString idempotencyKey; // empty: none
+    QString fingerprint;    // of the request, kept with the key (requestFingerprint)
+};
+
+// The order that holds an idempotency key.
+struct KeyedOrder
+{
+    QString id;
+    QDateTime createdAt;
+    QString fingerprint; // empty for orders keyed before fingerprints were kept
 };
 
 // Where an order stands, as a worker that claims its job needs to know: to skip it if it has
@@ -31,6 +40,14 @@ struct OrderCursor
     QString signature;   // the submitted transaction, if any
     QString venue;
     double minAmountOut = 0; // of the submitted transaction (from its building event)
+    qint64 fence = 0;        // this claim's fence: the events it writes must carry it
+};
+
+// What a batch of status changes came to.
+struct AppendResult
+{
+    bool ok = false;            // false: nothing written (see lastError / lastErrorPermanent)
+    QSet<QString> superseded;   // orders whose fence was taken by a later claim: not written
 };
 
 // Every statement the engine runs against PostgreSQL. All values are bound parameters; batch
@@ -41,19 +58,36 @@ public:
     explicit OrderStore(QSqlDatabase db) : m_db(std::move(db)) {}
 
     [[nodiscard]] QSqlDatabase &database() { return m_db; }
+
+    // The session of this store holds this advisory lock for as long as it lives (taken again
+    // on every reconnection, before any statement): while it is held, a transaction of this
+    // store may still commit. The Ingest's store holds its process's submitter lock.
+    void holdSessionLock(qint64 key);
+    // Whether the submitter behind `key` is gone (its session, and any transaction of it,
+    // has ended): true if this session could take the lock. Taken and released at once.
+    std::optional<bool> submitterGone(qint64 key);
+    [[nodiscard]] static qint64 submitterLockKey(const QByteArray &submitter);
     [[nodiscard]] QString lastError() const { return m_lastError; }
+    // The last failure can never succeed as it is (bad data, a violated constraint: SQLSTATE
+    // classes 22 and 23), as opposed to a connection or server problem worth retrying.
+    [[nodiscard]] bool lastErrorPermanent() const { return m_lastErrorPermanent; }
 
     // Orders rows (status pending, seq 1) and their pending events: one statement. An order
     // whose idempotency key is already taken (by another process, a moment ago) is skipped.
     // Returns the ids inserted; nullopt on failure.
     std::optional<QSet<QString>> insertOrders(const QList<NewOrder> &orders,
                                               const QList<OrderEvent> &pendingEvents);
-    // Idempotency key → (order id, created at) of the orders that hold these keys.
-    std::optional<QHash<QString, std::pair<QString, QDateTime>>> ordersByKey(const QStringList &keys);
+    // Idempotency key → the order that holds it.
+    std::optional<QHash<QString, KeyedOrder>> ordersByKey(const QStringList &keys);
     // Event rows, and each order's row brought to its latest event: one statement, atomic on
-    // its own (no transaction needed), one round trip whatever the batch size.
-    bool appendEvents(const QList<OrderEvent> &events);
+    // its own (no transaction needed), one round trip whatever the batch size. An order is
+    // written only if its events carry the order's current fence; the others are reported.
+    AppendResult appendEvents(const QList<OrderEvent> &events);
 
+    // Claims orders for a worker: each existing row takes the next fence, and its cursor is
+    // returned with that fence. Ids without a row (not committed yet) are absent.
+    std::optional<QHash<QString, OrderCursor>> claim(const QStringList &ids);
+    // The same cursors without taking a fence (the staged-job sweep, reads).
     std::optional<QHash<QString, OrderCursor>> cursors(const QStringList &ids);
     std::optional<std::optional<Order>> order(const QString &id);
     std::optional<QList<Order>> orders(std::optional<OrderStatus> status, int limit,
@@ -72,6 +106,8 @@ private:
 
     QSqlDatabase m_db;
     QString m_lastError;
+    bool m_lastErrorPermanent = false;
+    qint64 m_sessionLock = 0; // 0: none
 };
 
 [[nodiscard]] QString numericText(double v);

@@ -1,0 +1,308 @@
+// Defects found by attacking oee off the tested path (issue 9), each reproduced as it was found:
+// real processes, real locks and signals, real Redis and PostgreSQL.
+#include "TestSupport.h"
+#include "queue/RedisConnection.h"
+#include "store/Database.h"
+#include "store/OrderStore.h"
+
+#include <QJsonArray>
+#include <QNetworkReply>
+#include <QSignalSpy>
+#include <QSqlError>
+#include <QSqlQuery>
+#include <QTest>
+#include <QUuid>
+#include <csignal>
+
+using namespace oee;
+using namespace oee::test;
+
+namespace {
+QJsonObject order(double amount = 1)
+{
+    return {{QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+            {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+            {QStringLiteral("amount"), amount}};
+}
+} // namespace
+
+class TestHardening : public QObject
+{
+    Q_OBJECT
+    TestServers m_servers;
+
+    qint64 count(const QString &sql) { return m_servers.count(sql); }
+
+    // Every order confirmed once, its events numbered 1..n without a gap or a repeat.
+    void verifyConfirmedOnce(int total)
+    {
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), total);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")), total);
+        QCOMPARE(count(QStringLiteral(
+                     "SELECT count(*) FROM orders o WHERE last_seq <> (SELECT count(*) FROM order_events e "
+                     "WHERE e.order_id = o.id) OR last_seq <> (SELECT max(seq) FROM order_events e "
+                     "WHERE e.order_id = o.id)")), 0);
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_servers.start(&error), qPrintable(error));
+    }
+
+    void init()
+    {
+        QString error;
+        QVERIFY2(m_servers.reset(&error), qPrintable(error));
+    }
+
+    // 1. A worker stalls past its lease (here: its PostgreSQL writes wait behind a table lock)
+    // while another process takes its orders over. When it wakes, its writes must be refused
+    // (fenced), not collide with the new owner's and wedge its thread: every order ends once,
+    // and both processes go on executing new orders.
+    void staleWorkerIsFencedAndNothingWedges()
+    {
+        Config slow = fastConfig(m_servers);
+        slow.leaseMs = 1500;
+        slow.dex.executionLatencyMinMs = 1500;
+        slow.dex.executionLatencyMaxMs = 1500;
+        Engine a(slow);
+        QString error;
+        QVERIFY2(a.start(&error), qPrintable(error));
+        Http http(a.port());
+        const int total = 30;
+        for (int i = 0; i < total; ++i)
+            QVERIFY(!http.submit(order(1 + i)).isEmpty());
+        QVERIFY(waitUntil([&] {
+            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'submitted'")) == total;
+        }));
+
+        // Freeze every write to order_events: A's workers block in their next write (the
+        // confirmations) and stop renewing their leases.
+        QString pgError;
+        const auto pg = PgEndpoint::fromUrl(m_servers.databaseUrl(), &pgError);
+        QVERIFY2(pg, qPrintable(pgError));
+        {
+            QSqlDatabase locker = Database::open(QStringLiteral("hardening-lock"), *pg);
+            QVERIFY(locker.transaction());
+            QSqlQuery lock(locker);
+            QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE order_events IN EXCLUSIVE MODE")),
+                     qPrintable(lock.lastError().text()));
+
+            // B recovers the expired leases and claims every order (its own confirmations then
+            // wait behind the same lock).
+            Config other = fastConfig(m_servers);
+            other.leaseMs = 1500;
+            other.workerThreads = 1;
+            Engine b(other);
+            QVERIFY2(b.start(&error), qPrintable(error));
+            const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+            QVERIFY(redisEndpoint);
+            RedisConnection redis(*redisEndpoint);
+            QVERIFY2(waitUntil([&] {
+                const RedisReply stalled = redis.command({"HGET", "oee:stats", "stalled"});
+                const RedisReply waiting = redis.command({"LLEN", "oee:wait"});
+                return stalled.str.toInt() >= total && waiting.toInt() == 0;
+            }, 60000), "B never took the orders over");
+            QVERIFY(locker.rollback()); // A wakes up, stale
+            lock.finish();
+
+            QVERIFY2(waitUntil([&] {
+                return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == total;
+            }, 60000), "orders stuck after the stale worker woke up");
+            verifyConfirmedOnce(total);
+
+            // Neither process is wedged: new orders on both all finish.
+            Http httpB(b.port());
+            for (int i = 0; i < total; ++i) {
+                QVERIFY(!http.submit(order(1)).isEmpty());
+                QVERIFY(!httpB.submit(order(2)).isEmpty());
+            }
+            QVERIFY2(waitUntil([&] {
+                return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 3 * total;
+            }, 60000), qPrintable(QStringLiteral("%1 of %2 new orders stuck").arg(
+                           3 * total - count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'"))).arg(2 * total)));
+            verifyConfirmedOnce(3 * total);
+        }
+        Database::remove(QStringLiteral("hardening-lock"));
+    }
+
+    // 1, at the store: each claim takes the next fence, and a write under an older one is
+    // refused (reported, not an error), even when it is ahead of the new owner's.
+    void storeRefusesASupersededFence()
+    {
+        QString error;
+        const auto pg = PgEndpoint::fromUrl(m_servers.databaseUrl(), &error);
+        QVERIFY(pg);
+        {
+            QSqlDatabase db = Database::open(QStringLiteral("hardening-store"), *pg);
+            QVERIFY2(Database::migrate(db, &error), qPrintable(error));
+            OrderStore store(db);
+            NewOrder o;
+            o.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+            o.request.tokenIn = QStringLiteral("SOL");
+            o.request.tokenOut = QStringLiteral("USDC");
+            o.request.amount = 1;
+            o.request.slippage = 0.01;
+            o.createdAt = QDateTime::currentDateTimeUtc();
+            OrderEvent pending{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0};
+            QVERIFY2(store.insertOrders({o}, {pending}), qPrintable(store.lastError()));
+            const auto first = store.claim({o.id});
+            const auto second = store.claim({o.id});
+            QVERIFY(first && second);
+            QCOMPARE(second->value(o.id).fence, first->value(o.id).fence + 1);
+            // The first claimant, stale, writes three steps at once; refused as a whole.
+            QList<OrderEvent> stale;
+            for (int seq = 2; seq <= 4; ++seq)
+                stale.append(OrderEvent{o.id, seq, OrderStatus::Routing, {}, o.createdAt, {}, first->value(o.id).fence});
+            const AppendResult refused = store.appendEvents(stale);
+            QVERIFY(refused.ok);
+            QCOMPARE(refused.superseded, QSet<QString>{o.id});
+            QCOMPARE(count(QStringLiteral("SELECT count(*) FROM order_events")), 1);
+            // The owner's write goes through.
+            const AppendResult written = store.appendEvents(
+                {OrderEvent{o.id, 2, OrderStatus::Routing, {}, o.createdAt, {}, second->value(o.id).fence}});
+            QVERIFY(written.ok && written.superseded.isEmpty());
+            QCOMPARE(count(QStringLiteral("SELECT last_seq FROM orders")), 2);
+        }
+        Database::remove(QStringLiteral("hardening-store"));
+    }
+
+    // 2. An INSERT that takes longer than the staged-job sweep's age (a lock, an I/O stall) must
+    // not lose its job: the sweep leaves a staged job alone while its submitter's session can
+    // still commit; once the INSERT commits, the order is answered and executed.
+    void slowInsertKeepsItsJob()
+    {
+        Config c = fastConfig(m_servers);
+        c.stagedSweepMs = 300;
+        c.leaseMs = 600; // the sweep runs every 300 ms
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        const auto pg = PgEndpoint::fromUrl(m_servers.databaseUrl(), &error);
+        QVERIFY(pg);
+        const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+        QVERIFY(redisEndpoint);
+        RedisConnection redis(*redisEndpoint);
+        QNetworkAccessManager nam;
+        QNetworkReply *reply = nullptr;
+        {
+            QSqlDatabase locker = Database::open(QStringLiteral("hardening-slow"), *pg);
+            QVERIFY(locker.transaction());
+            QSqlQuery lock(locker);
+            QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE orders IN SHARE MODE")), qPrintable(lock.lastError().text()));
+            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(engine.port())));
+            req.setRawHeader("Content-Type", "application/json");
+            reply = nam.post(req, QJsonDocument(order()).toJson());
+            // The job is staged; its INSERT waits behind the lock. Then the sweep passes over
+            // it a few times (and leaves it), or, as it did before, drops it.
+            QVERIFY(waitUntil([&] { return redis.command({"ZCARD", "oee:staged"}).toInt() == 1; }));
+            QVERIFY2(waitUntil([&] {
+                return redis.command({"HGET", "oee:stats", "stagedWaiting"}).str.toInt() >= 3 ||
+                       redis.command({"ZCARD", "oee:staged"}).toInt() == 0;
+            }), "the sweep never looked at the staged job");
+            QVERIFY(!reply->isFinished()); // still inside its INSERT
+            QVERIFY(locker.rollback());
+            lock.finish();
+        }
+        Database::remove(QStringLiteral("hardening-slow"));
+        if (!reply->isFinished())
+            QVERIFY(QSignalSpy(reply, &QNetworkReply::finished).wait(30000));
+        QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
+        const QString id = QJsonDocument::fromJson(reply->readAll()).object().value(QStringLiteral("orderId")).toString();
+        reply->deleteLater();
+        QVERIFY2(waitUntil([&] {
+            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed' AND id = '%1'").arg(id)) == 1;
+        }), "the accepted order never ran: its job was swept");
+    }
+
+    // 9. An Idempotency-Key reused with a different request is refused (422), as Stripe does;
+    // the same request, however spelled, still replays the original order.
+    void idempotencyKeyReusedForAnotherRequestIsRefused()
+    {
+        Engine engine(fastConfig(m_servers));
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        QNetworkAccessManager nam;
+        const auto post = [&](const QByteArray &body) {
+            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(engine.port())));
+            req.setRawHeader("Content-Type", "application/json");
+            req.setRawHeader("Idempotency-Key", "order-7");
+            QNetworkReply *r = nam.post(req, body);
+            if (!r->isFinished())
+                QSignalSpy(r, &QNetworkReply::finished).wait(30000);
+            r->deleteLater();
+            return std::make_pair(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(),
+                                  QJsonDocument::fromJson(r->readAll()).object());
+        };
+        const auto first = post(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":2})");
+        QCOMPARE(first.first, 200);
+        const QString id = first.second.value(QStringLiteral("orderId")).toString();
+        const auto other = post(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":20})");
+        QCOMPARE(other.first, 422);
+        QCOMPARE(other.second.value(QStringLiteral("code")).toString(), QStringLiteral("idempotency_key_reused"));
+        QCOMPARE(other.second.value(QStringLiteral("field")).toString(), QStringLiteral("Idempotency-Key"));
+        const auto same = post(R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":2})");
+        QCOMPARE(same.first, 200);
+        QCOMPARE(same.second.value(QStringLiteral("replayed")).toBool(), true);
+        QCOMPARE(same.second.value(QStringLiteral("orderId")).toString(), id);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM orders")), 1);
+    }
+
+    // 3. Resuming a submitted order after a crash is not a new attempt: with the first two
+    // attempts failing at the venue and three allowed, a kill -9 during attempt 2 must not
+    // turn the third (successful) attempt into "attempts exhausted".
+    void aCrashDoesNotSpendARetry()
+    {
+        QTemporaryDir dataDir;
+        QVERIFY(dataDir.isValid());
+        const QMap<QString, QString> env{{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+                                         {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("1500")},
+                                         {QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0")},
+                                         {QStringLiteral("DEX_FAIL_ATTEMPTS"), QStringLiteral("2")},
+                                         {QStringLiteral("MAX_RETRY_ATTEMPTS"), QStringLiteral("3")},
+                                         {QStringLiteral("RETRY_BACKOFF_MS"), QStringLiteral("50")},
+                                         {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("100")},
+                                         {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")},
+                                         {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")}};
+        const int total = 20;
+        {
+            QProcess oee;
+            const quint16 port = launchOee(oee, dataDir.path(), env);
+            QVERIFY(port);
+            Http http(port);
+            for (int i = 0; i < total; ++i)
+                QVERIFY(!http.submit(order(1 + i)).isEmpty());
+            // Kill it while attempt 2 of every order is submitted (executing at the venue).
+            QVERIFY(waitUntil([&] {
+                const QJsonArray rows = QJsonDocument::fromJson(
+                    http.get(QStringLiteral("/api/orders?status=submitted&limit=500")).body).array();
+                int second = 0;
+                for (const QJsonValue &r : rows)
+                    second += r.toObject().value(QStringLiteral("attempts")).toInt() == 2;
+                return second == total;
+            }, 60000));
+            ::kill(pid_t(oee.processId()), SIGKILL);
+            QVERIFY(oee.waitForFinished(60000));
+        }
+        QProcess oee;
+        const quint16 port = launchOee(oee, dataDir.path(), env);
+        QVERIFY(port);
+        Http http(port);
+        QJsonObject orders;
+        QVERIFY(waitUntil([&] {
+            orders = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
+            return orders.value(QStringLiteral("confirmed")).toInt() + orders.value(QStringLiteral("failed")).toInt() == total;
+        }, 120000));
+        QCOMPARE(orders.value(QStringLiteral("confirmed")).toInt(), total);
+        const QJsonArray rows = QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?limit=500")).body).array();
+        for (const QJsonValue &r : rows)
+            QCOMPARE(r.toObject().value(QStringLiteral("attempts")).toInt(), 3);
+        ::kill(pid_t(oee.processId()), SIGTERM);
+        QVERIFY(oee.waitForFinished(60000));
+    }
+};
+
+QTEST_GUILESS_MAIN(TestHardening)
+#include "tst_hardening.moc"
