@@ -66,6 +66,8 @@ bool Engine::start(QString *error)
         return false;
     if (m_databaseUrl.isEmpty() && !m_servers->startPostgres(&m_databaseUrl, error))
         return false;
+    if (m_servers)
+        m_servers->supervise(); // a private server that dies is started again
 
     const auto redis = RedisEndpoint::fromUrl(m_redisUrl, error);
     const auto pg = PgEndpoint::fromUrl(m_databaseUrl, error);
@@ -125,6 +127,7 @@ bool Engine::start(QString *error)
             s.retryBackoffMs = m_config.retryBackoffMs;
             s.recoverStalledJobs = i == 0;
             s.stagedSweepMs = m_config.stagedSweepMs;
+            s.reconcileMs = m_config.reconcileMs;
             s.chaosCrashAfterLandings = m_config.chaosCrashAfterLandings;
             s.instanceId = instanceId;
             auto *worker = new Worker(s, m_market.get());

@@ -48,7 +48,9 @@ private slots:
         QStringList ids;
         {
             QProcess oee;
-            QMap<QString, QString> e = env(QStringLiteral("300-3000"));
+            // Self-kill: executions take at least 1.5 s, so every submission is answered before
+            // the 25th landing kills the process (at 300 ms it raced the answers under load).
+            QMap<QString, QString> e = env(selfKill ? QStringLiteral("1500-3000") : QStringLiteral("300-3000"));
             if (selfKill)
                 e.insert(QStringLiteral("OEE_CHAOS_CRASH_AFTER_LANDINGS"), QStringLiteral("25"));
             const quint16 port = launchOee(oee, dataDir.path(), e);
@@ -112,8 +114,10 @@ private slots:
                     QCOMPARE(events[i].toObject().value(QStringLiteral("seq")).toInt(), i + 1);
             }
             qInfo("%d order(s) had landed before the crash and were confirmed as already landed", resumed);
+            // The one landed in the instant before the kill, and possibly one more that the
+            // other worker thread landed in that same instant (two worker threads here).
             if (selfKill)
-                QCOMPARE(resumed, 1); // the one landed in the instant before the kill
+                QVERIFY2(resumed >= 1 && resumed <= 2, qPrintable(QString::number(resumed)));
             ::kill(pid_t(oee.processId()), SIGTERM);
             QVERIFY(oee.waitForFinished(60000));
         }

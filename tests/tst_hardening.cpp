@@ -5,14 +5,17 @@
 #include "store/Database.h"
 #include "store/OrderStore.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QNetworkReply>
 #include <QSignalSpy>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpSocket>
 #include <QTest>
 #include <QUuid>
 #include <csignal>
+#include <malloc.h>
 
 using namespace oee;
 using namespace oee::test;
@@ -248,6 +251,223 @@ private slots:
         QCOMPARE(same.second.value(QStringLiteral("replayed")).toBool(), true);
         QCOMPARE(same.second.value(QStringLiteral("orderId")).toString(), id);
         QCOMPARE(count(QStringLiteral("SELECT count(*) FROM orders")), 1);
+    }
+
+    // 5. The private servers are supervised: kill -9 of the private redis-server, then of the
+    // postmaster, and oee restarts each; /health recovers and orders run, without restarting oee.
+    void privateServersAreRestarted()
+    {
+        QTemporaryDir dataDir;
+        QVERIFY(dataDir.isValid());
+        QProcess oee;
+        const quint16 port = launchOee(oee, dataDir.path(),
+                                       {{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+                                        {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0")}});
+        QVERIFY(port);
+        Http http(port);
+        const auto pidIn = [&](const QString &file) {
+            QFile f(dataDir.filePath(file));
+            return f.open(QIODevice::ReadOnly) ? f.readLine().trimmed().toLongLong() : 0;
+        };
+        const auto runsAnOrder = [&] {
+            const QString id = http.submit(order());
+            return !id.isEmpty() && waitUntil([&] {
+                return http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("status")).toString() ==
+                       QStringLiteral("confirmed");
+            });
+        };
+        QVERIFY(runsAnOrder());
+        for (const QString &pidFile : {QStringLiteral("run/redis.pid"), QStringLiteral("postgres/postmaster.pid")}) {
+            const qint64 pid = pidIn(pidFile);
+            QVERIFY2(pid > 0, qPrintable(pidFile));
+            QCOMPARE(::kill(pid_t(pid), SIGKILL), 0);
+            QVERIFY2(waitUntil([&] { return pidIn(pidFile) != pid && pidIn(pidFile) > 0 &&
+                                            http.get(QStringLiteral("/health")).status == 200; }, 90000),
+                     qPrintable(pidFile + QStringLiteral(": not restarted")));
+            QVERIFY2(waitUntil(runsAnOrder, 60000), qPrintable(pidFile + QStringLiteral(": orders do not run")));
+        }
+        QCOMPARE(oee.state(), QProcess::Running);
+        ::kill(pid_t(oee.processId()), SIGTERM);
+        QVERIFY(oee.waitForFinished(60000));
+        QCOMPARE(oee.exitCode(), 0);
+    }
+
+    // 6. Input is bounded and a refused request is freed: a chunked body is counted as it
+    // arrives; ambiguous framing is refused; the head limit holds however the head arrives;
+    // too many header fields are a 431, not a misleading 415; and the memory a refused request
+    // had buffered is returned.
+    void httpInputIsBoundedAndRefusalsAreFreed()
+    {
+        Config c = fastConfig(m_servers);
+        c.maxBodyBytes = 1 << 24; // 16 MiB
+        c.requestTimeoutMs = 300;
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        const auto exchange = [&](const QByteArray &request) {
+            QTcpSocket s;
+            s.connectToHost(QHostAddress::LocalHost, engine.port());
+            s.waitForConnected(10000);
+            s.write(request);
+            QByteArray answer;
+            while (s.waitForReadyRead(10000))
+                answer += s.readAll();
+            return answer;
+        };
+        const QByteArray body = R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1})";
+        const QByteArray post = "POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+        const QByteArray length = QByteArray::number(body.size());
+        const QByteArray chunked = QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n";
+        QVERIFY(exchange(post + "Content-Length: " + length + "\r\nContent-Length: " + length + "\r\n\r\n" + body).startsWith("HTTP/1.1 400"));
+        QVERIFY(exchange(post + "Content-Length: " + length + "\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked).startsWith("HTTP/1.1 400"));
+        // A well-formed chunked order still goes through.
+        const QByteArray ok = exchange(post + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked);
+        QVERIFY2(ok.startsWith("HTTP/1.1 200"), ok.constData());
+        // A 20 KiB head that arrives with its end in one segment.
+        QVERIFY(exchange("GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + QByteArray(20000, 'a') + "\r\n\r\n").startsWith("HTTP/1.1 431"));
+        QByteArray many = post;
+        for (int i = 0; i < 150; ++i)
+            many += "X-Field-" + QByteArray::number(i) + ": v\r\n";
+        QVERIFY(exchange(many + "Content-Length: " + length + "\r\n\r\n" + body).startsWith("HTTP/1.1 431"));
+
+        // Refused requests give back what they buffered: ten stalled 4 MiB bodies, each 408.
+        const auto inUse = [] {
+            const struct mallinfo2 m = mallinfo2();
+            return qint64(m.uordblks + m.hblkhd);
+        };
+        const qint64 before = inUse();
+        {
+            QList<QTcpSocket *> sockets;
+            for (int i = 0; i < 10; ++i) {
+                auto *s = new QTcpSocket;
+                s->connectToHost(QHostAddress::LocalHost, engine.port());
+                QVERIFY(s->waitForConnected(10000));
+                s->write(post + "Content-Length: 8388608\r\n\r\n" + QByteArray(4 << 20, ' '));
+                s->waitForBytesWritten(10000);
+                sockets << s;
+            }
+            for (QTcpSocket *s : sockets) {
+                QByteArray answer;
+                while (!answer.contains("\r\n\r\n") && s->waitForReadyRead(10000))
+                    answer += s->readAll();
+                QVERIFY2(answer.startsWith("HTTP/1.1 408"), answer.left(100).constData());
+                delete s;
+            }
+        }
+        qint64 now = 0;
+        QVERIFY2(waitUntil([&] { return (now = inUse()) < before + (16LL << 20); }, 10000),
+                 qPrintable(QStringLiteral("%1 MiB still held after the refusals").arg((now - before) >> 20)));
+
+        // A chunked body over the limit is refused while it arrives, not after it is buffered.
+        {
+            QTcpSocket s;
+            s.connectToHost(QHostAddress::LocalHost, engine.port());
+            QVERIFY(s.waitForConnected(10000));
+            s.write(post + "Transfer-Encoding: chunked\r\n\r\n");
+            const QByteArray chunk = "10000\r\n" + QByteArray(0x10000, 'x') + "\r\n";
+            qint64 sent = 0;
+            QByteArray answer;
+            while (answer.isEmpty() && sent < (256LL << 20) && s.state() == QAbstractSocket::ConnectedState) {
+                s.write(chunk);
+                sent += 0x10000;
+                s.waitForBytesWritten(10000);
+                if (s.waitForReadyRead(0) || s.bytesAvailable())
+                    answer += s.readAll();
+            }
+            while (!answer.contains("\r\n\r\n") && s.waitForReadyRead(10000))
+                answer += s.readAll();
+            answer += s.readAll();
+            QVERIFY2(answer.startsWith("HTTP/1.1 413"), answer.left(200).constData());
+            QVERIFY2(sent < (64LL << 20), qPrintable(QStringLiteral("%1 MiB sent before the 413").arg(sent >> 20)));
+        }
+    }
+
+    // 7. WebSocket input is bounded: a message over 64 KiB closes the stream (1009) instead of
+    // being buffered, and a client that sends protocol pings but never reads the pongs Qt
+    // answers with is dropped like any client that falls too far behind.
+    void webSocketInputIsBounded()
+    {
+        Config c = fastConfig(m_servers);
+        c.wsMaxBufferBytes = 64 * 1024;
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        const QString url = QStringLiteral("ws://127.0.0.1:%1/ws/orders").arg(engine.port());
+        {
+            WsClient big(url);
+            QVERIFY(big.waitConnected());
+            big.socket().sendTextMessage(QString(1 << 20, QLatin1Char('x')));
+            QVERIFY(big.waitClosed());
+            QCOMPARE(int(big.socket().closeCode()), int(QWebSocketProtocol::CloseCodeTooMuchData));
+        }
+        // Pings over a raw connection that never reads (a small receive buffer fills at once).
+        QTcpSocket raw;
+        raw.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
+        raw.setReadBufferSize(4096); // or Qt reads everything into memory for us
+        raw.connectToHost(QHostAddress::LocalHost, engine.port());
+        QVERIFY(raw.waitForConnected(10000));
+        raw.write("GET /ws/orders HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        QByteArray handshake;
+        while (!handshake.contains("\r\n\r\n") && raw.waitForReadyRead(10000))
+            handshake += raw.read(4096);
+        QVERIFY2(handshake.startsWith("HTTP/1.1 101"), handshake.constData());
+        // From now on it reads nothing.
+        const QByteArray payload = R"({"type":"ping"})";
+        QByteArray frame;
+        frame.append(char(0x81)).append(char(0x80 | payload.size())).append("\x01\x02\x03\x04", 4);
+        for (int i = 0; i < payload.size(); ++i)
+            frame.append(char(payload[i] ^ "\x01\x02\x03\x04"[i % 4]));
+        // WebSocket protocol pings (opcode 9), which Qt answers with pongs by itself.
+        QByteArray control;
+        control.append(char(0x89)).append(char(0x80 | 4)).append("\x01\x02\x03\x04", 4).append("\x71\x71\x71\x71", 4);
+        frame = control; // only those: they never pass through oee's own sending
+        Http http(engine.port());
+        const auto dropped = [&] {
+            return http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("webSocketDropped")).toInt();
+        };
+        int sent = 0;
+        QVERIFY2(waitUntil([&] {
+            if (raw.state() == QAbstractSocket::ConnectedState) {
+                for (int i = 0; i < 2000; ++i)
+                    raw.write(frame);
+                raw.waitForBytesWritten(1000);
+                sent += 2000;
+            }
+            return dropped() >= 1 || sent > 2000000;
+        }, 60000) && dropped() >= 1, qPrintable(QStringLiteral("not dropped after %1 pings").arg(sent)));
+    }
+
+    // 4. PostgreSQL is the record: orders whose jobs Redis lost (a FLUSHALL, a restart without
+    // its append-only file) get them back from the reconciler, with the attempts they have
+    // left, without a restart of oee.
+    void ordersWhoseJobsRedisLostAreReconciled()
+    {
+        Config c = fastConfig(m_servers);
+        c.dex.failAttempts = 1;          // the first attempt fails...
+        c.retryBackoffMs = 600000;       // ...and its retry waits in Redis for ten minutes
+        c.leaseMs = 1000;
+        c.reconcileMs = 200;
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        Http http(engine.port());
+        const int total = 5;
+        for (int i = 0; i < total; ++i)
+            QVERIFY(!http.submit(order(1 + i)).isEmpty());
+        QVERIFY(waitUntil([&] {
+            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'pending' AND attempts = 1")) == total;
+        }));
+        const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+        QVERIFY(redisEndpoint);
+        RedisConnection redis(*redisEndpoint);
+        QVERIFY(redis.command({"FLUSHALL"}).ok()); // every job, the delayed set, all of it
+        QVERIFY2(waitUntil([&] {
+            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == total;
+        }, 30000), "orders stuck after Redis lost their jobs");
+        // Attempt 2 ran (not a fresh attempt 1): the attempts left were kept.
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM orders WHERE attempts = 2")), total);
+        verifyConfirmedOnce(total);
     }
 
     // 3. Resuming a submitted order after a crash is not a new attempt: with the first two

@@ -105,11 +105,22 @@ private slots:
     {
         startEngine(slowVenues());
         Http http(m_engine->port());
-        for (int i = 0; i < 20; ++i)
-            QVERIFY(!http.submit(order(1 + i)).isEmpty());
+        QString first;
+        for (int i = 0; i < 20; ++i) {
+            const QString id = http.submit(order(1 + i));
+            QVERIFY(!id.isEmpty());
+            if (first.isEmpty())
+                first = id;
+        }
         QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'submitted'")), 20, 30000);
 
         m_servers.servers().stopPostgres();
+        // Reads say which dependency is down.
+        for (const QString &path : {QStringLiteral("/api/orders/") + first, QStringLiteral("/api/orders")}) {
+            const HttpResult read = http.get(path);
+            QCOMPARE(read.status, 503);
+            QCOMPARE(read.json().value(QStringLiteral("code")).toString(), QStringLiteral("database_unavailable"));
+        }
         const HttpResult refused = http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order()).toJson());
         QCOMPARE(refused.status, 503);
         QCOMPARE(refused.json().value(QStringLiteral("code")).toString(), QStringLiteral("database_unavailable"));

@@ -304,6 +304,11 @@ private slots:
         const HttpResult created = post(http, R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":100,"slippage":0.01})");
         QCOMPARE(created.status, 200);
         const QString id = str(created.json(), "orderId");
+        // Not executed yet: no amount out, no price (null, not 0).
+        const QJsonObject pending = http.get(QStringLiteral("/api/orders/") + id).json();
+        QVERIFY2(pending.value(QStringLiteral("amountOut")).isNull(), QJsonDocument(pending).toJson().constData());
+        QVERIFY(pending.value(QStringLiteral("executedPrice")).isNull());
+        QVERIFY(pending.value(QStringLiteral("tx_hash")).isNull());
         WsClient stream(ws(QStringLiteral("/ws/orders/") + id));
         QVERIFY(stream.waitConnected());
         QVERIFY(stream.waitClosed(30000));

@@ -4,9 +4,11 @@
 namespace oee {
 
 // The listening socket under QHttpServer. It looks at each request before QHttpServer does
-// (QHttpServer 6.4 buffers any body whole and has no timeouts): a declared body over the limit
-// is refused with 413 before it is read, a request head over 16 KiB with 431, and a request
-// that stays incomplete (slow or truncated) for longer than the timeout with 408.
+// (QHttpServer 6.4 buffers any body whole and has no timeouts): a body over the limit is refused
+// with 413 before it is read (declared by Content-Length, or counted chunk by chunk as a chunked
+// body arrives), a head over 16 KiB or with over 100 fields with 431, ambiguous framing (two
+// Content-Lengths, Content-Length with Transfer-Encoding) with 400, and a request that stays
+// incomplete (slow or truncated) for longer than the timeout with 408.
 class GuardedTcpServer : public QTcpServer
 {
     Q_OBJECT

@@ -30,6 +30,24 @@ WsHub::WsHub(QueryService *queries, QObject *parent) : QObject(parent), m_querie
     m_fanoutTimer.setSingleShot(true);
     m_fanoutTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_fanoutTimer, &QTimer::timeout, this, &WsHub::deliverOutbox);
+    connect(&m_backlogTimer, &QTimer::timeout, this, &WsHub::checkBacklogs);
+    m_backlogTimer.start(250);
+}
+
+void WsHub::checkBacklogs()
+{
+    for (auto it = m_subscribers.begin(); it != m_subscribers.end(); ++it) {
+        QWebSocket *socket = it.key();
+        if (it->closing || socket->bytesToWrite() <= m_maxUnsentBytes)
+            continue;
+        it->closing = true;
+        qCWarning(lcWs, "dropping a WebSocket client with %lld bytes it does not read",
+                  qlonglong(socket->bytesToWrite()));
+        ++m_dropped;
+        socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
+                      QStringLiteral("too far behind: reconnect and resync from the snapshot"));
+        QMetaObject::invokeMethod(socket, &QWebSocket::abort, Qt::QueuedConnection);
+    }
 }
 
 WsHub::~WsHub()
@@ -296,7 +314,7 @@ void WsHub::markReady(QWebSocket *socket, int snapshotSeq)
 QString WsHub::eventText(const OrderEvent &e, Dialect dialect)
 {
     if (dialect == Dialect::Seed001) {
-        QJsonObject o = e.toJson();
+        QJsonObject o = e.toJsonWithMessage();
         o.insert(QStringLiteral("type"), QStringLiteral("status_update"));
         return text(o);
     }

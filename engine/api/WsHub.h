@@ -70,6 +70,9 @@ private:
     void snapshotAll(QWebSocket *socket);
     void markReady(QWebSocket *socket, int snapshotSeq);
     void deliverOutbox();
+    // What Qt writes by itself (the pong to every protocol ping) is not counted by sendText():
+    // look at each client's write backlog now and then, and drop the ones too far behind.
+    void checkBacklogs();
 
     static constexpr int kCoalesceAbove = 64; // subscribers
     static constexpr int kCoalesceMs = 5;
@@ -89,6 +92,7 @@ private:
     qint64 m_dropped = 0;
     QString m_apiKey;
     QTimer m_fanoutTimer{this};
+    QTimer m_backlogTimer{this};
 };
 
 } // namespace oee

@@ -5,6 +5,7 @@ namespace oee {
 int httpStatusOf(ErrorKind kind)
 {
     switch (kind) {
+    case ErrorKind::MalformedRequest:
     case ErrorKind::InvalidJson:
     case ErrorKind::InvalidField:
     case ErrorKind::UnknownField:
@@ -30,6 +31,7 @@ int httpStatusOf(ErrorKind kind)
 QString codeOf(ErrorKind kind)
 {
     switch (kind) {
+    case ErrorKind::MalformedRequest: return QStringLiteral("bad_request");
     case ErrorKind::InvalidJson: return QStringLiteral("invalid_json");
     case ErrorKind::InvalidField: return QStringLiteral("invalid_field");
     case ErrorKind::UnknownField: return QStringLiteral("unknown_field");

@@ -6,6 +6,7 @@ namespace oee {
 // Every way a request can fail. The HTTP status and the machine-readable code of each kind are
 // decided in one place (ApiError.cpp); nothing else maps errors to status codes.
 enum class ErrorKind {
+    MalformedRequest,     // 400 the HTTP request itself is malformed (framing)
     InvalidJson,          // 400 body is not a JSON object
     InvalidField,         // 400 a field is missing, of the wrong type or out of range
     UnknownField,         // 400 a field oee does not know (it would be silently ignored)

@@ -77,13 +77,11 @@ QString describeEvent(const OrderEvent &e)
 
 QJsonObject OrderEvent::toJson() const
 {
-    QJsonObject d = data;
-    d.insert(QStringLiteral("message"), describeEvent(*this));
     QJsonObject o{{QStringLiteral("type"), QStringLiteral("status")},
                   {QStringLiteral("seq"), seq},
                   {QStringLiteral("orderId"), orderId},
                   {QStringLiteral("status"), statusName(status)},
-                  {QStringLiteral("data"), d},
+                  {QStringLiteral("data"), data},
                   {QStringLiteral("timestamp"), isoTime(at)}};
     // Seeds 003 and 004 read these at the top level of a stream message.
     const auto lift = [&](const char *from, const char *to) {
@@ -97,6 +95,15 @@ QJsonObject OrderEvent::toJson() const
     lift("amountOut", "amountOut");
     lift("venue", "venue");
     lift("error", "error");
+    return o;
+}
+
+QJsonObject OrderEvent::toJsonWithMessage() const
+{
+    QJsonObject o = toJson();
+    QJsonObject d = data;
+    d.insert(QStringLiteral("message"), describeEvent(*this));
+    o.insert(QStringLiteral("data"), d);
     return o;
 }
 
@@ -123,7 +130,6 @@ std::optional<OrderEvent> OrderEvent::fromMessage(const QByteArray &json)
     e.seq = seq.toInt();
     e.status = *status;
     e.data = o.value(QStringLiteral("data")).toObject();
-    e.data.remove(QStringLiteral("message")); // derived by toJson(), not part of the record
     e.at = QDateTime::fromString(o.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
     e.message = json;
     return e;

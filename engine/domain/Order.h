@@ -31,10 +31,12 @@ struct OrderEvent
     QByteArray message;  // toMessage(), filled once where the event is committed
     qint64 fence = 0;    // the writer's claim on the order (OrderStore::claim); not streamed
 
-    // The stream message: type "status", seq, orderId, status, timestamp, data (with a human
-    // data.message), and what clients read at the top level: txHash, executedPrice /
-    // executionPrice, amountOut, venue, error.
+    // The stream message: type "status", seq, orderId, status, timestamp, data, and what
+    // clients read at the top level: txHash, executedPrice / executionPrice, amountOut, venue,
+    // error.
     [[nodiscard]] QJsonObject toJson() const;
+    // The same with a human data.message (describeEvent), for seed 001's dialect.
+    [[nodiscard]] QJsonObject toJsonWithMessage() const;
     // The WebSocket message, serialised once and shared by every subscriber.
     [[nodiscard]] QByteArray toMessage() const;
     // The inverse of toMessage() (events arriving from other processes); nullopt if the text
@@ -74,8 +76,8 @@ struct Order
 // case, with or without braces; anything that is not a UUID gives an empty string.
 [[nodiscard]] QString canonicalOrderId(const QString &text);
 
-// One human sentence for a status change ("Executed on raydium at 187.2 USDC per SOL"): the
-// `data.message` of every stream message, which seed 001's dashboard shows.
+// One human sentence for a status change ("Executed on raydium at 187.2: received 280.8"):
+// the `data.message` of seed 001's stream messages, which its dashboard shows.
 [[nodiscard]] QString describeEvent(const OrderEvent &event);
 
 } // namespace oee

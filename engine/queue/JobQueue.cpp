@@ -79,7 +79,8 @@ const RedisScript &claimScript()
         "      local data = redis.call('HGET', jk, 'data')\n"
         "      if data then\n"
         "        local att = redis.call('HINCRBY', jk, 'attempts', 1)\n"
-        "        local tok = redis.call('HINCRBY', jk, 'token', 1)\n"
+        "        local tok = redis.call('HINCRBY', jk, 'claims', 1) .. ':' .. now\n"
+        "        redis.call('HSET', jk, 'token', tok)\n"
         "        redis.call('ZADD', p .. 'active', now + lease, id)\n"
         "        out[#out + 1] = id; out[#out + 1] = data; out[#out + 1] = att; out[#out + 1] = tok\n"
         "        taken = taken + 1\n"
@@ -160,7 +161,51 @@ const RedisScript &recoverScript()
     return s;
 }
 
+// Recreates the jobs of orders that PostgreSQL says are not finished but Redis no longer holds
+// anywhere (Redis lost data: a restart without its append-only file, a FLUSHALL).
+const RedisScript &ensureScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        "local p = ARGV[1]\n"
+        "local out = {}\n"
+        "for i = 2, #ARGV, 2 do\n"
+        "  local id = ARGV[i]\n"
+        "  local jk = p .. 'job:' .. id\n"
+        "  local held = redis.call('EXISTS', jk) == 1 and (\n"
+        "    redis.call('ZSCORE', p .. 'active', id) or redis.call('ZSCORE', p .. 'delayed', id) or\n"
+        "    redis.call('ZSCORE', p .. 'staged', id) or redis.call('LPOS', p .. 'wait', id))\n"
+        "  if not held then\n"
+        "    redis.call('HSET', jk, 'data', ARGV[i + 1], 'attempts', 0)\n"
+        "    redis.call('LREM', p .. 'wait', 0, id)\n"
+        "    redis.call('RPUSH', p .. 'wait', id)\n"
+        "    out[#out + 1] = id\n"
+        "  end\n"
+        "end\n"
+        "if #out > 0 then\n"
+        "  redis.call('HINCRBY', p .. 'stats', 'reconciled', #out)\n"
+        "  redis.call('PUBLISH', p .. 'wake', #out)\n"
+        "end\n"
+        "return out\n"));
+    return s;
+}
+
 } // namespace
+
+QStringList JobQueue::ensureJobs(const QList<Job> &jobs)
+{
+    QStringList recreated;
+    if (jobs.isEmpty())
+        return recreated;
+    QList<QByteArray> args{m_prefix};
+    for (const Job &j : jobs) {
+        args.append(j.id.toUtf8());
+        args.append(j.payload);
+    }
+    const RedisReply r = m_redis->eval(ensureScript(), args);
+    for (const RedisReply &e : r.elements)
+        recreated << QString::fromUtf8(e.str);
+    return recreated;
+}
 
 JobQueue::JobQueue(RedisConnection *connection, Options options)
     : m_redis(connection), m_options(std::move(options)), m_prefix(m_options.prefix.toUtf8())
@@ -260,7 +305,7 @@ ClaimResult JobQueue::claim(int max)
     const QList<RedisReply> &flat = r.elements[0].elements;
     for (qsizetype i = 0; i + 3 < flat.size(); i += 4)
         result.jobs.append(Job{QString::fromUtf8(flat[i].str), flat[i + 1].str,
-                               int(flat[i + 2].toInt()), QByteArray::number(flat[i + 3].toInt())});
+                               int(flat[i + 2].toInt()), flat[i + 3].str});
     result.rateLimitedForMs = r.elements[1].toInt();
     result.nextDelayedInMs = r.elements[2].toInt();
     result.waiting = r.elements[3].toInt();

@@ -102,6 +102,9 @@ public:
     bool settle(const QList<SettleOp> &ops, QString *error = nullptr);
     // Returns jobs whose lease expired (their worker died) to waiting; returns how many.
     int recoverStalled();
+    // For orders PostgreSQL says are unfinished: recreates (as waiting) each job that Redis
+    // holds nowhere; returns their ids.
+    QStringList ensureJobs(const QList<Job> &jobs);
     bool remove(const QStringList &ids);
     QueueCounts counts();
 

@@ -28,6 +28,7 @@ Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
     connect(&m_settleTimer, &QTimer::timeout, this, &Worker::settlePending);
     connect(&m_leaseTimer, &QTimer::timeout, this, &Worker::renewLeases);
     connect(&m_recoveryTimer, &QTimer::timeout, this, &Worker::recover);
+    connect(&m_reconcileTimer, &QTimer::timeout, this, &Worker::reconcile);
 }
 
 Worker::~Worker()
@@ -49,8 +50,10 @@ void Worker::start()
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
     connect(m_writer, &EventWriter::dropped, this, &Worker::onDropped);
     m_leaseTimer.start(qMax(100, m_settings.queue.leaseMs / 3));
-    if (m_settings.recoverStalledJobs)
+    if (m_settings.recoverStalledJobs) {
         m_recoveryTimer.start(qMax(250, m_settings.queue.leaseMs / 2));
+        m_reconcileTimer.start(m_settings.reconcileMs);
+    }
     scheduleClaim(0);
 }
 
@@ -440,6 +443,19 @@ void Worker::recover()
     }
 }
 
+void Worker::reconcile()
+{
+    // Idle for two reconcile periods and a lease: no worker is moving it.
+    const int idleMs = 2 * m_settings.reconcileMs + m_settings.queue.leaseMs;
+    const auto unfinished = m_store->idleUnfinished(idleMs, 1000);
+    if (!unfinished || unfinished->isEmpty())
+        return;
+    const QStringList recreated = m_queue->ensureJobs(*unfinished);
+    if (!recreated.isEmpty())
+        qCWarning(lcQueue, "%lld unfinished order(s) had no job in Redis (Redis lost data?); "
+                           "their jobs were recreated", qlonglong(recreated.size()));
+}
+
 void Worker::drain()
 {
     m_stopping = true;
@@ -460,6 +476,7 @@ void Worker::shutdown()
     m_claimTimer.stop();
     m_leaseTimer.stop();
     m_recoveryTimer.stop();
+    m_reconcileTimer.stop();
     if (m_writer)
         m_writer->flushNow();
     for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it)

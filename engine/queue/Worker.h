@@ -28,6 +28,7 @@ struct WorkerSettings
     int retryBackoffMs = 1000;
     bool recoverStalledJobs = false; // one worker per process sweeps expired leases
     int stagedSweepMs = 10000;       // a staged job this old is looked at by the sweep
+    int reconcileMs = 10000;         // how often unfinished orders are checked for a job
     int idlePollMs = 250;
     int chaosCrashAfterLandings = 0;
     QByteArray instanceId; // this process, in what it publishes
@@ -97,6 +98,8 @@ private:
     // stalled past its lease) or they can never be written. Let them go, without settling.
     void onDropped(const QHash<QString, qint64> &fenceByOrder);
     void recover();
+    // PostgreSQL is the record: an unfinished order whose job Redis lost gets it back.
+    void reconcile();
 
     WorkerSettings m_settings;
     Market *m_market;
@@ -112,6 +115,7 @@ private:
     QTimer m_settleTimer{this};
     QTimer m_leaseTimer{this};
     QTimer m_recoveryTimer{this};
+    QTimer m_reconcileTimer{this};
     bool m_stopping = false;
 };
 

@@ -127,6 +127,10 @@ const QList<OptionSpec> &optionSpecs()
          "A job staged this long and never published is swept: published if its order row "
          "exists, dropped once its submitter's PostgreSQL session is gone (default 10000).",
          [](Config &c, const QString &v) { return parseInt(v, 100, 3600000, &c.stagedSweepMs); }},
+        {"reconcile-ms", "RECONCILE_MS",
+         "How often one worker per process looks for unfinished orders whose job Redis lost, "
+         "and recreates it (default 10000).",
+         [](Config &c, const QString &v) { return parseInt(v, 100, 3600000, &c.reconcileMs); }},
         {"shutdown-grace-ms", "SHUTDOWN_GRACE_MS",
          "On SIGTERM, how long in-flight orders may take to finish before the rest are handed "
          "back to the queue (default 10000).",

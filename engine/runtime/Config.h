@@ -38,6 +38,7 @@ struct Config
     double defaultSlippage = 0.01;
     int leaseMs = 30000;
     int stagedSweepMs = 10000;   // a job staged this long without being published is swept
+    int reconcileMs = 10000;     // how often unfinished orders are checked for a job in Redis
     int shutdownGraceMs = 10000; // SIGTERM: in-flight orders may finish within this
     int maxBodyBytes = 16 * 1024;
     int requestTimeoutMs = 10000;   // an incomplete HTTP request is dropped after this

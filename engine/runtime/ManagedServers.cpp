@@ -9,6 +9,8 @@
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QThread>
+#include <QTimer>
+#include <QDateTime>
 #include <QUuid>
 
 #include <grp.h>
@@ -191,6 +193,9 @@ bool ManagedServers::startRedis(QString *url, QString *error)
             redisFree(c);
             if (ok) {
                 *url = QStringLiteral("unix://") + socket;
+                m_redisState.wanted = true;
+                m_redisState.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+                watch(m_redis.get(), QStringLiteral("redis-server"));
                 qCInfo(lcRuntime, "private redis-server ready at %s", qPrintable(socket));
                 return true;
             }
@@ -291,18 +296,63 @@ bool ManagedServers::startPostgres(QString *url, QString *error)
         return false;
     }
     *url = QStringLiteral("postgres://oee@localhost:5432/oee?host=") + run;
+    m_postgresState.wanted = true;
+    m_postgresState.startedAtMs = QDateTime::currentMSecsSinceEpoch();
+    watch(m_postgres.get(), QStringLiteral("postgres"));
     qCInfo(lcRuntime, "private PostgreSQL ready at %s", qPrintable(run));
     return true;
 }
 
 void ManagedServers::stopRedis()
 {
+    m_redisState.wanted = false;
     stopProcess(m_redis.get(), SIGTERM, "redis-server");
 }
 
 void ManagedServers::stopPostgres()
 {
+    m_postgresState.wanted = false;
     stopProcess(m_postgres.get(), SIGINT, "postgres"); // SIGINT: fast shutdown
+}
+
+void ManagedServers::supervise()
+{
+    m_supervise = true;
+}
+
+void ManagedServers::watch(QProcess *process, const QString &name)
+{
+    connect(process, &QProcess::finished, this, [this, process, name](int code, QProcess::ExitStatus) {
+        Supervision &state = name == QStringLiteral("postgres") ? m_postgresState : m_redisState;
+        if (!m_supervise || !state.wanted)
+            return;
+        if (QDateTime::currentMSecsSinceEpoch() - state.startedAtMs > 60000)
+            state.backoffMs = 250; // it had been up a while: not a crash loop
+        qCWarning(lcRuntime, "private %s (pid %lld) exited unexpectedly (code %d); restarting in %d ms",
+                  qPrintable(name), qlonglong(process->processId()), code, state.backoffMs);
+        // Later, not here: the QProcess emitting this signal is replaced by the restart.
+        QTimer::singleShot(state.backoffMs, this, [this, name] { restart(name); });
+        state.backoffMs = qMin(10000, state.backoffMs * 2);
+    });
+}
+
+void ManagedServers::restart(const QString &name)
+{
+    const bool isPostgres = name == QStringLiteral("postgres");
+    Supervision &state = isPostgres ? m_postgresState : m_redisState;
+    if (!m_supervise || !state.wanted)
+        return;
+    QString url, error;
+    const bool ok = isPostgres ? startPostgres(&url, &error) : startRedis(&url, &error);
+    if (ok) {
+        qCWarning(lcRuntime, "private %s restarted", qPrintable(name));
+        emit restarted(name);
+        return;
+    }
+    qCWarning(lcRuntime, "restarting the private %s failed (%s); again in %d ms", qPrintable(name),
+              qPrintable(error), state.backoffMs);
+    QTimer::singleShot(state.backoffMs, this, [this, name] { restart(name); });
+    state.backoffMs = qMin(10000, state.backoffMs * 2);
 }
 
 void ManagedServers::stop()

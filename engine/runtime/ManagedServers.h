@@ -26,10 +26,31 @@ public:
     void stopPostgres();
     void stop();
 
+    // From now on, a server that exits without being asked to (killed, crashed) is started
+    // again, with a backoff (250 ms doubling to 10 s, back to 250 ms once it has stayed up a
+    // minute). Its clients reconnect by themselves. Call on the thread that owns this object;
+    // its event loop runs the restarts.
+    void supervise();
+
     [[nodiscard]] QString dataDir() const { return m_dataDir; }
+
+signals:
+    void restarted(const QString &server);
 
 private:
     bool prepareDirectories(QString *error);
+    void watch(QProcess *process, const QString &name);
+    void restart(const QString &name);
+
+    struct Supervision
+    {
+        bool wanted = false;     // started, and not asked to stop
+        int backoffMs = 250;
+        qint64 startedAtMs = 0;
+    };
+    bool m_supervise = false;
+    Supervision m_redisState;
+    Supervision m_postgresState;
 
     QString m_dataDir;
     std::unique_ptr<QProcess> m_redis;

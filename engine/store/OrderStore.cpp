@@ -285,6 +285,36 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
     return result;
 }
 
+std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
+{
+    // A sequential scan, run every RECONCILE_MS by one worker per process: an index on status
+    // or updated_at would cost every status change its HOT update.
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT id, order_type, token_in, token_out, amount, slippage FROM orders "
+        "WHERE status NOT IN ('confirmed', 'failed') "
+        "AND updated_at < now() - make_interval(secs => ?::int / 1000.0) "
+        "ORDER BY order_no LIMIT ?::int"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, idleMs);
+    q->bindValue(1, limit);
+    if (!q->exec()) {
+        fail(*q, "idle unfinished orders");
+        return std::nullopt;
+    }
+    QList<Job> out;
+    while (q->next()) {
+        const QJsonObject payload{{QStringLiteral("orderType"), q->value(1).toString()},
+                                  {QStringLiteral("tokenIn"), q->value(2).toString()},
+                                  {QStringLiteral("tokenOut"), q->value(3).toString()},
+                                  {QStringLiteral("amount"), q->value(4).toString().toDouble()},
+                                  {QStringLiteral("slippage"), q->value(5).toString().toDouble()}};
+        out.append(Job{q->value(0).toString(), QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
+    }
+    q->finish();
+    return out;
+}
+
 std::optional<QHash<QString, OrderCursor>> OrderStore::claim(const QStringList &ids)
 {
     QSqlQuery *q = statement(QStringLiteral(
@@ -366,11 +396,13 @@ static Order readOrder(const QSqlQuery &q)
     o.status = statusFromName(q.value(7).toString()).value_or(OrderStatus::Pending);
     o.lastSeq = q.value(8).toInt();
     o.attempts = q.value(9).toInt();
-    o.dex = q.value(10).toString();
-    o.txSignature = q.value(11).toString();
-    o.executedPrice = q.value(12).toString();
-    o.amountOut = q.value(13).toString();
-    o.error = q.value(14).toString();
+    // NULL stays empty (null in JSON): QPSQL turns a NULL NUMERIC into "0" otherwise.
+    const auto text = [&q](int i) { return q.isNull(i) ? QString() : q.value(i).toString(); };
+    o.dex = text(10);
+    o.txSignature = text(11);
+    o.executedPrice = text(12);
+    o.amountOut = text(13);
+    o.error = text(14);
     o.createdAt = q.value(15).toDateTime();
     o.updatedAt = q.value(16).toDateTime();
     return o;

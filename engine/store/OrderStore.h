@@ -1,6 +1,7 @@
 #pragma once
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
+#include "queue/JobQueue.h"
 
 #include <QHash>
 #include <QMap>
@@ -94,6 +95,9 @@ public:
                                        qint64 beforeOrderNo);
     std::optional<QList<OrderEvent>> events(const QString &orderId);
     std::optional<QMap<QString, qint64>> countsByStatus();
+    // Orders not finished whose row has not changed for idleMs: the reconciler's candidates,
+    // as the job payloads that would run them.
+    std::optional<QList<Job>> idleUnfinished(int idleMs, int limit);
     bool ping();
 
 private:
