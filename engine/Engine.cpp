@@ -106,7 +106,10 @@ bool Engine::start(QString *error)
     const QByteArray instanceId = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
 
     if (serves) {
-        m_queries = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query"));
+        for (int i = 0; i < m_config.readThreads; ++i)
+            m_queries << spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query-%1").arg(i));
+        m_reads = std::make_unique<ReadPool>(m_queries, m_config.maxQueuedReads);
+        m_health = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-health"));
         m_ingest = spawn(new Ingest(*redis, *pg, queue, instanceId), QStringLiteral("oee-ingest"));
         connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
     }
@@ -157,10 +160,10 @@ bool Engine::start(QString *error)
         context.moveToThread(m_httpThread);
         QString listenError;
         QMetaObject::invokeMethod(&context, [&] {
-            m_hub = new WsHub(m_queries);
+            m_hub = new WsHub(m_reads.get());
             m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
             m_hub->setApiKey(m_config.apiKey);
-            m_http = new HttpApi(m_config, m_ingest, m_queries, m_market.get(), m_hub);
+            m_http = new HttpApi(m_config, m_ingest, m_reads.get(), m_health, m_market.get(), m_hub);
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
             m_wsPort = m_http->wsPort();
         }, Qt::BlockingQueuedConnection);
@@ -200,14 +203,15 @@ void Engine::submitOrder(const OrderRequest &request, QObject *context,
     });
 }
 
-template <typename Result, typename Work>
-static void queryThen(QueryService *queries, QObject *context, Work work,
+template <typename Result, typename Work, typename Queue>
+static void queryThen(Queue *queries, QObject *context, Work work,
                       std::function<void(const Result &)> done)
 {
     if (!queries)
         return;
     QPointer<QObject> guard(context);
-    queries->post([guard, work, done](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
+    // A refused read (too many waiting) is dropped: the console asks again on its next tick.
+    (void)queries->post([guard, work, done](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
         Result result = work(store, queue, redis);
         if (guard)
             QMetaObject::invokeMethod(guard, [done, result] { done(result); }, Qt::QueuedConnection);
@@ -217,7 +221,7 @@ static void queryThen(QueryService *queries, QObject *context, Work work,
 void Engine::fetchOrderEvents(const QString &orderId, QObject *context,
                               std::function<void(const QList<OrderEvent> &)> done)
 {
-    queryThen<QList<OrderEvent>>(m_queries, context,
+    queryThen<QList<OrderEvent>>(m_reads.get(), context,
         [orderId](OrderStore &store, JobQueue &, RedisConnection &) {
             return reads::order(store, orderId, true).events;
         }, std::move(done));
@@ -226,7 +230,7 @@ void Engine::fetchOrderEvents(const QString &orderId, QObject *context,
 void Engine::fetchRecentOrders(int limit, QObject *context,
                                std::function<void(const QList<Order> &)> done)
 {
-    queryThen<QList<Order>>(m_queries, context,
+    queryThen<QList<Order>>(m_reads.get(), context,
         [limit](OrderStore &store, JobQueue &, RedisConnection &) {
             return reads::orders(store, std::nullopt, limit, 0).orders;
         }, std::move(done));
@@ -234,7 +238,7 @@ void Engine::fetchRecentOrders(int limit, QObject *context,
 
 void Engine::fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done)
 {
-    queryThen<QueueCounts>(m_queries, context,
+    queryThen<QueueCounts>(m_reads.get(), context,
         [](OrderStore &, JobQueue &queue, RedisConnection &) { return queue.counts(); },
         std::move(done));
 }
@@ -242,7 +246,7 @@ void Engine::fetchQueueCounts(QObject *context, std::function<void(const QueueCo
 void Engine::checkHealth(QObject *context,
                          std::function<void(bool, const QString &, bool, const QString &)> done)
 {
-    queryThen<reads::Health>(m_queries, context,
+    queryThen<reads::Health>(m_health, context,
         [](OrderStore &store, JobQueue &, RedisConnection &redis) { return reads::health(store, redis); },
         std::function<void(const reads::Health &)>([done](const reads::Health &h) {
             done(h.redisUp, h.redis, h.postgresUp, h.postgres);
@@ -303,7 +307,9 @@ void Engine::stop()
     m_threadObjects.clear();
     m_workers.clear();
     m_ingest = nullptr;
-    m_queries = nullptr;
+    m_queries.clear();
+    m_health = nullptr;
+    m_reads.reset();
     if (m_servers)
         m_servers->stop();
     if (m_started)

@@ -19,6 +19,7 @@ class Ingest;
 class ManagedServers;
 class Market;
 class QueryService;
+class ReadPool;
 class Worker;
 class WsHub;
 
@@ -74,7 +75,9 @@ private:
     QList<QThread *> m_threads;
     QList<QObject *> m_threadObjects;
     Ingest *m_ingest = nullptr;
-    QueryService *m_queries = nullptr;
+    QList<QueryService *> m_queries; // the read pool's threads
+    QueryService *m_health = nullptr;  // /health and the console's health check only
+    std::unique_ptr<ReadPool> m_reads;
     QList<Worker *> m_workers;
     WsHub *m_hub = nullptr;
     EventSubscriber *m_subscriber = nullptr;

@@ -470,6 +470,62 @@ private slots:
         verifyConfirmedOnce(total);
     }
 
+    // 8. Reads cannot starve /health, nor queue without bound: with every read stuck behind a
+    // lock, /health still answers from its own thread, and reads beyond the queue's bound are
+    // answered 503 with Retry-After at once.
+    void healthNeverWaitsBehindReads()
+    {
+        Config c = fastConfig(m_servers);
+        c.readThreads = 1;
+        c.maxQueuedReads = 5;
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        const auto pg = PgEndpoint::fromUrl(m_servers.databaseUrl(), &error);
+        QVERIFY(pg);
+        // Twenty reads at once, each on its own connection.
+        std::vector<std::unique_ptr<QTcpSocket>> reads;
+        QList<QByteArray> answers(20);
+        const auto statusOf = [](const QByteArray &a) { return a.mid(9, 3).toInt(); };
+        {
+            QSqlDatabase locker = Database::open(QStringLiteral("hardening-reads"), *pg);
+            QVERIFY(locker.transaction());
+            QSqlQuery lock(locker);
+            QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")), qPrintable(lock.lastError().text()));
+            for (int i = 0; i < 20; ++i) {
+                auto s = std::make_unique<QTcpSocket>();
+                s->connectToHost(QHostAddress::LocalHost, engine.port());
+                QVERIFY(s->waitForConnected(10000));
+                s->write("GET /api/orders/" + QUuid::createUuid().toByteArray(QUuid::WithoutBraces) +
+                         " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+                s->flush();
+                reads.push_back(std::move(s));
+            }
+            int refused = 0;
+            QVERIFY2(waitUntil([&] {
+                refused = 0;
+                for (size_t i = 0; i < reads.size(); ++i) {
+                    answers[int(i)] += reads[i]->readAll();
+                    refused += statusOf(answers[int(i)]) == 503 && answers[int(i)].contains("Retry-After: 1");
+                }
+                return refused >= 20 - 1 - c.maxQueuedReads;
+            }, 20000), qPrintable(QStringLiteral("%1 reads refused").arg(refused)));
+            Http http(engine.port());
+            const HttpResult health = http.get(QStringLiteral("/health"));
+            QCOMPARE(health.status, 200);
+            QVERIFY(locker.rollback());
+            lock.finish();
+        }
+        Database::remove(QStringLiteral("hardening-reads"));
+        // The reads that waited are answered once the lock is gone (no such order: 404).
+        for (size_t i = 0; i < reads.size(); ++i) {
+            while (!answers[int(i)].contains("\r\n\r\n") && reads[i]->waitForReadyRead(30000))
+                answers[int(i)] += reads[i]->readAll();
+            const int status = statusOf(answers[int(i)]);
+            QVERIFY2(status == 404 || status == 503, answers[int(i)].left(100).constData());
+        }
+    }
+
     // 3. Resuming a submitted order after a crash is not a new attempt: with the first two
     // attempts failing at the venue and three allowed, a kill -9 during attempt 2 must not
     // turn the third (successful) attempt into "attempts exhausted".

@@ -2,6 +2,7 @@
 
 #include "api/GuardedTcpServer.h"
 #include "api/Json.h"
+#include "api/QueryService.h"
 #include "api/WsHub.h"
 #include "api/controllers/Controllers.h"
 #include "runtime/Logging.h"
@@ -12,10 +13,10 @@
 
 namespace oee {
 
-HttpApi::HttpApi(const Config &config, Ingest *ingest, QueryService *queries, Market *market,
-                 WsHub *hub, QObject *parent)
-    : QObject(parent), m_config(config), m_ingest(ingest), m_queries(queries), m_market(market),
-      m_hub(hub)
+HttpApi::HttpApi(const Config &config, Ingest *ingest, ReadPool *reads, QueryService *health,
+                 Market *market, WsHub *hub, QObject *parent)
+    : QObject(parent), m_config(config), m_ingest(ingest), m_reads(reads), m_health(health),
+      m_market(market), m_hub(hub)
 {
     for (const QString &o : m_config.corsOrigins.split(QLatin1Char(','), Qt::SkipEmptyParts))
         m_corsOrigins << o.trimmed();
@@ -180,6 +181,16 @@ void HttpApi::answer(Token token, int status, const QByteArray &body, const Head
     QMetaObject::invokeMethod(
         this, [this, token, status, body, headers] { writeNow(token, status, body, headers); },
         Qt::QueuedConnection);
+}
+
+void HttpApi::read(Token token, std::function<void(OrderStore &, JobQueue &, RedisConnection &)> task)
+{
+    if (m_reads->post(std::move(task)))
+        return;
+    answer(token, 503,
+           errorJson({ErrorKind::Overloaded,
+                      QStringLiteral("too many reads are waiting; retry in a second"), {}, {}}),
+           {{"Retry-After", "1"}});
 }
 
 void HttpApi::answerError(Token token, const ApiError &error)

@@ -18,12 +18,16 @@ namespace oee {
 
 class Ingest;
 class Market;
+class ReadPool;
 class OrdersController;
 class QuotesController;
 class StreamsController;
 class SystemController;
 class QueryService;
 class WsHub;
+class OrderStore;
+class JobQueue;
+class RedisConnection;
 
 // The HTTP front: routing, CORS, the API key, and parking a request while the engine works on
 // it. The routes themselves live in thin controllers (api/controllers/), one per scope; they
@@ -48,8 +52,8 @@ public:
     using UrlHandler =
         std::function<void(const QUrl &, const QHttpServerRequest &, QHttpServerResponder &&)>;
 
-    HttpApi(const Config &config, Ingest *ingest, QueryService *queries, Market *market,
-            WsHub *hub, QObject *parent = nullptr);
+    HttpApi(const Config &config, Ingest *ingest, ReadPool *reads, QueryService *health,
+            Market *market, WsHub *hub, QObject *parent = nullptr);
     ~HttpApi() override;
 
     // Returns the bound port, 0 on failure. With config.wsPort, also a WebSocket-only port.
@@ -71,7 +75,9 @@ public:
     [[nodiscard]] bool authorized(const QHttpServerRequest &req) const;
     [[nodiscard]] const Config &config() const { return m_config; }
     [[nodiscard]] Ingest *ingest() const { return m_ingest; }
-    [[nodiscard]] QueryService *queries() const { return m_queries; }
+    // Runs a read on the read pool; answers 503 (Retry-After: 1) if too many reads wait.
+    void read(Token token, std::function<void(OrderStore &, JobQueue &, RedisConnection &)> task);
+    [[nodiscard]] QueryService *health() const { return m_health; }
     [[nodiscard]] Market *market() const { return m_market; }
     [[nodiscard]] WsHub *hub() const { return m_hub; }
     [[nodiscard]] const QByteArray &corsOrigin() const { return m_origin; }
@@ -86,7 +92,8 @@ private:
 
     Config m_config;
     Ingest *m_ingest;
-    QueryService *m_queries;
+    ReadPool *m_reads;
+    QueryService *m_health;
     Market *m_market;
     WsHub *m_hub;
     QHttpServer m_server;

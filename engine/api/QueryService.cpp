@@ -33,4 +33,23 @@ void QueryService::post(Task task)
         Qt::QueuedConnection);
 }
 
+ReadPool::ReadPool(QList<QueryService *> services, int maxQueued)
+    : m_services(std::move(services)), m_maxQueued(maxQueued)
+{
+}
+
+bool ReadPool::post(QueryService::Task task)
+{
+    if (m_services.isEmpty() || m_queued.fetch_add(1) >= m_maxQueued) {
+        m_queued.fetch_sub(1);
+        return false;
+    }
+    QueryService *service = m_services[int(m_next.fetch_add(1) % unsigned(m_services.size()))];
+    service->post([this, task = std::move(task)](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
+        m_queued.fetch_sub(1);
+        task(store, queue, redis);
+    });
+    return true;
+}
+
 } // namespace oee

@@ -25,7 +25,7 @@ QString text(const QJsonObject &o)
 
 } // namespace
 
-WsHub::WsHub(QueryService *queries, QObject *parent) : QObject(parent), m_queries(queries)
+WsHub::WsHub(ReadPool *reads, QObject *parent) : QObject(parent), m_reads(reads)
 {
     m_fanoutTimer.setSingleShot(true);
     m_fanoutTimer.setTimerType(Qt::PreciseTimer);
@@ -217,7 +217,7 @@ void WsHub::closeNormally(QWebSocket *socket, Subscriber &sub, const QString &re
 void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
 {
     QPointer<QWebSocket> guard(socket);
-    m_queries->post([this, guard, orderId](OrderStore &store, JobQueue &, RedisConnection &) {
+    const bool queued = m_reads->post([this, guard, orderId](OrderStore &store, JobQueue &, RedisConnection &) {
         const reads::OrderLookup found = reads::order(store, orderId, true);
         QMetaObject::invokeMethod(this, [this, guard, orderId, found] {
             if (!guard || !m_subscribers.contains(guard))
@@ -274,12 +274,18 @@ void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
             markReady(s, maxSeq);
         }, Qt::QueuedConnection);
     });
+    if (!queued) {
+        // Too many reads waiting: this client comes back later rather than queue without bound.
+        m_subscribers[socket].closing = true;
+        refuse(socket, {ErrorKind::Overloaded, QStringLiteral("too many reads are waiting; reconnect in a second"), {}, {}},
+               4503);
+    }
 }
 
 void WsHub::snapshotAll(QWebSocket *socket)
 {
     QPointer<QWebSocket> guard(socket);
-    m_queries->post([this, guard](OrderStore &store, JobQueue &, RedisConnection &) {
+    const bool queued = m_reads->post([this, guard](OrderStore &store, JobQueue &, RedisConnection &) {
         const reads::OrderPage page = reads::orders(store, std::nullopt, 50, 0);
         QMetaObject::invokeMethod(this, [this, guard, page] {
             if (!guard || !m_subscribers.contains(guard))
@@ -294,6 +300,12 @@ void WsHub::snapshotAll(QWebSocket *socket)
             markReady(guard, 0);
         }, Qt::QueuedConnection);
     });
+    if (!queued) {
+        // Too many reads waiting: this client comes back later rather than queue without bound.
+        m_subscribers[socket].closing = true;
+        refuse(socket, {ErrorKind::Overloaded, QStringLiteral("too many reads are waiting; reconnect in a second"), {}, {}},
+               4503);
+    }
 }
 
 void WsHub::markReady(QWebSocket *socket, int snapshotSeq)

@@ -11,7 +11,7 @@
 
 namespace oee {
 
-class QueryService;
+class ReadPool;
 struct ApiError;
 
 // WebSocket fan-out on the HTTP thread. A subscriber gets a snapshot first (read on the query
@@ -32,7 +32,7 @@ class WsHub : public QObject
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(WsHub)
 public:
-    explicit WsHub(QueryService *queries, QObject *parent = nullptr);
+    explicit WsHub(ReadPool *reads, QObject *parent = nullptr);
     ~WsHub() override;
 
     void accept(std::unique_ptr<QWebSocket> socket);
@@ -81,7 +81,7 @@ private:
     static constexpr qint64 kMaxIncomingBytes = 64 * 1024; // a client only ever sends pings
     static constexpr int kCloseHandshakeMs = 5000;
 
-    QueryService *m_queries;
+    ReadPool *m_reads;
     QHash<QWebSocket *, Subscriber> m_subscribers;
     QMultiHash<QString, QWebSocket *> m_byOrder;
     QSet<QWebSocket *> m_allOrders;

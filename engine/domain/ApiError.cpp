@@ -23,7 +23,8 @@ int httpStatusOf(ErrorKind kind)
     case ErrorKind::HeadersTooLarge: return 431;
     case ErrorKind::QueueUnavailable:
     case ErrorKind::DatabaseUnavailable:
-    case ErrorKind::NotServing: return 503;
+    case ErrorKind::NotServing:
+    case ErrorKind::Overloaded: return 503;
     }
     return 500;
 }
@@ -50,6 +51,7 @@ QString codeOf(ErrorKind kind)
     case ErrorKind::QueueUnavailable: return QStringLiteral("queue_unavailable");
     case ErrorKind::DatabaseUnavailable: return QStringLiteral("database_unavailable");
     case ErrorKind::NotServing: return QStringLiteral("not_serving");
+    case ErrorKind::Overloaded: return QStringLiteral("overloaded");
     }
     return QStringLiteral("internal_error");
 }

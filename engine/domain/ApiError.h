@@ -25,6 +25,7 @@ enum class ErrorKind {
     QueueUnavailable,     // 503 Redis
     DatabaseUnavailable,  // 503 PostgreSQL
     NotServing,           // 503 this process accepts no orders (role worker)
+    Overloaded,           // 503 too many reads waiting (with Retry-After)
 };
 
 // What went wrong, mapped 1:1 to the JSON error body

@@ -131,6 +131,12 @@ const QList<OptionSpec> &optionSpecs()
          "How often one worker per process looks for unfinished orders whose job Redis lost, "
          "and recreates it (default 10000).",
          [](Config &c, const QString &v) { return parseInt(v, 100, 3600000, &c.reconcileMs); }},
+        {"read-threads", "READ_THREADS",
+         "Threads serving reads and stream snapshots, each with its own connections (default 2).",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 64, &c.readThreads); }},
+        {"max-queued-reads", "MAX_QUEUED_READS",
+         "Reads that may wait; beyond, a read is answered 503 with Retry-After (default 1000).",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 1000000, &c.maxQueuedReads); }},
         {"shutdown-grace-ms", "SHUTDOWN_GRACE_MS",
          "On SIGTERM, how long in-flight orders may take to finish before the rest are handed "
          "back to the queue (default 10000).",

@@ -39,6 +39,8 @@ struct Config
     int leaseMs = 30000;
     int stagedSweepMs = 10000;   // a job staged this long without being published is swept
     int reconcileMs = 10000;     // how often unfinished orders are checked for a job in Redis
+    int readThreads = 2;         // query threads (each its own PostgreSQL and Redis connection)
+    int maxQueuedReads = 1000;   // reads waiting beyond this are answered 503 with Retry-After
     int shutdownGraceMs = 10000; // SIGTERM: in-flight orders may finish within this
     int maxBodyBytes = 16 * 1024;
     int requestTimeoutMs = 10000;   // an incomplete HTTP request is dropped after this

@@ -318,7 +318,11 @@ std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
 std::optional<QHash<QString, OrderCursor>> OrderStore::claim(const QStringList &ids)
 {
     QSqlQuery *q = statement(QStringLiteral(
-        "WITH taken AS (UPDATE orders o SET fence = o.fence + 1 FROM unnest(?::uuid[]) AS u(id) "
+        // Committed asynchronously (no WAL flush wait on the claiming thread): the claimant's
+        // first write is synchronous and flushes this bump before anything of it is visible;
+        // a bump lost in a crash makes that write fail the fence, and the order is reclaimed.
+        "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), "
+        "taken AS (UPDATE orders o SET fence = o.fence + 1 FROM unnest(?::uuid[]) AS u(id), cfg "
         "WHERE o.id = u.id RETURNING o.id, o.status, o.last_seq, o.attempts, o.tx_signature, "
         "o.dex, o.fence) "
         "SELECT t.id, t.status, t.last_seq, t.attempts, t.tx_signature, t.dex, "

@@ -135,7 +135,7 @@ void OrdersController::registerRoutes()
         }
         const QString statusParam = status ? QStringLiteral("&status=") + statusName(*status) : QString();
         const HttpApi::Token token = m_api.park(std::move(responder));
-        m_api.queries()->post([api = &m_api, token, status, limit, before, statusParam](
+        m_api.read(token, [api = &m_api, token, status, limit, before, statusParam](
                                   OrderStore &store, JobQueue &, RedisConnection &) {
             const reads::OrderPage page = reads::orders(store, status, limit, before);
             if (!page.ok) {
@@ -166,7 +166,7 @@ void OrdersController::registerRoutes()
             return;
         }
         const HttpApi::Token token = m_api.park(std::move(responder));
-        m_api.queries()->post([api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
+        m_api.read(token, [api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
             const reads::OrderLookup found = reads::order(store, id, true);
             if (found.result == reads::OrderLookup::Result::Unavailable)
                 return api->answerError(token, databaseDown());
@@ -190,7 +190,7 @@ void OrdersController::registerRoutes()
             return;
         }
         const HttpApi::Token token = m_api.park(std::move(responder));
-        m_api.queries()->post([api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
+        m_api.read(token, [api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
             const reads::OrderLookup found = reads::order(store, id, false);
             if (found.result == reads::OrderLookup::Result::Unavailable)
                 return api->answerError(token, databaseDown());

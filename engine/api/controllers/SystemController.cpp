@@ -91,7 +91,8 @@ void SystemController::registerRoutes()
     m_api.route(QStringLiteral("/health"), Method::Get,
                 [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
         const HttpApi::Token token = m_api.park(std::move(responder));
-        m_api.queries()->post([api = &m_api, token](OrderStore &store, JobQueue &, RedisConnection &redis) {
+        // Its own thread and connections: never behind the reads.
+        m_api.health()->post([api = &m_api, token](OrderStore &store, JobQueue &, RedisConnection &redis) {
             const reads::Health h = reads::health(store, redis);
             api->answer(token, h.healthy() ? 200 : 503, compactJson(h.toJson()));
         });
@@ -107,7 +108,7 @@ void SystemController::registerRoutes()
                                  {QStringLiteral("maxAttempts"), cfg.maxAttempts}};
         const int subscribers = m_api.hub()->subscriberCount();
         const qint64 dropped = m_api.hub()->droppedCount();
-        m_api.queries()->post([api = &m_api, token, limits, subscribers, dropped](
+        m_api.read(token, [api = &m_api, token, limits, subscribers, dropped](
                                   OrderStore &store, JobQueue &queue, RedisConnection &) {
             const reads::Metrics m = reads::metrics(store, queue);
             QJsonObject body = m.toJson();
