@@ -20,15 +20,6 @@
 using namespace oee;
 using namespace oee::test;
 
-namespace {
-QJsonObject order(double amount = 1)
-{
-    return {{QStringLiteral("tokenIn"), QStringLiteral("SOL")},
-            {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
-            {QStringLiteral("amount"), amount}};
-}
-} // namespace
-
 class TestHardening : public QObject
 {
     Q_OBJECT

@@ -285,6 +285,26 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
     return result;
 }
 
+// Rows of (id, status, last_seq, attempts, tx_signature, dex, minAmountOut[, fence]).
+static QHash<QString, OrderCursor> readCursors(QSqlQuery &q)
+{
+    QHash<QString, OrderCursor> out;
+    const bool fenced = q.record().count() > 7;
+    while (q.next()) {
+        OrderCursor c;
+        c.status = statusFromName(q.value(1).toString()).value_or(OrderStatus::Pending);
+        c.lastSeq = q.value(2).toInt();
+        c.attempts = q.value(3).toInt();
+        c.signature = q.value(4).toString();
+        c.venue = q.value(5).toString();
+        c.minAmountOut = q.value(6).toString().toDouble();
+        c.fence = fenced ? q.value(7).toLongLong() : 0;
+        out.insert(q.value(0).toString(), c);
+    }
+    q.finish();
+    return out;
+}
+
 std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
 {
     // A sequential scan, run every RECONCILE_MS by one worker per process: an index on status
@@ -336,20 +356,7 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::claim(const QStringList &
         fail(*q, "claim orders");
         return std::nullopt;
     }
-    QHash<QString, OrderCursor> out;
-    while (q->next()) {
-        OrderCursor c;
-        c.status = statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending);
-        c.lastSeq = q->value(2).toInt();
-        c.attempts = q->value(3).toInt();
-        c.signature = q->value(4).toString();
-        c.venue = q->value(5).toString();
-        c.minAmountOut = q->value(6).toString().toDouble();
-        c.fence = q->value(7).toLongLong();
-        out.insert(q->value(0).toString(), c);
-    }
-    q->finish();
-    return out;
+    return readCursors(*q);
 }
 
 std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList &ids)
@@ -368,19 +375,7 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList
         fail(*q, "order cursors");
         return std::nullopt;
     }
-    QHash<QString, OrderCursor> out;
-    while (q->next()) {
-        OrderCursor c;
-        c.status = statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending);
-        c.lastSeq = q->value(2).toInt();
-        c.attempts = q->value(3).toInt();
-        c.signature = q->value(4).toString();
-        c.venue = q->value(5).toString();
-        c.minAmountOut = q->value(6).toString().toDouble();
-        out.insert(q->value(0).toString(), c);
-    }
-    q->finish();
-    return out;
+    return readCursors(*q);
 }
 
 static const char *kOrderColumns =

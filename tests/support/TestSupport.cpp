@@ -229,6 +229,13 @@ quint16 launchOee(QProcess &process, const QString &dataDir,
     return 0;
 }
 
+QJsonObject order(double amount)
+{
+    return {{QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+            {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+            {QStringLiteral("amount"), amount}};
+}
+
 Config fastConfig(const TestServers &servers)
 {
     Config c;

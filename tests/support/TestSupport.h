@@ -92,6 +92,9 @@ bool waitUntil(const std::function<bool()> &condition, int timeoutMs = 30000);
 quint16 launchOee(QProcess &process, const QString &dataDir,
                   const QMap<QString, QString> &environment);
 
+// A SOL → USDC market order of `amount` SOL, as a client submits it.
+QJsonObject order(double amount = 1);
+
 // Engine configuration for tests: private servers given by URL, any free port, no latency.
 Config fastConfig(const TestServers &servers);
 // Statuses of the "status" messages of one order in the order received.

@@ -3,9 +3,16 @@
 // registers its routes on the HttpApi, parses a request, hands the work to the Ingest or to a
 // typed read on the query thread (api/Reads.h), and serialises the answer. Errors are ApiError
 // values; HttpApi maps them to status codes in one place (domain/ApiError.cpp).
+#include <QByteArray>
+#include <QString>
+#include <functional>
+
+class QHttpServerResponder;
+
 namespace oee {
 
 class HttpApi;
+namespace reads { struct OrderLookup; }
 
 // POST /api/orders/execute, GET /api/orders, /api/orders/<id>, /api/orders/<id>/events
 class OrdersController
@@ -15,6 +22,12 @@ public:
     void registerRoutes();
 
 private:
+    using Render = std::function<QByteArray(const QString &id, const reads::OrderLookup &)>;
+    // One order's read: the id checked at the edge (404 "Not found" if it is not one), the
+    // lookup on the read pool, 404 "Order not found" / 503, or 200 with what `render` makes.
+    void withOrder(const QString &arg, QHttpServerResponder &&responder, bool withEvents,
+                   Render render);
+
     HttpApi &m_api;
 };
 

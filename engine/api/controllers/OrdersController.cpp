@@ -160,47 +160,46 @@ void OrdersController::registerRoutes()
     // --- one order: seed 001 reads {success, order}, seeds 003/004 the row's fields -------
     m_api.route(QStringLiteral("/api/orders/<arg>/events"), Method::Get,
                 [this](const QString &arg, const QHttpServerRequest &, QHttpServerResponder &&responder) {
-        const QString id = canonicalOrderId(arg);
-        if (id.isEmpty()) {
-            m_api.respondError(responder, notAnOrderId(arg));
-            return;
-        }
-        const HttpApi::Token token = m_api.park(std::move(responder));
-        m_api.read(token, [api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
-            const reads::OrderLookup found = reads::order(store, id, true);
-            if (found.result == reads::OrderLookup::Result::Unavailable)
-                return api->answerError(token, databaseDown());
-            if (found.result == reads::OrderLookup::Result::Missing)
-                return api->answerError(token, noSuchOrder(id));
+        withOrder(arg, std::move(responder), true, [](const QString &id, const reads::OrderLookup &found) {
             QJsonArray list;
             for (const OrderEvent &e : found.events)
                 list.append(e.toJson());
-            api->answer(token, 200, compactJson({{QStringLiteral("success"), true},
-                                                 {QStringLiteral("orderId"), id},
-                                                 {QStringLiteral("status"), statusName(found.order.status)},
-                                                 {QStringLiteral("events"), list}}));
+            return compactJson({{QStringLiteral("success"), true},
+                                {QStringLiteral("orderId"), id},
+                                {QStringLiteral("status"), statusName(found.order.status)},
+                                {QStringLiteral("events"), list}});
         });
     });
 
     m_api.route(QStringLiteral("/api/orders/<arg>"), Method::Get,
                 [this](const QString &arg, const QHttpServerRequest &, QHttpServerResponder &&responder) {
-        const QString id = canonicalOrderId(arg);
-        if (id.isEmpty()) {
-            m_api.respondError(responder, notAnOrderId(arg));
-            return;
-        }
-        const HttpApi::Token token = m_api.park(std::move(responder));
-        m_api.read(token, [api = &m_api, token, id](OrderStore &store, JobQueue &, RedisConnection &) {
-            const reads::OrderLookup found = reads::order(store, id, false);
-            if (found.result == reads::OrderLookup::Result::Unavailable)
-                return api->answerError(token, databaseDown());
-            if (found.result == reads::OrderLookup::Result::Missing)
-                return api->answerError(token, noSuchOrder(id));
+        withOrder(arg, std::move(responder), false, [](const QString &, const reads::OrderLookup &found) {
             QJsonObject body = found.order.toJson();
             body.insert(QStringLiteral("success"), true);
             body.insert(QStringLiteral("order"), found.order.toJson());
-            api->answer(token, 200, compactJson(body));
+            return compactJson(body);
         });
+    });
+}
+
+void OrdersController::withOrder(const QString &arg, QHttpServerResponder &&responder,
+                                 bool withEvents, Render render)
+{
+    const QString id = canonicalOrderId(arg);
+    if (id.isEmpty()) {
+        m_api.respondError(responder, notAnOrderId(arg));
+        return;
+    }
+    const HttpApi::Token token = m_api.park(std::move(responder));
+    m_api.read(token, [api = &m_api, token, id, withEvents, render](OrderStore &store, JobQueue &,
+                                                                     RedisConnection &) {
+        const reads::OrderLookup found = reads::order(store, id, withEvents);
+        if (found.result == reads::OrderLookup::Result::Unavailable)
+            api->answerError(token, databaseDown());
+        else if (found.result == reads::OrderLookup::Result::Missing)
+            api->answerError(token, noSuchOrder(id));
+        else
+            api->answer(token, 200, render(id, found));
     });
 }
 
