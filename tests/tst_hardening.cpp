@@ -517,6 +517,37 @@ private slots:
         }
     }
 
+    // 8, metrics: counts by status come from counters the writes maintain, not from a scan of
+    // the orders table, and they stay exact through retries and failures.
+    void metricsCountsAreMaintainedNotScanned()
+    {
+        Config c = fastConfig(m_servers);
+        c.maxAttempts = 2;
+        c.dex.executionPriceShift = -0.05; // a 1 % tolerance fails, 10 % confirms
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        Http http(engine.port());
+        for (int i = 0; i < 20; ++i) {
+            QJsonObject o = order(1 + i);
+            o.insert(QStringLiteral("slippage"), i % 2 ? 0.1 : 0.01);
+            QVERIFY(!http.submit(o).isEmpty());
+        }
+        QVERIFY(waitUntil([&] {
+            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status IN ('confirmed', 'failed')")) == 20;
+        }));
+        QJsonObject orders = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
+        for (const char *status : {"pending", "routing", "building", "submitted", "confirmed", "failed"})
+            QCOMPARE(orders.value(QLatin1String(status)).toInt(-1),
+                     int(count(QStringLiteral("SELECT count(*) FROM orders WHERE status = '%1'").arg(QLatin1String(status)))));
+        QCOMPARE(orders.value(QStringLiteral("confirmed")).toInt(), 10);
+        QCOMPARE(orders.value(QStringLiteral("total")).toInt(), 20);
+        // What /api/metrics reads is the counters: change them and it follows.
+        m_servers.sql(QStringLiteral("INSERT INTO order_status_counts VALUES ('confirmed', 99, 1000)"));
+        orders = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
+        QCOMPARE(orders.value(QStringLiteral("confirmed")).toInt(), 1010);
+    }
+
     // 3. Resuming a submitted order after a crash is not a new attempt: with the first two
     // attempts failing at the venue and three allowed, a kill -9 during attempt 2 must not
     // turn the third (successful) attempt into "attempts exhausted".

@@ -4,6 +4,7 @@
 #include "store/Database.h"
 
 #include <QCryptographicHash>
+#include <QRandomGenerator>
 #include <QJsonDocument>
 #include <QLocale>
 #include <QSqlError>
@@ -11,6 +12,11 @@
 #include <QSqlRecord>
 
 namespace oee {
+
+OrderStore::OrderStore(QSqlDatabase db)
+    : m_db(std::move(db)), m_countSlot(int(QRandomGenerator::global()->bounded(16)))
+{
+}
 
 QString numericText(double v)
 {
@@ -158,7 +164,10 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k, u.f FROM unnest("
         "?::uuid[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::numeric[], "
         "?::timestamptz[], ?::text[], ?::text[]) AS u(id, t, i, o, a, s, c, k, f) "
-        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id) "
+        "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id), "
+        "counted AS (INSERT INTO order_status_counts (status, slot, n) "
+        "SELECT 'pending', ?::int, count(*) FROM new_orders HAVING count(*) > 0 "
+        "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
         "INSERT INTO order_events (order_id, seq, status, data, created_at) "
         "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
         "AS e(order_id, seq, status, data, created_at) "
@@ -170,6 +179,7 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         q->bindValue(i++, pgArray(*l));
     q->bindValue(i++, pgArray(keys, noKey));
     q->bindValue(i++, pgArray(prints, noKey));
+    q->bindValue(i++, m_countSlot);
     EventArrays(pending).bind(q, i);
     if (!q->exec()) {
         fail(*q, "insert orders");
@@ -249,12 +259,18 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
         "error = CASE WHEN u.status = 'confirmed' THEN NULL ELSE coalesce(u.err, o.error) END "
         "FROM unnest(?::uuid[], ?::int[], ?::text[], ?::timestamptz[], ?::bigint[], ?::int[], "
         "?::text[], ?::text[], ?::numeric[], ?::numeric[], ?::text[]) "
-        "AS u(id, seq, status, at, fence, attempts, dex, sig, price, out, err) "
-        "WHERE o.id = u.id AND o.fence = u.fence AND o.last_seq < u.seq RETURNING o.id), "
+        "AS u(id, seq, status, at, fence, attempts, dex, sig, price, out, err), orders was "
+        "WHERE o.id = u.id AND was.id = o.id AND o.fence = u.fence AND o.last_seq < u.seq "
+        "RETURNING o.id, was.status AS was, o.status AS now), "
         "new_events AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
         "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
         "AS e(order_id, seq, status, data, created_at) "
-        "WHERE e.order_id IN (SELECT id FROM written)) "
+        "WHERE e.order_id IN (SELECT id FROM written)), "
+        // In status order, so two writers sharing a slot take its rows in the same order.
+        "counted AS (INSERT INTO order_status_counts (status, slot, n) "
+        "SELECT s, ?::int, sum(d) FROM (SELECT now AS s, 1 AS d FROM written "
+        "UNION ALL SELECT was, -1 FROM written) x GROUP BY s HAVING sum(d) <> 0 ORDER BY s "
+        "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
         "SELECT id FROM written"));
     if (!q)
         return result;
@@ -270,6 +286,7 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
     q->bindValue(9, pgArray(uOut, nOut));
     q->bindValue(10, pgArray(uErr, nErr));
     EventArrays(events).bind(q, 11);
+    q->bindValue(16, m_countSlot);
     if (!q->exec()) {
         fail(*q, "append events");
         return result;
@@ -479,7 +496,8 @@ std::optional<QMap<QString, qint64>> OrderStore::countsByStatus()
     if (!Database::ensureOpen(m_db))
         return std::nullopt;
     QSqlQuery q(m_db);
-    if (!q.exec(QStringLiteral("SELECT status, count(*) FROM orders GROUP BY status"))) {
+    // Maintained by the writes (order_status_counts), not counted by a scan of orders.
+    if (!q.exec(QStringLiteral("SELECT status, sum(n) FROM order_status_counts GROUP BY status"))) {
         fail(q, "count orders");
         return std::nullopt;
     }

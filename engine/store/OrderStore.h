@@ -56,7 +56,7 @@ struct AppendResult
 class OrderStore
 {
 public:
-    explicit OrderStore(QSqlDatabase db) : m_db(std::move(db)) {}
+    explicit OrderStore(QSqlDatabase db);
 
     [[nodiscard]] QSqlDatabase &database() { return m_db; }
 
@@ -112,6 +112,7 @@ private:
     QString m_lastError;
     bool m_lastErrorPermanent = false;
     qint64 m_sessionLock = 0; // 0: none
+    int m_countSlot = 0;      // this connection's row per status in order_status_counts
 };
 
 [[nodiscard]] QString numericText(double v);

@@ -47,7 +47,9 @@ bool TestServers::reset(QString *error)
     }
     // The schema may not exist yet (before the first engine start): ignore that.
     sql(QStringLiteral("DO $$ BEGIN IF to_regclass('orders') IS NOT NULL THEN "
-                       "TRUNCATE orders, order_events; END IF; END $$"));
+                       "TRUNCATE orders, order_events; END IF; "
+                       "IF to_regclass('order_status_counts') IS NOT NULL THEN "
+                       "TRUNCATE order_status_counts; END IF; END $$"));
     return true;
 }
 
