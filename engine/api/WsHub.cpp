@@ -36,11 +36,15 @@ WsHub::WsHub(ReadPool *reads, QObject *parent) : QObject(parent), m_reads(reads)
 
 void WsHub::checkBacklogs()
 {
+    // Collected first: closing a socket may remove it from m_subscribers at once.
+    QList<QWebSocket *> behind;
     for (auto it = m_subscribers.begin(); it != m_subscribers.end(); ++it) {
-        QWebSocket *socket = it.key();
-        if (it->closing || socket->bytesToWrite() <= m_maxUnsentBytes)
-            continue;
-        it->closing = true;
+        if (!it->closing && it.key()->bytesToWrite() > m_maxUnsentBytes) {
+            it->closing = true;
+            behind << it.key();
+        }
+    }
+    for (QWebSocket *socket : std::as_const(behind)) {
         qCWarning(lcWs, "dropping a WebSocket client with %lld bytes it does not read",
                   qlonglong(socket->bytesToWrite()));
         ++m_dropped;
