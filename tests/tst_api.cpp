@@ -441,9 +441,11 @@ private slots:
             // 200 either way; a replay says so (body and Idempotent-Replayed header).
             const QJsonObject body = QJsonDocument::fromJson(r->readAll()).object();
             const bool replayed = body.value(QStringLiteral("replayed")).toBool();
-            if (r->rawHeader("Idempotent-Replayed") != (replayed ? "true" : "false"))
-                qWarning("Idempotent-Replayed header disagrees with the body");
-            const int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+            // The header must agree with the body: a disagreement is reported as status -1,
+            // which no comparison below accepts.
+            if (status == 200 && r->rawHeader("Idempotent-Replayed") != (replayed ? "true" : "false"))
+                status = -1;
             const QString id = body.value(QStringLiteral("orderId")).toString();
             r->deleteLater();
             return std::make_pair(status == 200 ? (replayed ? 200 : 201) : status, id);

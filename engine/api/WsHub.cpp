@@ -44,14 +44,29 @@ void WsHub::checkBacklogs()
             behind << it.key();
         }
     }
-    for (QWebSocket *socket : std::as_const(behind)) {
-        qCWarning(lcWs, "dropping a WebSocket client with %lld bytes it does not read",
-                  qlonglong(socket->bytesToWrite()));
-        ++m_dropped;
-        socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
-                      QStringLiteral("too far behind: reconnect and resync from the snapshot"));
-        QMetaObject::invokeMethod(socket, &QWebSocket::abort, Qt::QueuedConnection);
-    }
+    for (QWebSocket *socket : std::as_const(behind))
+        drop(socket, socket->bytesToWrite());
+}
+
+void WsHub::drop(QWebSocket *socket, qint64 behindBytes)
+{
+    // A client that does not read must not grow our memory without bound.
+    qCWarning(lcWs, "dropping a WebSocket client that is %lld bytes behind", qlonglong(behindBytes));
+    ++m_dropped;
+    socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
+                  QStringLiteral("too far behind: reconnect and resync from the snapshot"));
+    // Queued: abort() emits disconnected at once, which would remove this subscriber while a
+    // caller still holds it (or iterates over the subscribers).
+    QMetaObject::invokeMethod(socket, &QWebSocket::abort, Qt::QueuedConnection);
+}
+
+void WsHub::refuseOverloaded(QWebSocket *socket)
+{
+    // Too many reads waiting: this client comes back later rather than queue without bound.
+    m_subscribers[socket].closing = true;
+    refuse(socket, {ErrorKind::Overloaded, QStringLiteral("too many reads are waiting; reconnect in a second"),
+                    {}, {}},
+           4503);
 }
 
 WsHub::~WsHub()
@@ -278,12 +293,8 @@ void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
             markReady(s, maxSeq);
         }, Qt::QueuedConnection);
     });
-    if (!queued) {
-        // Too many reads waiting: this client comes back later rather than queue without bound.
-        m_subscribers[socket].closing = true;
-        refuse(socket, {ErrorKind::Overloaded, QStringLiteral("too many reads are waiting; reconnect in a second"), {}, {}},
-               4503);
-    }
+    if (!queued)
+        refuseOverloaded(socket);
 }
 
 void WsHub::snapshotAll(QWebSocket *socket)
@@ -304,12 +315,8 @@ void WsHub::snapshotAll(QWebSocket *socket)
             markReady(guard, 0);
         }, Qt::QueuedConnection);
     });
-    if (!queued) {
-        // Too many reads waiting: this client comes back later rather than queue without bound.
-        m_subscribers[socket].closing = true;
-        refuse(socket, {ErrorKind::Overloaded, QStringLiteral("too many reads are waiting; reconnect in a second"), {}, {}},
-               4503);
-    }
+    if (!queued)
+        refuseOverloaded(socket);
 }
 
 void WsHub::markReady(QWebSocket *socket, int snapshotSeq)
@@ -360,15 +367,7 @@ bool WsHub::sendText(QWebSocket *socket, Subscriber &sub, const QString &text)
     if (sub.unsent > m_maxUnsentBytes ||
         (m_totalUnsent > kMaxTotalUnsentBytes && sub.unsent > m_maxUnsentBytes / 8)) {
         sub.closing = true;
-        // A client that does not read must not grow our memory without bound.
-        qCWarning(lcWs, "dropping a WebSocket subscriber that is %lld bytes behind",
-                  qlonglong(sub.unsent));
-        ++m_dropped;
-        socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
-                      QStringLiteral("too far behind: reconnect and resync from the snapshot"));
-        // Queued: abort() emits disconnected at once, which would remove this subscriber
-        // while a caller still holds it (or iterates over the subscribers).
-        QMetaObject::invokeMethod(socket, &QWebSocket::abort, Qt::QueuedConnection);
+        drop(socket, sub.unsent);
         return false;
     }
     socket->sendTextMessage(text);

@@ -63,6 +63,10 @@ private:
     bool sendText(QWebSocket *socket, Subscriber &sub, const QString &text);
     void refuse(QWebSocket *socket, const ApiError &error, int closeCode);
     static void abortLater(QWebSocket *socket);
+    // Closes a client that fell too far behind (1009) and counts it.
+    void drop(QWebSocket *socket, qint64 behindBytes);
+    // The read pool is full: the client is told to come back (4503).
+    void refuseOverloaded(QWebSocket *socket);
     void closeNormally(QWebSocket *socket, Subscriber &sub, const QString &reason);
     void onClientMessage(QWebSocket *socket, const QString &text);
     void remove(QWebSocket *socket);
