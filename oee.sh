@@ -31,6 +31,20 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
+# The test suite also runs third-party clients from npm (Jupiter's @jup-ag/api against /quote):
+# Node.js from the machine or Debian, the client pinned by its package-lock.json. Development
+# only: neither the build nor the product needs npm.
+install_test_clients() {
+    if ! command -v npm >/dev/null 2>&1; then
+        PACKAGES=(nodejs npm)
+        install_missing
+    fi
+    for dir in tests/clients/*/; do
+        [ -f "$dir/package-lock.json" ] || continue
+        (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error >&2)
+    done
+}
+
 build() {
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build build -j2
@@ -39,6 +53,7 @@ build() {
 case "${1:-}" in
 test)
     install_missing
+    install_test_clients
     build
     ctest --test-dir build --output-on-failure --timeout 900 -j2
     ;;

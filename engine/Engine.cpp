@@ -6,6 +6,7 @@
 #include "api/Reads.h"
 #include "api/WsHub.h"
 #include "dex/Market.h"
+#include "dex/PoolSync.h"
 #include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "queue/Worker.h"
@@ -97,6 +98,10 @@ bool Engine::start(QString *error)
     m_market = std::make_unique<Market>(m_config.dex);
     JobQueue::Options queue;
     queue.prefix = m_config.queuePrefix;
+    // The pools' shared state: seeded (first start) and read before anything routes.
+    spawn(new PoolSync(*redis, queue.prefix.toUtf8(), m_market.get(), m_config.dex.poolSyncMs,
+                       m_config.dex.arbitrageMs),
+          QStringLiteral("oee-pools"));
     queue.leaseMs = m_config.leaseMs;
     queue.ratePerWindow = m_config.ratePerWindow;
     queue.rateWindowMs = m_config.rateWindowMs;

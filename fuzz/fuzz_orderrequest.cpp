@@ -1,7 +1,7 @@
 // libFuzzer: the order-request parser and validator. Any input must give either a valid order
 // (the invariants below) or an error with a status, a code and a message.
-#include "dex/Market.h"
 #include "domain/OrderRequest.h"
+#include "money/Tokens.h"
 
 #include <cstdint>
 #include <cstdlib>
@@ -15,13 +15,17 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                        "text/plain", "", "APPLICATION/JSON"};
     const QByteArray type = types[data[0] % 5];
     const QByteArray body(reinterpret_cast<const char *>(data + 1), qsizetype(size - 1));
-    const auto result = oee::parseOrderRequest(body, type, oee::Market::tokens(), 0.01, 4096);
+    const auto result = oee::parseOrderRequest(body, type, 10000, 4096);
     if (const auto *order = std::get_if<oee::OrderRequest>(&result)) {
-        const bool valid = oee::Market::tokens().contains(order->tokenIn) &&
-                           oee::Market::tokens().contains(order->tokenOut) &&
+        const oee::TokenRegistry &tokens = oee::TokenRegistry::instance();
+        const oee::Token *in = tokens.bySymbol(order->tokenIn);
+        const bool valid = in && tokens.bySymbol(order->tokenOut) &&
                            order->tokenIn != order->tokenOut && order->amount > 0 &&
-                           order->amount <= oee::kMaxOrderAmount && order->slippage > 0 &&
-                           order->slippage <= 0.5 && order->orderType == QStringLiteral("market");
+                           order->slippagePpm > 0 && order->slippagePpm <= oee::kMaxSlippagePpm &&
+                           order->orderType == QStringLiteral("market") &&
+                           // exact: the amount's text reads back to the same base units
+                           oee::parseTokenAmount(order->amountText(), in->decimals) ==
+                               std::variant<oee::BaseUnits, QString>(order->amount);
         if (!valid)
             std::abort();
     } else {

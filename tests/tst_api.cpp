@@ -1,6 +1,7 @@
 // The engine end to end over real Redis and PostgreSQL, driven as an external client would:
 // HTTP requests and WebSocket subscriptions against an in-process Engine.
 #include "TestSupport.h"
+#include "money/Amount.h"
 #include "dex/Market.h"
 
 #include <QJsonArray>
@@ -221,8 +222,15 @@ private slots:
         QCOMPARE(routing.value(QStringLiteral("venue")).toString(), quotes.value(QStringLiteral("chosen")).toString());
         const QJsonObject confirmed = timeline[4].value(QStringLiteral("data")).toObject();
         QVERIFY(confirmed.value(QStringLiteral("signature")).toString().size() >= 86);
-        QVERIFY(confirmed.value(QStringLiteral("executedPrice")).toDouble() > 100);
-        QVERIFY(confirmed.value(QStringLiteral("amountOut")).toDouble() > 150);
+        // Exact decimal strings in data; numbers at the top level for the seeds' clients.
+        QVERIFY(confirmed.value(QStringLiteral("executedPrice")).toString().toDouble() > 100);
+        QVERIFY(confirmed.value(QStringLiteral("amountOut")).toString().toDouble() > 150);
+        // The decimal is the raw base units with USDC's 6 decimals, exactly.
+        const auto raw = parseTokenAmount(confirmed.value(QStringLiteral("amountOut")).toString(), 6);
+        QVERIFY(std::holds_alternative<BaseUnits>(raw));
+        QCOMPARE(QString::number(std::get<BaseUnits>(raw)), confirmed.value(QStringLiteral("amountOutRaw")).toString());
+        QCOMPARE(timeline[4].value(QStringLiteral("amountOut")).toDouble(),
+                 confirmed.value(QStringLiteral("amountOut")).toString().toDouble());
 
         // The all-orders stream saw the same statuses in order.
         QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m, id).size() == 5; }));
@@ -253,7 +261,7 @@ private slots:
     {
         startEngine(fastConfig(m_servers));
         Http http(m_engine->port());
-        const QString id = http.submit(solUsdc(1234.56789012345));
+        const QString id = http.submit(solUsdc(1234.567890123)); // 9 decimals: SOL's all
         QVERIFY(!id.isEmpty());
         const QList<QJsonObject> timeline = runToEnd(id);
         QCOMPARE(statuses(timeline), kHappyPath);
@@ -266,7 +274,7 @@ private slots:
         QCOMPARE(m_servers.sql(QStringLiteral("SELECT status || '|' || last_seq || '|' || tx_signature || '|' || dex FROM orders WHERE id = '%1'").arg(id)),
                  QStringList{QStringLiteral("confirmed|5|%1|%2").arg(signature, timeline[1].value(QStringLiteral("data")).toObject().value(QStringLiteral("venue")).toString())});
         // NUMERIC keeps the submitted precision.
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT amount::text FROM orders WHERE id = '%1'").arg(id)), QStringList{QStringLiteral("1234.56789012345")});
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT amount::text FROM orders WHERE id = '%1'").arg(id)), QStringList{QStringLiteral("1234.567890123")});
 
         // The REST views agree with the rows.
         const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject();
@@ -317,7 +325,7 @@ private slots:
     void slippageExceededFailsWithThatReason()
     {
         Config c = fastConfig(m_servers);
-        c.dex.executionPriceShift = -0.05; // 5% adverse move, slippage tolerance 1%
+        c.dex.executionPriceShiftPpm = -50000; // 5% adverse move, slippage tolerance 1%
         c.maxAttempts = 2;
         startEngine(c);
         Http http(m_engine->port());

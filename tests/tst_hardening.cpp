@@ -137,8 +137,8 @@ private slots:
             o.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
             o.request.tokenIn = QStringLiteral("SOL");
             o.request.tokenOut = QStringLiteral("USDC");
-            o.request.amount = 1;
-            o.request.slippage = 0.01;
+            o.request.amount = 1'000'000'000;
+            o.request.slippagePpm = 10000;
             o.createdAt = QDateTime::currentDateTimeUtc();
             OrderEvent pending{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0};
             QVERIFY2(store.insertOrders({o}, {pending}), qPrintable(store.lastError()));
@@ -523,7 +523,7 @@ private slots:
     {
         Config c = fastConfig(m_servers);
         c.maxAttempts = 2;
-        c.dex.executionPriceShift = -0.05; // a 1 % tolerance fails, 10 % confirms
+        c.dex.executionPriceShiftPpm = -50000; // a 1 % tolerance fails, 10 % confirms
         Engine engine(c);
         QString error;
         QVERIFY2(engine.start(&error), qPrintable(error));

@@ -2,6 +2,9 @@
 // limit across connections (as across processes), stall recovery.
 #include "TestSupport.h"
 #include "dex/Chain.h"
+#include "dex/Market.h"
+
+#include <QJsonDocument>
 #include "queue/JobQueue.h"
 
 #include <QSignalSpy>
@@ -96,23 +99,62 @@ private slots:
     void chainLandsEachSignatureOnce()
     {
         RedisConnection conn(m_endpoint);
-        SimulatedChain chain(&conn, "oee:");
+        conn.command({"DEL", "chaintest:pool:raydium-SOL-USDC", "chaintest:pool:meteora-SOL-USDC",
+                      "chaintest:chain:sig-1"});
+        DexConfig still;
+        still.volatility = 0;
+        Market market(still);
+        QVERIFY(market.seed(&conn, "chaintest:", nullptr));
+        SimulatedChain chain(&conn, "chaintest:");
         QVERIFY(chain.lookup(QStringLiteral("sig-1")).value() == std::nullopt);
-        Fill first;
-        first.ok = true;
-        first.amountOut = 224.5;
-        first.executedPrice = 149.66666666666666;
-        const auto landed = chain.land(QStringLiteral("sig-1"), first);
-        QVERIFY(landed && !landed->duplicate);
-        // The same transaction again (a resubmission after a crash): rejected as a duplicate,
-        // and the first landing's fill comes back.
-        Fill second = first;
-        second.amountOut = 1;
-        const auto again = chain.land(QStringLiteral("sig-1"), second);
+        const RoutePlan plan = market.route(QStringLiteral("SOL"), QStringLiteral("USDC"), 2'000'000'000);
+        const auto landed = chain.execute(QStringLiteral("sig-1"), plan, 0, &market);
+        QVERIFY(landed && !landed->duplicate && landed->fill.ok);
+        QCOMPARE(landed->fill.amountOut, plan.best.amountOut);
+        const QString poolId = plan.best.legs.first().poolId;
+        const quint64 slot = market.pool(poolId)->slot;
+        QCOMPARE(slot, quint64(1));
+        // The same transaction again (a resubmission after a crash): a duplicate, the first
+        // landing's fill comes back, and the pool does not move a second time.
+        const auto again = chain.execute(QStringLiteral("sig-1"), plan, 0, &market);
         QVERIFY(again && again->duplicate);
-        QCOMPARE(again->fill.amountOut, 224.5);
-        QCOMPARE(again->fill.executedPrice, first.executedPrice);
-        QCOMPARE(chain.lookup(QStringLiteral("sig-1")).value()->amountOut, 224.5);
+        QCOMPARE(again->fill.amountOut, landed->fill.amountOut);
+        QCOMPARE(market.pool(poolId)->slot, slot);
+        QCOMPARE(chain.lookup(QStringLiteral("sig-1")).value()->amountOut, landed->fill.amountOut);
+    }
+
+    void twoCopiesOfTheMarketNeverSpendTheSameLiquidity()
+    {
+        // Two processes' views of the same pools, both stale: each routes the same order on the
+        // same state. The second to land finds the pool moved, prices again and gets less; the
+        // pool in Redis is both fills applied one after the other.
+        RedisConnection a(m_endpoint), b(m_endpoint);
+        a.command({"EVAL", "for _, k in ipairs(redis.call('KEYS', 'spend:*')) do redis.call('DEL', k) end", "0"});
+        DexConfig still;
+        still.volatility = 0;
+        Market first(still), second(still);
+        QVERIFY(first.seed(&a, "spend:", nullptr));
+        QVERIFY(second.seed(&b, "spend:", nullptr));
+        const BaseUnits amount = 500'000'000'000ULL; // 500 SOL
+        const RoutePlan p1 = first.route(QStringLiteral("SOL"), QStringLiteral("USDC"), amount);
+        const RoutePlan p2 = second.route(QStringLiteral("SOL"), QStringLiteral("USDC"), amount);
+        QCOMPARE(p1.best.amountOut, p2.best.amountOut);
+        SimulatedChain c1(&a, "spend:"), c2(&b, "spend:");
+        const auto l1 = c1.execute(QStringLiteral("sig-a"), p1, 0, &first);
+        const auto l2 = c2.execute(QStringLiteral("sig-b"), p2, 0, &second);
+        QVERIFY(l1 && l1->fill.ok && l2 && l2->fill.ok);
+        QCOMPARE(l1->fill.amountOut, p1.best.amountOut);
+        QVERIFY2(l2->fill.amountOut < p2.best.amountOut, "the second fill was priced on spent liquidity");
+        // Replay both on a fresh genesis copy: Redis holds exactly that state.
+        Market replay(still);
+        QVERIFY(replay.executeLocally(p1, 0).ok);
+        const Fill f = replay.executeLocally(p2, 0); // the second plan, on the moved pools
+        QVERIFY(f.ok);
+        QCOMPARE(f.amountOut, l2->fill.amountOut);
+        QVERIFY(second.sync(&b, "spend:"));
+        for (const auto &pool : replay.pools())
+            QCOMPARE(QJsonDocument(second.pool(pool->id)->toJson()).toJson(),
+                     QJsonDocument(pool->toJson()).toJson());
     }
 
     void retryWaitsForItsBackoff()

@@ -2,6 +2,10 @@
 // Each order is executed once; the API process streams the workers' events; killing a worker
 // mid-burst loses nothing.
 #include "TestSupport.h"
+#include "dex/Market.h"
+#include "queue/RedisConnection.h"
+
+#include <QJsonArray>
 
 #include <QNetworkReply>
 #include <QSignalSpy>
@@ -25,7 +29,61 @@ class TestMultiProcess : public QObject
                 {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("200-800")},
                 {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("60")},
                 {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")},
-                {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")}};
+                {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")},
+                {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")}}; // pools move by fills only
+    }
+
+    // Every landed swap moved its pools exactly once and by exactly its amounts: for each pool,
+    // its state in Redis is the genesis state plus the sum of the legs of every confirmed order
+    // (two processes filling against the same pools never spent the same liquidity twice), and
+    // its slot counts those legs.
+    void checkPoolsConserve()
+    {
+        struct Flow { qint64 legs = 0; QMap<QString, __int128> net; }; // per mint, into the curve
+        QMap<QString, Flow> flows;
+        for (const QString &row : m_servers.sql(QStringLiteral(
+                 "SELECT data->>'legs' FROM order_events WHERE status = 'confirmed'"))) {
+            for (const QJsonValue &v : QJsonDocument::fromJson(row.toUtf8()).array()) {
+                const QJsonObject leg = v.toObject();
+                Flow &f = flows[leg.value(QStringLiteral("pool")).toString()];
+                ++f.legs;
+                const auto raw = [&](const char *k) { return __int128(leg.value(QLatin1String(k)).toString().toULongLong()); };
+                const bool dlmm = leg.value(QStringLiteral("kind")).toString() == QLatin1String("dlmm");
+                // CPMM: the LP share of the fee stays in the curve; DLMM: no fee enters the bins.
+                const __int128 in = dlmm ? raw("inRaw") - raw("feeRaw")
+                                         : raw("inRaw") - raw("protocolFeeRaw") - raw("fundFeeRaw");
+                f.net[leg.value(QStringLiteral("inputMint")).toString()] += in;
+                f.net[leg.value(QStringLiteral("outputMint")).toString()] -= raw("outRaw");
+            }
+        }
+        QVERIFY(!flows.isEmpty());
+        QString error;
+        const auto endpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+        QVERIFY(endpoint);
+        RedisConnection redis(*endpoint);
+        DexConfig still;
+        still.volatility = 0;
+        const Market genesis(still);
+        const auto totals = [](const QJsonObject &state, const QString &mint) -> __int128 {
+            if (state.value(QStringLiteral("kind")).toString() == QLatin1String("cpmm"))
+                return state.value(mint == state.value(QStringLiteral("mintA")).toString() ? QStringLiteral("vaultA") : QStringLiteral("vaultB"))
+                    .toString().toULongLong();
+            const QString key = mint == state.value(QStringLiteral("mintX")).toString() ? QStringLiteral("amountX") : QStringLiteral("amountY");
+            __int128 sum = 0;
+            for (const QJsonValue &b : state.value(QStringLiteral("bins")).toArray())
+                sum += b.toObject().value(key).toString().toULongLong();
+            return sum;
+        };
+        for (auto it = flows.cbegin(); it != flows.cend(); ++it) {
+            const RedisReply r = redis.command({"HGET", "oee:pool:" + it.key().toUtf8(), "state"});
+            QVERIFY2(r.ok() && !r.str.isEmpty(), qPrintable(it.key()));
+            const QJsonObject now = QJsonDocument::fromJson(r.str).object();
+            const QJsonObject start = genesis.pool(it.key())->toJson();
+            QCOMPARE(now.value(QStringLiteral("slot")).toString().toLongLong(), it->legs);
+            for (auto m = it->net.cbegin(); m != it->net.cend(); ++m)
+                QVERIFY2(totals(now, m.key()) == totals(start, m.key()) + m.value(),
+                         qPrintable(QStringLiteral("%1: %2 does not add up").arg(it.key(), m.key())));
+        }
     }
 
 private slots:
@@ -81,6 +139,8 @@ private slots:
         // The API process executed nothing itself, yet streamed every order's end.
         QVERIFY2(stream.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m).count(QStringLiteral("confirmed")) == total; }, 60000),
                  qPrintable(QStringLiteral("streamed %1 confirmations of %2").arg(statusesOf(stream.messages()).count(QStringLiteral("confirmed"))).arg(total)));
+
+        checkPoolsConserve();
 
         for (QProcess *p : {&api, &workerB}) {
             ::kill(pid_t(p->processId()), SIGTERM);

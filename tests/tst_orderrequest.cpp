@@ -14,7 +14,7 @@ private:
     static std::variant<OrderRequest, ApiError> parse(const QByteArray &body,
                                                       const QByteArray &type = "application/json")
     {
-        return parseOrderRequest(body, type, Market::tokens(), 0.01, 1024);
+        return parseOrderRequest(body, type, 10000, 1024);
     }
 
 private slots:
@@ -25,8 +25,10 @@ private slots:
         const OrderRequest o = std::get<OrderRequest>(r);
         QCOMPARE(o.tokenIn, QStringLiteral("SOL"));
         QCOMPARE(o.tokenOut, QStringLiteral("USDC"));
-        QCOMPARE(o.amount, 1.5);
-        QCOMPARE(o.slippage, 0.02);
+        QCOMPARE(o.amount, BaseUnits(1'500'000'000)); // lamports
+        QCOMPARE(o.amountText(), QStringLiteral("1.5"));
+        QCOMPARE(o.slippagePpm, 20000u);
+        QCOMPARE(o.slippageText(), QStringLiteral("0.02"));
     }
 
     void defaultsAndAliases()
@@ -39,8 +41,8 @@ private slots:
         const OrderRequest o = std::get<OrderRequest>(r);
         QCOMPARE(o.orderType, QStringLiteral("market"));
         QCOMPARE(o.tokenIn, QStringLiteral("SOL"));
-        QCOMPARE(o.amount, 3.0);
-        QCOMPARE(o.slippage, 0.01);
+        QCOMPARE(o.amount, BaseUnits(3'000'000'000));
+        QCOMPARE(o.slippagePpm, 10000u);
     }
 
     void seed004Dialect()
@@ -51,10 +53,27 @@ private slots:
         const OrderRequest o = std::get<OrderRequest>(r);
         QCOMPARE(o.tokenIn, QStringLiteral("SOL"));
         QCOMPARE(o.tokenOut, QStringLiteral("USDC"));
-        QCOMPARE(o.slippage, 0.005);
+        QCOMPARE(o.slippagePpm, 5000u);
         // the same token under both names is fine
         QVERIFY(std::holds_alternative<OrderRequest>(parse(R"({"tokenIn":"SOL","inputMint":"SOL","tokenOut":"USDC","amount":1})")));
-        QCOMPARE(std::get<OrderRequest>(parse(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage_pct":50})")).slippage, 0.5);
+        QCOMPARE(std::get<OrderRequest>(parse(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage_pct":50})")).slippagePpm, 500000u);
+    }
+
+    void acceptsMintsAndDecimalStrings()
+    {
+        // Tokens by mint, amounts as decimal strings, both read exactly; the same order spelled
+        // either way has the same fingerprint (Idempotency-Key).
+        const auto r = parse(R"({"inputMint":"EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v","outputMint":"So11111111111111111111111111111111111111112","amount":"224.123009"})");
+        QVERIFY(std::holds_alternative<OrderRequest>(r));
+        const OrderRequest o = std::get<OrderRequest>(r);
+        QCOMPARE(o.tokenIn, QStringLiteral("USDC"));
+        QCOMPARE(o.tokenOut, QStringLiteral("SOL"));
+        QCOMPARE(o.amount, BaseUnits(224'123'009));
+        const auto same = parse(R"({"tokenIn":"USDC","tokenOut":"SOL","amount":224.123009})");
+        QVERIFY(std::holds_alternative<OrderRequest>(same));
+        QCOMPARE(requestFingerprint(std::get<OrderRequest>(same)), requestFingerprint(o));
+        // The smallest unit of each token, and no less.
+        QCOMPARE(std::get<OrderRequest>(parse(R"({"tokenIn":"BONK","tokenOut":"SOL","amount":0.00001})")).amount, BaseUnits(1));
     }
 
     void rejects_data()
@@ -78,7 +97,10 @@ private slots:
         QTest::newRow("missing amount") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC"})") << json << 400 << "invalid_field" << "amount";
         QTest::newRow("amount zero") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":0})") << json << 400 << "invalid_field" << "amount";
         QTest::newRow("amount negative") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":-1})") << json << 400 << "invalid_field" << "amount";
-        QTest::newRow("amount string") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":"1.5"})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amount not a number") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":"1.5 SOL"})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amount below one unit") << QByteArray(R"({"tokenIn":"USDC","tokenOut":"SOL","amount":0.0000001})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("amount too precise") << QByteArray(R"({"tokenIn":"USDC","tokenOut":"SOL","amount":"1.1234567"})") << json << 400 << "invalid_field" << "amount";
+        QTest::newRow("slippage too precise") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.0000001})") << json << 400 << "invalid_field" << "slippage";
         QTest::newRow("amount huge") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1e300})") << json << 400 << "invalid_field" << "amount";
         QTest::newRow("amountIn negative") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":-2})") << json << 400 << "invalid_field" << "amountIn";
         QTest::newRow("amounts disagree") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"amountIn":2})") << json << 400 << "invalid_field" << "amountIn";

@@ -134,7 +134,9 @@ private slots:
     void webSocketClientThatNeverReadsIsDropped()
     {
         Config c = fastConfig(m_servers);
-        c.wsMaxBufferBytes = 64 * 1024;
+        // Room for a burst of 50 orders (each routing event lists every candidate route) for a
+        // subscriber that reads; a client that never reads passes it all the same.
+        c.wsMaxBufferBytes = 512 * 1024;
         startEngine(c);
         Http http(m_engine->port());
         // A raw WebSocket handshake, then never read again.

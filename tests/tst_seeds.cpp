@@ -414,7 +414,7 @@ private slots:
     void seed004_slippagePctIsPercentAndDecides()
     {
         Config c = liveConfig();
-        c.dex.executionPriceShift = -0.05;
+        c.dex.executionPriceShiftPpm = -50000;
         c.maxAttempts = 1;
         startEngine(c);
         Http http(m_engine->port());

@@ -91,8 +91,8 @@ void ConsoleController::burst(int count, const QString &tokenIn, const QString &
     QJsonObject o{{QStringLiteral("tokenIn"), tokenIn}, {QStringLiteral("tokenOut"), tokenOut},
                   {QStringLiteral("amount"), amount}, {QStringLiteral("slippage"), slippage}};
     const auto parsed = parseOrderRequest(QJsonDocument(o).toJson(QJsonDocument::Compact),
-                                          "application/json", Market::tokens(),
-                                          m_engine->config().defaultSlippage,
+                                          "application/json",
+                                          m_engine->config().defaultSlippagePpm,
                                           m_engine->config().maxBodyBytes);
     if (const auto *e = std::get_if<ApiError>(&parsed)) {
         setMessage(e->message);

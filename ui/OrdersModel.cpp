@@ -5,6 +5,13 @@
 namespace oee::ui {
 
 namespace {
+
+// Amounts and prices arrive as exact decimal strings (older events: numbers); the console
+// shows them, it decides nothing on them.
+double number(const QJsonValue &v)
+{
+    return v.isString() ? v.toString().toDouble() : v.toDouble();
+}
 constexpr int kLiveLanes = 40; // rows whose open phase is refreshed every second
 }
 
@@ -85,7 +92,7 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
             r.created = e.at;
             r.tokenIn = e.data.value(QStringLiteral("tokenIn")).toString();
             r.tokenOut = e.data.value(QStringLiteral("tokenOut")).toString();
-            r.amount = e.data.value(QStringLiteral("amount")).toDouble();
+            r.amount = number(e.data.value(QStringLiteral("amount")));
             beginInsertRows({}, 0, 0);
             m_rows.prepend(r);
             endInsertRows();
@@ -112,8 +119,8 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
         if (d.contains(QStringLiteral("error")))
             r.error = d.value(QStringLiteral("error")).toString();
         if (e.status == OrderStatus::Confirmed) {
-            r.amountOut = d.value(QStringLiteral("amountOut")).toDouble();
-            r.executedPrice = d.value(QStringLiteral("executedPrice")).toDouble();
+            r.amountOut = number(d.value(QStringLiteral("amountOut")));
+            r.executedPrice = number(d.value(QStringLiteral("executedPrice")));
             r.error.clear();
         }
         const QModelIndex idx = index(row);

@@ -1,6 +1,9 @@
 #include "QuoteFeed.h"
 
 #include "dex/Market.h"
+#include "money/Tokens.h"
+
+#include <cmath>
 
 #include <QDateTime>
 #include <QXYSeries>
@@ -60,14 +63,35 @@ int QuoteFeed::points() const
 
 void QuoteFeed::sample()
 {
-    const Route r = m_market->route(m_tokenIn, m_tokenOut, m_amount);
-    m_raydium = r.raydium.price;
-    m_meteora = r.meteora.price;
-    m_raydiumFee = r.raydium.feeRate;
-    m_meteoraFee = r.meteora.feeRate;
-    m_raydiumImpact = r.raydium.priceImpact;
-    m_meteoraImpact = r.meteora.priceImpact;
-    m_chosen = venueName(r.chosen);
+    const TokenRegistry &tokens = TokenRegistry::instance();
+    const Token *in = tokens.find(m_tokenIn);
+    const Token *out = tokens.find(m_tokenOut);
+    if (!in || !out)
+        return;
+    // The chart is for the eye: exact amounts are routed, the plotted prices are doubles.
+    const auto parsed = parseTokenAmount(QJsonValue(m_amount), in->decimals);
+    const BaseUnits amount = std::holds_alternative<BaseUnits>(parsed) ? std::get<BaseUnits>(parsed) : 1;
+    const RoutePlan plan = m_market->route(m_tokenIn, m_tokenOut, amount);
+    const double scaleIn = std::pow(10.0, in->decimals), scaleOut = std::pow(10.0, out->decimals);
+    m_raydium = m_meteora = m_raydiumFee = m_meteoraFee = m_raydiumImpact = m_meteoraImpact = 0;
+    for (const RouteCandidate &c : plan.candidates) {
+        if (c.type != RouteCandidate::Type::Direct || !c.ok())
+            continue;
+        const RouteLeg &leg = c.legs.first();
+        const bool raydium = leg.venue == QLatin1String("raydium");
+        double &price = raydium ? m_raydium : m_meteora;
+        const double p = (double(leg.result.outAmount) / scaleOut) / (double(amount) / scaleIn);
+        if (p <= price)
+            continue;
+        price = p;
+        const double fee = double(leg.result.fee) / double(amount);
+        (raydium ? m_raydiumFee : m_meteoraFee) = fee;
+        if (const auto pool = m_market->pool(leg.poolId)) {
+            const double spot = double(pool->spotPriceQ64(in->mint)) / 18446744073709551616.0 * scaleIn / scaleOut;
+            (raydium ? m_raydiumImpact : m_meteoraImpact) = spot > 0 ? std::max(0.0, 1 - p / ((1 - fee) * spot)) : 0;
+        }
+    }
+    m_chosen = plan.best.venue();
     const double now = double(QDateTime::currentMSecsSinceEpoch());
     m_windowEnd = now;
     m_windowStart = now - kWindowSeconds * 1000.0;

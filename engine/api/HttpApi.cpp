@@ -26,10 +26,12 @@ HttpApi::HttpApi(const Config &config, Ingest *ingest, ReadPool *reads, QuerySer
     m_system = std::make_unique<SystemController>(*this);
     m_orders = std::make_unique<OrdersController>(*this);
     m_quotes = std::make_unique<QuotesController>(*this);
+    m_pools = std::make_unique<PoolsController>(*this);
     m_streams->registerRoutes();
     m_system->registerPreflight();
     m_orders->registerRoutes();
     m_quotes->registerRoutes();
+    m_pools->registerRoutes();
     m_system->registerRoutes();
     connect(&m_server, &QAbstractHttpServer::newWebSocketConnection, this, [this] {
         while (auto socket = m_server.nextPendingWebSocketConnection())

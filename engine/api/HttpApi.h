@@ -21,6 +21,7 @@ class Market;
 class ReadPool;
 class OrdersController;
 class QuotesController;
+class PoolsController;
 class StreamsController;
 class SystemController;
 class QueryService;
@@ -103,6 +104,7 @@ private:
     std::unique_ptr<SystemController> m_system;
     std::unique_ptr<OrdersController> m_orders;
     std::unique_ptr<QuotesController> m_quotes;
+    std::unique_ptr<PoolsController> m_pools;
     struct Parked
     {
         std::unique_ptr<QHttpServerResponder> responder;

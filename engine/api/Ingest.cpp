@@ -163,11 +163,7 @@ void Ingest::flush()
         e.seq = 1;
         e.status = OrderStatus::Pending;
         e.at = now;
-        e.data = QJsonObject{{QStringLiteral("orderType"), o.request.orderType},
-                             {QStringLiteral("tokenIn"), o.request.tokenIn},
-                             {QStringLiteral("tokenOut"), o.request.tokenOut},
-                             {QStringLiteral("amount"), o.request.amount},
-                             {QStringLiteral("slippage"), o.request.slippage}};
+        e.data = toJobPayload(o.request);
         jobs.append(Job{o.id, QJsonDocument(e.data).toJson(QJsonDocument::Compact), 0, {}});
         events.append(e);
     }

@@ -8,25 +8,34 @@ namespace oee {
 
 class RedisConnection;
 
-// The simulated chain's ledger of landed transactions, in Redis so that every process and
-// every restart sees it. A signature lands at most once: a resubmitted transaction (same
-// signature, after a crash) is rejected as a duplicate and the first landing's fill returned —
-// which the engine reports as confirmed ("already landed").
+// The simulated chain: the ledger of landed transactions and the pools' shared state, in Redis
+// so that every process and every restart sees it. A transaction lands at most once: a
+// resubmitted one (same signature, after a crash) is a duplicate and the first landing's fill is
+// returned — which the engine reports as confirmed ("already landed"). Landing a swap and moving
+// its pools is one atomic step (a Lua script that compares each pool's slot and sets the new
+// states together with the ledger entry), so two processes never both spend the same liquidity
+// and a crash cannot move a pool without recording the transaction, or the reverse.
 class SimulatedChain
 {
 public:
     struct Landing
     {
         bool duplicate = false; // it had landed before; `fill` is the original one
-        Fill fill;
+        Fill fill;              // !fill.ok: the venue refused it (slippage, liquidity): nothing moved
     };
 
     SimulatedChain(RedisConnection *redis, QByteArray prefix);
 
-    // nullopt: Redis unreachable, try again with the same fill.
-    std::optional<Landing> land(const QString &signature, const Fill &fill);
+    // Prices `plan` on the current pool states and, unless it comes out below minAmountOut or
+    // a pool cannot fill it, lands it. nullopt: Redis unreachable (or the pools kept changing
+    // under it); try again with the same signature.
+    std::optional<Landing> execute(const QString &signature, const RoutePlan &plan,
+                                   BaseUnits minAmountOut, Market *market);
     // nullopt: Redis unreachable; an empty inner optional: never landed.
     std::optional<std::optional<Fill>> lookup(const QString &signature);
+    // Applies pool states computed elsewhere (the arbitrage flow) if their pools did not move
+    // meanwhile. False when Redis is unreachable.
+    bool apply(const QList<std::shared_ptr<Pool>> &states, Market *market);
 
 private:
     RedisConnection *m_redis;

@@ -1,214 +1,415 @@
 #include "dex/Market.h"
 
+#include "dex/meteora/MeteoraDlmm.h"
+#include "money/Tokens.h"
+#include "queue/RedisConnection.h"
+#include "runtime/Logging.h"
+
 #include <QDateTime>
+#include <QFile>
+#include <QJsonDocument>
 #include <QMutexLocker>
+#include <algorithm>
 #include <cmath>
 
 namespace oee {
 
 namespace {
 
-struct TokenSpec
+const RedisScript &seedScript()
 {
-    const char *symbol;
-    double usd;         // reference price
-    double volScale;    // relative volatility
-};
-
-constexpr TokenSpec kTokens[] = {
-    {"SOL", 150.0, 1.0}, {"USDC", 1.0, 0.02}, {"USDT", 1.0, 0.02},
-    {"BONK", 0.00002, 2.0}, {"JUP", 0.8, 1.5},
-};
-
-const TokenSpec &spec(const QString &symbol)
-{
-    for (const TokenSpec &t : kTokens)
-        if (symbol == QLatin1String(t.symbol))
-            return t;
-    return kTokens[0];
+    // ARGV: key, slot, state. Writes the state only where there is none.
+    static const RedisScript s(QByteArrayLiteral(
+        "if redis.call('EXISTS', ARGV[1]) == 0 then\n"
+        "  redis.call('HSET', ARGV[1], 'slot', ARGV[2], 'state', ARGV[3])\n"
+        "end\n"
+        "return 1\n"));
+    return s;
 }
 
-// Raydium CPMM pool: USD depth per side, fee.
-constexpr double kRaydiumDepthUsd = 20e6;
-constexpr double kRaydiumFee = 0.0025;
-// Meteora DLMM pool: liquidity per bin, bin step, base fee, variable fee per bin crossed.
-constexpr double kMeteoraBinUsd = 250e3;
-constexpr double kMeteoraBinStep = 0.0010;
-constexpr double kMeteoraBaseFee = 0.0020;
-constexpr double kMeteoraVariableFeePerBin = 0.0001;
-constexpr double kMeteoraMaxFee = 0.01;
-// Venue basis: mean reversion rate (1/s); its noise is a multiple of the token volatility.
-constexpr double kBasisReversion = 0.2;
-constexpr double kBasisNoiseScale = 5.0;
+const RedisScript &slotsScript()
+{
+    // ARGV: pool keys. Returns each one's slot.
+    static const RedisScript s(QByteArrayLiteral(
+        "local out = {}\n"
+        "for i = 1, #ARGV do out[i] = redis.call('HGET', ARGV[i], 'slot') or '' end\n"
+        "return out\n"));
+    return s;
+}
+
+const RedisScript &statesScript()
+{
+    static const RedisScript s(QByteArrayLiteral(
+        "local out = {}\n"
+        "for i = 1, #ARGV do out[i] = redis.call('HGET', ARGV[i], 'state') or '' end\n"
+        "return out\n"));
+    return s;
+}
+
+// The pools configured in resources/pools.json, at their genesis state.
+PoolSet genesisPools()
+{
+    PoolSet out;
+    QFile file(QStringLiteral(":/oee/pools.json"));
+    if (!file.open(QIODevice::ReadOnly))
+        qFatal("the pool configuration (:/oee/pools.json) is not compiled in");
+    const TokenRegistry &tokens = TokenRegistry::instance();
+    const QJsonArray pools = QJsonDocument::fromJson(file.readAll()).object().value(
+        QStringLiteral("pools")).toArray();
+    for (const QJsonValue &v : pools) {
+        const QJsonObject o = v.toObject();
+        const QString id = o.value(QStringLiteral("id")).toString();
+        const Venue *venue = venueNamed(o.value(QStringLiteral("venue")).toString());
+        const Token *a = tokens.bySymbol(o.value(QStringLiteral("a")).toString());
+        const Token *b = tokens.bySymbol(o.value(QStringLiteral("b")).toString());
+        if (!venue || !a || !b)
+            qFatal("resources/pools.json: pool %s: unknown venue or token", qPrintable(id));
+        auto pool = venue->create(id, *a, *b, o);
+        if (!pool)
+            qFatal("resources/pools.json: pool %s is malformed", qPrintable(id));
+        out.insert(id, std::shared_ptr<const Pool>(std::move(pool)));
+    }
+    return out;
+}
+
+u128 pow10(int n)
+{
+    u128 p = 1;
+    while (n-- > 0)
+        p *= 10;
+    return p;
+}
+
+// Reference price of one base unit of `x` in base units of `y`, Q64.64.
+u128 referenceQ64(const Token &x, const Token &y)
+{
+    const DecimalRatio ux = decimalRatio(x.usd), uy = decimalRatio(y.usd);
+    const u128 num = ux.numerator * uy.denominator * pow10(y.decimals);
+    const u128 den = ux.denominator * uy.numerator * pow10(x.decimals);
+    if (num >> 64)
+        return (num / den) << 64;
+    return shlDiv64(num, den, false);
+}
 
 } // namespace
 
-QString venueName(VenueId v)
+QString Fill::amountOutText() const
 {
-    return v == VenueId::Raydium ? QStringLiteral("raydium") : QStringLiteral("meteora");
+    const Token *t = TokenRegistry::instance().bySymbol(tokenOut);
+    return formatTokenAmount(amountOut, t ? t->decimals : 0);
 }
 
-QJsonObject Quote::toJson() const
+QString Fill::executedPriceText() const
 {
-    return QJsonObject{{QStringLiteral("venue"), venueName(venue)},
-                       {QStringLiteral("tokenIn"), tokenIn},
-                       {QStringLiteral("tokenOut"), tokenOut},
-                       {QStringLiteral("amountIn"), amountIn},
-                       {QStringLiteral("amountOut"), amountOut},
-                       {QStringLiteral("price"), price},
-                       {QStringLiteral("midPrice"), midPrice},
-                       {QStringLiteral("fee"), feeRate},
-                       {QStringLiteral("feeAmount"), feeAmount},
-                       {QStringLiteral("priceImpact"), priceImpact},
-                       {QStringLiteral("quotedAt"), at.toUTC().toString(Qt::ISODateWithMs)}};
+    const Token *in = TokenRegistry::instance().bySymbol(tokenIn);
+    const Token *out = TokenRegistry::instance().bySymbol(tokenOut);
+    if (!in || !out || amountIn == 0)
+        return QString();
+    return formatRatio(amountOut, out->decimals, amountIn, in->decimals);
 }
 
-QJsonObject Route::toJson() const
+QByteArray Fill::encode() const
 {
-    const Quote &b = best();
-    const Quote &other = chosen == VenueId::Raydium ? meteora : raydium;
-    const double advantage = other.amountOut > 0 ? (b.amountOut / other.amountOut - 1.0) : 0.0;
-    return QJsonObject{{QStringLiteral("raydium"), raydium.toJson()},
-                       {QStringLiteral("meteora"), meteora.toJson()},
-                       {QStringLiteral("chosen"), venueName(chosen)},
-                       {QStringLiteral("amountOut"), b.amountOut},
-                       {QStringLiteral("advantageBps"), advantage * 1e4}};
+    return QJsonDocument(QJsonObject{{QStringLiteral("in"), QString::number(amountIn)},
+                                     {QStringLiteral("out"), QString::number(amountOut)},
+                                     {QStringLiteral("tokenIn"), tokenIn},
+                                     {QStringLiteral("tokenOut"), tokenOut},
+                                     {QStringLiteral("legs"), legs}})
+        .toJson(QJsonDocument::Compact);
+}
+
+Fill Fill::decode(const QByteArray &text)
+{
+    Fill f;
+    const QJsonObject o = QJsonDocument::fromJson(text).object();
+    bool okIn = false, okOut = false;
+    f.amountIn = o.value(QStringLiteral("in")).toString().toULongLong(&okIn);
+    f.amountOut = o.value(QStringLiteral("out")).toString().toULongLong(&okOut);
+    f.tokenIn = o.value(QStringLiteral("tokenIn")).toString();
+    f.tokenOut = o.value(QStringLiteral("tokenOut")).toString();
+    f.legs = o.value(QStringLiteral("legs")).toArray();
+    f.ok = okIn && okOut;
+    if (!f.ok)
+        f.error = QStringLiteral("unreadable landing record");
+    return f;
 }
 
 Market::Market(const DexConfig &config)
-    : m_config(config),
+    : m_config(config), m_pools(genesisPools()),
       m_rng(config.seed ? config.seed : quint64(QDateTime::currentMSecsSinceEpoch()))
 {
 }
 
 const QStringList &Market::tokens()
 {
-    static const QStringList list = [] {
-        QStringList l;
-        for (const TokenSpec &t : kTokens)
-            l << QString::fromLatin1(t.symbol);
-        return l;
-    }();
-    return list;
+    return TokenRegistry::instance().symbols();
 }
 
-double Market::gaussianLocked()
+qint64 Market::now()
 {
-    std::normal_distribution<double> n(0.0, 1.0);
-    return n(m_rng);
+    return QDateTime::currentSecsSinceEpoch();
 }
 
-double Market::tokenUsdLocked(const QString &token, qint64 nowMs)
-{
-    const TokenSpec &s = spec(token);
-    Walk &w = m_tokenWalks[token];
-    if (w.updatedMs == 0)
-        w.updatedMs = nowMs;
-    const double sigma = m_config.volatility * s.volScale;
-    if (nowMs > w.updatedMs && sigma > 0) {
-        const double dt = double(nowMs - w.updatedMs) / 1000.0;
-        w.value += sigma * std::sqrt(dt) * gaussianLocked();
-        w.value = std::clamp(w.value, -1.0, 1.0); // keep the simulation within e^±1 of reference
-    }
-    w.updatedMs = nowMs;
-    return s.usd * std::exp(w.value);
-}
-
-double Market::basisLocked(VenueId venue, const QString &pairKey, qint64 nowMs)
-{
-    const QString key = venueName(venue) + QLatin1Char('|') + pairKey;
-    const double sigma = m_config.volatility * kBasisNoiseScale;
-    auto it = m_venueBasis.find(key);
-    if (it == m_venueBasis.end()) {
-        // Start from the stationary distribution so spreads exist from the first quote.
-        const double stationary = sigma / std::sqrt(2 * kBasisReversion);
-        it = m_venueBasis.insert(key, Walk{stationary * gaussianLocked(), nowMs});
-    }
-    Walk &w = *it;
-    if (nowMs > w.updatedMs && sigma > 0) {
-        const double dt = double(nowMs - w.updatedMs) / 1000.0;
-        const double decay = std::exp(-kBasisReversion * dt);
-        w.value = w.value * decay + sigma * std::sqrt((1 - decay * decay) / (2 * kBasisReversion)) *
-                                        gaussianLocked();
-    }
-    w.updatedMs = nowMs;
-    return w.value + m_bias[int(venue)];
-}
-
-Quote Market::quoteLocked(VenueId venue, const QString &tokenIn, const QString &tokenOut,
-                          double amount, qint64 nowMs)
-{
-    const double usdIn = tokenUsdLocked(tokenIn, nowMs);
-    const double usdOut = tokenUsdLocked(tokenOut, nowMs);
-    const QString pairKey = tokenIn < tokenOut ? tokenIn + QLatin1Char('/') + tokenOut
-                                               : tokenOut + QLatin1Char('/') + tokenIn;
-    const double mid = usdIn / usdOut * std::exp(basisLocked(venue, pairKey, nowMs));
-
-    Quote q;
-    q.venue = venue;
-    q.tokenIn = tokenIn;
-    q.tokenOut = tokenOut;
-    q.amountIn = amount;
-    q.midPrice = mid;
-    q.at = QDateTime::fromMSecsSinceEpoch(nowMs, Qt::UTC);
-
-    const double amountUsd = amount * usdIn;
-    double outBeforeFeeImpact = 0;
-    if (venue == VenueId::Raydium) {
-        q.feeRate = kRaydiumFee;
-        const double inNet = amount * (1 - q.feeRate);
-        const double reserveIn = kRaydiumDepthUsd / usdIn;
-        const double reserveOut = reserveIn * mid;
-        q.amountOut = reserveOut * inNet / (reserveIn + inNet);
-        outBeforeFeeImpact = inNet * mid;
-    } else {
-        const double bins = amountUsd / kMeteoraBinUsd;
-        q.feeRate = std::min(kMeteoraMaxFee, kMeteoraBaseFee + kMeteoraVariableFeePerBin * bins);
-        const double inNet = amount * (1 - q.feeRate);
-        // Walking up `bins` bins of kMeteoraBinStep each: the average price is half-way.
-        const double impact = std::min(0.9, bins * kMeteoraBinStep / 2);
-        q.amountOut = inNet * mid * (1 - impact);
-        outBeforeFeeImpact = inNet * mid;
-    }
-    q.feeAmount = amount * q.feeRate;
-    q.priceImpact = outBeforeFeeImpact > 0 ? 1 - q.amountOut / outBeforeFeeImpact : 0;
-    q.price = amount > 0 ? q.amountOut / amount : 0;
-    return q;
-}
-
-Quote Market::quote(VenueId venue, const QString &tokenIn, const QString &tokenOut, double amount)
+PoolSet Market::pools() const
 {
     QMutexLocker lock(&m_mutex);
-    return quoteLocked(venue, tokenIn, tokenOut, amount, QDateTime::currentMSecsSinceEpoch());
+    return m_pools;
 }
 
-Route Market::route(const QString &tokenIn, const QString &tokenOut, double amount)
+std::shared_ptr<const Pool> Market::pool(const QString &id) const
 {
     QMutexLocker lock(&m_mutex);
-    const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    Route r;
-    r.raydium = quoteLocked(VenueId::Raydium, tokenIn, tokenOut, amount, now);
-    r.meteora = quoteLocked(VenueId::Meteora, tokenIn, tokenOut, amount, now);
-    r.chosen = r.meteora.amountOut > r.raydium.amountOut ? VenueId::Meteora : VenueId::Raydium;
-    return r;
+    return m_pools.value(id);
 }
 
-Fill Market::execute(VenueId venue, const QString &tokenIn, const QString &tokenOut,
-                     double amount, double minAmountOut)
+void Market::update(const QList<std::shared_ptr<Pool>> &states)
 {
-    Quote q = quote(venue, tokenIn, tokenOut, amount);
-    Fill f;
-    f.amountOut = q.amountOut * (1 + m_config.executionPriceShift);
-    f.executedPrice = amount > 0 ? f.amountOut / amount : 0;
-    if (f.amountOut < minAmountOut) {
-        f.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
-                      .arg(f.amountOut, 0, 'g', 10)
-                      .arg(tokenOut)
-                      .arg(minAmountOut, 0, 'g', 10);
-        return f;
+    QMutexLocker lock(&m_mutex);
+    for (const auto &s : states) {
+        auto &current = m_pools[s->id];
+        if (!current || s->slot > current->slot)
+            current = s;
     }
-    f.ok = true;
-    return f;
+}
+
+void Market::updateFromJson(const QList<QByteArray> &states)
+{
+    QList<std::shared_ptr<Pool>> pools;
+    for (const QByteArray &json : states) {
+        QString error;
+        auto p = poolFromJson(QJsonDocument::fromJson(json).object(), &error);
+        if (p)
+            pools.append(std::shared_ptr<Pool>(std::move(p)));
+        else if (!json.isEmpty())
+            qCWarning(lcEngine, "unreadable pool state in Redis: %s", qPrintable(error));
+    }
+    update(pools);
+}
+
+RoutePlan Market::route(const QString &tokenIn, const QString &tokenOut, BaseUnits amount) const
+{
+    const TokenRegistry &tokens = TokenRegistry::instance();
+    const Token *in = tokens.find(tokenIn);
+    const Token *out = tokens.find(tokenOut);
+    if (!in || !out) {
+        RoutePlan p;
+        p.in = in ? in : &tokens.all().first();
+        p.out = out ? out : &tokens.all().first();
+        p.amountIn = amount;
+        p.best.error = QStringLiteral("unknown token");
+        return p;
+    }
+    return Router::route(pools(), *in, *out, amount, now(), disabledVenues());
+}
+
+BaseUnits Market::shifted(BaseUnits out) const
+{
+    if (m_config.executionPriceShiftPpm == 0)
+        return out;
+    const qint64 factor = 1'000'000 + m_config.executionPriceShiftPpm;
+    return BaseUnits(u128(out) * u128(qMax<qint64>(0, factor)) / 1'000'000);
+}
+
+Fill Market::executeLocally(const RoutePlan &plan, BaseUnits minAmountOut)
+{
+    Fill fill;
+    fill.amountIn = plan.amountIn;
+    fill.tokenIn = plan.in->symbol;
+    fill.tokenOut = plan.out->symbol;
+    QMutexLocker lock(&m_mutex);
+    const Router::Execution ex = Router::execute(m_pools, plan.best, now());
+    if (!ex.error.isEmpty()) {
+        fill.error = ex.error;
+        return fill;
+    }
+    fill.amountOut = shifted(ex.amountOut);
+    if (fill.amountOut < minAmountOut) {
+        fill.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
+                         .arg(formatTokenAmount(fill.amountOut, plan.out->decimals), plan.out->symbol,
+                              formatTokenAmount(minAmountOut, plan.out->decimals));
+        return fill;
+    }
+    for (const RouteLeg &l : ex.legs)
+        fill.legs.append(l.toJson());
+    for (const auto &s : ex.newStates)
+        m_pools[s->id] = s;
+    fill.ok = true;
+    return fill;
+}
+
+void Market::setVenueEnabled(const QString &venue, bool enabled)
+{
+    QMutexLocker lock(&m_mutex);
+    m_disabled.removeAll(venue);
+    if (!enabled)
+        m_disabled.append(venue);
+}
+
+QStringList Market::disabledVenues() const
+{
+    QMutexLocker lock(&m_mutex);
+    return m_disabled;
+}
+
+QByteArray Market::poolKey(const QByteArray &prefix, const QString &id)
+{
+    return prefix + "pool:" + id.toUtf8();
+}
+
+bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *error)
+{
+    const PoolSet genesis = genesisPools();
+    for (const auto &p : genesis) {
+        const RedisReply r = redis->eval(seedScript(), {poolKey(prefix, p->id), "0",
+                                                         QJsonDocument(p->toJson()).toJson(QJsonDocument::Compact)});
+        if (!r.ok()) {
+            if (error)
+                *error = QString::fromUtf8(r.str);
+            return false;
+        }
+    }
+    {
+        // Start over from what Redis holds (genesis or a previous run's state).
+        QMutexLocker lock(&m_mutex);
+        for (auto it = m_pools.begin(); it != m_pools.end(); ++it) {
+            auto fresh = it.value()->clone();
+            fresh->slot = 0;
+            it.value() = std::shared_ptr<const Pool>(std::move(fresh));
+        }
+    }
+    QList<QByteArray> keys;
+    for (const auto &p : genesis)
+        keys << poolKey(prefix, p->id);
+    const RedisReply states = redis->eval(statesScript(), keys);
+    if (!states.ok()) {
+        if (error)
+            *error = QString::fromUtf8(states.str);
+        return false;
+    }
+    QList<QByteArray> json;
+    for (const RedisReply &e : states.elements)
+        json << e.str;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (const QByteArray &j : json) {
+            std::shared_ptr<const Pool> p = poolFromJson(QJsonDocument::fromJson(j).object(), nullptr);
+            if (p)
+                m_pools.insert(p->id, p);
+        }
+    }
+    return true;
+}
+
+bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
+{
+    const PoolSet current = pools();
+    QList<QByteArray> keys;
+    QList<QString> ids;
+    for (auto it = current.cbegin(); it != current.cend(); ++it) {
+        keys << poolKey(prefix, it.key());
+        ids << it.key();
+    }
+    const RedisReply slotReply = redis->eval(slotsScript(), keys);
+    if (!slotReply.ok() || slotReply.elements.size() != keys.size())
+        return false;
+    QList<QByteArray> stale;
+    for (qsizetype i = 0; i < keys.size(); ++i) {
+        if (slotReply.elements[i].str.isEmpty()) {
+            // Redis lost the pool (FLUSHALL, data loss): the latest state this process knows
+            // is the best there is; put it back (unless another process already did).
+            const auto &pool = current.value(ids[i]);
+            redis->eval(seedScript(), {keys[i], QByteArray::number(pool->slot),
+                                       QJsonDocument(pool->toJson()).toJson(QJsonDocument::Compact)});
+            stale << keys[i];
+            continue;
+        }
+        bool ok = false;
+        const quint64 slot = slotReply.elements[i].str.toULongLong(&ok);
+        if (ok && slot != current.value(ids[i])->slot)
+            stale << keys[i];
+    }
+    if (stale.isEmpty())
+        return true;
+    const RedisReply states = redis->eval(statesScript(), stale);
+    if (!states.ok())
+        return false;
+    QList<QByteArray> json;
+    for (const RedisReply &e : states.elements)
+        json << e.str;
+    updateFromJson(json);
+    return true;
+}
+
+QList<std::shared_ptr<Pool>> Market::arbitrage(qint64 nowMs)
+{
+    QList<std::shared_ptr<Pool>> trades;
+    if (m_config.volatility <= 0)
+        return trades;
+    const TokenRegistry &tokens = TokenRegistry::instance();
+    PoolSet snapshot;
+    {
+        QMutexLocker lock(&m_mutex);
+        const double dt = m_lastWalkMs ? double(nowMs - m_lastWalkMs) / 1000.0 : 0.0;
+        m_lastWalkMs = nowMs;
+        if (dt > 0) {
+            std::normal_distribution<double> n(0.0, 1.0);
+            for (const Token &t : tokens.all()) {
+                // The walk's step is random (the simulated world); the tick it lands on is an
+                // integer, and everything priced from it is integer math.
+                const double sigmaTicks = m_config.volatility * t.volatility * 1e4 * std::sqrt(dt);
+                qint64 &tick = m_ticks[t.symbol];
+                tick = std::clamp<qint64>(tick + qint64(std::llround(n(m_rng) * sigmaTicks)), -10000, 10000);
+            }
+        }
+        snapshot = m_pools;
+    }
+    const qint64 now = nowMs / 1000;
+    for (const auto &shared : std::as_const(snapshot)) {
+        const auto mints = shared->mints();
+        const Token *x = tokens.find(mints[0]);
+        const Token *y = tokens.find(mints[1]);
+        if (!x || !y)
+            continue;
+        // Target: reference · 1.0001^(tickX - tickY), all Q64.64.
+        const qint64 dTick = m_ticks.value(x->symbol) - m_ticks.value(y->symbol);
+        const u128 target = mulShr64(referenceQ64(*x, *y),
+                                     MeteoraDlmmPool::priceFromId(qint32(dTick), 1), false);
+        const u128 spot = shared->spotPriceQ64(x->mint);
+        if (spot == 0 || target == 0)
+            continue;
+        // Within 5 bps: leave it. Above target: X is dear here, sell X; below: buy X.
+        const u128 band = target / 2000;
+        const bool sellX = spot > target + band;
+        const bool buyX = spot + band < target;
+        if (!sellX && !buyX)
+            continue;
+        const QString inMint = sellX ? x->mint : y->mint;
+        const auto crosses = [&](BaseUnits amount) {
+            auto trial = shared->clone();
+            const SwapResult r = trial->swap(inMint, amount, now, true);
+            if (r.failure == SwapResult::Failure::ZeroOutput)
+                return false; // too small to move anything yet
+            if (!r.ok())
+                return true;
+            const u128 after = trial->spotPriceQ64(x->mint);
+            return sellX ? after < target : after > target;
+        };
+        // Largest amount that does not carry the price past the target: doubling, then
+        // bisection, on the pool's own integer math.
+        BaseUnits lo = 0, hi = 1;
+        while (!crosses(hi) && hi < (BaseUnits(1) << 62))
+            hi <<= 1;
+        while (hi - lo > 1) {
+            const BaseUnits mid = lo + (hi - lo) / 2;
+            (crosses(mid) ? hi : lo) = mid;
+        }
+        if (lo == 0)
+            continue;
+        auto next = shared->clone();
+        if (next->swap(inMint, lo, now, true).ok())
+            trades.append(std::shared_ptr<Pool>(std::move(next)));
+    }
+    return trades;
 }
 
 bool Market::rollFailure()
@@ -226,12 +427,6 @@ int Market::executionLatencyMs()
     QMutexLocker lock(&m_mutex);
     return std::uniform_int_distribution<int>(m_config.executionLatencyMinMs,
                                               m_config.executionLatencyMaxMs)(m_rng);
-}
-
-void Market::setVenueBias(VenueId venue, double bias)
-{
-    QMutexLocker lock(&m_mutex);
-    m_bias[int(venue)] = bias;
 }
 
 } // namespace oee

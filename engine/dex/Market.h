@@ -1,97 +1,91 @@
 #pragma once
+#include "dex/Route.h"
 #include "runtime/Config.h"
 
-#include <QDateTime>
-#include <QHash>
-#include <QJsonObject>
+#include <QJsonArray>
 #include <QMutex>
 #include <QStringList>
 #include <random>
 
 namespace oee {
 
-enum class VenueId { Raydium, Meteora };
-[[nodiscard]] QString venueName(VenueId v);
+class RedisConnection;
 
-// A venue's price for one amount: output after fee and price impact.
-struct Quote
-{
-    VenueId venue = VenueId::Raydium;
-    QString tokenIn;
-    QString tokenOut;
-    double amountIn = 0;
-    double amountOut = 0;    // net of fee and impact
-    double price = 0;        // effective: amountOut / amountIn
-    double midPrice = 0;     // tokenOut per tokenIn before fee and impact
-    double feeRate = 0;
-    double feeAmount = 0;    // in tokenIn
-    double priceImpact = 0;  // fraction lost to the pool's curve
-    QDateTime at;
-
-    [[nodiscard]] QJsonObject toJson() const;
-};
-
-struct Route
-{
-    Quote raydium;
-    Quote meteora;
-    VenueId chosen = VenueId::Raydium;
-
-    [[nodiscard]] const Quote &best() const { return chosen == VenueId::Raydium ? raydium : meteora; }
-    [[nodiscard]] QJsonObject toJson() const;
-};
-
+// What an execution gave: amounts in base units, the legs as executed (JSON, as recorded).
 struct Fill
 {
     bool ok = false;
-    double amountOut = 0;
-    double executedPrice = 0;
+    BaseUnits amountIn = 0;
+    BaseUnits amountOut = 0;
+    QString tokenIn, tokenOut; // symbols
+    QJsonArray legs;
     QString error;
+
+    // Exact decimal text in token units, and the price (tokenOut per tokenIn).
+    [[nodiscard]] QString amountOutText() const;
+    [[nodiscard]] QString executedPriceText() const;
+    [[nodiscard]] QByteArray encode() const;
+    [[nodiscard]] static Fill decode(const QByteArray &text);
 };
 
-// The simulated market: one Raydium pool (constant product) and one Meteora pool (binned
-// liquidity with a size-dependent fee) per pair of known tokens. Token prices follow a random
-// walk and each venue's price has its own mean-reverting basis, so either venue can be best.
-// Thread-safe; every call is a few microseconds under one mutex.
+// The simulated market: Raydium CPMM and Meteora DLMM pools (resources/pools.json) whose state
+// lives in Redis, shared by every process like accounts on a chain: PoolSync keeps this
+// process's copy current, a fill is applied atomically there (SimulatedChain::execute:
+// compare-and-set on each pool's slot, together with the landing of the transaction), and the
+// routes are priced on the copy. Thread-safe; routing is pure computation on a snapshot.
 class Market
 {
 public:
     explicit Market(const DexConfig &config);
 
+    // Symbols of the registry's tokens (resources/tokens.json).
     [[nodiscard]] static const QStringList &tokens();
 
-    [[nodiscard]] Route route(const QString &tokenIn, const QString &tokenOut, double amount);
-    [[nodiscard]] Quote quote(VenueId venue, const QString &tokenIn, const QString &tokenOut,
-                              double amount);
-    // Re-prices at execution time; below minAmountOut the fill fails with "Slippage tolerance exceeded".
-    [[nodiscard]] Fill execute(VenueId venue, const QString &tokenIn, const QString &tokenOut,
-                               double amount, double minAmountOut);
+    [[nodiscard]] PoolSet pools() const;
+    [[nodiscard]] std::shared_ptr<const Pool> pool(const QString &id) const;
+    // Newer states (by slot) replace older ones.
+    void update(const QList<std::shared_ptr<Pool>> &states);
+    void updateFromJson(const QList<QByteArray> &states);
+
+    // Routes on the current snapshot at the engine's clock.
+    [[nodiscard]] RoutePlan route(const QString &tokenIn, const QString &tokenOut, BaseUnits amount) const;
+    // Executes on this process's copy only (no Redis): tests and tools.
+    [[nodiscard]] Fill executeLocally(const RoutePlan &plan, BaseUnits minAmountOut);
+    // The output after the chaos price shift (DEX_EXECUTION_PRICE_SHIFT).
+    [[nodiscard]] BaseUnits shifted(BaseUnits out) const;
+
+    // Venues taken out of routing (operator control).
+    void setVenueEnabled(const QString &venue, bool enabled);
+    [[nodiscard]] QStringList disabledVenues() const;
+
+    // The engine's clock (unix seconds): what DLMM fees decay by.
+    [[nodiscard]] static qint64 now();
+
+    // Redis: writes the genesis state of every pool Redis does not have yet (the first process
+    // to start seeds the market; later ones and restarts keep its state); then reads all.
+    bool seed(RedisConnection *redis, const QByteArray &prefix, QString *error);
+    // Reads the pools whose slot changed since this copy. False if Redis is unreachable.
+    bool sync(RedisConnection *redis, const QByteArray &prefix);
+    [[nodiscard]] static QByteArray poolKey(const QByteArray &prefix, const QString &id);
+
+    // One round of the arbitrage flow: every pool is traded toward the moving reference price
+    // (a random walk per token, DEX_VOLATILITY per sqrt(second)); amounts found by bisection on
+    // the pools' own integer math. Returns the trades to apply (new states).
+    [[nodiscard]] QList<std::shared_ptr<Pool>> arbitrage(qint64 nowMs);
+
     // True with probability failureRate: a simulated venue/transaction failure.
     [[nodiscard]] bool rollFailure();
     [[nodiscard]] int executionLatencyMs();
-
-    // Fixed relative price offset of a venue (tests, what-if analysis).
-    void setVenueBias(VenueId venue, double bias);
     [[nodiscard]] const DexConfig &config() const { return m_config; }
 
 private:
-    struct Walk
-    {
-        double value = 0;
-        qint64 updatedMs = 0;
-    };
-    double tokenUsdLocked(const QString &token, qint64 nowMs);
-    double basisLocked(VenueId venue, const QString &pairKey, qint64 nowMs);
-    Quote quoteLocked(VenueId venue, const QString &tokenIn, const QString &tokenOut,
-                      double amount, qint64 nowMs);
-    double gaussianLocked();
-
     DexConfig m_config;
-    QMutex m_mutex;
+    mutable QMutex m_mutex;
+    PoolSet m_pools;
+    QStringList m_disabled;
     std::mt19937_64 m_rng;
-    QHash<QString, Walk> m_tokenWalks;   // log-price offsets from the reference price
-    QHash<QString, Walk> m_venueBasis;   // "venue|A/B" → log basis
-    double m_bias[2] = {0, 0};
+    QHash<QString, qint64> m_ticks; // reference walk per token: log price in 0.01 bp ticks
+    qint64 m_lastWalkMs = 0;
 };
 
 } // namespace oee

@@ -13,7 +13,9 @@ int httpStatusOf(ErrorKind kind)
     case ErrorKind::UnsupportedOrderType: return 400;
     case ErrorKind::Unauthorized: return 401;
     case ErrorKind::NotFound:
-    case ErrorKind::OrderNotFound: return 404;
+    case ErrorKind::OrderNotFound:
+    case ErrorKind::PoolNotFound: return 404;
+    case ErrorKind::NoRoute: return 422;
     case ErrorKind::RequestTimeout: return 408;
     case ErrorKind::IdempotencyConflict: return 409;
     case ErrorKind::PayloadTooLarge: return 413;
@@ -37,6 +39,8 @@ QString codeOf(ErrorKind kind)
     case ErrorKind::InvalidField: return QStringLiteral("invalid_field");
     case ErrorKind::UnknownField: return QStringLiteral("unknown_field");
     case ErrorKind::UnknownToken: return QStringLiteral("unknown_token");
+    case ErrorKind::PoolNotFound: return QStringLiteral("pool_not_found");
+    case ErrorKind::NoRoute: return QStringLiteral("no_route");
     case ErrorKind::UnsupportedOrderType: return QStringLiteral("unsupported_order_type");
     case ErrorKind::Unauthorized: return QStringLiteral("unauthorized");
     case ErrorKind::NotFound: return QStringLiteral("not_found");

@@ -15,6 +15,8 @@ enum class ErrorKind {
     Unauthorized,         // 401
     NotFound,             // 404 no such path or not an order id
     OrderNotFound,        // 404 a well-formed order id with no order
+    PoolNotFound,         // 404 no pool with that id
+    NoRoute,              // 422 no pool or pair of pools fills the amount (insufficient liquidity)
     RequestTimeout,       // 408
     IdempotencyConflict,  // 409 the same Idempotency-Key is in flight in another request
     PayloadTooLarge,      // 413

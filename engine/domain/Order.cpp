@@ -89,10 +89,19 @@ QJsonObject OrderEvent::toJson() const
         if (!v.isUndefined())
             o.insert(QLatin1String(to), v);
     };
+    // Amounts and prices are exact decimal strings in `data`; the seeds' clients compute with
+    // numbers at the top level (the same text whenever it has at most 15 significant digits).
+    const auto number = [&](const char *from, const char *to) {
+        const QJsonValue v = data.value(QLatin1String(from));
+        if (v.isString())
+            o.insert(QLatin1String(to), v.toString().toDouble());
+        else if (!v.isUndefined())
+            o.insert(QLatin1String(to), v);
+    };
     lift("signature", "txHash");
-    lift("executedPrice", "executedPrice");
-    lift("executedPrice", "executionPrice");
-    lift("amountOut", "amountOut");
+    number("executedPrice", "executedPrice");
+    number("executedPrice", "executionPrice");
+    number("amountOut", "amountOut");
     lift("venue", "venue");
     lift("error", "error");
     return o;

@@ -1,10 +1,11 @@
 #include "domain/OrderRequest.h"
 
+#include "money/Tokens.h"
+
 #include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QLocale>
 #include <QJsonObject>
-#include <cmath>
 
 namespace oee {
 
@@ -35,22 +36,24 @@ aliased(const QJsonObject &o, const QString &name, const QString &alias)
 }
 
 std::variant<QString, ApiError> tokenField(const QString &field, const QString &alias,
-                                           const QJsonValue &v, const QStringList &known)
+                                           const QJsonValue &v)
 {
     if (!present(v))
         return fieldError(field, QStringLiteral("%1 (or %2) is required").arg(field, alias));
     if (!v.isString())
-        return fieldError(field, field + QStringLiteral(" must be a string (a token symbol)"));
-    const QString symbol = v.toString().trimmed().toUpper();
-    if (symbol.isEmpty())
+        return fieldError(field, field + QStringLiteral(" must be a string (a token symbol or mint)"));
+    const QString name = v.toString().trimmed();
+    if (name.isEmpty())
         return fieldError(field, field + QStringLiteral(" must not be empty"));
-    if (!known.contains(symbol)) {
+    const TokenRegistry &tokens = TokenRegistry::instance();
+    const Token *token = tokens.find(name);
+    if (!token) {
         return ApiError{ErrorKind::UnknownToken,
-                        QStringLiteral("%1: unknown token '%2'; supported: %3")
-                            .arg(field, v.toString().left(32), known.join(QStringLiteral(", "))),
+                        QStringLiteral("%1: unknown token '%2'; supported: %3 (by symbol or mint)")
+                            .arg(field, v.toString().left(48), tokens.symbols().join(QStringLiteral(", "))),
                         field, {}};
     }
-    return symbol;
+    return token->symbol;
 }
 
 // Every field some seed client sends, and nothing else.
@@ -66,18 +69,79 @@ const QStringList &knownFields()
 
 } // namespace
 
+QString OrderRequest::amountText() const
+{
+    const Token *t = TokenRegistry::instance().bySymbol(tokenIn);
+    return formatTokenAmount(amount, t ? t->decimals : 0);
+}
+
+QString OrderRequest::slippageText() const
+{
+    return formatTokenAmount(slippagePpm, 6);
+}
+
+std::variant<quint32, QString> parseSlippageFraction(const QString &text)
+{
+    const auto ppm = parseTokenAmount(text, 6);
+    if (const auto *e = std::get_if<QString>(&ppm))
+        return *e;
+    if (std::get<BaseUnits>(ppm) > kMaxSlippagePpm)
+        return QStringLiteral("must be at most 0.5 (50%)");
+    return quint32(std::get<BaseUnits>(ppm));
+}
+
+QJsonObject toJobPayload(const OrderRequest &r)
+{
+    return QJsonObject{{QStringLiteral("orderType"), r.orderType},
+                       {QStringLiteral("tokenIn"), r.tokenIn},
+                       {QStringLiteral("tokenOut"), r.tokenOut},
+                       {QStringLiteral("amount"), r.amountText()},
+                       {QStringLiteral("amountRaw"), QString::number(r.amount)},
+                       {QStringLiteral("slippage"), r.slippageText()},
+                       {QStringLiteral("slippagePpm"), qint64(r.slippagePpm)}};
+}
+
+std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
+{
+    OrderRequest r;
+    r.orderType = p.value(QStringLiteral("orderType")).toString(QStringLiteral("market"));
+    r.tokenIn = p.value(QStringLiteral("tokenIn")).toString();
+    r.tokenOut = p.value(QStringLiteral("tokenOut")).toString();
+    const Token *in = TokenRegistry::instance().bySymbol(r.tokenIn);
+    if (!in || !TokenRegistry::instance().bySymbol(r.tokenOut))
+        return std::nullopt;
+    bool ok = false;
+    r.amount = p.value(QStringLiteral("amountRaw")).toString().toULongLong(&ok);
+    if (!ok) {
+        const QJsonValue text = p.value(QStringLiteral("amount"));
+        const auto parsed = parseTokenAmount(text.isString() ? text.toString() : QString::number(text.toDouble(), 'g', QLocale::FloatingPointShortest), in->decimals);
+        if (!std::holds_alternative<BaseUnits>(parsed))
+            return std::nullopt;
+        r.amount = std::get<BaseUnits>(parsed);
+    }
+    if (p.contains(QStringLiteral("slippagePpm"))) {
+        r.slippagePpm = quint32(p.value(QStringLiteral("slippagePpm")).toInteger());
+    } else {
+        const QJsonValue text = p.value(QStringLiteral("slippage"));
+        const auto parsed = parseSlippageFraction(text.isString() ? text.toString() : QString::number(text.toDouble(), 'g', QLocale::FloatingPointShortest));
+        if (!std::holds_alternative<quint32>(parsed))
+            return std::nullopt;
+        r.slippagePpm = std::get<quint32>(parsed);
+    }
+    return r;
+}
+
 QString requestFingerprint(const OrderRequest &r)
 {
-    const auto number = [](double v) { return QString::number(v, 'g', QLocale::FloatingPointShortest); };
-    const QString canonical = QStringList{r.orderType, r.tokenIn, r.tokenOut, number(r.amount),
-                                          number(r.slippage)}.join(QLatin1Char('|'));
+    const QString canonical = QStringList{r.orderType, r.tokenIn, r.tokenOut, QString::number(r.amount),
+                                          QString::number(r.slippagePpm)}.join(QLatin1Char('|'));
     return QString::fromLatin1(
         QCryptographicHash::hash(canonical.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
 
 std::variant<OrderRequest, ApiError>
 parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
-                  const QStringList &knownTokens, double defaultSlippage, int maxBodyBytes)
+                  quint32 defaultSlippagePpm, int maxBodyBytes)
 {
     if (body.size() > maxBodyBytes) {
         return ApiError{ErrorKind::PayloadTooLarge,
@@ -141,10 +205,10 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
         return *e;
     const auto &[inName, inValue] = std::get<std::pair<QString, QJsonValue>>(inField);
     const auto &[outName, outValue] = std::get<std::pair<QString, QJsonValue>>(outField);
-    auto in = tokenField(inName, QStringLiteral("inputMint"), inValue, knownTokens);
+    auto in = tokenField(inName, QStringLiteral("inputMint"), inValue);
     if (auto *e = std::get_if<ApiError>(&in))
         return *e;
-    auto out = tokenField(outName, QStringLiteral("outputMint"), outValue, knownTokens);
+    auto out = tokenField(outName, QStringLiteral("outputMint"), outValue);
     if (auto *e = std::get_if<ApiError>(&out))
         return *e;
     r.tokenIn = std::get<QString>(in);
@@ -159,14 +223,12 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
     const auto &[amountName, amount] = std::get<std::pair<QString, QJsonValue>>(amountField);
     if (!present(amount))
         return fieldError(QStringLiteral("amount"), QStringLiteral("amount is required"));
-    if (!amount.isDouble())
-        return fieldError(amountName, amountName + QStringLiteral(" must be a number"));
-    r.amount = amount.toDouble();
-    if (!std::isfinite(r.amount) || r.amount <= 0)
-        return fieldError(amountName, amountName + QStringLiteral(" must be greater than 0"));
-    if (r.amount > kMaxOrderAmount)
-        return fieldError(amountName, amountName + QStringLiteral(" exceeds the maximum of %1")
-                                                       .arg(kMaxOrderAmount, 0, 'g'));
+    const Token *tokenIn = TokenRegistry::instance().bySymbol(r.tokenIn);
+    const auto parsedAmount = parseTokenAmount(amount, tokenIn->decimals);
+    if (const auto *e = std::get_if<QString>(&parsedAmount))
+        return fieldError(amountName, QStringLiteral("%1 %2 (%3 has %4 decimals)")
+                                          .arg(amountName, *e, r.tokenIn).arg(tokenIn->decimals));
+    r.amount = std::get<BaseUnits>(parsedAmount);
 
     // The tolerance: `slippage` is a fraction (0.01 = 1 %), seed 004's `slippage_pct` is in
     // percent (0.5 = 0.5 %). One or the other.
@@ -177,26 +239,33 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
                           QStringLiteral("give slippage (a fraction) or slippage_pct (percent), "
                                          "not both"));
     }
+    // Exact: the number's shortest text read as a decimal; percent has 4 decimals (ppm / 100).
+    const auto numberText = [](const QJsonValue &v) {
+        return v.isString() ? v.toString()
+                            : QString::number(v.toDouble(), 'g', QLocale::FloatingPointShortest);
+    };
     if (present(slippagePct)) {
         if (!slippagePct.isDouble())
             return fieldError(QStringLiteral("slippage_pct"),
                               QStringLiteral("slippage_pct must be a number (percent, e.g. 0.5)"));
-        const double pct = slippagePct.toDouble();
-        if (!(pct > 0 && pct <= 50))
+        const auto ppm = parseTokenAmount(numberText(slippagePct), 4);
+        if (!std::holds_alternative<BaseUnits>(ppm) || std::get<BaseUnits>(ppm) > 500'000)
             return fieldError(QStringLiteral("slippage_pct"),
-                              QStringLiteral("slippage_pct must be in (0, 50] percent, e.g. 0.5 "
-                                             "for 0.5%"));
-        r.slippage = pct / 100.0;
+                              QStringLiteral("slippage_pct must be in (0, 50] percent with at most "
+                                             "4 decimals, e.g. 0.5 for 0.5%"));
+        r.slippagePpm = quint32(std::get<BaseUnits>(ppm));
     } else if (present(slippage)) {
         if (!slippage.isDouble())
             return fieldError(QStringLiteral("slippage"),
                               QStringLiteral("slippage must be a number (a fraction, e.g. 0.01)"));
-        r.slippage = slippage.toDouble();
-        if (!(r.slippage > 0 && r.slippage <= 0.5))
+        const auto ppm = parseSlippageFraction(numberText(slippage));
+        if (!std::holds_alternative<quint32>(ppm))
             return fieldError(QStringLiteral("slippage"),
-                              QStringLiteral("slippage must be in (0, 0.5], e.g. 0.01 for 1%"));
+                              QStringLiteral("slippage must be in (0, 0.5] with at most 6 decimals, "
+                                             "e.g. 0.01 for 1%"));
+        r.slippagePpm = std::get<quint32>(ppm);
     } else {
-        r.slippage = defaultSlippage;
+        r.slippagePpm = defaultSlippagePpm;
     }
 
     // Seed 002 sends a side. The swap is always tokenIn → tokenOut, which says everything side

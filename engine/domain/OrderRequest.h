@@ -1,24 +1,43 @@
 #pragma once
 #include "domain/ApiError.h"
+#include "money/Amount.h"
 
 #include <QByteArray>
 #include <QString>
 #include <QStringList>
+#include <QJsonObject>
+#include <optional>
 #include <variant>
 
 namespace oee {
 
-// A validated market-order submission.
+// A validated market-order submission. Exact: the amount in base units of tokenIn, the
+// tolerance in parts per million.
 struct OrderRequest
 {
     QString orderType = QStringLiteral("market");
-    QString tokenIn;
+    QString tokenIn;  // symbol from the token registry (clients may send the mint)
     QString tokenOut;
-    double amount = 0;
-    double slippage = 0;  // a fraction: 0.01 is 1 %
+    BaseUnits amount = 0;       // base units of tokenIn
+    quint32 slippagePpm = 0;    // 10000 is 1 %
+
+    // Token units as exact decimal text ("1.5"), as PostgreSQL's NUMERIC keeps it.
+    [[nodiscard]] QString amountText() const;
+    // The tolerance as an exact fraction ("0.01").
+    [[nodiscard]] QString slippageText() const;
 };
 
-inline constexpr double kMaxOrderAmount = 1e15;
+inline constexpr quint32 kPpm = 1'000'000;
+inline constexpr quint32 kMaxSlippagePpm = 500'000; // 50 %
+
+// "0.01" (a fraction) → 10000 ppm; more than 6 decimal places, ≤ 0 or > 0.5 is an error.
+[[nodiscard]] std::variant<quint32, QString> parseSlippageFraction(const QString &text);
+
+// The job's payload and the pending event's data: the order in exact text ("amount": "1.5",
+// "slippage": "0.01") and in base units / ppm (amountRaw, slippagePpm). fromJobPayload also
+// reads a payload with the text only (the reconciler rebuilds jobs from the orders row).
+[[nodiscard]] QJsonObject toJobPayload(const OrderRequest &request);
+[[nodiscard]] std::optional<OrderRequest> fromJobPayload(const QJsonObject &payload);
 
 // What the request asks for, whatever dialect spelled it (amount or amountIn, slippage or
 // slippage_pct): two submissions under one Idempotency-Key must have the same fingerprint.
@@ -26,9 +45,11 @@ inline constexpr double kMaxOrderAmount = 1e15;
 
 // Pure: no I/O, so it is cheap on the HTTP thread and easy to fuzz. Accepts every seed
 // dialect's field names (tokenIn/inputMint, amount/amountIn, slippage as a fraction or
-// slippage_pct in percent, side); any other field is refused rather than ignored.
+// slippage_pct in percent, side); any other field is refused rather than ignored. Tokens by
+// symbol or mint (TokenRegistry); amounts as numbers or decimal strings in token units, never
+// rounded: more decimals than the token has is a 400.
 [[nodiscard]] std::variant<OrderRequest, ApiError>
 parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
-                  const QStringList &knownTokens, double defaultSlippage, int maxBodyBytes);
+                  quint32 defaultSlippagePpm, int maxBodyBytes);
 
 } // namespace oee

@@ -2,6 +2,7 @@
 
 #include "dex/Chain.h"
 #include "dex/Signature.h"
+#include "money/Tokens.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
 #include "store/EventWriter.h"
@@ -144,18 +145,21 @@ void Worker::startJobs(const QList<Job> &jobs)
         // (routing, building: nothing was sent) runs that attempt again; a submitted one is
         // resumed. A crash never spends a retry.
         f.attempt = it->status == OrderStatus::Pending ? it->attempts + 1 : qMax(1, it->attempts);
-        const QJsonObject p = QJsonDocument::fromJson(job.payload).object();
-        f.request.orderType = p.value(QStringLiteral("orderType")).toString();
-        f.request.tokenIn = p.value(QStringLiteral("tokenIn")).toString();
-        f.request.tokenOut = p.value(QStringLiteral("tokenOut")).toString();
-        f.request.amount = p.value(QStringLiteral("amount")).toDouble();
-        f.request.slippage = p.value(QStringLiteral("slippage")).toDouble();
+        const auto request = fromJobPayload(QJsonDocument::fromJson(job.payload).object());
+        if (!request) {
+            // Written by this engine, so never expected: fail the order rather than guess.
+            m_inFlight.insert(job.id, f);
+            emitEvent(m_inFlight[job.id], OrderStatus::Failed,
+                      {{QStringLiteral("attempt"), f.attempt},
+                       {QStringLiteral("error"), QStringLiteral("unreadable job payload")}},
+                      [this, id = job.id] { finish(id, Settle::Fail, 0); });
+            continue;
+        }
+        f.request = *request;
         if (it->status == OrderStatus::Submitted && !it->signature.isEmpty()) {
             // Its worker died after submitting: never build a second transaction; find out
             // whether the first one landed, and rebroadcast it (same signature) if not.
             f.signature = it->signature;
-            f.route.chosen = it->venue == venueName(VenueId::Meteora) ? VenueId::Meteora
-                                                                       : VenueId::Raydium;
             f.minAmountOut = it->minAmountOut;
             m_inFlight.insert(job.id, f);
             qCInfo(lcQueue, "resuming order %s from its submitted transaction", qPrintable(job.id));
@@ -189,11 +193,15 @@ void Worker::onQuoted(const QString &id)
         return;
     InFlight &f = *it;
     f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
-    const Quote &best = f.route.best();
-    f.minAmountOut = best.amountOut * (1 - f.request.slippage);
+    if (!f.route.ok()) {
+        attemptFailed(id, QString(), f.route.error());
+        return;
+    }
+    // The floor the transaction carries: the quote less the tolerance, rounded down.
+    f.minAmountOut = BaseUnits(u128(f.route.best.amountOut) * (kPpm - f.request.slippagePpm) / kPpm);
     emitEvent(f, OrderStatus::Routing,
               {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), venueName(f.route.chosen)},
+               {QStringLiteral("venue"), f.route.best.venue()},
                {QStringLiteral("quotes"), f.route.toJson()}},
               [this, id] { onBuilt(id); }, Durability::Batch);
 }
@@ -205,13 +213,20 @@ void Worker::onBuilt(const QString &id)
         return;
     InFlight &f = *it;
     f.signature = transactionSignature(f.job.id, f.attempt);
-    const Quote &best = f.route.best();
+    const RoutePlan &r = f.route;
+    QJsonArray legs;
+    for (const RouteLeg &l : r.best.legs)
+        legs.append(l.toJson());
     emitEvent(f, OrderStatus::Building,
               {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), venueName(f.route.chosen)},
-               {QStringLiteral("expectedAmountOut"), best.amountOut},
-               {QStringLiteral("minAmountOut"), f.minAmountOut},
-               {QStringLiteral("slippage"), f.request.slippage}},
+               {QStringLiteral("venue"), r.best.venue()},
+               {QStringLiteral("route"), r.best.typeName()},
+               {QStringLiteral("legs"), legs},
+               {QStringLiteral("expectedAmountOut"), formatTokenAmount(r.best.amountOut, r.out->decimals)},
+               {QStringLiteral("expectedAmountOutRaw"), QString::number(r.best.amountOut)},
+               {QStringLiteral("minAmountOut"), formatTokenAmount(f.minAmountOut, r.out->decimals)},
+               {QStringLiteral("minAmountOutRaw"), QString::number(f.minAmountOut)},
+               {QStringLiteral("slippage"), f.request.slippageText()}},
               [this, id] { onSubmitted(id); }, Durability::Batch);
 }
 
@@ -223,7 +238,7 @@ void Worker::onSubmitted(const QString &id)
     InFlight &f = *it;
     emitEvent(f, OrderStatus::Submitted,
               {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), venueName(f.route.chosen)},
+               {QStringLiteral("venue"), f.route.best.venue()},
                {QStringLiteral("signature"), f.signature}},
               [this, id] {
                   QTimer::singleShot(m_market->executionLatencyMs(), this,
@@ -237,23 +252,28 @@ void Worker::onExecuted(const QString &id)
     if (it == m_inFlight.end())
         return;
     InFlight &f = *it;
-    const DexConfig &dex = m_market->config();
-    QString error;
-    Fill fill;
-    if (f.attempt <= dex.failAttempts || m_market->rollFailure()) {
-        error = QStringLiteral("%1 rejected the transaction (simulated venue failure)")
-                    .arg(venueName(f.route.chosen));
-    } else {
-        fill = m_market->execute(f.route.chosen, f.request.tokenIn, f.request.tokenOut,
-                                 f.request.amount, f.minAmountOut);
-        if (!fill.ok)
-            error = fill.error;
+    if (!f.route.in) {
+        // Resumed after a crash: the signed transaction's floor stands; its route is priced
+        // again on the pools as they are now.
+        f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
     }
-    const QString venue = venueName(f.route.chosen);
-    if (error.isEmpty()) {
-        f.fill = fill;
-        land(id);
-    } else if (f.attempt < m_settings.maxAttempts) {
+    const DexConfig &dex = m_market->config();
+    if (f.attempt <= dex.failAttempts || m_market->rollFailure()) {
+        attemptFailed(id, f.route.best.venue(),
+                      QStringLiteral("%1 rejected the transaction (simulated venue failure)")
+                          .arg(f.route.best.venue()));
+        return;
+    }
+    land(id);
+}
+
+void Worker::attemptFailed(const QString &id, const QString &venue, const QString &error)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    InFlight &f = *it;
+    if (f.attempt < m_settings.maxAttempts) {
         const qint64 delay =
             qint64(m_settings.retryBackoffMs) * (qint64(1) << qMin(20, f.attempt - 1));
         emitEvent(f, OrderStatus::Pending,
@@ -295,10 +315,18 @@ void Worker::land(const QString &id)
     auto it = m_inFlight.find(id);
     if (it == m_inFlight.end())
         return;
-    const auto landing = m_chain->land(it->signature, it->fill);
+    if (!it->route.ok()) {
+        attemptFailed(id, QString(), it->route.error());
+        return;
+    }
+    const auto landing = m_chain->execute(it->signature, it->route, it->minAmountOut, m_market);
     if (!landing) {
-        // Redis unreachable: the chain's answer is unknown; ask again with the same fill.
+        // Redis unreachable: the chain's answer is unknown; ask again (same signature).
         QTimer::singleShot(500, this, [this, id] { land(id); });
+        return;
+    }
+    if (!landing->fill.ok) {
+        attemptFailed(id, it->route.best.venue(), landing->fill.error);
         return;
     }
     if (m_settings.chaosCrashAfterLandings > 0 && !landing->duplicate) {
@@ -317,12 +345,19 @@ void Worker::confirm(const QString &id, const Fill &fill, bool alreadyLanded)
     if (it == m_inFlight.end())
         return;
     InFlight &f = *it;
+    const Token *in = TokenRegistry::instance().bySymbol(fill.tokenIn);
+    QString venue = f.route.in ? f.route.best.venue() : QString();
+    if (venue.isEmpty() && !fill.legs.isEmpty())
+        venue = fill.legs.first().toObject().value(QStringLiteral("venue")).toString();
     QJsonObject data{{QStringLiteral("attempt"), f.attempt},
-                     {QStringLiteral("venue"), venueName(f.route.chosen)},
+                     {QStringLiteral("venue"), venue},
                      {QStringLiteral("signature"), f.signature},
-                     {QStringLiteral("amountIn"), f.request.amount},
-                     {QStringLiteral("amountOut"), fill.amountOut},
-                     {QStringLiteral("executedPrice"), fill.executedPrice}};
+                     {QStringLiteral("amountIn"), formatTokenAmount(fill.amountIn, in ? in->decimals : 0)},
+                     {QStringLiteral("amountInRaw"), QString::number(fill.amountIn)},
+                     {QStringLiteral("amountOut"), fill.amountOutText()},
+                     {QStringLiteral("amountOutRaw"), QString::number(fill.amountOut)},
+                     {QStringLiteral("executedPrice"), fill.executedPriceText()},
+                     {QStringLiteral("legs"), fill.legs}};
     if (alreadyLanded)
         data.insert(QStringLiteral("alreadyLanded"), true);
     emitEvent(f, OrderStatus::Confirmed, data,

@@ -65,8 +65,8 @@ private:
         int attempt = 0;      // the attempt this run belongs to
         OrderRequest request;
         int seq = 0;
-        Route route;
-        double minAmountOut = 0;
+        RoutePlan route;      // priced at routing; empty after a crash (routed again)
+        BaseUnits minAmountOut = 0;
         QString signature;
         Fill fill;            // computed at execution, landed on the chain
         qint64 fence = 0;     // this claim's fence on the order's row (PostgreSQL)
@@ -83,6 +83,8 @@ private:
     void resumeSubmitted(const QString &id);
     void land(const QString &id);
     void confirm(const QString &id, const Fill &fill, bool alreadyLanded);
+    // An attempt that did not fill: back to pending for the next one, or failed.
+    void attemptFailed(const QString &id, const QString &venue, const QString &error);
     // Wait: continue once the event is committed. Batch: continue at once, the event joins
     // the same transaction as the next one(s); for steps that touch nothing outside
     // (routing → building → submitted). Either way nothing is announced before it is durable,

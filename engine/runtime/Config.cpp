@@ -1,5 +1,7 @@
 #include "runtime/Config.h"
 
+#include "domain/OrderRequest.h"
+
 #include <QCommandLineParser>
 #include <QDir>
 #include <QStandardPaths>
@@ -120,7 +122,13 @@ const QList<OptionSpec> &optionSpecs()
          "First retry delay; doubles each attempt (default 1000).",
          [](Config &c, const QString &v) { return parseInt(v, 0, 3600000, &c.retryBackoffMs); }},
         {"slippage", "SLIPPAGE_TOLERANCE", "Default slippage tolerance (default 0.01).",
-         [](Config &c, const QString &v) { return parseDouble(v, 1e-9, 0.5, &c.defaultSlippage); }},
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const auto ppm = parseSlippageFraction(v);
+             if (const auto *e = std::get_if<QString>(&ppm))
+                 return QStringLiteral("'%1' %2 (a fraction with at most 6 decimals, e.g. 0.01)").arg(v, *e);
+             c.defaultSlippagePpm = std::get<quint32>(ppm);
+             return std::nullopt;
+         }},
         {"lease-ms", "JOB_LEASE_MS", "Job lease; a job whose worker died is retaken after it.",
          [](Config &c, const QString &v) { return parseInt(v, 500, 3600000, &c.leaseMs); }},
         {"staged-sweep-ms", "STAGED_SWEEP_MS",
@@ -195,8 +203,21 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) { return parseInt(v, 0, 100, &c.dex.failAttempts); }},
         {"dex-execution-price-shift", "DEX_EXECUTION_PRICE_SHIFT",
          "Chaos: relative price move between quote and execution, e.g. -0.05 (default 0).",
-         [](Config &c, const QString &v) {
-             return parseDouble(v, -0.99, 10, &c.dex.executionPriceShift);
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const QString t = v.trimmed();
+             const bool negative = t.startsWith(QLatin1Char('-'));
+             const auto ppm = parseTokenAmount(negative ? t.mid(1) : t, 6);
+             if (t == QLatin1String("0")) {
+                 c.dex.executionPriceShiftPpm = 0;
+                 return std::nullopt;
+             }
+             if (const auto *e = std::get_if<QString>(&ppm))
+                 return QStringLiteral("'%1' %2 (a fraction, e.g. -0.05)").arg(v, *e);
+             const qint64 value = qint64(std::get<BaseUnits>(ppm)) * (negative ? -1 : 1);
+             if (value <= -990000 || value > 10000000)
+                 return QStringLiteral("'%1' must be in (-0.99, 10]").arg(v);
+             c.dex.executionPriceShiftPpm = value;
+             return std::nullopt;
          }},
         {"dex-volatility", "DEX_VOLATILITY",
          "Price drift per sqrt(second) of the simulated pools (default 0.0002).",

@@ -13,8 +13,10 @@ struct DexConfig
     int executionLatencyMaxMs = 3000;
     double failureRate = 0.02;          // probability one execution attempt fails at the venue
     int failAttempts = 0;               // chaos: the first N attempts of every order fail
-    double executionPriceShift = 0.0;   // chaos: relative price move between quote and execution
-    double volatility = 0.0002;         // per sqrt(second), log-price random walk
+    qint64 executionPriceShiftPpm = 0;  // chaos: the venue returns out·(1 + shift), shift in ppm
+    double volatility = 0.0002;         // per sqrt(second), the reference price's random walk
+    int poolSyncMs = 100;               // how often this process reads the pools that changed
+    int arbitrageMs = 250;              // how often the arbitrage flow trades toward the reference
     quint64 seed = 0;                   // 0: seeded from the clock
 };
 
@@ -35,7 +37,7 @@ struct Config
     int rateWindowMs = 60000;
     int maxAttempts = 3;
     int retryBackoffMs = 1000;   // attempt n waits backoff * 2^(n-1)
-    double defaultSlippage = 0.01;
+    quint32 defaultSlippagePpm = 10000; // 1 %, exact (parts per million)
     int leaseMs = 30000;
     int stagedSweepMs = 10000;   // a job staged this long without being published is swept
     int reconcileMs = 10000;     // how often unfinished orders are checked for a job in Redis

@@ -149,8 +149,8 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         types << o.request.orderType;
         ins << o.request.tokenIn;
         outs << o.request.tokenOut;
-        amounts << numericText(o.request.amount);
-        slippages << numericText(o.request.slippage);
+        amounts << o.request.amountText();
+        slippages << o.request.slippageText();
         times << isoTime(o.createdAt);
         keys << o.idempotencyKey;
         prints << o.fingerprint;
@@ -314,7 +314,7 @@ static QHash<QString, OrderCursor> readCursors(QSqlQuery &q)
         c.attempts = q.value(3).toInt();
         c.signature = q.value(4).toString();
         c.venue = q.value(5).toString();
-        c.minAmountOut = q.value(6).toString().toDouble();
+        c.minAmountOut = q.value(6).toString().toULongLong();
         c.fence = fenced ? q.value(7).toLongLong() : 0;
         out.insert(q.value(0).toString(), c);
     }
@@ -344,8 +344,8 @@ std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
         const QJsonObject payload{{QStringLiteral("orderType"), q->value(1).toString()},
                                   {QStringLiteral("tokenIn"), q->value(2).toString()},
                                   {QStringLiteral("tokenOut"), q->value(3).toString()},
-                                  {QStringLiteral("amount"), q->value(4).toString().toDouble()},
-                                  {QStringLiteral("slippage"), q->value(5).toString().toDouble()}};
+                                  {QStringLiteral("amount"), q->value(4).toString()},
+                                  {QStringLiteral("slippage"), q->value(5).toString()}};
         out.append(Job{q->value(0).toString(), QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
     }
     q->finish();
@@ -363,7 +363,7 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::claim(const QStringList &
         "WHERE o.id = u.id RETURNING o.id, o.status, o.last_seq, o.attempts, o.tx_signature, "
         "o.dex, o.fence) "
         "SELECT t.id, t.status, t.last_seq, t.attempts, t.tx_signature, t.dex, "
-        "CASE WHEN t.status = 'submitted' THEN (SELECT e.data->>'minAmountOut' FROM order_events e "
+        "CASE WHEN t.status = 'submitted' THEN (SELECT e.data->>'minAmountOutRaw' FROM order_events e "
         "  WHERE e.order_id = t.id AND e.status = 'building' ORDER BY e.seq DESC LIMIT 1) END, "
         "t.fence FROM taken t"));
     if (!q)
@@ -382,7 +382,7 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList
         // A join on unnest() is one index probe per id; `id = ANY(array)` rechecks the whole
         // array for every row it visits (quadratic in the batch size).
         "SELECT o.id, o.status, o.last_seq, o.attempts, o.tx_signature, o.dex, "
-        "CASE WHEN o.status = 'submitted' THEN (SELECT e.data->>'minAmountOut' FROM order_events e "
+        "CASE WHEN o.status = 'submitted' THEN (SELECT e.data->>'minAmountOutRaw' FROM order_events e "
         "  WHERE e.order_id = o.id AND e.status = 'building' ORDER BY e.seq DESC LIMIT 1) END "
         "FROM unnest(?::uuid[]) AS u(id) JOIN orders o ON o.id = u.id"));
     if (!q)

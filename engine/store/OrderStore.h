@@ -40,7 +40,7 @@ struct OrderCursor
     int attempts = 0;
     QString signature;   // the submitted transaction, if any
     QString venue;
-    double minAmountOut = 0; // of the submitted transaction (from its building event)
+    quint64 minAmountOut = 0; // base units, of the submitted transaction (its building event)
     qint64 fence = 0;        // this claim's fence: the events it writes must carry it
 };
 

@@ -53,6 +53,17 @@ private:
     HttpApi &m_api;
 };
 
+// GET /api/pools, /api/pools/<id>, /api/pools/<id>/quote, and Jupiter's GET /quote
+class PoolsController
+{
+public:
+    explicit PoolsController(HttpApi &api) : m_api(api) {}
+    void registerRoutes();
+
+private:
+    HttpApi &m_api;
+};
+
 // GET /, /health, /api/metrics, /api/test; CORS preflight; 404 for everything else.
 class SystemController
 {

@@ -58,8 +58,8 @@ void OrdersController::registerRoutes()
             return;
         }
         const Config &config = m_api.config();
-        auto parsed = parseOrderRequest(req.body(), req.value("Content-Type"), Market::tokens(),
-                                        config.defaultSlippage, config.maxBodyBytes);
+        auto parsed = parseOrderRequest(req.body(), req.value("Content-Type"),
+                                        config.defaultSlippagePpm, config.maxBodyBytes);
         if (auto *e = std::get_if<ApiError>(&parsed)) {
             m_api.respondError(responder, *e);
             return;

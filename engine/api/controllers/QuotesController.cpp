@@ -19,26 +19,21 @@ void QuotesController::registerRoutes()
         for (const QString &key : {QStringLiteral("tokenIn"), QStringLiteral("tokenOut")})
             if (q.hasQueryItem(key))
                 o.insert(key, q.queryItemValue(key));
-        if (q.hasQueryItem(QStringLiteral("amount"))) {
-            const QString text = q.queryItemValue(QStringLiteral("amount"));
-            bool ok = false;
-            const double amount = text.toDouble(&ok);
-            o.insert(QStringLiteral("amount"), ok ? QJsonValue(amount) : QJsonValue(text));
-        }
+        // The amount as the client wrote it: a decimal string, read exactly.
+        if (q.hasQueryItem(QStringLiteral("amount")))
+            o.insert(QStringLiteral("amount"), q.queryItemValue(QStringLiteral("amount")));
         const Config &config = m_api.config();
-        auto parsed = parseOrderRequest(compactJson(o), "application/json", Market::tokens(),
-                                        config.defaultSlippage, config.maxBodyBytes);
+        auto parsed = parseOrderRequest(compactJson(o), "application/json",
+                                        config.defaultSlippagePpm, config.maxBodyBytes);
         if (auto *e = std::get_if<ApiError>(&parsed)) {
             m_api.respondError(r, *e);
             return;
         }
         const OrderRequest &request = std::get<OrderRequest>(parsed);
-        const Route route = m_api.market()->route(request.tokenIn, request.tokenOut, request.amount);
-        QJsonObject body = route.toJson();
-        body.insert(QStringLiteral("success"), true);
-        body.insert(QStringLiteral("tokenIn"), request.tokenIn);
-        body.insert(QStringLiteral("tokenOut"), request.tokenOut);
-        body.insert(QStringLiteral("amount"), request.amount);
+        const RoutePlan plan = m_api.market()->route(request.tokenIn, request.tokenOut, request.amount);
+        QJsonObject body = plan.toJson();
+        body.insert(QStringLiteral("success"), plan.ok());
+        body.insert(QStringLiteral("amount"), request.amountText());
         m_api.respond(r, 200, compactJson(body));
     });
 }

@@ -338,7 +338,9 @@ std::unique_ptr<Pool> MeteoraDlmmVenue::create(const QString &id, const Token &x
         const U256 rhs{num >> 64, num << 64};
         return lhs.hi < rhs.hi || (lhs.hi == rhs.hi && lhs.lo <= rhs.lo);
     };
-    qint32 lo = -400000, hi = 400000;
+    // Within ±e^40 of 1, where Q64.64 prices neither overflow nor vanish.
+    const qint32 range = qint32(400000 / binStep);
+    qint32 lo = -range, hi = range;
     while (lo < hi) {
         const qint32 mid = lo + (hi - lo + 1) / 2;
         if (notAbove(mid))

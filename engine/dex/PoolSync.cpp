@@ -1,0 +1,67 @@
+#include "dex/PoolSync.h"
+
+#include "dex/Chain.h"
+#include "dex/Market.h"
+#include "runtime/Logging.h"
+
+#include <QDateTime>
+#include <QUuid>
+
+namespace oee {
+
+PoolSync::PoolSync(RedisEndpoint redis, QByteArray prefix, Market *market, int syncMs,
+                   int arbitrageMs, QObject *parent)
+    : QObject(parent), m_endpoint(std::move(redis)), m_prefix(std::move(prefix)), m_market(market),
+      m_syncMs(syncMs), m_arbitrageMs(arbitrageMs),
+      m_instance(QUuid::createUuid().toByteArray(QUuid::WithoutBraces))
+{
+    connect(&m_syncTimer, &QTimer::timeout, this, &PoolSync::tick);
+    connect(&m_arbitrageTimer, &QTimer::timeout, this, &PoolSync::arbitrage);
+}
+
+PoolSync::~PoolSync() = default;
+
+void PoolSync::start()
+{
+    m_redis = std::make_unique<RedisConnection>(m_endpoint);
+    m_chain = std::make_unique<SimulatedChain>(m_redis.get(), m_prefix);
+    tick();
+    m_syncTimer.start(m_syncMs);
+    if (m_market->config().volatility > 0 && m_arbitrageMs > 0)
+        m_arbitrageTimer.start(m_arbitrageMs);
+}
+
+void PoolSync::tick()
+{
+    if (!m_seeded) {
+        QString error;
+        m_seeded = m_market->seed(m_redis.get(), m_prefix, &error);
+        if (!m_seeded)
+            qCWarning(lcEngine, "pools not seeded yet (%s); retrying", qPrintable(error));
+        return;
+    }
+    m_market->sync(m_redis.get(), m_prefix);
+}
+
+void PoolSync::arbitrage()
+{
+    if (!m_seeded)
+        return;
+    // One arbitrageur at a time across processes: a lease renewed while this process holds it.
+    const QByteArray key = m_prefix + "arbitrageur";
+    const QByteArray ttl = QByteArray::number(m_arbitrageMs * 4);
+    RedisReply r = m_redis->command({"SET", key, m_instance, "NX", "PX", ttl});
+    if (!r.ok())
+        return;
+    if (r.type == RedisReply::Nil) {
+        const RedisReply holder = m_redis->command({"GET", key});
+        if (!holder.ok() || holder.str != m_instance)
+            return;
+        m_redis->command({"PEXPIRE", key, ttl});
+    }
+    const auto trades = m_market->arbitrage(QDateTime::currentMSecsSinceEpoch());
+    if (!trades.isEmpty())
+        m_chain->apply(trades, m_market);
+}
+
+} // namespace oee
