@@ -216,10 +216,17 @@ private slots:
             QVERIFY(!timeline[i].value(QStringLiteral("timestamp")).toString().isEmpty());
         }
         const QJsonObject routing = timeline[1].value(QStringLiteral("data")).toObject();
-        const QJsonObject quotes = routing.value(QStringLiteral("quotes")).toObject();
-        QVERIFY(quotes.value(QStringLiteral("raydium")).toObject().value(QStringLiteral("amountOut")).toDouble() > 0);
-        QVERIFY(quotes.value(QStringLiteral("meteora")).toObject().value(QStringLiteral("amountOut")).toDouble() > 0);
-        QCOMPARE(routing.value(QStringLiteral("venue")).toString(), quotes.value(QStringLiteral("chosen")).toString());
+        // Every candidate (both venues' SOL/USDC pools at least), and the chosen plan's legs.
+        QStringList venues;
+        for (const QJsonValue &c : routing.value(QStringLiteral("candidates")).toArray()) {
+            venues << c.toObject().value(QStringLiteral("venue")).toString();
+            QVERIFY(c.toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong() > 0);
+        }
+        QVERIFY2(venues.contains(QStringLiteral("raydium")) && venues.contains(QStringLiteral("meteora")), qPrintable(venues.join(',')));
+        const QJsonArray legs = routing.value(QStringLiteral("candidates")).toArray().first().toObject().value(QStringLiteral("legs")).toArray();
+        QVERIFY(!legs.isEmpty());
+        QCOMPARE(routing.value(QStringLiteral("amountOutRaw")), routing.value(QStringLiteral("candidates")).toArray().first().toObject().value(QStringLiteral("amountOutRaw")));
+        QCOMPARE(routing.value(QStringLiteral("venue")).toString(), routing.value(QStringLiteral("candidates")).toArray().first().toObject().value(QStringLiteral("venue")).toString());
         const QJsonObject confirmed = timeline[4].value(QStringLiteral("data")).toObject();
         QVERIFY(confirmed.value(QStringLiteral("signature")).toString().size() >= 86);
         // Exact decimal strings in data; numbers at the top level for the seeds' clients.

@@ -3,6 +3,7 @@
 // mid-burst loses nothing.
 #include "TestSupport.h"
 #include "dex/Market.h"
+#include "money/Tokens.h"
 #include "queue/RedisConnection.h"
 
 #include <QJsonArray>
@@ -49,11 +50,14 @@ class TestMultiProcess : public QObject
                 ++f.legs;
                 const auto raw = [&](const char *k) { return __int128(leg.value(QLatin1String(k)).toString().toULongLong()); };
                 const bool dlmm = leg.value(QStringLiteral("kind")).toString() == QLatin1String("dlmm");
+                const auto mint = [](const QJsonValue &symbol) {
+                    return TokenRegistry::instance().bySymbol(symbol.toString())->mint;
+                };
                 // CPMM: the LP share of the fee stays in the curve; DLMM: no fee enters the bins.
                 const __int128 in = dlmm ? raw("inRaw") - raw("feeRaw")
                                          : raw("inRaw") - raw("protocolFeeRaw") - raw("fundFeeRaw");
-                f.net[leg.value(QStringLiteral("inputMint")).toString()] += in;
-                f.net[leg.value(QStringLiteral("outputMint")).toString()] -= raw("outRaw");
+                f.net[mint(leg.value(QStringLiteral("tokenIn")))] += in;
+                f.net[mint(leg.value(QStringLiteral("tokenOut")))] -= raw("outRaw");
             }
         }
         QVERIFY(!flows.isEmpty());
@@ -77,7 +81,9 @@ class TestMultiProcess : public QObject
         for (auto it = flows.cbegin(); it != flows.cend(); ++it) {
             const RedisReply r = redis.command({"HGET", "oee:pool:" + it.key().toUtf8(), "state"});
             QVERIFY2(r.ok() && !r.str.isEmpty(), qPrintable(it.key()));
-            const QJsonObject now = QJsonDocument::fromJson(r.str).object();
+            const auto pool = decodePool(r.str);
+            QVERIFY2(pool, r.str.left(80).constData());
+            const QJsonObject now = pool->toJson();
             const QJsonObject start = genesis.pool(it.key())->toJson();
             QCOMPARE(now.value(QStringLiteral("slot")).toString().toLongLong(), it->legs);
             for (auto m = it->net.cbegin(); m != it->net.cend(); ++m)

@@ -253,6 +253,27 @@ private slots:
         }
     }
 
+    void encodedStateReadsBack()
+    {
+        // What Redis keeps (Pool::encode) is the whole state: read back, it is the same pool.
+        const QJsonArray cases = m_vectors[QStringLiteral("dlmm")][QStringLiteral("cases")].toArray();
+        for (int i = 0; i < 50; ++i) {
+            auto pool = dlmm(cases[i][QStringLiteral("pool")].toObject());
+            pool->slot = quint64(i) * 7;
+            const auto back = decodePool(pool->encode());
+            QVERIFY(back);
+            QCOMPARE(back->toJson(), pool->toJson());
+        }
+        auto c = cpmm(m_vectors[QStringLiteral("cpmm")][QStringLiteral("cases")].toArray().first()[QStringLiteral("pool")].toObject());
+        c->id = QStringLiteral("raydium-X");
+        const auto back = decodePool(c->encode());
+        QVERIFY(back);
+        QCOMPARE(back->toJson(), c->toJson());
+        QVERIFY(!decodePool("meteora x y"));
+        QVERIFY(!decodePool("raydium 1 2 3"));
+        QVERIFY(!decodePool(""));
+    }
+
     void binPrices()
     {
         // (1 + 10/10^4)^0 = 1 exactly; prices rise with the id; a negative id is the inverse.

@@ -3,7 +3,7 @@
 #include "money/Tokens.h"
 #include "queue/RedisConnection.h"
 
-#include <QJsonDocument>
+#include <QMutexLocker>
 
 namespace oee {
 
@@ -11,25 +11,30 @@ namespace {
 
 const RedisScript &landScript()
 {
-    // ARGV: ledger key ('' for none), fill, then per pool: key, expected slot, new slot, state.
-    // Returns {1} when it landed and the pools moved; {0, first fill} for a transaction that
-    // had landed before; {2, state, state, ...} when a pool moved meanwhile (its current state).
+    // ARGV: n, then n × (ledger key, fill), then per pool: key, expected slot, new slot, state.
+    // Returns {1} when everything landed and the pools moved; {0, i, first fill, …} naming the
+    // transactions that had landed before (nothing written); {2, state, …} when a pool moved
+    // meanwhile (its current state; nothing written).
     static const RedisScript s(QByteArrayLiteral(
-        "if ARGV[1] ~= '' then\n"
-        "  local landed = redis.call('GET', ARGV[1])\n"
-        "  if landed then return {0, landed} end\n"
+        "local n = tonumber(ARGV[1])\n"
+        "local landed = {}\n"
+        "for i = 1, n do\n"
+        "  local fill = redis.call('GET', ARGV[2 * i])\n"
+        "  if fill then landed[#landed + 1] = i; landed[#landed + 1] = fill end\n"
         "end\n"
+        "if #landed > 0 then return {0, unpack(landed)} end\n"
+        "local first = 2 * n + 2\n"
         "local moved = {}\n"
-        "for i = 3, #ARGV, 4 do\n"
+        "for i = first, #ARGV, 4 do\n"
         "  if redis.call('HGET', ARGV[i], 'slot') ~= ARGV[i + 1] then\n"
         "    moved[#moved + 1] = redis.call('HGET', ARGV[i], 'state') or ''\n"
         "  end\n"
         "end\n"
         "if #moved > 0 then return {2, unpack(moved)} end\n"
-        "for i = 3, #ARGV, 4 do\n"
+        "for i = first, #ARGV, 4 do\n"
         "  redis.call('HSET', ARGV[i], 'slot', ARGV[i + 2], 'state', ARGV[i + 3])\n"
         "end\n"
-        "if ARGV[1] ~= '' then redis.call('SET', ARGV[1], ARGV[2]) end\n"
+        "for i = 1, n do redis.call('SET', ARGV[2 * i], ARGV[2 * i + 1]) end\n"
         "return {1}\n"));
     return s;
 }
@@ -42,7 +47,7 @@ QList<QByteArray> poolArgs(const QByteArray &prefix, const QList<std::shared_ptr
     for (const auto &p : states) {
         args << Market::poolKey(prefix, p->id) << QByteArray::number(p->slot - 1)
              << QByteArray::number(p->slot)
-             << QJsonDocument(p->toJson()).toJson(QJsonDocument::Compact);
+             << p->encode();
     }
     return args;
 }
@@ -58,62 +63,112 @@ std::optional<SimulatedChain::Landing> SimulatedChain::execute(const QString &si
                                                                const RoutePlan &plan,
                                                                BaseUnits minAmountOut, Market *market)
 {
-    const QByteArray ledgerKey = m_prefix + "chain:" + signature.toUtf8();
+    const auto r = executeBatch({Request{signature, &plan, minAmountOut}}, market);
+    if (!r)
+        return std::nullopt;
+    return r->first();
+}
+
+std::optional<QList<SimulatedChain::Landing>>
+SimulatedChain::executeBatch(const QList<Request> &requests, Market *market)
+{
+    QList<Landing> out(requests.size());
+    QList<bool> settled(requests.size(), false); // known to have landed before
+    QMutexLocker serial(&market->executionMutex());
     for (int attempt = 0; attempt < kMaxRetries; ++attempt) {
-        Fill fill;
-        fill.amountIn = plan.amountIn;
-        fill.tokenIn = plan.in->symbol;
-        fill.tokenOut = plan.out->symbol;
-        const Router::Execution ex = Router::execute(market->pools(), plan.best, Market::now());
-        QList<QByteArray> args{ledgerKey, {}};
-        if (ex.error.isEmpty()) {
-            fill.amountOut = market->shifted(ex.amountOut);
-            for (const RouteLeg &l : ex.legs)
-                fill.legs.append(l.toJson());
-            fill.ok = fill.amountOut >= minAmountOut;
+        // Price each transaction on the pools as the previous ones leave them.
+        const PoolSet base = market->pools();
+        PoolSet working = base;
+        QHash<QString, std::shared_ptr<Pool>> touched;
+        QList<QByteArray> ledger;
+        QList<qsizetype> landing; // request index of each ledger entry
+        const qint64 now = Market::now();
+        for (qsizetype i = 0; i < requests.size(); ++i) {
+            if (settled[i])
+                continue;
+            const RoutePlan &plan = *requests[i].plan;
+            Fill fill;
+            fill.amountIn = plan.amountIn;
+            fill.tokenIn = plan.in->symbol;
+            fill.tokenOut = plan.out->symbol;
+            const Router::Execution ex = Router::execute(working, plan.best, now);
+            if (ex.error.isEmpty()) {
+                fill.amountOut = market->shifted(ex.amountOut);
+                fill.ok = fill.amountOut >= requests[i].minAmountOut;
+                if (!fill.ok)
+                    fill.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
+                                     .arg(formatTokenAmount(fill.amountOut, plan.out->decimals),
+                                          plan.out->symbol,
+                                          formatTokenAmount(requests[i].minAmountOut, plan.out->decimals));
+            } else {
+                fill.error = ex.error;
+            }
+            out[i] = Landing{false, fill};
             if (!fill.ok)
-                fill.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
-                                 .arg(formatTokenAmount(fill.amountOut, plan.out->decimals),
-                                      plan.out->symbol,
-                                      formatTokenAmount(minAmountOut, plan.out->decimals));
-        } else {
-            fill.error = ex.error;
+                continue; // refused: nothing lands, nothing moves (unless it landed before: below)
+            for (const RouteLeg &l : ex.legs)
+                out[i].fill.legs.append(l.toJson());
+            for (const auto &s : ex.newStates) { // each one slot past the state it was priced on
+                touched.insert(s->id, s);
+                working.insert(s->id, s);
+            }
+            ledger << m_prefix + "chain:" + requests[i].signature.toUtf8() << out[i].fill.encode();
+            landing << i;
         }
-        if (!fill.ok) {
-            // Refused by the venue: nothing lands, nothing moves. But it may have landed
-            // before (a resubmission after a crash): the ledger decides.
-            const auto landed = lookup(signature);
+        // Refused ones may have landed before (a resubmission after a crash): the ledger decides.
+        for (qsizetype i = 0; i < requests.size(); ++i) {
+            if (settled[i] || out[i].fill.ok)
+                continue;
+            const auto landed = lookup(requests[i].signature);
             if (!landed)
                 return std::nullopt;
-            if (*landed)
-                return Landing{true, **landed};
-            return Landing{false, fill};
+            if (*landed) {
+                out[i] = Landing{true, **landed};
+                settled[i] = true;
+            }
         }
-        args[1] = fill.encode();
-        args << poolArgs(m_prefix, ex.newStates);
+        if (landing.isEmpty())
+            return out;
+        QList<QByteArray> args{QByteArray::number(landing.size())};
+        args << ledger;
+        for (auto it = touched.cbegin(); it != touched.cend(); ++it) {
+            // Redis must still hold the state this batch started from.
+            args << Market::poolKey(m_prefix, it.key()) << QByteArray::number(base.value(it.key())->slot)
+                 << QByteArray::number(it.value()->slot) << it.value()->encode();
+        }
         const RedisReply r = m_redis->eval(landScript(), args);
         if (!r.ok() || r.elements.isEmpty())
             return std::nullopt;
         const qint64 code = r.elements[0].toInt();
         if (code == 1) {
-            market->update(ex.newStates);
-            return Landing{false, fill};
+            market->update(touched.values());
+            return out;
         }
-        if (code == 0 && r.elements.size() == 2)
-            return Landing{true, Fill::decode(r.elements[1].str)};
-        // A pool moved under us (another worker or process filled it): take its state, price again.
+        if (code == 0) {
+            // Some had landed before: they are settled with their first fill; price the rest again.
+            for (qsizetype k = 1; k + 1 < r.elements.size(); k += 2) {
+                const qsizetype i = landing.value(r.elements[k].toInt() - 1, -1);
+                if (i < 0)
+                    continue;
+                out[i] = Landing{true, Fill::decode(r.elements[k + 1].str)};
+                settled[i] = true;
+            }
+            continue;
+        }
+        // A pool moved under us (another process filled it): take its state, price again.
         QList<QByteArray> states;
         for (qsizetype i = 1; i < r.elements.size(); ++i)
             states << r.elements[i].str;
-        market->updateFromJson(states);
+        market->updateFromEncoded(states);
     }
     return std::nullopt;
 }
 
 bool SimulatedChain::apply(const QList<std::shared_ptr<Pool>> &states, Market *market)
 {
+    QMutexLocker serial(&market->executionMutex());
     for (const auto &s : states) {
-        QList<QByteArray> args{QByteArray(), QByteArray()};
+        QList<QByteArray> args{QByteArrayLiteral("0")};
         args << poolArgs(m_prefix, {s});
         const RedisReply r = m_redis->eval(landScript(), args);
         if (!r.ok() || r.elements.isEmpty())
@@ -124,7 +179,7 @@ bool SimulatedChain::apply(const QList<std::shared_ptr<Pool>> &states, Market *m
             QList<QByteArray> fresh;
             for (qsizetype i = 1; i < r.elements.size(); ++i)
                 fresh << r.elements[i].str;
-            market->updateFromJson(fresh);
+            market->updateFromEncoded(fresh);
         }
     }
     return true;

@@ -31,6 +31,18 @@ public:
     // under it); try again with the same signature.
     std::optional<Landing> execute(const QString &signature, const RoutePlan &plan,
                                    BaseUnits minAmountOut, Market *market);
+    // The same for several transactions at once (one worker's event-loop turn): each is priced
+    // on the pools as the ones before it left them, and all of them land (or are refused, or
+    // turn out to have landed before) in one atomic step — one Redis round trip instead of one
+    // per fill, which is what a hot pool's throughput is bound by. Results in request order;
+    // nullopt for all of them when Redis is unreachable.
+    struct Request
+    {
+        QString signature;
+        const RoutePlan *plan = nullptr;
+        BaseUnits minAmountOut = 0;
+    };
+    std::optional<QList<Landing>> executeBatch(const QList<Request> &requests, Market *market);
     // nullopt: Redis unreachable; an empty inner optional: never landed.
     std::optional<std::optional<Fill>> lookup(const QString &signature);
     // Applies pool states computed elsewhere (the arbitrage flow) if their pools did not move

@@ -172,16 +172,14 @@ void Market::update(const QList<std::shared_ptr<Pool>> &states)
     }
 }
 
-void Market::updateFromJson(const QList<QByteArray> &states)
+void Market::updateFromEncoded(const QList<QByteArray> &states)
 {
     QList<std::shared_ptr<Pool>> pools;
-    for (const QByteArray &json : states) {
-        QString error;
-        auto p = poolFromJson(QJsonDocument::fromJson(json).object(), &error);
-        if (p)
+    for (const QByteArray &encoded : states) {
+        if (auto p = decodePool(encoded))
             pools.append(std::shared_ptr<Pool>(std::move(p)));
-        else if (!json.isEmpty())
-            qCWarning(lcEngine, "unreadable pool state in Redis: %s", qPrintable(error));
+        else if (!encoded.isEmpty())
+            qCWarning(lcEngine, "unreadable pool state in Redis: %s", encoded.left(80).constData());
     }
     update(pools);
 }
@@ -260,8 +258,7 @@ bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *err
 {
     const PoolSet genesis = genesisPools();
     for (const auto &p : genesis) {
-        const RedisReply r = redis->eval(seedScript(), {poolKey(prefix, p->id), "0",
-                                                         QJsonDocument(p->toJson()).toJson(QJsonDocument::Compact)});
+        const RedisReply r = redis->eval(seedScript(), {poolKey(prefix, p->id), "0", p->encode()});
         if (!r.ok()) {
             if (error)
                 *error = QString::fromUtf8(r.str);
@@ -291,8 +288,8 @@ bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *err
         json << e.str;
     {
         QMutexLocker lock(&m_mutex);
-        for (const QByteArray &j : json) {
-            std::shared_ptr<const Pool> p = poolFromJson(QJsonDocument::fromJson(j).object(), nullptr);
+        for (const QByteArray &encoded : json) {
+            std::shared_ptr<const Pool> p = decodePool(encoded);
             if (p)
                 m_pools.insert(p->id, p);
         }
@@ -318,8 +315,7 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
             // Redis lost the pool (FLUSHALL, data loss): the latest state this process knows
             // is the best there is; put it back (unless another process already did).
             const auto &pool = current.value(ids[i]);
-            redis->eval(seedScript(), {keys[i], QByteArray::number(pool->slot),
-                                       QJsonDocument(pool->toJson()).toJson(QJsonDocument::Compact)});
+            redis->eval(seedScript(), {keys[i], QByteArray::number(pool->slot), pool->encode()});
             stale << keys[i];
             continue;
         }
@@ -336,7 +332,7 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
     QList<QByteArray> json;
     for (const RedisReply &e : states.elements)
         json << e.str;
-    updateFromJson(json);
+    updateFromEncoded(json);
     return true;
 }
 

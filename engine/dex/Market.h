@@ -45,7 +45,11 @@ public:
     [[nodiscard]] std::shared_ptr<const Pool> pool(const QString &id) const;
     // Newer states (by slot) replace older ones.
     void update(const QList<std::shared_ptr<Pool>> &states);
-    void updateFromJson(const QList<QByteArray> &states);
+    // States as Redis keeps them (Pool::encode()).
+    void updateFromEncoded(const QList<QByteArray> &states);
+    // Held around "price on this copy → land in Redis → update this copy": the fills of one
+    // process never race each other for a pool (the compare-and-set is for other processes).
+    [[nodiscard]] QMutex &executionMutex() { return m_executionMutex; }
 
     // Routes on the current snapshot at the engine's clock.
     [[nodiscard]] RoutePlan route(const QString &tokenIn, const QString &tokenOut, BaseUnits amount) const;
@@ -81,6 +85,7 @@ public:
 private:
     DexConfig m_config;
     mutable QMutex m_mutex;
+    QMutex m_executionMutex;
     PoolSet m_pools;
     QStringList m_disabled;
     std::mt19937_64 m_rng;

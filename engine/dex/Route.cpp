@@ -59,27 +59,30 @@ QJsonValue amountNumber(BaseUnits amount, int decimals)
 QJsonObject RouteLeg::toJson() const
 {
     QJsonObject o{{QStringLiteral("pool"), poolId},
-                  {QStringLiteral("venue"), venue},
                   {QStringLiteral("kind"), kind},
-                  {QStringLiteral("inputMint"), input->mint},
-                  {QStringLiteral("outputMint"), output->mint},
                   {QStringLiteral("tokenIn"), input->symbol},
                   {QStringLiteral("tokenOut"), output->symbol},
-                  {QStringLiteral("in"), formatTokenAmount(result.inAmount, input->decimals)},
                   {QStringLiteral("inRaw"), QString::number(result.inAmount)},
-                  {QStringLiteral("out"), formatTokenAmount(result.outAmount, output->decimals)},
                   {QStringLiteral("outRaw"), QString::number(result.outAmount)},
-                  {QStringLiteral("fee"), formatTokenAmount(result.fee, input->decimals)},
                   {QStringLiteral("feeRaw"), QString::number(result.fee)},
                   {QStringLiteral("protocolFeeRaw"), QString::number(result.protocolFee)},
-                  {QStringLiteral("fundFeeRaw"), QString::number(result.fundFee)},
-                  {QStringLiteral("shareBps"), shareBps},
-                  {QStringLiteral("slot"), QString::number(slot)}};
+                  {QStringLiteral("shareBps"), shareBps}};
+    if (result.fundFee)
+        o.insert(QStringLiteral("fundFeeRaw"), QString::number(result.fundFee));
     if (result.endActiveId)
         o.insert(QStringLiteral("endActiveId"), *result.endActiveId);
     if (!result.ok())
         o.insert(QStringLiteral("error"), result.error());
     return o;
+}
+
+QJsonObject RouteLeg::toShortJson() const
+{
+    return QJsonObject{{QStringLiteral("pool"), poolId},
+                       {QStringLiteral("inRaw"), QString::number(result.inAmount)},
+                       {QStringLiteral("outRaw"), QString::number(result.outAmount)},
+                       {QStringLiteral("feeRaw"), QString::number(result.fee)},
+                       {QStringLiteral("shareBps"), shareBps}};
 }
 
 QString RouteCandidate::typeName() const
@@ -101,11 +104,32 @@ QString RouteCandidate::venue() const
     return top ? top->venue : QString();
 }
 
-QJsonObject RouteCandidate::toJson(const Token &in, const Token &out, BaseUnits amountIn) const
+QJsonArray RouteCandidate::legsJson() const
+{
+    QJsonArray a;
+    for (const RouteLeg &l : legs)
+        a.append(l.toJson());
+    return a;
+}
+
+QJsonObject RouteCandidate::toShortJson() const
 {
     QJsonArray legArray;
     for (const RouteLeg &l : legs)
-        legArray.append(l.toJson());
+        legArray.append(l.toShortJson());
+    QJsonObject o{{QStringLiteral("type"), typeName()},
+                  {QStringLiteral("venue"), venue()},
+                  {QStringLiteral("legs"), legArray}};
+    if (ok())
+        o.insert(QStringLiteral("amountOutRaw"), QString::number(amountOut));
+    else
+        o.insert(QStringLiteral("error"), error);
+    return o;
+}
+
+QJsonObject RouteCandidate::toJson(const Token &in, const Token &out, BaseUnits amountIn) const
+{
+    const QJsonArray legArray = legsJson();
     QJsonObject o{{QStringLiteral("type"), typeName()},
                   {QStringLiteral("venue"), venue()},
                   {QStringLiteral("legs"), legArray},
@@ -117,6 +141,21 @@ QJsonObject RouteCandidate::toJson(const Token &in, const Token &out, BaseUnits 
         o.insert(QStringLiteral("price"), formatRatio(amountOut, out.decimals, amountIn, in.decimals));
     } else {
         o.insert(QStringLiteral("error"), error);
+    }
+    return o;
+}
+
+QJsonObject RoutePlan::toEventJson() const
+{
+    QJsonArray list;
+    for (const RouteCandidate &c : candidates)
+        list.append(c.toShortJson());
+    // candidates[0] is the chosen plan (they are ordered best first).
+    QJsonObject o{{QStringLiteral("route"), best.typeName()},
+                  {QStringLiteral("candidates"), list}};
+    if (best.ok()) {
+        o.insert(QStringLiteral("amountOut"), formatTokenAmount(best.amountOut, out->decimals));
+        o.insert(QStringLiteral("amountOutRaw"), QString::number(best.amountOut));
     }
     return o;
 }

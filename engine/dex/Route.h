@@ -2,6 +2,7 @@
 #include "dex/Venue.h"
 
 #include <QHash>
+#include <QJsonArray>
 #include <QJsonObject>
 #include <QList>
 #include <memory>
@@ -25,7 +26,10 @@ struct RouteLeg
     int shareBps = 10000; // of the order's input (split legs)
     SwapResult result;
 
+    // Base units as strings, mints, fees; what the confirmed event and the conservation check
+    // read. The leg of a candidate in the routing event is the short form.
     [[nodiscard]] QJsonObject toJson() const;
+    [[nodiscard]] QJsonObject toShortJson() const;
 };
 
 // A way to fill the order: one pool, two pools in sequence through SOL or USDC, or two pools
@@ -43,6 +47,8 @@ struct RouteCandidate
     // The venue that carries the most of it: what the seeds' clients show as "dex".
     [[nodiscard]] QString venue() const;
     [[nodiscard]] QJsonObject toJson(const Token &in, const Token &out, BaseUnits amountIn) const;
+    [[nodiscard]] QJsonObject toShortJson() const;
+    [[nodiscard]] QJsonArray legsJson() const;
 };
 
 struct RoutePlan
@@ -60,6 +66,9 @@ struct RoutePlan
     // venue's best direct pool), `chosen` and a numeric `amountOut` for the clients of the
     // earlier quote shape.
     [[nodiscard]] QJsonObject toJson() const;
+    // The routing event's data: every candidate in short (pool, in, out, fee, share per leg),
+    // the chosen one first.
+    [[nodiscard]] QJsonObject toEventJson() const;
 };
 
 // Pure: prices on the given pool states, changes nothing.

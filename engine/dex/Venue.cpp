@@ -34,6 +34,13 @@ std::unique_ptr<Pool> poolFromJson(const QJsonObject &state, QString *error)
     return venue->fromJson(state, error);
 }
 
+std::unique_ptr<Pool> decodePool(const QByteArray &encoded)
+{
+    const QList<QByteArray> fields = encoded.split(' ');
+    const Venue *venue = venueNamed(QString::fromLatin1(fields.value(0)));
+    return venue ? venue->decode(fields) : nullptr;
+}
+
 QString SwapResult::error() const
 {
     switch (failure) {

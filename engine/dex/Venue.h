@@ -49,6 +49,9 @@ public:
     // The state in the shape of GET /api/pools/<id> (integers as strings), without `now`.
     [[nodiscard]] virtual QJsonObject toJson() const = 0;
     [[nodiscard]] virtual std::unique_ptr<Pool> clone() const = 0;
+    // The state as Redis keeps it: compact text ("<venue> <fields…>"), cheap to write and read
+    // on every fill. decodePool() reads it back.
+    [[nodiscard]] virtual QByteArray encode() const = 0;
     // Mid price of one base unit of `mint` in base units of the other, as a Q64.64 ratio; for
     // the simulated arbitrage flow and for price impact.
     [[nodiscard]] virtual u128 spotPriceQ64(const QString &inputMint) const = 0;
@@ -81,6 +84,7 @@ public:
     [[nodiscard]] virtual std::unique_ptr<Pool> fromJson(const QJsonObject &state,
                                                          QString *error) const = 0;
     // A new pool for tokens a/b at their reference prices, from resources/pools.json.
+    [[nodiscard]] virtual std::unique_ptr<Pool> decode(const QList<QByteArray> &fields) const = 0;
     [[nodiscard]] virtual std::unique_ptr<Pool> create(const QString &id, const Token &a,
                                                        const Token &b,
                                                        const QJsonObject &config) const = 0;
@@ -89,6 +93,8 @@ public:
 [[nodiscard]] const QList<const Venue *> &venues();
 [[nodiscard]] const Venue *venueNamed(const QString &name);
 [[nodiscard]] std::unique_ptr<Pool> poolFromJson(const QJsonObject &state, QString *error);
+// Pool::encode() read back; nullptr if malformed.
+[[nodiscard]] std::unique_ptr<Pool> decodePool(const QByteArray &encoded);
 
 // Helpers shared by the venues' JSON readers.
 [[nodiscard]] std::optional<quint64> u64Field(const QJsonObject &o, const QString &key);

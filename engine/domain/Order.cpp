@@ -1,5 +1,6 @@
 #include "domain/Order.h"
 
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QUuid>
 #include <cmath>
@@ -60,7 +61,9 @@ QString describeEvent(const OrderEvent &e)
                 .arg(text("attempt"), text("error"), text("retryInMs"));
         return QStringLiteral("Order received, queued for execution");
     case OrderStatus::Routing:
-        return QStringLiteral("Compared Raydium and Meteora quotes: best is %1").arg(venue);
+        return QStringLiteral("Compared %1 routes: best is %2 (%3)")
+            .arg(e.data.value(QStringLiteral("candidates")).toArray().size())
+            .arg(venue, text("route"));
     case OrderStatus::Building:
         return QStringLiteral("Building the transaction on %1 (minimum out %2)")
             .arg(venue, text("minAmountOut"));
@@ -116,9 +119,22 @@ QJsonObject OrderEvent::toJsonWithMessage() const
     return o;
 }
 
+const QByteArray &OrderEvent::dataJson() const
+{
+    if (dataJsonCache.isEmpty())
+        dataJsonCache = QJsonDocument(data).toJson(QJsonDocument::Compact);
+    return dataJsonCache;
+}
+
 QByteArray OrderEvent::toMessage() const
 {
-    return QJsonDocument(toJson()).toJson(QJsonDocument::Compact);
+    // The head without `data`, then `data` spliced in from its one serialisation.
+    QJsonObject head = toJson();
+    head.remove(QStringLiteral("data"));
+    QByteArray out = QJsonDocument(head).toJson(QJsonDocument::Compact);
+    out.chop(1); // the closing brace
+    out.append(",\"data\":").append(dataJson()).append('}');
+    return out;
 }
 
 std::optional<OrderEvent> OrderEvent::fromMessage(const QByteArray &json)

@@ -30,6 +30,7 @@ struct OrderEvent
     QDateTime at;
     QByteArray message;  // toMessage(), filled once where the event is committed
     qint64 fence = 0;    // the writer's claim on the order (OrderStore::claim); not streamed
+    mutable QByteArray dataJsonCache; // dataJson(); empty until asked for
 
     // The stream message: type "status", seq, orderId, status, timestamp, data, and what
     // clients read at the top level: txHash, executedPrice / executionPrice, amountOut, venue,
@@ -39,6 +40,8 @@ struct OrderEvent
     [[nodiscard]] QJsonObject toJsonWithMessage() const;
     // The WebSocket message, serialised once and shared by every subscriber.
     [[nodiscard]] QByteArray toMessage() const;
+    // `data` as compact JSON, serialised once for both the message and the order_events row.
+    [[nodiscard]] const QByteArray &dataJson() const;
     // The inverse of toMessage() (events arriving from other processes); nullopt if the text
     // is not a status message.
     [[nodiscard]] static std::optional<OrderEvent> fromMessage(const QByteArray &json);

@@ -25,6 +25,8 @@ Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
                            .arg(quintptr(this), 0, 16);
     m_claimTimer.setSingleShot(true);
     m_settleTimer.setSingleShot(true);
+    m_landTimer.setSingleShot(true);
+    connect(&m_landTimer, &QTimer::timeout, this, &Worker::landBatch);
     connect(&m_claimTimer, &QTimer::timeout, this, &Worker::claim);
     connect(&m_settleTimer, &QTimer::timeout, this, &Worker::settlePending);
     connect(&m_leaseTimer, &QTimer::timeout, this, &Worker::renewLeases);
@@ -199,10 +201,10 @@ void Worker::onQuoted(const QString &id)
     }
     // The floor the transaction carries: the quote less the tolerance, rounded down.
     f.minAmountOut = BaseUnits(u128(f.route.best.amountOut) * (kPpm - f.request.slippagePpm) / kPpm);
-    emitEvent(f, OrderStatus::Routing,
-              {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), f.route.best.venue()},
-               {QStringLiteral("quotes"), f.route.toJson()}},
+    QJsonObject data = f.route.toEventJson();
+    data.insert(QStringLiteral("attempt"), f.attempt);
+    data.insert(QStringLiteral("venue"), f.route.best.venue());
+    emitEvent(f, OrderStatus::Routing, data,
               [this, id] { onBuilt(id); }, Durability::Batch);
 }
 
@@ -214,14 +216,10 @@ void Worker::onBuilt(const QString &id)
     InFlight &f = *it;
     f.signature = transactionSignature(f.job.id, f.attempt);
     const RoutePlan &r = f.route;
-    QJsonArray legs;
-    for (const RouteLeg &l : r.best.legs)
-        legs.append(l.toJson());
     emitEvent(f, OrderStatus::Building,
               {{QStringLiteral("attempt"), f.attempt},
                {QStringLiteral("venue"), r.best.venue()},
                {QStringLiteral("route"), r.best.typeName()},
-               {QStringLiteral("legs"), legs},
                {QStringLiteral("expectedAmountOut"), formatTokenAmount(r.best.amountOut, r.out->decimals)},
                {QStringLiteral("expectedAmountOutRaw"), QString::number(r.best.amountOut)},
                {QStringLiteral("minAmountOut"), formatTokenAmount(f.minAmountOut, r.out->decimals)},
@@ -312,31 +310,56 @@ void Worker::resumeSubmitted(const QString &id)
 
 void Worker::land(const QString &id)
 {
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    if (!it->route.ok()) {
-        attemptFailed(id, QString(), it->route.error());
-        return;
-    }
-    const auto landing = m_chain->execute(it->signature, it->route, it->minAmountOut, m_market);
-    if (!landing) {
-        // Redis unreachable: the chain's answer is unknown; ask again (same signature).
-        QTimer::singleShot(500, this, [this, id] { land(id); });
-        return;
-    }
-    if (!landing->fill.ok) {
-        attemptFailed(id, it->route.best.venue(), landing->fill.error);
-        return;
-    }
-    if (m_settings.chaosCrashAfterLandings > 0 && !landing->duplicate) {
-        static std::atomic<int> landings{0};
-        if (++landings == m_settings.chaosCrashAfterLandings) {
-            qCCritical(lcQueue, "chaos: killing the process after landing %s", qPrintable(it->signature));
-            ::kill(::getpid(), SIGKILL);
+    if (!m_toLand.contains(id))
+        m_toLand.append(id);
+    if (!m_landTimer.isActive())
+        m_landTimer.start(0);
+}
+
+void Worker::landBatch()
+{
+    QStringList ids;
+    QList<SimulatedChain::Request> requests;
+    for (const QString &id : std::as_const(m_toLand)) {
+        auto it = m_inFlight.find(id);
+        if (it == m_inFlight.end())
+            continue;
+        if (!it->route.ok()) {
+            attemptFailed(id, QString(), it->route.error());
+            continue;
         }
+        ids << id;
+        requests.append(SimulatedChain::Request{it->signature, &it->route, it->minAmountOut});
     }
-    confirm(id, landing->fill, landing->duplicate);
+    m_toLand.clear();
+    if (requests.isEmpty())
+        return;
+    const auto landings = m_chain->executeBatch(requests, m_market);
+    if (!landings) {
+        // Redis unreachable: the chain's answer is unknown; ask again (same signatures).
+        for (const QString &id : std::as_const(ids))
+            QTimer::singleShot(500, this, [this, id] { land(id); });
+        return;
+    }
+    for (qsizetype i = 0; i < ids.size(); ++i) {
+        const QString &id = ids[i];
+        const SimulatedChain::Landing &landing = (*landings)[i];
+        auto it = m_inFlight.find(id);
+        if (it == m_inFlight.end())
+            continue;
+        if (!landing.fill.ok) {
+            attemptFailed(id, it->route.best.venue(), landing.fill.error);
+            continue;
+        }
+        if (m_settings.chaosCrashAfterLandings > 0 && !landing.duplicate) {
+            static std::atomic<int> landed{0};
+            if (++landed == m_settings.chaosCrashAfterLandings) {
+                qCCritical(lcQueue, "chaos: killing the process after landing %s", qPrintable(it->signature));
+                ::kill(::getpid(), SIGKILL);
+            }
+        }
+        confirm(id, landing.fill, landing.duplicate);
+    }
 }
 
 void Worker::confirm(const QString &id, const Fill &fill, bool alreadyLanded)

@@ -81,7 +81,8 @@ private:
     void onSubmitted(const QString &id);
     void onExecuted(const QString &id);
     void resumeSubmitted(const QString &id);
-    void land(const QString &id);
+    void land(const QString &id);      // queued: landBatch() lands this turn's fills together
+    void landBatch();
     void confirm(const QString &id, const Fill &fill, bool alreadyLanded);
     // An attempt that did not fill: back to pending for the next one, or failed.
     void attemptFailed(const QString &id, const QString &venue, const QString &error);
@@ -115,6 +116,8 @@ private:
     QList<SettleOp> m_unsettled;
     QTimer m_claimTimer{this};
     QTimer m_settleTimer{this};
+    QTimer m_landTimer{this};
+    QStringList m_toLand;
     QTimer m_leaseTimer{this};
     QTimer m_recoveryTimer{this};
     QTimer m_reconcileTimer{this};

@@ -219,6 +219,12 @@ const QList<OptionSpec> &optionSpecs()
              c.dex.executionPriceShiftPpm = value;
              return std::nullopt;
          }},
+        {"pool-sync-ms", "POOL_SYNC_MS",
+         "How often this process reads the pools other processes changed (default 100).",
+         [](Config &c, const QString &v) { return parseInt(v, 10, 60000, &c.dex.poolSyncMs); }},
+        {"dex-arbitrage-ms", "DEX_ARBITRAGE_MS",
+         "How often the arbitrage flow trades the pools toward the reference price (default 250).",
+         [](Config &c, const QString &v) { return parseInt(v, 10, 60000, &c.dex.arbitrageMs); }},
         {"dex-volatility", "DEX_VOLATILITY",
          "Price drift per sqrt(second) of the simulated pools (default 0.0002).",
          [](Config &c, const QString &v) { return parseDouble(v, 0, 1, &c.dex.volatility); }},

@@ -124,7 +124,7 @@ struct EventArrays
             ids << e.orderId;
             seqs << QString::number(e.seq);
             statuses << statusName(e.status);
-            datas << QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Compact));
+            datas << QString::fromUtf8(e.dataJson());
             times << isoTime(e.at);
         }
     }

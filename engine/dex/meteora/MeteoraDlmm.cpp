@@ -73,6 +73,22 @@ void updateVolatilityAccumulator(DlmmVParameters &v, const DlmmParameters &p, qi
 
 } // namespace
 
+void DlmmBins::set(qint32 id, const DlmmBin &bin)
+{
+    if (m_bins.empty()) {
+        m_lower = id;
+        m_bins.push_back(bin);
+        return;
+    }
+    if (id < m_lower) {
+        m_bins.insert(m_bins.begin(), size_t(m_lower - id), DlmmBin{});
+        m_lower = id;
+    } else if (id > upperId()) {
+        m_bins.resize(size_t(id - m_lower + 1));
+    }
+    m_bins[size_t(id - m_lower)] = bin;
+}
+
 u128 MeteoraDlmmPool::priceFromId(qint32 id, quint32 binStep)
 {
     const u128 base = kOne + (u128(binStep) << 64) / kBasisPointMax;
@@ -165,15 +181,15 @@ SwapResult MeteoraDlmmPool::swapForY(bool forY, BaseUnits amountIn, qint64 now, 
         changed.emplace_back(id, nb);
     };
 
-    if (forY) {
-        auto it = m_s.bins.upper_bound(m_s.activeId);
-        while (left > 0 && it != m_s.bins.begin()) {
-            --it;
-            visit(it->first, it->second);
+    const DlmmBins &bins = m_s.bins;
+    if (!bins.isEmpty()) {
+        if (forY) {
+            for (qint32 id = std::min(m_s.activeId, bins.upperId()); left > 0 && id >= bins.lowerId(); --id)
+                visit(id, bins.at(id));
+        } else {
+            for (qint32 id = std::max(m_s.activeId, bins.lowerId()); left > 0 && id <= bins.upperId(); ++id)
+                visit(id, bins.at(id));
         }
-    } else {
-        for (auto it = m_s.bins.lower_bound(m_s.activeId); left > 0 && it != m_s.bins.end(); ++it)
-            visit(it->first, it->second);
     }
     r.fee = BaseUnits(lpFee + protocolFee);
     r.protocolFee = BaseUnits(protocolFee);
@@ -189,12 +205,8 @@ SwapResult MeteoraDlmmPool::swapForY(bool forY, BaseUnits amountIn, qint64 now, 
     r.consumedInAmount = amountIn;
     r.outAmount = BaseUnits(out);
     if (apply) {
-        for (const auto &[id, bin] : changed) {
-            if (bin.amountX == 0 && bin.amountY == 0)
-                m_s.bins.erase(id);
-            else
-                m_s.bins[id] = bin;
-        }
+        for (const auto &[id, bin] : changed)
+            m_s.bins.set(id, bin);
         m_s.activeId = *last;
         v.lastUpdateTimestamp = now;
         m_s.vParameters = v;
@@ -218,10 +230,11 @@ QJsonObject MeteoraDlmmPool::toJson() const
     const DlmmParameters &p = m_s.parameters;
     const DlmmVParameters &v = m_s.vParameters;
     QJsonArray bins;
-    for (const auto &[id, b] : m_s.bins)
-        bins.append(QJsonObject{{QStringLiteral("id"), id},
+    m_s.bins.forEachNonEmpty([&](qint32 binId, const DlmmBin &b) {
+        bins.append(QJsonObject{{QStringLiteral("id"), binId},
                                 {QStringLiteral("amountX"), s(b.amountX)},
                                 {QStringLiteral("amountY"), s(b.amountY)}});
+    });
     return QJsonObject{
         {QStringLiteral("id"), id},
         {QStringLiteral("venue"), venue()},
@@ -250,6 +263,93 @@ QJsonObject MeteoraDlmmPool::toJson() const
         {QStringLiteral("protocolFeeX"), s(m_s.protocolFeeX)},
         {QStringLiteral("protocolFeeY"), s(m_s.protocolFeeY)},
         {QStringLiteral("slot"), s(slot)}};
+}
+
+QByteArray MeteoraDlmmPool::encode() const
+{
+    const DlmmParameters &p = m_s.parameters;
+    const DlmmVParameters &v = m_s.vParameters;
+    QByteArray out;
+    out.reserve(512 + 48 * 256);
+    out.append("meteora ").append(id.toUtf8()).append(' ').append(m_s.mintX.toUtf8()).append(' ')
+        .append(m_s.mintY.toUtf8());
+    const auto num = [&](qint64 x) { out.append(' ').append(QByteArray::number(x)); };
+    const auto unum = [&](quint64 x) { out.append(' ').append(QByteArray::number(x)); };
+    num(m_s.decimalsX);
+    num(m_s.decimalsY);
+    num(m_s.binStep);
+    num(m_s.activeId);
+    for (const quint32 x : {p.baseFactor, p.baseFeePowerFactor, p.filterPeriod, p.decayPeriod,
+                            p.reductionFactor, p.variableFeeControl, p.maxVolatilityAccumulator,
+                            p.protocolShare})
+        num(x);
+    num(v.volatilityAccumulator);
+    num(v.volatilityReference);
+    num(v.indexReference);
+    num(v.lastUpdateTimestamp);
+    unum(m_s.protocolFeeX);
+    unum(m_s.protocolFeeY);
+    unum(slot);
+    num(m_s.bins.isEmpty() ? 0 : m_s.bins.lowerId());
+    num(m_s.bins.isEmpty() ? 0 : m_s.bins.upperId() - m_s.bins.lowerId() + 1);
+    if (!m_s.bins.isEmpty())
+        for (qint32 binId = m_s.bins.lowerId(); binId <= m_s.bins.upperId(); ++binId) {
+            unum(m_s.bins.at(binId).amountX);
+            unum(m_s.bins.at(binId).amountY);
+        }
+    return out;
+}
+
+std::unique_ptr<Pool> MeteoraDlmmVenue::decode(const QList<QByteArray> &f) const
+{
+    constexpr int kFixed = 25; // fields before the bins
+    if (f.size() < kFixed)
+        return nullptr;
+    bool ok = true;
+    const auto i64 = [&](int i) {
+        bool good = false;
+        const qint64 v = f[i].toLongLong(&good);
+        ok = ok && good;
+        return v;
+    };
+    const auto u64 = [&](int i) {
+        bool good = false;
+        const quint64 v = f[i].toULongLong(&good);
+        ok = ok && good;
+        return v;
+    };
+    DlmmState s;
+    s.mintX = QString::fromUtf8(f[2]);
+    s.mintY = QString::fromUtf8(f[3]);
+    s.decimalsX = int(i64(4));
+    s.decimalsY = int(i64(5));
+    s.binStep = quint32(i64(6));
+    s.activeId = qint32(i64(7));
+    DlmmParameters &p = s.parameters;
+    quint32 *params[] = {&p.baseFactor, &p.baseFeePowerFactor, &p.filterPeriod, &p.decayPeriod,
+                         &p.reductionFactor, &p.variableFeeControl, &p.maxVolatilityAccumulator,
+                         &p.protocolShare};
+    for (int k = 0; k < 8; ++k)
+        *params[k] = quint32(i64(8 + k));
+    s.vParameters.volatilityAccumulator = quint32(i64(16));
+    s.vParameters.volatilityReference = quint32(i64(17));
+    s.vParameters.indexReference = qint32(i64(18));
+    s.vParameters.lastUpdateTimestamp = i64(19);
+    s.protocolFeeX = u64(20);
+    s.protocolFeeY = u64(21);
+    const quint64 slot = u64(22);
+    const qint32 lower = qint32(i64(23));
+    const qint64 count = i64(24);
+    if (!ok || count < 0 || f.size() != 25 + 2 * count || s.binStep == 0 || s.binStep > 400)
+        return nullptr;
+    for (qint64 k = 0; k < count; ++k)
+        s.bins.set(lower + qint32(k), DlmmBin{u64(25 + 2 * int(k)), u64(26 + 2 * int(k))});
+    if (!ok)
+        return nullptr;
+    auto pool = std::make_unique<MeteoraDlmmPool>(std::move(s));
+    pool->id = QString::fromUtf8(f[1]);
+    pool->slot = slot;
+    return pool;
 }
 
 std::unique_ptr<Pool> MeteoraDlmmVenue::fromJson(const QJsonObject &o, QString *error) const
@@ -307,7 +407,7 @@ std::unique_ptr<Pool> MeteoraDlmmVenue::fromJson(const QJsonObject &o, QString *
         if (!id || !x || !y)
             return fail(QStringLiteral("bins"));
         if (*x || *y)
-            s.bins[qint32(*id)] = DlmmBin{*x, *y};
+            s.bins.set(qint32(*id), DlmmBin{*x, *y});
     }
     s.protocolFeeX = u64Field(o, QStringLiteral("protocolFeeX")).value_or(0);
     s.protocolFeeY = u64Field(o, QStringLiteral("protocolFeeY")).value_or(0);

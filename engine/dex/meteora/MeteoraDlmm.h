@@ -1,7 +1,7 @@
 #pragma once
 #include "dex/Venue.h"
 
-#include <map>
+#include <vector>
 
 namespace oee {
 
@@ -36,6 +36,30 @@ struct DlmmBin
 {
     quint64 amountX = 0;
     quint64 amountY = 0;
+    [[nodiscard]] bool empty() const { return amountX == 0 && amountY == 0; }
+};
+
+// Bins lowerId … lowerId + size - 1, contiguous (a pool is copied on every quote that walks it
+// and on every fill: one allocation, not one per bin).
+class DlmmBins
+{
+public:
+    [[nodiscard]] qint32 lowerId() const { return m_lower; }
+    [[nodiscard]] qint32 upperId() const { return m_lower + qint32(m_bins.size()) - 1; }
+    [[nodiscard]] bool isEmpty() const { return m_bins.empty(); }
+    [[nodiscard]] const DlmmBin &at(qint32 id) const { return m_bins[size_t(id - m_lower)]; }
+    [[nodiscard]] bool contains(qint32 id) const { return !m_bins.empty() && id >= m_lower && id <= upperId(); }
+    void set(qint32 id, const DlmmBin &bin);
+    template <typename F> void forEachNonEmpty(F f) const
+    {
+        for (size_t i = 0; i < m_bins.size(); ++i)
+            if (!m_bins[i].empty())
+                f(m_lower + qint32(i), m_bins[i]);
+    }
+
+private:
+    qint32 m_lower = 0;
+    std::vector<DlmmBin> m_bins;
 };
 
 struct DlmmState
@@ -46,7 +70,7 @@ struct DlmmState
     qint32 activeId = 0;
     DlmmParameters parameters;
     DlmmVParameters vParameters;
-    std::map<qint32, DlmmBin> bins; // every bin holding liquidity
+    DlmmBins bins;
     quint64 protocolFeeX = 0, protocolFeeY = 0;
 };
 
@@ -61,6 +85,7 @@ public:
     SwapResult swap(const QString &inputMint, BaseUnits amountIn, qint64 now, bool apply) override;
     QJsonObject toJson() const override;
     std::unique_ptr<Pool> clone() const override { return std::make_unique<MeteoraDlmmPool>(*this); }
+    QByteArray encode() const override;
     u128 spotPriceQ64(const QString &inputMint) const override;
 
     [[nodiscard]] const DlmmState &state() const { return m_s; }
@@ -83,6 +108,7 @@ public:
     QString kind() const override { return QStringLiteral("dlmm"); }
     QString label() const override { return QStringLiteral("Meteora DLMM"); }
     std::unique_ptr<Pool> fromJson(const QJsonObject &state, QString *error) const override;
+    std::unique_ptr<Pool> decode(const QList<QByteArray> &fields) const override;
     std::unique_ptr<Pool> create(const QString &id, const Token &a, const Token &b,
                                  const QJsonObject &config) const override;
 };

@@ -99,6 +99,53 @@ QJsonObject RaydiumCpmmPool::toJson() const
                        {QStringLiteral("slot"), s(slot)}};
 }
 
+QByteArray RaydiumCpmmPool::encode() const
+{
+    QByteArray out;
+    out.reserve(256);
+    out.append("raydium ").append(id.toUtf8()).append(' ').append(m_s.mintA.toUtf8()).append(' ')
+        .append(m_s.mintB.toUtf8());
+    for (const quint64 v : {quint64(m_s.decimalsA), quint64(m_s.decimalsB), m_s.vaultA, m_s.vaultB,
+                            m_s.tradeFeeRate, m_s.protocolFeeRate, m_s.fundFeeRate, m_s.protocolFeesA,
+                            m_s.protocolFeesB, m_s.fundFeesA, m_s.fundFeesB, slot})
+        out.append(' ').append(QByteArray::number(v));
+    return out;
+}
+
+std::unique_ptr<Pool> RaydiumCpmmVenue::decode(const QList<QByteArray> &f) const
+{
+    if (f.size() != 16)
+        return nullptr;
+    bool ok = true;
+    const auto u = [&](int i) {
+        bool good = false;
+        const quint64 v = f[i].toULongLong(&good);
+        ok = ok && good;
+        return v;
+    };
+    CpmmState s;
+    s.mintA = QString::fromUtf8(f[2]);
+    s.mintB = QString::fromUtf8(f[3]);
+    s.decimalsA = int(u(4));
+    s.decimalsB = int(u(5));
+    s.vaultA = u(6);
+    s.vaultB = u(7);
+    s.tradeFeeRate = u(8);
+    s.protocolFeeRate = u(9);
+    s.fundFeeRate = u(10);
+    s.protocolFeesA = u(11);
+    s.protocolFeesB = u(12);
+    s.fundFeesA = u(13);
+    s.fundFeesB = u(14);
+    const quint64 slot = u(15);
+    if (!ok)
+        return nullptr;
+    auto pool = std::make_unique<RaydiumCpmmPool>(s);
+    pool->id = QString::fromUtf8(f[1]);
+    pool->slot = slot;
+    return pool;
+}
+
 std::unique_ptr<Pool> RaydiumCpmmVenue::fromJson(const QJsonObject &o, QString *error) const
 {
     CpmmState s;

@@ -28,6 +28,7 @@ public:
     SwapResult swap(const QString &inputMint, BaseUnits amountIn, qint64 now, bool apply) override;
     QJsonObject toJson() const override;
     std::unique_ptr<Pool> clone() const override { return std::make_unique<RaydiumCpmmPool>(*this); }
+    QByteArray encode() const override;
     u128 spotPriceQ64(const QString &inputMint) const override;
 
     [[nodiscard]] const CpmmState &state() const { return m_s; }
@@ -47,6 +48,7 @@ public:
     QString kind() const override { return QStringLiteral("cpmm"); }
     QString label() const override { return QStringLiteral("Raydium CP"); }
     std::unique_ptr<Pool> fromJson(const QJsonObject &state, QString *error) const override;
+    std::unique_ptr<Pool> decode(const QList<QByteArray> &fields) const override;
     std::unique_ptr<Pool> create(const QString &id, const Token &a, const Token &b,
                                  const QJsonObject &config) const override;
 };
