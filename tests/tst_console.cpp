@@ -137,12 +137,22 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(ctl->quotes()->points() >= 8, 10000);
         QTRY_VERIFY_WITH_TIMEOUT(ctl->queue()->points() >= 2, 10000);
         QVERIFY(ctl->quotes()->raydiumPrice() > 100 && ctl->quotes()->meteoraPrice() > 100);
+        // The plan for the form's amount, and the pair's pools: Raydium's reserves, Meteora's
+        // bins around the active one.
+        QVERIFY2(ctl->quotes()->planText().startsWith(QStringLiteral("plan: ")) && !ctl->quotes()->planText().startsWith(QStringLiteral("plan: none")),
+                 qPrintable(ctl->quotes()->planText()));
+        const QVariantList pools = ctl->quotes()->pools();
+        QCOMPARE(pools.size(), 2);
+        const QVariantMap dlmm = pools.value(0).toMap();
+        QCOMPARE(dlmm.value(QStringLiteral("kind")).toString(), QStringLiteral("dlmm"));
+        QCOMPARE(dlmm.value(QStringLiteral("bins")).toList().size(), 41);
+        QVERIFY(pools.value(1).toMap().value(QStringLiteral("summary")).toString().contains(QStringLiteral(" SOL / ")));
         QVERIFY(ctl->redisUp() && ctl->postgresUp());
         // Selecting it shows its whole history.
         ctl->selectOrder(ctl->orders()->index(0).data(OrdersModel::OrderIdRole).toString());
         QCOMPARE(ctl->history()->rowCount(), 5);
         // A burst, as the seeds' dashboards do.
-        ctl->burst(5, QStringLiteral("JUP"), QStringLiteral("USDC"), 10, 0.02);
+        ctl->burst(5, QStringLiteral("JUP"), QStringLiteral("USDC"), QStringLiteral("10"), 0.02);
         QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 6, 30000);
 
         // Keyboard only: type an amount, Tab to the slippage, Tab to Submit, Space.

@@ -78,14 +78,14 @@ void ConsoleController::setMessage(const QString &message)
     emit lastMessageChanged();
 }
 
-void ConsoleController::submit(const QString &tokenIn, const QString &tokenOut, double amount,
-                               double slippage)
+void ConsoleController::submit(const QString &tokenIn, const QString &tokenOut,
+                               const QString &amount, double slippage)
 {
     burst(1, tokenIn, tokenOut, amount, slippage);
 }
 
 void ConsoleController::burst(int count, const QString &tokenIn, const QString &tokenOut,
-                              double amount, double slippage)
+                              const QString &amount, double slippage)
 {
     // The same validation as the REST API.
     QJsonObject o{{QStringLiteral("tokenIn"), tokenIn}, {QStringLiteral("tokenOut"), tokenOut},

@@ -35,10 +35,11 @@ class ConsoleController : public QObject
 public:
     explicit ConsoleController(Engine *engine, QObject *parent = nullptr);
 
-    Q_INVOKABLE void submit(const QString &tokenIn, const QString &tokenOut, double amount,
+    // `amount` as the operator typed it (token units, read exactly).
+    Q_INVOKABLE void submit(const QString &tokenIn, const QString &tokenOut, const QString &amount,
                             double slippage);
     Q_INVOKABLE void burst(int count, const QString &tokenIn, const QString &tokenOut,
-                           double amount, double slippage);
+                           const QString &amount, double slippage);
     Q_INVOKABLE void selectOrder(const QString &orderId);
 
     [[nodiscard]] OrdersModel *orders() { return &m_orders; }

@@ -1,16 +1,19 @@
 #include "OrdersModel.h"
 
+#include <QLocale>
+
 #include <QJsonDocument>
 
 namespace oee::ui {
 
 namespace {
 
-// Amounts and prices arrive as exact decimal strings (older events: numbers); the console
-// shows them, it decides nothing on them.
-double number(const QJsonValue &v)
+// Amounts and prices arrive as exact decimal strings (older events: numbers); shown as they are.
+QString decimalText(const QJsonValue &v)
 {
-    return v.isString() ? v.toString().toDouble() : v.toDouble();
+    return v.isString() ? v.toString()
+                        : v.isDouble() ? QString::number(v.toDouble(), 'g', QLocale::FloatingPointShortest)
+                                       : QString();
 }
 constexpr int kLiveLanes = 40; // rows whose open phase is refreshed every second
 }
@@ -92,7 +95,7 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
             r.created = e.at;
             r.tokenIn = e.data.value(QStringLiteral("tokenIn")).toString();
             r.tokenOut = e.data.value(QStringLiteral("tokenOut")).toString();
-            r.amount = number(e.data.value(QStringLiteral("amount")));
+            r.amount = decimalText(e.data.value(QStringLiteral("amount")));
             beginInsertRows({}, 0, 0);
             m_rows.prepend(r);
             endInsertRows();
@@ -119,8 +122,8 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
         if (d.contains(QStringLiteral("error")))
             r.error = d.value(QStringLiteral("error")).toString();
         if (e.status == OrderStatus::Confirmed) {
-            r.amountOut = number(d.value(QStringLiteral("amountOut")));
-            r.executedPrice = number(d.value(QStringLiteral("executedPrice")));
+            r.amountOut = decimalText(d.value(QStringLiteral("amountOut")));
+            r.executedPrice = decimalText(d.value(QStringLiteral("executedPrice")));
             r.error.clear();
         }
         const QModelIndex idx = index(row);
@@ -142,13 +145,13 @@ void OrdersModel::seed(const QList<Order> &orders)
         r.status = it->status;
         r.tokenIn = it->tokenIn;
         r.tokenOut = it->tokenOut;
-        r.amount = it->amount.toDouble();
+        r.amount = it->amount;
         r.venue = it->dex;
         r.signature = it->txSignature;
         r.error = it->error;
         r.attempt = it->attempts;
-        r.amountOut = it->amountOut.toDouble();
-        r.executedPrice = it->executedPrice.toDouble();
+        r.amountOut = it->amountOut;
+        r.executedPrice = it->executedPrice;
         r.created = it->createdAt;
         const int at = int(std::lower_bound(m_rows.cbegin(), m_rows.cend(), r.created,
                                             [](const Row &x, const QDateTime &t) { return x.created > t; }) -

@@ -55,7 +55,7 @@ private:
         QString id;
         OrderStatus status = OrderStatus::Pending;
         QString tokenIn, tokenOut, venue, signature, error;
-        double amount = 0, amountOut = 0, executedPrice = 0;
+        QString amount, amountOut, executedPrice; // exact decimal text in token units
         int attempt = 0;
         QDateTime created;
         QList<OrderEvent> events;

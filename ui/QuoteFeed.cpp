@@ -6,6 +6,7 @@
 #include <cmath>
 
 #include <QDateTime>
+#include <QJsonArray>
 #include <QXYSeries>
 
 namespace oee::ui {
@@ -61,6 +62,86 @@ int QuoteFeed::points() const
     return m_raydiumSeries ? m_raydiumSeries->count() : 0;
 }
 
+void QuoteFeed::describePlan(const RoutePlan &plan)
+{
+    const TokenRegistry &tokens = TokenRegistry::instance();
+    QStringList legs;
+    QStringList poolIds;
+    for (const RouteLeg &l : plan.best.legs) {
+        poolIds << l.poolId;
+        switch (plan.best.type) {
+        case RouteCandidate::Type::Split:
+            legs << QStringLiteral("%1% %2").arg(l.shareBps / 100.0, 0, 'f', 2).arg(l.poolId);
+            break;
+        case RouteCandidate::Type::TwoHop:
+            legs << QStringLiteral("%1 → %2 %3").arg(l.poolId, formatTokenAmount(l.result.outAmount, l.output->decimals), l.output->symbol);
+            break;
+        case RouteCandidate::Type::Direct:
+            legs << l.poolId;
+            break;
+        }
+    }
+    m_planText = plan.ok()
+        ? QStringLiteral("plan: %1 %2 ⇒ %3 %4").arg(plan.best.typeName(), legs.join(QStringLiteral(" + ")),
+                                                     formatTokenAmount(plan.best.amountOut, plan.out->decimals), plan.out->symbol)
+        : QStringLiteral("plan: none (%1)").arg(plan.error());
+    // The pair's own pools, or the plan's when it has none (two hops).
+    QList<std::shared_ptr<const Pool>> shown;
+    for (const auto &p : m_market->pools())
+        if (p->trades(plan.in->mint) && p->trades(plan.out->mint))
+            shown << p;
+    if (shown.isEmpty())
+        for (const QString &id : std::as_const(poolIds))
+            if (auto p = m_market->pool(id))
+                shown << p;
+    std::sort(shown.begin(), shown.end(), [](const auto &a, const auto &b) { return a->id < b->id; });
+    m_pools.clear();
+    for (const auto &p : std::as_const(shown)) {
+        const QJsonObject s = p->toJson();
+        QVariantMap m{{QStringLiteral("id"), p->id}, {QStringLiteral("venue"), p->venue()}, {QStringLiteral("kind"), p->kind()}};
+        if (p->kind() == QLatin1String("cpmm")) {
+            const Token *a = tokens.find(s.value(QStringLiteral("mintA")).toString());
+            const Token *b = tokens.find(s.value(QStringLiteral("mintB")).toString());
+            m.insert(QStringLiteral("summary"),
+                     QStringLiteral("%1: %2 %3 / %4 %5 · slot %6")
+                         .arg(p->id, formatTokenAmount(s.value(QStringLiteral("vaultA")).toString().toULongLong(), a->decimals), a->symbol,
+                              formatTokenAmount(s.value(QStringLiteral("vaultB")).toString().toULongLong(), b->decimals), b->symbol)
+                         .arg(p->slot));
+        } else {
+            const Token *x = tokens.find(s.value(QStringLiteral("mintX")).toString());
+            const Token *y = tokens.find(s.value(QStringLiteral("mintY")).toString());
+            const int active = s.value(QStringLiteral("activeId")).toInt();
+            const int step = s.value(QStringLiteral("binStep")).toInt();
+            // Display only: each bin's liquidity in Y, X valued at the bin's price.
+            const double scale = std::pow(10.0, x->decimals - y->decimals);
+            QHash<int, double> liquidity;
+            double top = 0;
+            for (const QJsonValue &v : s.value(QStringLiteral("bins")).toArray()) {
+                const QJsonObject b = v.toObject();
+                const int id = b.value(QStringLiteral("id")).toInt();
+                if (std::abs(id - active) > 20)
+                    continue;
+                const double price = std::pow(1.0 + step / 10000.0, id);
+                const double l = b.value(QStringLiteral("amountY")).toString().toDouble()
+                                 + b.value(QStringLiteral("amountX")).toString().toDouble() * price;
+                liquidity.insert(id, l);
+                top = std::max(top, l);
+            }
+            QVariantList bins;
+            for (int id = active - 20; id <= active + 20; ++id)
+                bins.append(QVariantMap{{QStringLiteral("h"), top > 0 ? liquidity.value(id) / top : 0.0},
+                                        {QStringLiteral("active"), id == active}});
+            m.insert(QStringLiteral("bins"), bins);
+            m.insert(QStringLiteral("summary"),
+                     QStringLiteral("%1: active bin %2 at %3 %4/%5 · slot %6")
+                         .arg(p->id).arg(active)
+                         .arg(std::pow(1.0 + step / 10000.0, active) * scale, 0, 'g', 8)
+                         .arg(y->symbol, x->symbol).arg(p->slot));
+        }
+        m_pools.append(m);
+    }
+}
+
 void QuoteFeed::sample()
 {
     const TokenRegistry &tokens = TokenRegistry::instance();
@@ -92,6 +173,7 @@ void QuoteFeed::sample()
         }
     }
     m_chosen = plan.best.venue();
+    describePlan(plan);
     const double now = double(QDateTime::currentMSecsSinceEpoch());
     m_windowEnd = now;
     m_windowStart = now - kWindowSeconds * 1000.0;

@@ -2,12 +2,14 @@
 #include <QObject>
 #include <QPointer>
 #include <QTimer>
+#include <QVariantList>
 
 class QAbstractSeries;
 class QXYSeries;
 
 namespace oee {
 class Market;
+struct RoutePlan;
 }
 
 namespace oee::ui {
@@ -33,6 +35,11 @@ class QuoteFeed : public QObject
     Q_PROPERTY(double windowStart READ windowStart NOTIFY updated)
     Q_PROPERTY(double windowEnd READ windowEnd NOTIFY updated)
     Q_PROPERTY(int points READ points NOTIFY updated)
+    // The router's plan for this pair and amount (legs, split shares, exact output).
+    Q_PROPERTY(QString planText READ planText NOTIFY updated)
+    // The pools of the pair (or of the plan's legs): {id, venue, kind, summary, bins: [{h,
+    // active}]} — a DLMM's liquidity around its active bin, a CPMM's reserves; live.
+    Q_PROPERTY(QVariantList pools READ pools NOTIFY updated)
 public:
     explicit QuoteFeed(Market *market, QObject *parent = nullptr);
 
@@ -40,6 +47,8 @@ public:
     // The chart's two LineSeries (Raydium, Meteora), from QML once the ChartView exists.
     Q_INVOKABLE void attach(QAbstractSeries *raydium, QAbstractSeries *meteora);
 
+    [[nodiscard]] QString planText() const { return m_planText; }
+    [[nodiscard]] QVariantList pools() const { return m_pools; }
     [[nodiscard]] QString tokenIn() const { return m_tokenIn; }
     [[nodiscard]] QString tokenOut() const { return m_tokenOut; }
     [[nodiscard]] double amount() const { return m_amount; }
@@ -64,12 +73,15 @@ signals:
     void updated();
 
 private:
+    void describePlan(const RoutePlan &plan);
     void sample();
 
     Market *m_market;
     QString m_tokenIn = QStringLiteral("SOL");
     QString m_tokenOut = QStringLiteral("USDC");
     double m_amount = 1;
+    QString m_planText;
+    QVariantList m_pools;
     double m_raydium = 0, m_meteora = 0, m_raydiumFee = 0, m_meteoraFee = 0;
     double m_raydiumImpact = 0, m_meteoraImpact = 0, m_min = 0, m_max = 1;
     double m_windowStart = 0, m_windowEnd = 1;

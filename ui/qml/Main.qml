@@ -108,6 +108,57 @@ ApplicationWindow {
                                   + (console.quotes.meteoraImpact * 100).toFixed(4) + "%"
                         }
                     }
+                    Label {
+                        objectName: "planLabel"
+                        Layout.fillWidth: true
+                        text: console.quotes.planText
+                        elide: Text.ElideRight
+                        font.pixelSize: 12
+                    }
+                    // The pair's pools, live: CPMM reserves; DLMM liquidity ±20 bins around the
+                    // active one (highlighted), moving with fills.
+                    RowLayout {
+                        objectName: "poolStrip"
+                        Layout.fillWidth: true
+                        spacing: 12
+                        Repeater {
+                            model: console.quotes.pools
+                            delegate: ColumnLayout {
+                                required property var modelData
+                                Layout.fillWidth: true
+                                Layout.preferredWidth: 1
+                                spacing: 2
+                                Label {
+                                    Layout.fillWidth: true
+                                    text: modelData.summary
+                                    elide: Text.ElideRight
+                                    font.pixelSize: 11
+                                    color: modelData.venue === "raydium" ? "#7c3aed" : "#0891b2"
+                                }
+                                Row {
+                                    visible: modelData.kind === "dlmm"
+                                    Layout.fillWidth: true
+                                    Layout.preferredHeight: visible ? 28 : 0
+                                    spacing: 1
+                                    Repeater {
+                                        model: modelData.bins || []
+                                        delegate: Item {
+                                            required property var modelData
+                                            width: 4
+                                            height: 28
+                                            Rectangle {
+                                                anchors.bottom: parent.bottom
+                                                width: parent.width
+                                                height: Math.max(1, parent.height * modelData.h)
+                                                color: modelData.active ? "#f59e0b" : "#0891b2"
+                                                opacity: modelData.active ? 1 : 0.7
+                                            }
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                    }
                     ChartView {
                         id: quoteChart
                         objectName: "quoteChart"
@@ -255,13 +306,13 @@ ApplicationWindow {
                         objectName: "submitButton"
                         text: qsTr("Submit")
                         highlighted: true
-                        onClicked: console.submit(tokenIn.currentText, tokenOut.currentText, Number(amount.text), Number(slippage.text))
+                        onClicked: console.submit(tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
                     }
                     SpinBox { id: burstCount; from: 2; to: 1000; value: 5; editable: true }
                     Button {
                         objectName: "burstButton"
                         text: qsTr("Burst ×%1").arg(burstCount.value)
-                        onClicked: console.burst(burstCount.value, tokenIn.currentText, tokenOut.currentText, Number(amount.text), Number(slippage.text))
+                        onClicked: console.burst(burstCount.value, tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
                     }
                     Label { Layout.fillWidth: true; text: console.lastMessage; elide: Text.ElideRight; opacity: 0.8 }
                 }
@@ -299,7 +350,7 @@ ApplicationWindow {
                                 Label { text: model.created; font.family: "monospace"; font.pixelSize: 11 }
                                 Label { text: model.orderId.substring(0, 8); font.family: "monospace"; font.pixelSize: 11 }
                                 Label { text: model.pair; Layout.preferredWidth: 100 }
-                                Label { text: Number(model.amount).toPrecision(6); Layout.preferredWidth: 70 }
+                                Label { text: model.amount; elide: Text.ElideRight; Layout.preferredWidth: 70 }
                                 Rectangle {
                                     Layout.preferredWidth: 78
                                     height: 18
