@@ -1,5 +1,6 @@
 // The order-request parser and validator, without any server.
 #include "dex/Market.h"
+#include "domain/Order.h"
 #include "domain/OrderRequest.h"
 
 #include <QTest>
@@ -74,6 +75,17 @@ private slots:
         QCOMPARE(requestFingerprint(std::get<OrderRequest>(same)), requestFingerprint(o));
         // The smallest unit of each token, and no less.
         QCOMPARE(std::get<OrderRequest>(parse(R"({"tokenIn":"BONK","tokenOut":"SOL","amount":0.00001})")).amount, BaseUnits(1));
+    }
+
+    void isoTimeIsQtsIsoDateWithMs()
+    {
+        // The hand-written formatter gives exactly what QDateTime would.
+        for (const qint64 ms : {0LL, 1LL, 999LL, 86399999LL, 951782400000LL, 1798000000123LL, 4102444799999LL,
+                                -1LL, -86400001LL, 1582934400000LL}) {
+            const QDateTime t = QDateTime::fromMSecsSinceEpoch(ms, Qt::UTC);
+            QCOMPARE(isoTime(t), t.toString(Qt::ISODateWithMs));
+        }
+        QCOMPARE(isoTime(QDateTime()), QString());
     }
 
     void rejects_data()

@@ -153,9 +153,9 @@ QJsonObject RoutePlan::toEventJson() const
     // candidates[0] is the chosen plan (they are ordered best first).
     QJsonObject o{{QStringLiteral("route"), best.typeName()},
                   {QStringLiteral("candidates"), list}};
-    if (best.ok()) {
-        o.insert(QStringLiteral("amountOut"), formatTokenAmount(best.amountOut, out->decimals));
-        o.insert(QStringLiteral("amountOutRaw"), QString::number(best.amountOut));
+    if (best.ok()) { // "expected": only a fill has an amountOut (the seeds' clients read that)
+        o.insert(QStringLiteral("expectedAmountOut"), formatTokenAmount(best.amountOut, out->decimals));
+        o.insert(QStringLiteral("expectedAmountOutRaw"), QString::number(best.amountOut));
     }
     return o;
 }

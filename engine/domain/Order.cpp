@@ -39,7 +39,46 @@ std::optional<OrderStatus> statusFromName(const QString &name)
 
 QString isoTime(const QDateTime &t)
 {
-    return t.toUTC().toString(Qt::ISODateWithMs);
+    // "2026-11-22T10:06:13.123Z", as Qt::ISODateWithMs writes it for UTC, without QDateTime's
+    // formatting machinery (it ran for every event, twice): days to a civil date (H. Hinnant).
+    if (!t.isValid())
+        return QString();
+    const qint64 ms = t.toMSecsSinceEpoch();
+    qint64 days = ms >= 0 ? ms / 86400000 : (ms - 86399999) / 86400000;
+    const qint64 msOfDay = ms - days * 86400000;
+    days += 719468;
+    const qint64 era = (days >= 0 ? days : days - 146096) / 146097;
+    const qint64 doe = days - era * 146097;
+    const qint64 yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const qint64 doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const qint64 mp = (5 * doy + 2) / 153;
+    const qint64 d = doy - (153 * mp + 2) / 5 + 1;
+    const qint64 m = mp < 10 ? mp + 3 : mp - 9;
+    const qint64 y = yoe + era * 400 + (m <= 2 ? 1 : 0);
+    if (y < 0 || y > 9999)
+        return t.toUTC().toString(Qt::ISODateWithMs);
+    char buf[24];
+    const auto put = [&](int at, qint64 v, int width) {
+        for (int i = width - 1; i >= 0; --i) {
+            buf[at + i] = char('0' + v % 10);
+            v /= 10;
+        }
+    };
+    put(0, y, 4);
+    buf[4] = '-';
+    put(5, m, 2);
+    buf[7] = '-';
+    put(8, d, 2);
+    buf[10] = 'T';
+    put(11, msOfDay / 3600000, 2);
+    buf[13] = ':';
+    put(14, msOfDay / 60000 % 60, 2);
+    buf[16] = ':';
+    put(17, msOfDay / 1000 % 60, 2);
+    buf[19] = '.';
+    put(20, msOfDay % 1000, 3);
+    buf[23] = 'Z';
+    return QString::fromLatin1(buf, 24);
 }
 
 QString canonicalOrderId(const QString &text)
@@ -80,33 +119,38 @@ QString describeEvent(const OrderEvent &e)
 
 QJsonObject OrderEvent::toJson() const
 {
+    QJsonObject o = head();
+    o.insert(QStringLiteral("data"), data);
+    return o;
+}
+
+QJsonObject OrderEvent::head() const
+{
     QJsonObject o{{QStringLiteral("type"), QStringLiteral("status")},
                   {QStringLiteral("seq"), seq},
                   {QStringLiteral("orderId"), orderId},
                   {QStringLiteral("status"), statusName(status)},
-                  {QStringLiteral("data"), data},
                   {QStringLiteral("timestamp"), isoTime(at)}};
-    // Seeds 003 and 004 read these at the top level of a stream message.
-    const auto lift = [&](const char *from, const char *to) {
-        const QJsonValue v = data.value(QLatin1String(from));
-        if (!v.isUndefined())
-            o.insert(QLatin1String(to), v);
+    // Seeds 003 and 004 read these at the top level of a stream message. Amounts and prices
+    // are exact decimal strings in `data`; the seeds' clients compute with numbers at the top
+    // level (the same text whenever it has at most 15 significant digits). One pass over data.
+    const auto number = [](const QJsonValue &v) {
+        return v.isString() ? QJsonValue(v.toString().toDouble()) : v;
     };
-    // Amounts and prices are exact decimal strings in `data`; the seeds' clients compute with
-    // numbers at the top level (the same text whenever it has at most 15 significant digits).
-    const auto number = [&](const char *from, const char *to) {
-        const QJsonValue v = data.value(QLatin1String(from));
-        if (v.isString())
-            o.insert(QLatin1String(to), v.toString().toDouble());
-        else if (!v.isUndefined())
-            o.insert(QLatin1String(to), v);
-    };
-    lift("signature", "txHash");
-    number("executedPrice", "executedPrice");
-    number("executedPrice", "executionPrice");
-    number("amountOut", "amountOut");
-    lift("venue", "venue");
-    lift("error", "error");
+    for (auto it = data.constBegin(); it != data.constEnd(); ++it) {
+        const QString key = it.key();
+        if (key == QLatin1String("signature")) {
+            o.insert(QStringLiteral("txHash"), it.value());
+        } else if (key == QLatin1String("executedPrice")) {
+            const QJsonValue v = number(it.value());
+            o.insert(QStringLiteral("executedPrice"), v);
+            o.insert(QStringLiteral("executionPrice"), v);
+        } else if (key == QLatin1String("amountOut")) {
+            o.insert(QStringLiteral("amountOut"), number(it.value()));
+        } else if (key == QLatin1String("venue") || key == QLatin1String("error")) {
+            o.insert(key, it.value());
+        }
+    }
     return o;
 }
 
@@ -129,9 +173,7 @@ const QByteArray &OrderEvent::dataJson() const
 QByteArray OrderEvent::toMessage() const
 {
     // The head without `data`, then `data` spliced in from its one serialisation.
-    QJsonObject head = toJson();
-    head.remove(QStringLiteral("data"));
-    QByteArray out = QJsonDocument(head).toJson(QJsonDocument::Compact);
+    QByteArray out = QJsonDocument(head()).toJson(QJsonDocument::Compact);
     out.chop(1); // the closing brace
     out.append(",\"data\":").append(dataJson()).append('}');
     return out;

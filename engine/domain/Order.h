@@ -36,6 +36,8 @@ struct OrderEvent
     // clients read at the top level: txHash, executedPrice / executionPrice, amountOut, venue,
     // error.
     [[nodiscard]] QJsonObject toJson() const;
+    // toJson() without `data`.
+    [[nodiscard]] QJsonObject head() const;
     // The same with a human data.message (describeEvent), for seed 001's dialect.
     [[nodiscard]] QJsonObject toJsonWithMessage() const;
     // The WebSocket message, serialised once and shared by every subscriber.
