@@ -2,6 +2,7 @@
 
 #include "dex/Chain.h"
 #include "dex/Signature.h"
+#include "domain/Lifecycle.h"
 #include "money/Tokens.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
@@ -142,6 +143,7 @@ void Worker::startJobs(const QList<Job> &jobs)
         f.job = job;
         f.fence = it->fence;
         f.seq = it->lastSeq;
+        f.status = it->status;
         // Attempts are counted in PostgreSQL, not by claims: an order back to pending (new, or
         // after a failed attempt) starts the next attempt; one caught mid-attempt by a crash
         // (routing, building: nothing was sent) runs that attempt again; a submitted one is
@@ -390,6 +392,22 @@ void Worker::confirm(const QString &id, const Fill &fill, bool alreadyLanded)
 void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
                        std::function<void()> next, Durability durability)
 {
+    if (!canFollow(order.status, status)) {
+        // A bug, never a client's doing: refuse it, say so, and end the order in a valid state.
+        qCCritical(lcQueue, "order %s: refused the impossible transition %s -> %s",
+                   qPrintable(order.job.id), qPrintable(statusName(order.status)),
+                   qPrintable(statusName(status)));
+        if (isTerminal(order.status) || status == OrderStatus::Failed) {
+            finish(order.job.id, Settle::Complete, 0);
+            return;
+        }
+        status = OrderStatus::Failed;
+        data = QJsonObject{{QStringLiteral("attempt"), order.attempt},
+                           {QStringLiteral("error"), QStringLiteral("internal error: refused an impossible status change")}};
+        next = [this, id = order.job.id] { finish(id, Settle::Fail, 0); };
+        durability = Durability::Wait;
+    }
+    order.status = status;
     OrderEvent e;
     e.orderId = order.job.id;
     e.seq = ++order.seq;

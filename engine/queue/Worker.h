@@ -65,6 +65,7 @@ private:
         int attempt = 0;      // the attempt this run belongs to
         OrderRequest request;
         int seq = 0;
+        OrderStatus status = OrderStatus::Pending; // the last status written (canFollow)
         RoutePlan route;      // priced at routing; empty after a crash (routed again)
         BaseUnits minAmountOut = 0;
         QString signature;

@@ -1,0 +1,73 @@
+// The order lifecycle's transition table (domain/Lifecycle), without Redis or PostgreSQL: every
+// (from, to) pair against the table as the README states it.
+#include "domain/Lifecycle.h"
+
+#include <QSet>
+#include <QTest>
+
+using namespace oee;
+
+class TestLifecycle : public QObject
+{
+    Q_OBJECT
+
+private slots:
+    void everyPairAgainstTheTable()
+    {
+        const QSet<QString> allowed = {
+            QStringLiteral("->pending"),
+            QStringLiteral("pending->routing"), QStringLiteral("pending->pending"), QStringLiteral("pending->failed"),
+            QStringLiteral("routing->building"), QStringLiteral("routing->routing"), QStringLiteral("routing->pending"),
+            QStringLiteral("routing->failed"),
+            QStringLiteral("building->submitted"), QStringLiteral("building->routing"), QStringLiteral("building->pending"),
+            QStringLiteral("building->failed"),
+            QStringLiteral("submitted->confirmed"), QStringLiteral("submitted->pending"), QStringLiteral("submitted->failed"),
+        };
+        QList<std::optional<OrderStatus>> froms{std::nullopt};
+        for (OrderStatus s : allStatuses())
+            froms << s;
+        int checked = 0;
+        for (const auto &from : froms) {
+            for (OrderStatus to : allStatuses()) {
+                const QString key = (from ? statusName(*from) : QString()) + QStringLiteral("->") + statusName(to);
+                QVERIFY2(canFollow(from, to) == allowed.contains(key), qPrintable(key));
+                ++checked;
+            }
+        }
+        QCOMPARE(checked, 7 * 6);
+    }
+
+    void terminalStatusesEndEverything()
+    {
+        for (OrderStatus to : allStatuses()) {
+            QVERIFY(!canFollow(OrderStatus::Confirmed, to));
+            QVERIFY(!canFollow(OrderStatus::Failed, to));
+        }
+    }
+
+    void theLifecyclesTheEngineRuns()
+    {
+        using S = OrderStatus;
+        const QList<QList<S>> paths = {
+            {S::Pending, S::Routing, S::Building, S::Submitted, S::Confirmed},              // happy path
+            {S::Pending, S::Routing, S::Building, S::Submitted, S::Pending, S::Routing,     // a retry
+             S::Building, S::Submitted, S::Confirmed},
+            {S::Pending, S::Pending, S::Routing, S::Building, S::Submitted, S::Failed},     // no route, then exhausted
+            {S::Pending, S::Routing, S::Routing, S::Building, S::Submitted, S::Confirmed},   // crash mid-attempt
+        };
+        for (const QList<S> &path : paths) {
+            std::optional<S> at;
+            for (S next : path) {
+                QVERIFY2(canFollow(at, next), qPrintable((at ? statusName(*at) : QString()) + "->" + statusName(next)));
+                at = next;
+            }
+        }
+        // What must never happen: confirm without a transaction, execute twice.
+        QVERIFY(!canFollow(OrderStatus::Routing, OrderStatus::Confirmed));
+        QVERIFY(!canFollow(OrderStatus::Pending, OrderStatus::Submitted));
+        QVERIFY(!canFollow(std::nullopt, OrderStatus::Routing));
+    }
+};
+
+QTEST_APPLESS_MAIN(TestLifecycle)
+#include "tst_lifecycle.moc"
