@@ -3,6 +3,8 @@
 #include "TestSupport.h"
 #include "money/Amount.h"
 #include "dex/Market.h"
+#include "queue/RedisConnection.h"
+#include "dex/Signature.h"
 
 #include <QJsonArray>
 #include <QNetworkReply>
@@ -328,6 +330,91 @@ private slots:
         QVERIFY(!page2.headers.contains("link")); // the last page
         QCOMPARE(QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=pending")).body).array().size(), 5);
         QCOMPARE(http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject().value(QStringLiteral("waiting")).toInt(), 5);
+    }
+
+    void cancelAPendingOrder()
+    {
+        Config c = fastConfig(m_servers);
+        c.dex.failAttempts = 1;    // the first attempt fails...
+        c.retryBackoffMs = 600000; // ...and the order rests in pending for its retry
+        startEngine(c);
+        Http http(m_engine->port());
+        const QString id = http.submit(solUsdc());
+        QVERIFY(!id.isEmpty());
+        WsClient stream(ws(QStringLiteral("/ws/orders/") + id));
+        QVERIFY(stream.waitConnected());
+        QVERIFY(waitUntil([&] {
+            return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE id = '%1' AND status = 'pending' AND attempts = 1").arg(id)) == 1;
+        }));
+        const HttpResult r = http.del(QStringLiteral("/api/orders/") + id.toUpper()); // any case
+        QCOMPARE(r.status, 200);
+        QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("cancelled"));
+        // Streamed like any status change, and the per-order stream ends.
+        QVERIFY(stream.waitFor([](const QList<QJsonObject> &m) { return lastStatus(orderTimeline(m)) == QStringLiteral("cancelled"); }));
+        QVERIFY(stream.waitClosed());
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id)), QStringList{QStringLiteral("cancelled")});
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM order_events WHERE order_id = '%1' ORDER BY seq DESC LIMIT 1").arg(id)),
+                 QStringList{QStringLiteral("cancelled")});
+        QCOMPARE(http.get(QStringLiteral("/api/orders?status=cancelled")).status, 200);
+        // Once ended (or routing), a cancel is a 409 naming the status; both paths.
+        const HttpResult again = http.post(QStringLiteral("/api/orders/%1/cancel").arg(id), QByteArray());
+        QCOMPARE(again.status, 409);
+        QCOMPARE(again.json().value(QStringLiteral("code")).toString(), QStringLiteral("not_cancellable"));
+        QCOMPARE(again.json().value(QStringLiteral("status")).toString(), QStringLiteral("cancelled"));
+        QCOMPARE(http.del(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11")).status, 404);
+        QCOMPARE(http.del(QStringLiteral("/api/orders/nope")).json().value(QStringLiteral("code")).toString(), QStringLiteral("not_found"));
+    }
+
+    void cancelRacingTheWorkersHasOneWinner()
+    {
+        // Orders are claimed ten a second, so cancels meet orders waiting, claimed and done.
+        Config c = fastConfig(m_servers);
+        c.ratePerWindow = 10;
+        c.rateWindowMs = 1000;
+        startEngine(c);
+        const int total = 40;
+        QNetworkAccessManager nam;
+        QHash<QString, int> cancelStatus;
+        int submitted = 0;
+        for (int i = 0; i < total; ++i) {
+            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(m_engine->port())));
+            req.setRawHeader("Content-Type", "application/json");
+            QNetworkReply *post = nam.post(req, QJsonDocument(solUsdc()).toJson());
+            connect(post, &QNetworkReply::finished, this, [&, post] {
+                post->deleteLater();
+                const QString id = QJsonDocument::fromJson(post->readAll()).object().value(QStringLiteral("orderId")).toString();
+                ++submitted;
+                QNetworkReply *del = nam.deleteResource(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/%2").arg(m_engine->port()).arg(id))));
+                connect(del, &QNetworkReply::finished, this, [&, del, id] {
+                    del->deleteLater();
+                    cancelStatus.insert(id, del->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt());
+                });
+            });
+        }
+        QVERIFY(waitUntil([&] { return cancelStatus.size() == total; }, 60000));
+        QVERIFY(waitUntil([&] {
+            return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status IN ('confirmed', 'cancelled')")) == total;
+        }, 60000));
+        QString error;
+        const auto endpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+        RedisConnection redis(*endpoint);
+        int cancelled = 0;
+        for (auto it = cancelStatus.cbegin(); it != cancelStatus.cend(); ++it) {
+            const QString status = m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(it.key())).value(0);
+            QVERIFY2(it.value() == 200 || it.value() == 409, qPrintable(QString::number(it.value())));
+            // Exactly one winner: a 200 is a cancelled order, a 409 one that went on.
+            QCOMPARE(status == QStringLiteral("cancelled"), it.value() == 200);
+            if (status != QStringLiteral("cancelled"))
+                continue;
+            ++cancelled;
+            // Never executed: no submitted or confirmed event, nothing landed on the chain.
+            QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE order_id = '%1' AND status IN ('submitted', 'confirmed')").arg(it.key())), 0);
+            const RedisReply landed = redis.command({"EXISTS", "oee:chain:" + transactionSignature(it.key(), 1).toUtf8()});
+            QCOMPARE(landed.toInt(), 0);
+        }
+        QVERIFY(cancelled > 0);
+        // Every row matches its events (no half-written cancel, no write after it).
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders o WHERE last_seq <> (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)")), 0);
     }
 
     void slippageExceededFailsWithThatReason()

@@ -17,6 +17,7 @@ private slots:
         const QSet<QString> allowed = {
             QStringLiteral("->pending"),
             QStringLiteral("pending->routing"), QStringLiteral("pending->pending"), QStringLiteral("pending->failed"),
+            QStringLiteral("pending->cancelled"),
             QStringLiteral("routing->building"), QStringLiteral("routing->routing"), QStringLiteral("routing->pending"),
             QStringLiteral("routing->failed"),
             QStringLiteral("building->submitted"), QStringLiteral("building->routing"), QStringLiteral("building->pending"),
@@ -34,7 +35,7 @@ private slots:
                 ++checked;
             }
         }
-        QCOMPARE(checked, 7 * 6);
+        QCOMPARE(checked, 8 * 7);
     }
 
     void terminalStatusesEndEverything()
@@ -42,6 +43,7 @@ private slots:
         for (OrderStatus to : allStatuses()) {
             QVERIFY(!canFollow(OrderStatus::Confirmed, to));
             QVERIFY(!canFollow(OrderStatus::Failed, to));
+            QVERIFY(!canFollow(OrderStatus::Cancelled, to));
         }
     }
 
@@ -66,6 +68,9 @@ private slots:
         QVERIFY(!canFollow(OrderStatus::Routing, OrderStatus::Confirmed));
         QVERIFY(!canFollow(OrderStatus::Pending, OrderStatus::Submitted));
         QVERIFY(!canFollow(std::nullopt, OrderStatus::Routing));
+        // Cancelled only before anything was sent.
+        QVERIFY(!canFollow(OrderStatus::Routing, OrderStatus::Cancelled));
+        QVERIFY(!canFollow(OrderStatus::Submitted, OrderStatus::Cancelled));
     }
 };
 

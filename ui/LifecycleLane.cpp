@@ -17,6 +17,7 @@ QColor statusColor(OrderStatus s)
     case OrderStatus::Submitted: return QColor(0xf5, 0x9e, 0x0b);
     case OrderStatus::Confirmed: return QColor(0x16, 0xa3, 0x4a);
     case OrderStatus::Failed: return QColor(0xdc, 0x26, 0x26);
+    case OrderStatus::Cancelled: return QColor(0x6b, 0x72, 0x80);
     }
     return Qt::gray;
 }

@@ -65,6 +65,33 @@ void Ingest::submit(const OrderRequest &request, const QString &idempotencyKey, 
         Qt::QueuedConnection);
 }
 
+void Ingest::cancel(const QString &orderId, std::function<void(const CancelResult &)> reply)
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this, orderId, reply = std::move(reply)] {
+            CancelResult r;
+            const OrderStore::CancelOutcome c = m_store->cancel(orderId, QStringLiteral("cancelled by the client"));
+            r.ok = c.ok;
+            r.cancelled = c.cancelled;
+            r.current = c.current;
+            if (!c.ok)
+                r.error = m_store->lastError();
+            if (c.cancelled) {
+                QList<OrderEvent> committed{c.event};
+                for (OrderEvent &e : committed)
+                    e.message = e.toMessage();
+                // Other processes' streams learn of it as of any event (best effort; the row is
+                // the record, and a worker that claims the job finds it ended).
+                m_redis->command({"PUBLISH", m_queueOptions.prefix.toUtf8() + "events",
+                                  publishedBatch(m_instanceId, committed)});
+                emit eventsCommitted(committed);
+            }
+            reply(r);
+        },
+        Qt::QueuedConnection);
+}
+
 void Ingest::flush()
 {
     if (m_pending.isEmpty())

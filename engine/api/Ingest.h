@@ -45,6 +45,16 @@ public:
     // Thread-safe. `reply` runs on the ingest thread once the order is durable or refused.
     // With an idempotency key, a key seen before answers with the order it created.
     void submit(const OrderRequest &request, const QString &idempotencyKey, Reply reply);
+    // Thread-safe. Cancels a pending order (OrderStore::cancel) and announces the event like a
+    // worker's; `reply` runs on the ingest thread.
+    struct CancelResult
+    {
+        bool ok = false;                    // answered by PostgreSQL
+        bool cancelled = false;
+        std::optional<OrderStatus> current; // not cancelled: the status it has (nullopt: none)
+        QString error;
+    };
+    void cancel(const QString &orderId, std::function<void(const CancelResult &)> reply);
 
 public slots:
     void start();

@@ -17,7 +17,8 @@ int httpStatusOf(ErrorKind kind)
     case ErrorKind::PoolNotFound: return 404;
     case ErrorKind::NoRoute: return 422;
     case ErrorKind::RequestTimeout: return 408;
-    case ErrorKind::IdempotencyConflict: return 409;
+    case ErrorKind::IdempotencyConflict:
+    case ErrorKind::NotCancellable: return 409;
     case ErrorKind::PayloadTooLarge: return 413;
     case ErrorKind::UnsupportedMediaType: return 415;
     case ErrorKind::IdempotencyKeyReused: return 422;
@@ -40,6 +41,7 @@ QString codeOf(ErrorKind kind)
     case ErrorKind::UnknownField: return QStringLiteral("unknown_field");
     case ErrorKind::UnknownToken: return QStringLiteral("unknown_token");
     case ErrorKind::PoolNotFound: return QStringLiteral("pool_not_found");
+    case ErrorKind::NotCancellable: return QStringLiteral("not_cancellable");
     case ErrorKind::NoRoute: return QStringLiteral("no_route");
     case ErrorKind::UnsupportedOrderType: return QStringLiteral("unsupported_order_type");
     case ErrorKind::Unauthorized: return QStringLiteral("unauthorized");

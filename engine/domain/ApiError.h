@@ -19,6 +19,7 @@ enum class ErrorKind {
     NoRoute,              // 422 no pool or pair of pools fills the amount (insufficient liquidity)
     RequestTimeout,       // 408
     IdempotencyConflict,  // 409 the same Idempotency-Key is in flight in another request
+    NotCancellable,       // 409 the order is past pending (routing or later, or ended)
     PayloadTooLarge,      // 413
     UnsupportedMediaType, // 415
     IdempotencyKeyReused, // 422 the key was used for a different request

@@ -9,7 +9,7 @@ bool canFollow(std::optional<OrderStatus> from, OrderStatus to)
         return to == S::Pending;
     switch (*from) {
     case S::Pending:
-        return to == S::Routing || to == S::Pending || to == S::Failed;
+        return to == S::Routing || to == S::Pending || to == S::Failed || to == S::Cancelled;
     case S::Routing:
         return to == S::Building || to == S::Routing || to == S::Pending || to == S::Failed;
     case S::Building:
@@ -18,6 +18,7 @@ bool canFollow(std::optional<OrderStatus> from, OrderStatus to)
         return to == S::Confirmed || to == S::Pending || to == S::Failed;
     case S::Confirmed:
     case S::Failed:
+    case S::Cancelled:
         return false;
     }
     return false;

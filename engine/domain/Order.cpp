@@ -17,6 +17,7 @@ QString statusName(OrderStatus s)
     case OrderStatus::Submitted: return QStringLiteral("submitted");
     case OrderStatus::Confirmed: return QStringLiteral("confirmed");
     case OrderStatus::Failed: return QStringLiteral("failed");
+    case OrderStatus::Cancelled: return QStringLiteral("cancelled");
     }
     return {};
 }
@@ -25,7 +26,8 @@ const QList<OrderStatus> &allStatuses()
 {
     static const QList<OrderStatus> all = {OrderStatus::Pending,   OrderStatus::Routing,
                                            OrderStatus::Building,  OrderStatus::Submitted,
-                                           OrderStatus::Confirmed, OrderStatus::Failed};
+                                           OrderStatus::Confirmed, OrderStatus::Failed,
+                                           OrderStatus::Cancelled};
     return all;
 }
 
@@ -113,6 +115,8 @@ QString describeEvent(const OrderEvent &e)
             .arg(venue, text("executedPrice"), text("amountOut"));
     case OrderStatus::Failed:
         return QStringLiteral("Failed: %1").arg(text("error"));
+    case OrderStatus::Cancelled:
+        return QStringLiteral("Cancelled: %1").arg(text("reason"));
     }
     return {};
 }

@@ -9,14 +9,15 @@
 namespace oee {
 
 // The lifecycle: pending → routing → building → submitted → confirmed | failed.
-// A failed attempt that will be retried returns the order to pending.
-enum class OrderStatus { Pending, Routing, Building, Submitted, Confirmed, Failed };
+// A failed attempt that will be retried returns the order to pending; a pending order may be
+// cancelled. domain/Lifecycle.h has the whole table.
+enum class OrderStatus { Pending, Routing, Building, Submitted, Confirmed, Failed, Cancelled };
 
 [[nodiscard]] QString statusName(OrderStatus s);
 [[nodiscard]] std::optional<OrderStatus> statusFromName(const QString &name);
 [[nodiscard]] inline bool isTerminal(OrderStatus s)
 {
-    return s == OrderStatus::Confirmed || s == OrderStatus::Failed;
+    return s == OrderStatus::Confirmed || s == OrderStatus::Failed || s == OrderStatus::Cancelled;
 }
 [[nodiscard]] const QList<OrderStatus> &allStatuses();
 

@@ -139,6 +139,54 @@ struct EventArrays
 
 } // namespace
 
+OrderStore::CancelOutcome OrderStore::cancel(const QString &orderId, const QString &reason)
+{
+    CancelOutcome out;
+    OrderEvent e;
+    e.orderId = orderId;
+    e.status = OrderStatus::Cancelled;
+    e.at = QDateTime::currentDateTimeUtc();
+    e.data = QJsonObject{{QStringLiteral("reason"), reason}};
+    // All CTEs see one snapshot: the last SELECT reads the status from before the UPDATE, which
+    // is what a refused cancel reports.
+    QSqlQuery *q = statement(QStringLiteral(
+        "WITH c AS (UPDATE orders SET status = 'cancelled', last_seq = last_seq + 1, "
+        "fence = fence + 1, updated_at = ?::timestamptz "
+        "WHERE id = ?::uuid AND status = 'pending' RETURNING id, last_seq), "
+        "ev AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
+        "SELECT id, last_seq, 'cancelled', ?::jsonb, ?::timestamptz FROM c), "
+        "counted AS (INSERT INTO order_status_counts (status, slot, n) "
+        "SELECT v.s, ?::int, v.d FROM c, (VALUES ('cancelled', 1), ('pending', -1)) AS v(s, d) "
+        "ORDER BY v.s ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
+        "SELECT 'cancelled', last_seq, true FROM c "
+        "UNION ALL SELECT status, last_seq, false FROM orders "
+        "WHERE id = ?::uuid AND NOT EXISTS (SELECT 1 FROM c)"));
+    if (!q)
+        return out;
+    q->bindValue(0, isoTime(e.at));
+    q->bindValue(1, orderId);
+    q->bindValue(2, QString::fromUtf8(e.dataJson()));
+    q->bindValue(3, isoTime(e.at));
+    q->bindValue(4, m_countSlot);
+    q->bindValue(5, orderId);
+    if (!q->exec()) {
+        fail(*q, "cancel");
+        return out;
+    }
+    out.ok = true;
+    if (q->next()) {
+        if (q->value(2).toBool()) {
+            out.cancelled = true;
+            e.seq = q->value(1).toInt();
+            out.event = e;
+        } else {
+            out.current = statusFromName(q->value(0).toString());
+        }
+    }
+    q->finish();
+    return out;
+}
+
 std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &orders,
                                                      const QList<OrderEvent> &pending)
 {

@@ -73,6 +73,19 @@ public:
     // classes 22 and 23), as opposed to a connection or server problem worth retrying.
     [[nodiscard]] bool lastErrorPermanent() const { return m_lastErrorPermanent; }
 
+    // Cancels a pending order: its row to `cancelled` under a new fence (a worker that had
+    // claimed it can no longer write it, and never sent anything: execution starts only after
+    // `submitted` is committed) and the `cancelled` event, in one statement. The order's
+    // current status when it was not pending (nullopt: no such order); nullptr result on failure.
+    struct CancelOutcome
+    {
+        bool ok = false;                    // the statement ran
+        bool cancelled = false;
+        std::optional<OrderStatus> current; // when not cancelled; nullopt: no such order
+        OrderEvent event;                   // the cancelled event
+    };
+    CancelOutcome cancel(const QString &orderId, const QString &reason);
+
     // Orders rows (status pending, seq 1) and their pending events: one statement. An order
     // whose idempotency key is already taken (by another process, a moment ago) is skipped.
     // Returns the ids inserted; nullopt on failure.

@@ -109,6 +109,11 @@ HttpResult Http::post(const QString &path, const QByteArray &body, const QByteAr
     return wait(m_nam.post(req, body));
 }
 
+HttpResult Http::del(const QString &path)
+{
+    return wait(m_nam.deleteResource(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)))));
+}
+
 HttpResult Http::raw(const QByteArray &request)
 {
     QTcpSocket socket;

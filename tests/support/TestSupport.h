@@ -54,6 +54,7 @@ public:
     HttpResult post(const QString &path, const QByteArray &body,
                     const QByteArray &contentType = "application/json");
     HttpResult raw(const QByteArray &request); // a raw request over a fresh TCP connection
+    HttpResult del(const QString &path);
     QString submit(const QJsonObject &order);   // POST /api/orders/execute → orderId ("" on error)
 
 private:

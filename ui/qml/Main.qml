@@ -42,6 +42,7 @@ ApplicationWindow {
         case "submitted": return "#f59e0b"
         case "confirmed": return "#16a34a"
         case "failed": return "#dc2626"
+        case "cancelled": return "#6b7280"
         }
         return "#8a8f98"
     }

@@ -158,6 +158,46 @@ void OrdersController::registerRoutes()
     });
 
     // --- one order: seed 001 reads {success, order}, seeds 003/004 the row's fields -------
+    // --- cancel: a pending order only; 409 with its status once routing has begun ------------
+    const auto cancel = [this](const QString &arg, const QHttpServerRequest &req,
+                               QHttpServerResponder &&responder) {
+        if (!m_api.authorized(req)) {
+            m_api.respondError(responder, {ErrorKind::Unauthorized,
+                                           QStringLiteral("this server requires Authorization: "
+                                                          "Bearer <API key> to cancel orders"),
+                                           QStringLiteral("Authorization"), {}});
+            return;
+        }
+        const QString id = canonicalOrderId(arg);
+        if (id.isEmpty()) {
+            m_api.respondError(responder, notAnOrderId(arg));
+            return;
+        }
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        m_api.ingest()->cancel(id, [api = &m_api, token, id](const Ingest::CancelResult &r) {
+            if (!r.ok) {
+                api->answerError(token, {ErrorKind::DatabaseUnavailable,
+                                         QStringLiteral("PostgreSQL is unavailable: ") + r.error, {}, {}});
+            } else if (r.cancelled) {
+                api->answer(token, 200, compactJson({{QStringLiteral("success"), true},
+                                                     {QStringLiteral("orderId"), id},
+                                                     {QStringLiteral("status"), QStringLiteral("cancelled")}}));
+            } else if (!r.current) {
+                api->answerError(token, {ErrorKind::OrderNotFound, QStringLiteral("Order not found"), {}, {}});
+            } else {
+                const ApiError e{ErrorKind::NotCancellable,
+                                 QStringLiteral("order is %1: only a pending order can be cancelled")
+                                     .arg(statusName(*r.current)),
+                                 QStringLiteral("status"), {}};
+                QJsonObject body = QJsonDocument::fromJson(errorJson(e)).object();
+                body.insert(QStringLiteral("status"), statusName(*r.current));
+                api->answer(token, 409, compactJson(body));
+            }
+        });
+    };
+    m_api.route(QStringLiteral("/api/orders/<arg>/cancel"), Method::Post, cancel);
+    m_api.route(QStringLiteral("/api/orders/<arg>"), Method::Delete, cancel);
+
     m_api.route(QStringLiteral("/api/orders/<arg>/events"), Method::Get,
                 [this](const QString &arg, const QHttpServerRequest &, QHttpServerResponder &&responder) {
         withOrder(arg, std::move(responder), true, [](const QString &id, const reads::OrderLookup &found) {

@@ -63,7 +63,7 @@ void SystemController::registerPreflight()
             return;
         }
         r.write({{"Access-Control-Allow-Origin", origin},
-                 {"Access-Control-Allow-Methods", "GET, POST, OPTIONS"},
+                 {"Access-Control-Allow-Methods", "GET, POST, DELETE, OPTIONS"},
                  {"Access-Control-Allow-Headers", "Content-Type, Authorization, Idempotency-Key"},
                  {"Access-Control-Max-Age", "600"},
                  {"Vary", "Origin"}},
