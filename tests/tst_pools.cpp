@@ -7,6 +7,7 @@
 #include "Engine.h"
 #include "dex/Market.h"
 #include "money/Tokens.h"
+#include "queue/RedisConnection.h"
 
 #include <QJsonArray>
 #include <QProcess>
@@ -189,6 +190,36 @@ private slots:
         a.remove(QStringLiteral("now"));
         b.remove(QStringLiteral("now"));
         QCOMPARE(a, b);
+    }
+
+    void theArbitrageFlowMovesThePoolsInRedis()
+    {
+        // With a moving reference price, pools are traded toward it with no order at all: the
+        // flow holds the arbitrageur lease and its trades land in Redis (slots move), and the
+        // venues' prices for a pair stay within a few fees of each other.
+        Config c = fastConfig(m_servers);
+        c.dex.volatility = 0.002;
+        c.dex.arbitrageMs = 50;
+        startEngine(c);
+        Http http(m_engine->port());
+        const auto slotOf = [&](const QString &id) {
+            return http.get(QStringLiteral("/api/pools/") + id).json().value(QStringLiteral("slot")).toString().toULongLong();
+        };
+        const quint64 ray = slotOf(QStringLiteral("raydium-SOL-USDC"));
+        const quint64 met = slotOf(QStringLiteral("meteora-SOL-USDC"));
+        QVERIFY(waitUntil([&] {
+            return slotOf(QStringLiteral("raydium-SOL-USDC")) > ray + 2 && slotOf(QStringLiteral("meteora-SOL-USDC")) > met + 2;
+        }, 30000));
+        QString error;
+        const auto endpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+        RedisConnection redis(*endpoint);
+        QVERIFY(!redis.command({"GET", "oee:arbitrageur"}).str.isEmpty()); // one holder, this process
+        const auto inRedis = decodePool(redis.command({"HGET", "oee:pool:raydium-SOL-USDC", "state"}).str);
+        QVERIFY(inRedis && inRedis->slot > ray + 2);
+        const QJsonObject q = http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=1")).json();
+        const double r = q.value(QStringLiteral("raydium")).toObject().value(QStringLiteral("price")).toDouble();
+        const double m = q.value(QStringLiteral("meteora")).toObject().value(QStringLiteral("price")).toDouble();
+        QVERIFY2(r > 0 && m > 0 && qAbs(r / m - 1) < 0.01, qPrintable(QStringLiteral("%1 vs %2").arg(r).arg(m)));
     }
 
     void jupitersOwnClientReadsTheQuote()
