@@ -54,8 +54,8 @@ private slots:
         QVERIFY2(plan.error().contains(QStringLiteral("insufficient liquidity")), qPrintable(plan.error()));
         // A DLMM pool alone: more USDC than its bins hold of SOL.
         const auto pool = m.pool(QStringLiteral("meteora-SOL-USDC"));
-        const SwapResult r = const_cast<Pool &>(*pool).swap(TokenRegistry::instance().bySymbol(USDC)->mint,
-                                                            100'000'000'000'000ULL, Market::now(), false);
+        const SwapResult r = pool->quote(TokenRegistry::instance().bySymbol(USDC)->mint,
+                                                            100'000'000'000'000ULL, Market::now());
         QCOMPARE(r.failure, SwapResult::Failure::InsufficientLiquidity);
     }
 

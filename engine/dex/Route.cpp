@@ -22,8 +22,7 @@ RouteLeg quoteLeg(const Pool &pool, const Token &in, const Token &out, BaseUnits
     leg.output = &out;
     leg.slot = pool.slot;
     leg.shareBps = shareBps;
-    // A quote changes nothing (apply = false); the pool is shared, so it is not copied.
-    leg.result = const_cast<Pool &>(pool).swap(in.mint, amount, now, false);
+    leg.result = pool.quote(in.mint, amount, now); // shared, so not copied: a quote changes nothing
     return leg;
 }
 
@@ -267,7 +266,7 @@ RoutePlan Router::route(const PoolSet &pools, const Token &in, const Token &out,
         const auto outOf = [&](const Pool &p, BaseUnits x) -> BaseUnits {
             if (x == 0)
                 return 0;
-            const SwapResult r = const_cast<Pool &>(p).swap(in.mint, x, now, false);
+            const SwapResult r = p.quote(in.mint, x, now);
             return r.ok() ? r.outAmount : 0;
         };
         const BaseUnits delta = std::max<BaseUnits>(1, amount / 1000);

@@ -46,6 +46,13 @@ public:
     // (nothing changes when the swap fails).
     [[nodiscard]] virtual SwapResult swap(const QString &inputMint, BaseUnits amountIn, qint64 now,
                                           bool apply) = 0;
+    // The same swap priced without changing anything: what routing and the quote endpoints
+    // call on the shared (const) pool states, from several threads at once.
+    [[nodiscard]] SwapResult quote(const QString &inputMint, BaseUnits amountIn, qint64 now) const
+    {
+        // swap() with apply == false writes no member (both venues), so this is a pure read.
+        return const_cast<Pool *>(this)->swap(inputMint, amountIn, now, false);
+    }
     // The state in the shape of GET /api/pools/<id> (integers as strings), without `now`.
     [[nodiscard]] virtual QJsonObject toJson() const = 0;
     [[nodiscard]] virtual std::unique_ptr<Pool> clone() const = 0;
@@ -60,11 +67,6 @@ public:
     {
         const auto m = mints();
         return m[0] == mint || m[1] == mint;
-    }
-    [[nodiscard]] QString otherMint(const QString &mint) const
-    {
-        const auto m = mints();
-        return m[0] == mint ? m[1] : m[0];
     }
 
     QString id;

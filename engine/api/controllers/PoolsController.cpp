@@ -81,7 +81,7 @@ void PoolsController::registerRoutes()
             return;
         }
         const qint64 now = Market::now();
-        const SwapResult result = const_cast<Pool &>(*pool).swap(input->mint, std::get<BaseUnits>(amount), now, false);
+        const SwapResult result = pool->quote(input->mint, std::get<BaseUnits>(amount), now);
         const QJsonObject body = result.toJson(pool->slot, now);
         if (!result.ok()) {
             ApiError e{ErrorKind::NoRoute, result.error(), QStringLiteral("amount"), {}};

@@ -48,7 +48,6 @@ public:
     [[nodiscard]] qint32 upperId() const { return m_lower + qint32(m_bins.size()) - 1; }
     [[nodiscard]] bool isEmpty() const { return m_bins.empty(); }
     [[nodiscard]] const DlmmBin &at(qint32 id) const { return m_bins[size_t(id - m_lower)]; }
-    [[nodiscard]] bool contains(qint32 id) const { return !m_bins.empty() && id >= m_lower && id <= upperId(); }
     void set(qint32 id, const DlmmBin &bin);
     template <typename F> void forEachNonEmpty(F f) const
     {
