@@ -87,27 +87,10 @@ SimulatedChain::executeBatch(const QList<Request> &requests, Market *market)
             if (settled[i])
                 continue;
             const RoutePlan &plan = *requests[i].plan;
-            Fill fill;
-            fill.amountIn = plan.amountIn;
-            fill.tokenIn = plan.in->symbol;
-            fill.tokenOut = plan.out->symbol;
             const Router::Execution ex = Router::execute(working, plan.best, now);
-            if (ex.error.isEmpty()) {
-                fill.amountOut = market->shifted(ex.amountOut);
-                fill.ok = fill.amountOut >= requests[i].minAmountOut;
-                if (!fill.ok)
-                    fill.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
-                                     .arg(formatTokenAmount(fill.amountOut, plan.out->decimals),
-                                          plan.out->symbol,
-                                          formatTokenAmount(requests[i].minAmountOut, plan.out->decimals));
-            } else {
-                fill.error = ex.error;
-            }
-            out[i] = Landing{false, fill};
-            if (!fill.ok)
+            out[i] = Landing{false, market->fillOf(plan, ex, requests[i].minAmountOut)};
+            if (!out[i].fill.ok)
                 continue; // refused: nothing lands, nothing moves (unless it landed before: below)
-            for (const RouteLeg &l : ex.legs)
-                out[i].fill.legs.append(l.toJson());
             for (const auto &s : ex.newStates) { // each one slot past the state it was priced on
                 touched.insert(s->id, s);
                 working.insert(s->id, s);

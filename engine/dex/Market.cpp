@@ -200,27 +200,19 @@ RoutePlan Market::route(const QString &tokenIn, const QString &tokenOut, BaseUni
     return Router::route(pools(), *in, *out, amount, now(), disabledVenues());
 }
 
-BaseUnits Market::shifted(BaseUnits out) const
-{
-    if (m_config.executionPriceShiftPpm == 0)
-        return out;
-    const qint64 factor = 1'000'000 + m_config.executionPriceShiftPpm;
-    return BaseUnits(u128(out) * u128(qMax<qint64>(0, factor)) / 1'000'000);
-}
-
-Fill Market::executeLocally(const RoutePlan &plan, BaseUnits minAmountOut)
+Fill Market::fillOf(const RoutePlan &plan, const Router::Execution &ex, BaseUnits minAmountOut) const
 {
     Fill fill;
     fill.amountIn = plan.amountIn;
     fill.tokenIn = plan.in->symbol;
     fill.tokenOut = plan.out->symbol;
-    QMutexLocker lock(&m_mutex);
-    const Router::Execution ex = Router::execute(m_pools, plan.best, now());
     if (!ex.error.isEmpty()) {
         fill.error = ex.error;
         return fill;
     }
-    fill.amountOut = shifted(ex.amountOut);
+    fill.amountOut = ex.amountOut;
+    if (const qint64 shift = m_config.executionPriceShiftPpm; shift != 0)
+        fill.amountOut = BaseUnits(u128(ex.amountOut) * u128(qMax<qint64>(0, 1'000'000 + shift)) / 1'000'000);
     if (fill.amountOut < minAmountOut) {
         fill.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
                          .arg(formatTokenAmount(fill.amountOut, plan.out->decimals), plan.out->symbol,
@@ -229,9 +221,18 @@ Fill Market::executeLocally(const RoutePlan &plan, BaseUnits minAmountOut)
     }
     for (const RouteLeg &l : ex.legs)
         fill.legs.append(l.toJson());
-    for (const auto &s : ex.newStates)
-        m_pools[s->id] = s;
     fill.ok = true;
+    return fill;
+}
+
+Fill Market::executeLocally(const RoutePlan &plan, BaseUnits minAmountOut)
+{
+    QMutexLocker lock(&m_mutex);
+    const Router::Execution ex = Router::execute(m_pools, plan.best, now());
+    const Fill fill = fillOf(plan, ex, minAmountOut);
+    if (fill.ok)
+        for (const auto &s : ex.newStates)
+            m_pools[s->id] = s;
     return fill;
 }
 
@@ -256,22 +257,13 @@ QByteArray Market::poolKey(const QByteArray &prefix, const QString &id)
 
 bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *error)
 {
-    const PoolSet genesis = genesisPools();
+    const PoolSet genesis = pools(); // as constructed: nothing has updated them yet
     for (const auto &p : genesis) {
         const RedisReply r = redis->eval(seedScript(), {poolKey(prefix, p->id), "0", p->encode()});
         if (!r.ok()) {
             if (error)
                 *error = QString::fromUtf8(r.str);
             return false;
-        }
-    }
-    {
-        // Start over from what Redis holds (genesis or a previous run's state).
-        QMutexLocker lock(&m_mutex);
-        for (auto it = m_pools.begin(); it != m_pools.end(); ++it) {
-            auto fresh = it.value()->clone();
-            fresh->slot = 0;
-            it.value() = std::shared_ptr<const Pool>(std::move(fresh));
         }
     }
     QList<QByteArray> keys;
@@ -283,12 +275,12 @@ bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *err
             *error = QString::fromUtf8(states.str);
         return false;
     }
-    QList<QByteArray> json;
-    for (const RedisReply &e : states.elements)
-        json << e.str;
     {
+        // What Redis holds (genesis, or a previous run's state) replaces this copy, whatever
+        // its slot.
         QMutexLocker lock(&m_mutex);
-        for (const QByteArray &encoded : json) {
+        for (const RedisReply &e : states.elements) {
+            const QByteArray &encoded = e.str;
             std::shared_ptr<const Pool> p = decodePool(encoded);
             if (p)
                 m_pools.insert(p->id, p);

@@ -55,8 +55,11 @@ public:
     [[nodiscard]] RoutePlan route(const QString &tokenIn, const QString &tokenOut, BaseUnits amount) const;
     // Executes on this process's copy only (no Redis): tests and tools.
     [[nodiscard]] Fill executeLocally(const RoutePlan &plan, BaseUnits minAmountOut);
-    // The output after the chaos price shift (DEX_EXECUTION_PRICE_SHIFT).
-    [[nodiscard]] BaseUnits shifted(BaseUnits out) const;
+    // What an execution of `plan` gave the order: the output after the chaos price shift
+    // (DEX_EXECUTION_PRICE_SHIFT), refused below minAmountOut ("Slippage tolerance exceeded")
+    // or when a leg could not fill; the legs as executed when it fills.
+    [[nodiscard]] Fill fillOf(const RoutePlan &plan, const Router::Execution &ex,
+                              BaseUnits minAmountOut) const;
 
     // Venues taken out of routing (operator control).
     void setVenueEnabled(const QString &venue, bool enabled);
