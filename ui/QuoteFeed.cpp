@@ -1,6 +1,8 @@
 #include "QuoteFeed.h"
 
 #include "dex/Market.h"
+#include "dex/meteora/MeteoraDlmm.h"
+#include "dex/raydium/RaydiumCpmm.h"
 #include "money/Tokens.h"
 
 #include <cmath>
@@ -97,45 +99,43 @@ void QuoteFeed::describePlan(const RoutePlan &plan)
     std::sort(shown.begin(), shown.end(), [](const auto &a, const auto &b) { return a->id < b->id; });
     m_pools.clear();
     for (const auto &p : std::as_const(shown)) {
-        const QJsonObject s = p->toJson();
+        // Read the venues' state directly (no JSON round trip on the GUI thread).
         QVariantMap m{{QStringLiteral("id"), p->id}, {QStringLiteral("venue"), p->venue()}, {QStringLiteral("kind"), p->kind()}};
-        if (p->kind() == QLatin1String("cpmm")) {
-            const Token *a = tokens.find(s.value(QStringLiteral("mintA")).toString());
-            const Token *b = tokens.find(s.value(QStringLiteral("mintB")).toString());
+        if (const auto *cpmm = dynamic_cast<const RaydiumCpmmPool *>(p.get())) {
+            const CpmmState &s = cpmm->state();
+            const Token *a = tokens.find(s.mintA);
+            const Token *b = tokens.find(s.mintB);
             m.insert(QStringLiteral("summary"),
                      QStringLiteral("%1: %2 %3 / %4 %5 · slot %6")
-                         .arg(p->id, formatTokenAmount(s.value(QStringLiteral("vaultA")).toString().toULongLong(), a->decimals), a->symbol,
-                              formatTokenAmount(s.value(QStringLiteral("vaultB")).toString().toULongLong(), b->decimals), b->symbol)
+                         .arg(p->id, formatTokenAmount(s.vaultA, a->decimals), a->symbol,
+                              formatTokenAmount(s.vaultB, b->decimals), b->symbol)
                          .arg(p->slot));
-        } else {
-            const Token *x = tokens.find(s.value(QStringLiteral("mintX")).toString());
-            const Token *y = tokens.find(s.value(QStringLiteral("mintY")).toString());
-            const int active = s.value(QStringLiteral("activeId")).toInt();
-            const int step = s.value(QStringLiteral("binStep")).toInt();
+        } else if (const auto *dlmm = dynamic_cast<const MeteoraDlmmPool *>(p.get())) {
+            const DlmmState &s = dlmm->state();
+            const Token *x = tokens.find(s.mintX);
+            const Token *y = tokens.find(s.mintY);
+            const double base = 1.0 + s.binStep / 10000.0;
             // Display only: each bin's liquidity in Y, X valued at the bin's price.
-            const double scale = std::pow(10.0, x->decimals - y->decimals);
-            QHash<int, double> liquidity;
+            QList<double> liquidity;
             double top = 0;
-            for (const QJsonValue &v : s.value(QStringLiteral("bins")).toArray()) {
-                const QJsonObject b = v.toObject();
-                const int id = b.value(QStringLiteral("id")).toInt();
-                if (std::abs(id - active) > 20)
-                    continue;
-                const double price = std::pow(1.0 + step / 10000.0, id);
-                const double l = b.value(QStringLiteral("amountY")).toString().toDouble()
-                                 + b.value(QStringLiteral("amountX")).toString().toDouble() * price;
-                liquidity.insert(id, l);
+            for (qint32 id = s.activeId - 20; id <= s.activeId + 20; ++id) {
+                double l = 0;
+                if (!s.bins.isEmpty() && id >= s.bins.lowerId() && id <= s.bins.upperId()) {
+                    const DlmmBin &b = s.bins.at(id);
+                    l = double(b.amountY) + double(b.amountX) * std::pow(base, id);
+                }
+                liquidity << l;
                 top = std::max(top, l);
             }
             QVariantList bins;
-            for (int id = active - 20; id <= active + 20; ++id)
-                bins.append(QVariantMap{{QStringLiteral("h"), top > 0 ? liquidity.value(id) / top : 0.0},
-                                        {QStringLiteral("active"), id == active}});
+            for (int k = 0; k < liquidity.size(); ++k)
+                bins.append(QVariantMap{{QStringLiteral("h"), top > 0 ? liquidity[k] / top : 0.0},
+                                        {QStringLiteral("active"), k == 20}});
             m.insert(QStringLiteral("bins"), bins);
             m.insert(QStringLiteral("summary"),
                      QStringLiteral("%1: active bin %2 at %3 %4/%5 · slot %6")
-                         .arg(p->id).arg(active)
-                         .arg(std::pow(1.0 + step / 10000.0, active) * scale, 0, 'g', 8)
+                         .arg(p->id).arg(s.activeId)
+                         .arg(std::pow(base, s.activeId) * std::pow(10.0, x->decimals - y->decimals), 0, 'g', 8)
                          .arg(y->symbol, x->symbol).arg(p->slot));
         }
         m_pools.append(m);
