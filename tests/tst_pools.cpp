@@ -29,10 +29,7 @@ class TestPools : public QObject
 
     Engine &startEngine(const Config &config)
     {
-        m_engine = std::make_unique<Engine>(config);
-        QString error;
-        if (!m_engine->start(&error))
-            qFatal("engine did not start: %s", qPrintable(error));
+        m_engine = startedEngine(config);
         return *m_engine;
     }
 

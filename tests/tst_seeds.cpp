@@ -126,13 +126,7 @@ class TestSeeds : public QObject
         return c;
     }
 
-    void startEngine(const Config &config)
-    {
-        m_engine = std::make_unique<Engine>(config);
-        QString error;
-        if (!m_engine->start(&error))
-            qFatal("engine did not start: %s", qPrintable(error));
-    }
+    void startEngine(const Config &config) { m_engine = startedEngine(config); }
 
     QString ws(const QString &path) const
     {

@@ -243,6 +243,15 @@ QJsonObject order(double amount)
             {QStringLiteral("amount"), amount}};
 }
 
+std::unique_ptr<Engine> startedEngine(const Config &config)
+{
+    auto engine = std::make_unique<Engine>(config);
+    QString error;
+    if (!engine->start(&error))
+        qFatal("engine did not start: %s", qPrintable(error));
+    return engine;
+}
+
 Config fastConfig(const TestServers &servers)
 {
     Config c;

@@ -96,6 +96,9 @@ quint16 launchOee(QProcess &process, const QString &dataDir,
 // A SOL → USDC market order of `amount` SOL, as a client submits it.
 QJsonObject order(double amount = 1);
 
+// An in-process engine, started (a test that cannot start one has nothing to test: qFatal).
+std::unique_ptr<Engine> startedEngine(const Config &config);
+
 // Engine configuration for tests: private servers given by URL, any free port, no latency.
 Config fastConfig(const TestServers &servers);
 // Statuses of the "status" messages of one order in the order received.
