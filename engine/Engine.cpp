@@ -7,6 +7,7 @@
 #include "api/WsHub.h"
 #include "dex/Market.h"
 #include "dex/PoolSync.h"
+#include "execution/RestingBook.h"
 #include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "queue/Worker.h"
@@ -155,6 +156,22 @@ bool Engine::start(QString *error)
         connect(m_subscriber, &EventSubscriber::wake, w, &Worker::wake);
     m_subscriber->start();
 
+    if (!m_workers.isEmpty()) {
+        // Resting orders (limit, sniper) and expiries: on their own thread, fed straight by the
+        // threads that commit or receive events.
+        m_book = new RestingBook(*redis, *pg, queue.prefix, m_market.get(), instanceId,
+                                 m_config.restingReloadMs);
+        if (m_ingest)
+            connect(m_ingest, &Ingest::eventsCommitted, m_book, &RestingBook::onEvents);
+        for (Worker *w : std::as_const(m_workers)) {
+            connect(w, &Worker::eventsCommitted, m_book, &RestingBook::onEvents);
+            connect(m_book, &RestingBook::triggered, w, &Worker::wake);
+        }
+        connect(m_subscriber, &EventSubscriber::remoteEvents, m_book, &RestingBook::onEvents);
+        connect(m_book, &RestingBook::eventsCommitted, this, &Engine::orderEvents);
+        spawn(m_book, QStringLiteral("oee-book"));
+    }
+
     if (serves) {
         // HTTP and WebSocket get a thread of their own: the thread that called start() (the
         // console's GUI thread) only renders, and a burst of requests cannot stall it.
@@ -178,6 +195,8 @@ bool Engine::start(QString *error)
         for (Worker *w : std::as_const(m_workers))
             connect(w, &Worker::eventsCommitted, m_hub, &WsHub::publish);
         connect(m_subscriber, &EventSubscriber::remoteEvents, m_hub, &WsHub::publish);
+        if (m_book)
+            connect(m_book, &RestingBook::eventsCommitted, m_hub, &WsHub::publish);
         if (!m_port) {
             *error = listenError;
             return false;
@@ -311,6 +330,7 @@ void Engine::stop()
     m_threads.clear();
     m_threadObjects.clear();
     m_workers.clear();
+    m_book = nullptr; // deleted on its thread with the others below
     m_ingest = nullptr;
     m_queries.clear();
     m_health = nullptr;

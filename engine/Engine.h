@@ -19,6 +19,7 @@ class Ingest;
 class ManagedServers;
 class Market;
 class QueryService;
+class RestingBook;
 class ReadPool;
 class Worker;
 class WsHub;
@@ -46,6 +47,8 @@ public:
     [[nodiscard]] QString redisUrl() const { return m_redisUrl; }
     [[nodiscard]] QString databaseUrl() const { return m_databaseUrl; }
     [[nodiscard]] Market *market() const { return m_market.get(); }
+    // The resting orders' index (null in the api role).
+    [[nodiscard]] RestingBook *restingBook() const { return m_book; }
 
     // Asynchronous access for in-process clients (the console): work runs on the engine's
     // threads, `done` is called on `context`'s thread. Never blocks the caller.
@@ -81,6 +84,7 @@ private:
     QList<Worker *> m_workers;
     WsHub *m_hub = nullptr;
     EventSubscriber *m_subscriber = nullptr;
+    RestingBook *m_book = nullptr;
     HttpApi *m_http = nullptr;
     QThread *m_httpThread = nullptr;
     quint16 m_port = 0;

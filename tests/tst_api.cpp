@@ -135,7 +135,7 @@ private slots:
             {"absurd amount", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1e200})", "application/json", 400, "amount"},
             {"slippage too high", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.9})", "application/json", 400, "slippage"},
             {"slippage zero", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0})", "application/json", 400, "slippage"},
-            {"unknown orderType", R"({"orderType":"sniper","tokenIn":"SOL","tokenOut":"USDC","amount":1})", "application/json", 400, "orderType"},
+            {"unknown orderType", R"({"orderType":"stop","tokenIn":"SOL","tokenOut":"USDC","amount":1})", "application/json", 400, "orderType"},
             {"oversized body", QByteArray(8000, ' ') + "{}", "application/json", 413, {}},
             // A field oee does not read is refused, not ignored (a misspelt tolerance would
             // otherwise execute with the default one).

@@ -108,7 +108,8 @@ private slots:
                     resumed += e.value(QStringLiteral("data")).toObject().value(QStringLiteral("alreadyLanded")).toBool();
                 }
                 // Each status once, in order; one transaction per order.
-                QCOMPARE(statuses, (QStringList{"pending", "routing", "building", "submitted", "confirmed"}));
+                QVERIFY2(statuses == (QStringList{"pending", "routing", "building", "submitted", "confirmed"}),
+                         qPrintable(id + QStringLiteral(": ") + statuses.join(QLatin1Char(','))));
                 QCOMPARE(signatures.size(), 1);
                 for (int i = 0; i < events.size(); ++i)
                     QCOMPARE(events[i].toObject().value(QStringLiteral("seq")).toInt(), i + 1);

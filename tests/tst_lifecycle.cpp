@@ -17,12 +17,15 @@ private slots:
         const QSet<QString> allowed = {
             QStringLiteral("->pending"),
             QStringLiteral("pending->routing"), QStringLiteral("pending->pending"), QStringLiteral("pending->failed"),
-            QStringLiteral("pending->cancelled"),
+            QStringLiteral("pending->cancelled"), QStringLiteral("pending->open"), QStringLiteral("pending->expired"),
+            QStringLiteral("open->routing"), QStringLiteral("open->failed"), QStringLiteral("open->cancelled"),
+            QStringLiteral("open->expired"),
             QStringLiteral("routing->building"), QStringLiteral("routing->routing"), QStringLiteral("routing->pending"),
-            QStringLiteral("routing->failed"),
+            QStringLiteral("routing->failed"), QStringLiteral("routing->open"), QStringLiteral("routing->expired"),
             QStringLiteral("building->submitted"), QStringLiteral("building->routing"), QStringLiteral("building->pending"),
-            QStringLiteral("building->failed"),
+            QStringLiteral("building->failed"), QStringLiteral("building->open"), QStringLiteral("building->expired"),
             QStringLiteral("submitted->confirmed"), QStringLiteral("submitted->pending"), QStringLiteral("submitted->failed"),
+            QStringLiteral("submitted->open"), QStringLiteral("submitted->expired"),
         };
         QList<std::optional<OrderStatus>> froms{std::nullopt};
         for (OrderStatus s : allStatuses())
@@ -35,7 +38,7 @@ private slots:
                 ++checked;
             }
         }
-        QCOMPARE(checked, 8 * 7);
+        QCOMPARE(checked, 10 * 9);
     }
 
     void terminalStatusesEndEverything()
@@ -44,6 +47,7 @@ private slots:
             QVERIFY(!canFollow(OrderStatus::Confirmed, to));
             QVERIFY(!canFollow(OrderStatus::Failed, to));
             QVERIFY(!canFollow(OrderStatus::Cancelled, to));
+            QVERIFY(!canFollow(OrderStatus::Expired, to));
         }
     }
 
@@ -56,6 +60,12 @@ private slots:
              S::Building, S::Submitted, S::Confirmed},
             {S::Pending, S::Pending, S::Routing, S::Building, S::Submitted, S::Failed},     // no route, then exhausted
             {S::Pending, S::Routing, S::Routing, S::Building, S::Submitted, S::Confirmed},   // crash mid-attempt
+            {S::Pending, S::Open, S::Routing, S::Building, S::Submitted, S::Confirmed},      // a limit that crossed
+            {S::Pending, S::Open, S::Routing, S::Building, S::Submitted, S::Open,            // missed, rests again
+             S::Routing, S::Building, S::Submitted, S::Confirmed},
+            {S::Pending, S::Open, S::Cancelled},
+            {S::Pending, S::Open, S::Expired},
+            {S::Pending, S::Routing, S::Building, S::Submitted, S::Expired},               // missed after its time
         };
         for (const QList<S> &path : paths) {
             std::optional<S> at;
@@ -71,6 +81,11 @@ private slots:
         // Cancelled only before anything was sent.
         QVERIFY(!canFollow(OrderStatus::Routing, OrderStatus::Cancelled));
         QVERIFY(!canFollow(OrderStatus::Submitted, OrderStatus::Cancelled));
+        // A resting order executes only through routing; nothing returns to pending from open.
+        QVERIFY(!canFollow(OrderStatus::Open, OrderStatus::Submitted));
+        QVERIFY(!canFollow(OrderStatus::Open, OrderStatus::Confirmed));
+        QVERIFY(!canFollow(OrderStatus::Open, OrderStatus::Open));
+        QVERIFY(!canFollow(std::nullopt, OrderStatus::Open));
     }
 };
 

@@ -119,7 +119,22 @@ private slots:
         QTest::newRow("slippage zero") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0})") << json << 400 << "invalid_field" << "slippage";
         QTest::newRow("slippage big") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.6})") << json << 400 << "invalid_field" << "slippage";
         QTest::newRow("slippage string") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":"1%"})") << json << 400 << "invalid_field" << "slippage";
-        QTest::newRow("limit order") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "unsupported_order_type" << "orderType";
+        QTest::newRow("limit without a price") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "invalid_field" << "limitPrice";
+        QTest::newRow("limit with both") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"200","minAmountOut":"200"})") << json << 400 << "invalid_field" << "limitPrice";
+        QTest::newRow("limit price zero") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"0"})") << json << 400 << "invalid_field" << "limitPrice";
+        QTest::newRow("limit price 19 digits") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"1.234567890123456789"})") << json << 400 << "invalid_field" << "limitPrice";
+        QTest::newRow("limit min too precise") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"minAmountOut":"1.0000001"})") << json << 400 << "invalid_field" << "minAmountOut";
+        QTest::newRow("limit price too high") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"BONK","amount":"1000000","limitPrice":"1000000000000000000"})") << json << 400 << "invalid_field" << "limitPrice";
+        QTest::newRow("limit price on market") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"200"})") << json << 400 << "unknown_field" << "limitPrice";
+        QTest::newRow("maxPrice on limit") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"200","maxPrice":"1"})") << json << 400 << "unknown_field" << "maxPrice";
+        QTest::newRow("expiry in the past") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"200","expiresAt":"2020-01-01T00:00:00Z"})") << json << 400 << "invalid_field" << "expiresAt";
+        QTest::newRow("expiry without zone") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"200","expiresAt":"2099-01-01T00:00:00"})") << json << 400 << "invalid_field" << "expiresAt";
+        QTest::newRow("expiry twice") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"200","expiresAt":"2099-01-01T00:00:00Z","ttlSeconds":5})") << json << 400 << "invalid_field" << "ttlSeconds";
+        QTest::newRow("ttl fraction") << QByteArray(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":"200","ttlSeconds":1.5})") << json << 400 << "invalid_field" << "ttlSeconds";
+        QTest::newRow("unknown orderType") << QByteArray(R"({"orderType":"stop","tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "unsupported_order_type" << "orderType";
+        QTest::newRow("market unknown token") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"WIF","amount":1})") << json << 400 << "unknown_token" << "tokenOut";
+        QTest::newRow("sniper odd token name") << QByteArray(R"({"orderType":"sniper","tokenIn":"SOL","tokenOut":"W-F","amount":1})") << json << 400 << "unknown_token" << "tokenOut";
+        QTest::newRow("sniper bad maxPrice") << QByteArray(R"({"orderType":"sniper","tokenIn":"SOL","tokenOut":"WIF","amount":1,"maxPrice":"cheap"})") << json << 400 << "invalid_field" << "maxPrice";
         QTest::newRow("unknown field") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slipage":0.5})") << json << 400 << "unknown_field" << "slipage";
         QTest::newRow("slippage_pct zero") << QByteArray(R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":0})") << json << 400 << "invalid_field" << "slippage_pct";
         QTest::newRow("slippage_pct negative") << QByteArray(R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":-1})") << json << 400 << "invalid_field" << "slippage_pct";
@@ -131,6 +146,50 @@ private slots:
         QTest::newRow("token names disagree") << QByteArray(R"({"tokenOut":"USDC","outputMint":"JUP","tokenIn":"SOL","amount":1})") << json << 400 << "invalid_field" << "outputMint";
         QTest::newRow("side neither") << QByteArray(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"side":"short"})") << json << 400 << "invalid_field" << "side";
         QTest::newRow("orderType number") << QByteArray(R"({"orderType":1,"tokenIn":"SOL","tokenOut":"USDC","amount":1})") << json << 400 << "invalid_field" << "orderType";
+    }
+
+    void limitOrders()
+    {
+        // 1.5 SOL at 187.25 USDC per SOL: the floor is exactly 280.875 USDC in base units.
+        auto r = parse(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":"1.5","limitPrice":"187.25","ttlSeconds":60})");
+        QVERIFY(std::holds_alternative<OrderRequest>(r));
+        OrderRequest o = std::get<OrderRequest>(r);
+        QCOMPARE(o.orderType, QStringLiteral("limit"));
+        QCOMPARE(o.limitMinOut, BaseUnits(280'875'000));
+        QCOMPARE(o.limitPrice, QStringLiteral("187.25"));
+        QVERIFY(o.expiresAt.isValid());
+        QVERIFY(qAbs(o.expiresAt.secsTo(QDateTime::currentDateTimeUtc()) + 60) <= 1);
+        // Rounded up: 1 lamport at 0.000001 USDC per SOL asks for 1e-15 USDC → 1 base unit.
+        r = parse(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"USDC","amount":"0.000000001","limitPrice":"0.000001"})");
+        QCOMPARE(std::get<OrderRequest>(r).limitMinOut, BaseUnits(1));
+        // BONK per SOL (5 vs 9 decimals), a JSON number read from its shortest text.
+        r = parse(R"({"orderType":"limit","tokenIn":"SOL","tokenOut":"BONK","amount":2,"limitPrice":7123456.5})");
+        QCOMPARE(std::get<OrderRequest>(r).limitMinOut, BaseUnits(1'424'691'300'000));
+        // minAmountOut instead of a price; an absolute expiry.
+        r = parse(R"({"orderType":"limit","tokenIn":"USDC","tokenOut":"SOL","amount":"100","minAmountOut":"0.5","expiresAt":"2099-01-01T00:00:00.250+01:00"})");
+        o = std::get<OrderRequest>(r);
+        QCOMPARE(o.limitMinOut, BaseUnits(500'000'000));
+        QCOMPARE(isoTime(o.expiresAt), QStringLiteral("2098-12-31T23:00:00.250Z"));
+        // The job payload carries the terms and reads back the same.
+        const auto back = fromJobPayload(toJobPayload(o));
+        QVERIFY(back);
+        QCOMPARE(back->limitMinOut, o.limitMinOut);
+        QCOMPARE(back->expiresAt, o.expiresAt);
+        QCOMPARE(requestFingerprint(*back), requestFingerprint(o));
+    }
+
+    void sniperOrders()
+    {
+        // A token that does not trade yet is accepted, as named.
+        const auto r = parse(R"({"orderType":"sniper","tokenIn":"SOL","tokenOut":"wif","amount":"0.5","maxPrice":"0.002","slippage":0.05})");
+        QVERIFY(std::holds_alternative<OrderRequest>(r));
+        const OrderRequest o = std::get<OrderRequest>(r);
+        QCOMPARE(o.tokenOut, QStringLiteral("wif"));
+        QCOMPARE(o.maxPrice, QStringLiteral("0.002"));
+        QVERIFY(fromJobPayload(toJobPayload(o)));
+        // 0.5 SOL at most 0.002 SOL per token (6 decimals): at least 250 tokens.
+        const auto floor = floorAtMaxCost(o.amount, 9, 6, std::get<DecimalPrice>(parsePrice(QJsonValue(o.maxPrice))));
+        QCOMPARE(floor.value_or(0), BaseUnits(250'000'000));
     }
 
     void rejects()

@@ -18,6 +18,8 @@ QColor statusColor(OrderStatus s)
     case OrderStatus::Confirmed: return QColor(0x16, 0xa3, 0x4a);
     case OrderStatus::Failed: return QColor(0xdc, 0x26, 0x26);
     case OrderStatus::Cancelled: return QColor(0x6b, 0x72, 0x80);
+    case OrderStatus::Open: return QColor(0x06, 0xb6, 0xd4);
+    case OrderStatus::Expired: return QColor(0xa1, 0x62, 0x07);
     }
     return Qt::gray;
 }

@@ -92,6 +92,20 @@ void Ingest::cancel(const QString &orderId, std::function<void(const CancelResul
         Qt::QueuedConnection);
 }
 
+void Ingest::launch(Market *market, const LaunchSpec &spec,
+                    std::function<void(const LaunchReply &)> reply)
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this, market, spec, reply = std::move(reply)] {
+            LaunchReply r;
+            r.launched = market->launch(spec, m_redis.get(), m_queueOptions.prefix.toUtf8(),
+                                        &r.error, &r.conflict);
+            reply(r);
+        },
+        Qt::QueuedConnection);
+}
+
 void Ingest::flush()
 {
     if (m_pending.isEmpty())

@@ -1,4 +1,5 @@
 #pragma once
+#include "dex/Market.h"
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
 #include "queue/JobQueue.h"
@@ -55,6 +56,15 @@ public:
         QString error;
     };
     void cancel(const QString &orderId, std::function<void(const CancelResult &)> reply);
+    // Thread-safe. Launches a token (Market::launch) over the ingest thread's Redis connection;
+    // `reply` runs on the ingest thread.
+    struct LaunchReply
+    {
+        std::optional<LaunchResult> launched;
+        bool conflict = false;
+        QString error;
+    };
+    void launch(Market *market, const LaunchSpec &spec, std::function<void(const LaunchReply &)> reply);
 
 public slots:
     void start();

@@ -5,10 +5,12 @@
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
 
+#include <QCryptographicHash>
 #include <QDateTime>
 #include <QFile>
 #include <QJsonDocument>
 #include <QMutexLocker>
+#include <QRegularExpression>
 #include <algorithm>
 #include <cmath>
 
@@ -140,7 +142,7 @@ Market::Market(const DexConfig &config)
 {
 }
 
-const QStringList &Market::tokens()
+QStringList Market::tokens()
 {
     return TokenRegistry::instance().symbols();
 }
@@ -164,12 +166,19 @@ std::shared_ptr<const Pool> Market::pool(const QString &id) const
 
 void Market::update(const QList<std::shared_ptr<Pool>> &states)
 {
-    QMutexLocker lock(&m_mutex);
-    for (const auto &s : states) {
-        auto &current = m_pools[s->id];
-        if (!current || s->slot > current->slot)
-            current = s;
+    bool changed = false;
+    {
+        QMutexLocker lock(&m_mutex);
+        for (const auto &s : states) {
+            auto &current = m_pools[s->id];
+            if (!current || s->slot > current->slot) {
+                current = s;
+                changed = true;
+            }
+        }
     }
+    if (changed)
+        emit m_signals.poolsChanged();
 }
 
 void Market::updateFromEncoded(const QList<QByteArray> &states)
@@ -191,8 +200,8 @@ RoutePlan Market::route(const QString &tokenIn, const QString &tokenOut, BaseUni
     const Token *out = tokens.find(tokenOut);
     if (!in || !out) {
         RoutePlan p;
-        p.in = in ? in : &tokens.all().first();
-        p.out = out ? out : &tokens.all().first();
+        p.in = in ? in : tokens.first();
+        p.out = out ? out : tokens.first();
         p.amountIn = amount;
         p.best.error = QStringLiteral("unknown token");
         return p;
@@ -233,6 +242,9 @@ Fill Market::executeLocally(const RoutePlan &plan, BaseUnits minAmountOut)
     if (fill.ok)
         for (const auto &s : ex.newStates)
             m_pools[s->id] = s;
+    lock.unlock();
+    if (fill.ok)
+        emit m_signals.poolsChanged();
     return fill;
 }
 
@@ -286,7 +298,8 @@ bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *err
                 m_pools.insert(p->id, p);
         }
     }
-    return true;
+    emit m_signals.poolsChanged();
+    return discoverLaunches(redis, prefix);
 }
 
 bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
@@ -415,6 +428,258 @@ int Market::executionLatencyMs()
     QMutexLocker lock(&m_mutex);
     return std::uniform_int_distribution<int>(m_config.executionLatencyMinMs,
                                               m_config.executionLatencyMaxMs)(m_rng);
+}
+
+namespace {
+
+const RedisScript &launchScript()
+{
+    // ARGV: launches list, tokens hash, symbol (upper case), mint, record, pool key, state.
+    // Returns 1 (launched), 0 (the symbol or mint is taken: by the same launch or another).
+    static const RedisScript s(QByteArrayLiteral(
+        "if redis.call('HEXISTS', ARGV[2], 's:' .. ARGV[3]) == 1 or\n"
+        "   redis.call('HEXISTS', ARGV[2], 'm:' .. ARGV[4]) == 1 then return 0 end\n"
+        "redis.call('HSET', ARGV[2], 's:' .. ARGV[3], ARGV[5], 'm:' .. ARGV[4], ARGV[3])\n"
+        "redis.call('HSET', ARGV[6], 'slot', '0', 'state', ARGV[7])\n"
+        "redis.call('RPUSH', ARGV[1], ARGV[5])\n"
+        "return 1\n"));
+    return s;
+}
+
+const char kBase58[] = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+
+QString madeUpMint(const QString &symbol)
+{
+    // 44 base58 characters, like a Solana address; derived from the symbol and the time.
+    QByteArray seed = QCryptographicHash::hash(
+        symbol.toUtf8() + QByteArray::number(QDateTime::currentMSecsSinceEpoch()),
+        QCryptographicHash::Sha256);
+    QString out;
+    for (int i = 0; i < 44; ++i)
+        out += QLatin1Char(kBase58[quint8(seed[i % seed.size()] ^ (i * 37)) % 58]);
+    return out;
+}
+
+// price (quote per token) × the quote token's USD reference, as exact decimal text.
+QString usdOf(const DecimalPrice &price, const Token &quote)
+{
+    const DecimalRatio q = decimalRatio(quote.usd); // numerator / 10^k
+    int k = 0;
+    for (u128 d = q.denominator; d > 1; d /= 10)
+        ++k;
+    const u128 num = u128(price.num) * q.numerator;
+    QByteArray digits = toDecimal(num);
+    const int scale = price.scale + k;
+    while (digits.size() <= scale)
+        digits.prepend('0');
+    QByteArray text = digits.left(digits.size() - scale);
+    QByteArray frac = digits.mid(digits.size() - scale);
+    while (frac.endsWith('0'))
+        frac.chop(1);
+    if (!frac.isEmpty())
+        text += '.' + frac;
+    return QString::fromLatin1(text);
+}
+
+} // namespace
+
+std::variant<LaunchSpec, ApiError> parseLaunchSpec(const QJsonObject &o)
+{
+    const auto bad = [](const QString &field, const QString &message) {
+        return ApiError{ErrorKind::InvalidField, message, field, {}};
+    };
+    static const QStringList known{QStringLiteral("symbol"), QStringLiteral("quoteToken"),
+                                   QStringLiteral("price"), QStringLiteral("liquidity"),
+                                   QStringLiteral("decimals"), QStringLiteral("mint"),
+                                   QStringLiteral("venue"), QStringLiteral("afterMs")};
+    for (auto it = o.begin(); it != o.end(); ++it)
+        if (!known.contains(it.key()))
+            return ApiError{ErrorKind::UnknownField,
+                            QStringLiteral("unknown field '%1'; accepted: %2")
+                                .arg(it.key().left(64), known.join(QStringLiteral(", "))),
+                            it.key().left(64), {}};
+    LaunchSpec spec;
+    static const QRegularExpression symbol(QStringLiteral("^[A-Za-z][A-Za-z0-9]{0,15}$"));
+    spec.symbol = o.value(QStringLiteral("symbol")).toString();
+    if (!symbol.match(spec.symbol).hasMatch())
+        return bad(QStringLiteral("symbol"), QStringLiteral("symbol is required: 1 to 16 letters and digits, "
+                                                            "starting with a letter"));
+    if (o.contains(QStringLiteral("quoteToken"))) {
+        if (!o.value(QStringLiteral("quoteToken")).isString() ||
+            !TokenRegistry::instance().find(o.value(QStringLiteral("quoteToken")).toString()))
+            return bad(QStringLiteral("quoteToken"), QStringLiteral("quoteToken must name a trading token (symbol or mint)"));
+        spec.quoteToken = o.value(QStringLiteral("quoteToken")).toString();
+    }
+    if (o.contains(QStringLiteral("price"))) {
+        const auto p = parsePrice(o.value(QStringLiteral("price")));
+        if (const auto *e = std::get_if<QString>(&p))
+            return bad(QStringLiteral("price"), QStringLiteral("price (quoteToken per token) ") + *e);
+        spec.price = std::get<DecimalPrice>(p).text();
+    }
+    if (o.contains(QStringLiteral("liquidity"))) {
+        const QJsonValue v = o.value(QStringLiteral("liquidity"));
+        const qint64 usd = v.isString() ? v.toString().toLongLong() : v.toInteger(-1);
+        if (usd < 100 || usd > 1'000'000'000)
+            return bad(QStringLiteral("liquidity"), QStringLiteral("liquidity must be whole USD on each side, 100 to 1000000000"));
+        spec.liquidityUsd = usd;
+    }
+    if (o.contains(QStringLiteral("decimals"))) {
+        const qint64 d = o.value(QStringLiteral("decimals")).toInteger(-1);
+        if (d < 0 || d > 12)
+            return bad(QStringLiteral("decimals"), QStringLiteral("decimals must be an integer from 0 to 12"));
+        spec.decimals = int(d);
+    }
+    if (o.contains(QStringLiteral("mint"))) {
+        static const QRegularExpression base58(QStringLiteral("^[1-9A-HJ-NP-Za-km-z]{32,44}$"));
+        spec.mint = o.value(QStringLiteral("mint")).toString();
+        if (!base58.match(spec.mint).hasMatch())
+            return bad(QStringLiteral("mint"), QStringLiteral("mint must be a base58 address (32 to 44 characters)"));
+    }
+    if (o.contains(QStringLiteral("venue"))) {
+        spec.venue = o.value(QStringLiteral("venue")).toString();
+        if (!venueNamed(spec.venue))
+            return bad(QStringLiteral("venue"), QStringLiteral("venue must be raydium or meteora"));
+    }
+    return spec;
+}
+
+QJsonObject LaunchResult::toJson() const
+{
+    return QJsonObject{{QStringLiteral("symbol"), symbol},   {QStringLiteral("mint"), mint},
+                       {QStringLiteral("decimals"), decimals}, {QStringLiteral("poolId"), poolId},
+                       {QStringLiteral("venue"), venue},     {QStringLiteral("quoteToken"), quoteToken},
+                       {QStringLiteral("price"), price}};
+}
+
+std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnection *redis,
+                                           const QByteArray &prefix, QString *error, bool *conflict)
+{
+    *conflict = false;
+    TokenRegistry &tokens = TokenRegistry::instance();
+    const Token *quote = tokens.find(spec.quoteToken);
+    const Venue *venue = venueNamed(spec.venue);
+    if (!quote) {
+        *error = QStringLiteral("quoteToken: unknown token '%1'").arg(spec.quoteToken);
+        return std::nullopt;
+    }
+    if (!venue) {
+        *error = QStringLiteral("venue must be raydium or meteora");
+        return std::nullopt;
+    }
+    const auto price = parsePrice(QJsonValue(spec.price));
+    if (!std::holds_alternative<DecimalPrice>(price)) {
+        *error = QStringLiteral("price ") + std::get<QString>(price);
+        return std::nullopt;
+    }
+    Token t;
+    t.symbol = spec.symbol.toUpper();
+    t.mint = spec.mint.isEmpty() ? madeUpMint(t.symbol) : spec.mint;
+    t.decimals = spec.decimals;
+    t.usd = usdOf(std::get<DecimalPrice>(price), *quote);
+    t.volatility = 2.0; // a new token moves more than the majors
+    if (tokens.find(t.symbol) || tokens.find(t.mint)) {
+        *conflict = true;
+        *error = QStringLiteral("a token with symbol %1 or mint %2 already trades").arg(t.symbol, t.mint);
+        return std::nullopt;
+    }
+    const QString poolId = QStringLiteral("%1-%2-%3").arg(venue->name(), t.symbol, quote->symbol);
+    QJsonObject config{{QStringLiteral("depthUsd"), spec.liquidityUsd}};
+    if (venue->kind() == QLatin1String("dlmm")) {
+        config.insert(QStringLiteral("binStep"), 100);
+        config.insert(QStringLiteral("usdPerBin"), qMax<qint64>(1, spec.liquidityUsd / 40));
+        config.insert(QStringLiteral("binsEachSide"), 60);
+        config.insert(QStringLiteral("parameters"),
+                      QJsonObject{{QStringLiteral("baseFactor"), 10000}, {QStringLiteral("baseFeePowerFactor"), 0},
+                                  {QStringLiteral("filterPeriod"), 30}, {QStringLiteral("decayPeriod"), 600},
+                                  {QStringLiteral("reductionFactor"), 5000}, {QStringLiteral("variableFeeControl"), 7500},
+                                  {QStringLiteral("maxVolatilityAccumulator"), 350000}, {QStringLiteral("protocolShare"), 500}});
+    } else {
+        config.insert(QStringLiteral("tradeFeeRate"), QStringLiteral("10000"));
+        config.insert(QStringLiteral("protocolFeeRate"), QStringLiteral("120000"));
+        config.insert(QStringLiteral("fundFeeRate"), QStringLiteral("40000"));
+    }
+    const std::unique_ptr<Pool> pool = venue->create(poolId, t, *quote, config);
+    if (!pool) {
+        *error = QStringLiteral("the pool could not be created at that price and liquidity");
+        return std::nullopt;
+    }
+    const QJsonObject record{{QStringLiteral("symbol"), t.symbol}, {QStringLiteral("mint"), t.mint},
+                             {QStringLiteral("decimals"), t.decimals}, {QStringLiteral("usd"), t.usd},
+                             {QStringLiteral("pool"), poolId}, {QStringLiteral("venue"), venue->name()},
+                             {QStringLiteral("quoteToken"), quote->symbol},
+                             {QStringLiteral("price"), std::get<DecimalPrice>(price).text()}};
+    const RedisReply r = redis->eval(
+        launchScript(), {prefix + "launches", prefix + "tokens", t.symbol.toUtf8(), t.mint.toUtf8(),
+                         QJsonDocument(record).toJson(QJsonDocument::Compact),
+                         poolKey(prefix, poolId), pool->encode()});
+    if (!r.ok()) {
+        *error = QStringLiteral("Redis: ") + QString::fromUtf8(r.str);
+        return std::nullopt;
+    }
+    if (r.toInt() == 0) {
+        *conflict = true;
+        *error = QStringLiteral("a token with symbol %1 or mint %2 was already launched").arg(t.symbol, t.mint);
+        return std::nullopt;
+    }
+    discoverLaunches(redis, prefix);
+    LaunchResult out;
+    out.symbol = t.symbol;
+    out.mint = t.mint;
+    out.decimals = t.decimals;
+    out.poolId = poolId;
+    out.venue = venue->name();
+    out.quoteToken = quote->symbol;
+    out.price = std::get<DecimalPrice>(price).text();
+    return out;
+}
+
+bool Market::discoverLaunches(RedisConnection *redis, const QByteArray &prefix)
+{
+    QMutexLocker guard(&m_launchMutex);
+    const RedisReply list = redis->command({"LRANGE", prefix + "launches",
+                                            QByteArray::number(m_launchesSeen), "-1"});
+    if (!list.ok())
+        return false;
+    struct Found { QString symbol, mint, pool; };
+    QList<Found> announce;
+    for (const RedisReply &e : list.elements) {
+        const QJsonObject o = QJsonDocument::fromJson(e.str).object();
+        Token t;
+        t.symbol = o.value(QStringLiteral("symbol")).toString();
+        t.mint = o.value(QStringLiteral("mint")).toString();
+        t.decimals = o.value(QStringLiteral("decimals")).toInt();
+        t.usd = o.value(QStringLiteral("usd")).toString();
+        t.volatility = 2.0;
+        const QString poolId = o.value(QStringLiteral("pool")).toString();
+        if (!TokenRegistry::instance().add(t)) {
+            qCWarning(lcEngine, "launch of %s conflicts with a known token; ignored", qPrintable(t.symbol));
+            ++m_launchesSeen;
+            continue;
+        }
+        const RedisReply state = redis->command({"HGET", poolKey(prefix, poolId), "state"});
+        if (!state.ok())
+            return false; // read again next time, from the same entry
+        if (auto p = decodePool(state.str)) {
+            QMutexLocker lock(&m_mutex);
+            auto &current = m_pools[p->id];
+            if (!current || p->slot >= current->slot)
+                current = std::shared_ptr<const Pool>(std::move(p));
+        }
+        ++m_launchesSeen;
+        if (!m_launchedPools.contains(poolId)) {
+            m_launchedPools.insert(poolId);
+            announce.append(Found{t.symbol, t.mint, poolId});
+        }
+    }
+    guard.unlock();
+    for (const Found &f : std::as_const(announce)) {
+        qCInfo(lcEngine, "launch: %s (%s) trades in pool %s", qPrintable(f.symbol), qPrintable(f.mint),
+               qPrintable(f.pool));
+        emit m_signals.launched(f.symbol, f.mint, f.pool);
+    }
+    if (!announce.isEmpty())
+        emit m_signals.poolsChanged();
+    return true;
 }
 
 } // namespace oee

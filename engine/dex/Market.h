@@ -1,11 +1,15 @@
 #pragma once
 #include "dex/Route.h"
+#include "domain/ApiError.h"
 #include "runtime/Config.h"
 
 #include <QJsonArray>
 #include <QMutex>
+#include <QObject>
+#include <QSet>
 #include <QStringList>
 #include <random>
+#include <variant>
 
 namespace oee {
 
@@ -28,6 +32,43 @@ struct Fill
     [[nodiscard]] static Fill decode(const QByteArray &text);
 };
 
+// A token launch: a new token and its first pool (POST /api/launches, DEX_LAUNCHES).
+struct LaunchSpec
+{
+    QString symbol;
+    QString quoteToken = QStringLiteral("SOL"); // symbol or mint of a trading token
+    QString price = QStringLiteral("0.001");    // quoteToken per new token, exact decimal
+    qint64 liquidityUsd = 50000;                // on each side of the pool
+    int decimals = 6;
+    QString mint;                               // empty: one is made up
+    QString venue = QStringLiteral("raydium");  // raydium (CPMM) or meteora (DLMM)
+};
+
+// A launch as a client or DEX_LAUNCHES spells it: {"symbol","quoteToken","price"?,
+// "liquidity"?,"decimals"?,"mint"?,"venue"?}; an ApiError names the field at fault.
+[[nodiscard]] std::variant<LaunchSpec, ApiError> parseLaunchSpec(const QJsonObject &o);
+
+struct LaunchResult
+{
+    QString symbol;
+    QString mint;
+    int decimals = 0;
+    QString poolId;
+    QString venue;
+    QString quoteToken;
+    QString price;
+    [[nodiscard]] QJsonObject toJson() const;
+};
+
+// What the market announces, from whichever thread changed it (connect queued).
+class MarketSignals : public QObject
+{
+    Q_OBJECT
+signals:
+    void poolsChanged();
+    void launched(const QString &symbol, const QString &mint, const QString &poolId);
+};
+
 // The simulated market: Raydium CPMM and Meteora DLMM pools (resources/pools.json) whose state
 // lives in Redis, shared by every process like accounts on a chain: PoolSync keeps this
 // process's copy current, a fill is applied atomically there (SimulatedChain::execute:
@@ -39,7 +80,7 @@ public:
     explicit Market(const DexConfig &config);
 
     // Symbols of the registry's tokens (resources/tokens.json).
-    [[nodiscard]] static const QStringList &tokens();
+    [[nodiscard]] static QStringList tokens();
 
     [[nodiscard]] PoolSet pools() const;
     [[nodiscard]] std::shared_ptr<const Pool> pool(const QString &id) const;
@@ -80,6 +121,16 @@ public:
     // the pools' own integer math. Returns the trades to apply (new states).
     [[nodiscard]] QList<std::shared_ptr<Pool>> arbitrage(qint64 nowMs);
 
+    // Launches a token: registers it, creates its first pool, and writes both to Redis (one
+    // script: the first launch of a symbol wins, across processes), then announces it.
+    // 409-like conflicts and bad specs come back as *error with *conflict set accordingly.
+    std::optional<LaunchResult> launch(const LaunchSpec &spec, RedisConnection *redis,
+                                       const QByteArray &prefix, QString *error, bool *conflict);
+    // Picks up the launches other processes made (and, at start, earlier runs): registers their
+    // tokens and pools and announces each once. False if Redis is unreachable.
+    bool discoverLaunches(RedisConnection *redis, const QByteArray &prefix);
+    [[nodiscard]] MarketSignals *signalsObject() { return &m_signals; }
+
     // True with probability failureRate: a simulated venue/transaction failure.
     [[nodiscard]] bool rollFailure();
     [[nodiscard]] int executionLatencyMs();
@@ -94,6 +145,10 @@ private:
     std::mt19937_64 m_rng;
     QHash<QString, qint64> m_ticks; // reference walk per token: log price in 0.01 bp ticks
     qint64 m_lastWalkMs = 0;
+    MarketSignals m_signals;
+    QMutex m_launchMutex;
+    QSet<QString> m_launchedPools; // announced in this process
+    qsizetype m_launchesSeen = 0;  // entries of <prefix>launches read
 };
 
 } // namespace oee

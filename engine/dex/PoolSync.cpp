@@ -5,6 +5,7 @@
 #include "runtime/Logging.h"
 
 #include <QDateTime>
+#include <QJsonObject>
 #include <QUuid>
 
 namespace oee {
@@ -27,6 +28,24 @@ void PoolSync::start()
     m_chain = std::make_unique<SimulatedChain>(m_redis.get(), m_prefix);
     tick();
     m_syncTimer.start(m_syncMs);
+    // Scheduled launches: each process tries; the first launch of a symbol wins in Redis, and
+    // the others learn of it as of any other process's launch.
+    for (const QJsonValue &v : m_market->config().launches) {
+        const QJsonObject o = v.toObject();
+        const int after = int(qBound<qint64>(0LL, o.value(QStringLiteral("afterMs")).toInteger(), 86400000LL));
+        QTimer::singleShot(after, this, [this, o] {
+            const auto spec = parseLaunchSpec(o);
+            if (const auto *e = std::get_if<ApiError>(&spec)) {
+                qCWarning(lcEngine, "DEX_LAUNCHES: %s", qPrintable(e->message));
+                return;
+            }
+            QString error;
+            bool conflict = false;
+            if (!m_market->launch(std::get<LaunchSpec>(spec), m_redis.get(), m_prefix, &error, &conflict) &&
+                !conflict)
+                qCWarning(lcEngine, "scheduled launch failed: %s", qPrintable(error));
+        });
+    }
     if (m_market->config().volatility > 0 && m_arbitrageMs > 0)
         m_arbitrageTimer.start(m_arbitrageMs);
 }
@@ -40,7 +59,8 @@ void PoolSync::tick()
             qCWarning(lcEngine, "pools not seeded yet (%s); retrying", qPrintable(error));
         return;
     }
-    m_market->sync(m_redis.get(), m_prefix);
+    if (m_market->sync(m_redis.get(), m_prefix))
+        m_market->discoverLaunches(m_redis.get(), m_prefix);
 }
 
 void PoolSync::arbitrage()

@@ -19,6 +19,7 @@ int httpStatusOf(ErrorKind kind)
     case ErrorKind::RequestTimeout: return 408;
     case ErrorKind::IdempotencyConflict:
     case ErrorKind::NotCancellable: return 409;
+    case ErrorKind::TokenExists: return 409;
     case ErrorKind::PayloadTooLarge: return 413;
     case ErrorKind::UnsupportedMediaType: return 415;
     case ErrorKind::IdempotencyKeyReused: return 422;
@@ -42,6 +43,7 @@ QString codeOf(ErrorKind kind)
     case ErrorKind::UnknownToken: return QStringLiteral("unknown_token");
     case ErrorKind::PoolNotFound: return QStringLiteral("pool_not_found");
     case ErrorKind::NotCancellable: return QStringLiteral("not_cancellable");
+    case ErrorKind::TokenExists: return QStringLiteral("token_exists");
     case ErrorKind::NoRoute: return QStringLiteral("no_route");
     case ErrorKind::UnsupportedOrderType: return QStringLiteral("unsupported_order_type");
     case ErrorKind::Unauthorized: return QStringLiteral("unauthorized");

@@ -19,7 +19,8 @@ enum class ErrorKind {
     NoRoute,              // 422 no pool or pair of pools fills the amount (insufficient liquidity)
     RequestTimeout,       // 408
     IdempotencyConflict,  // 409 the same Idempotency-Key is in flight in another request
-    NotCancellable,       // 409 the order is past pending (routing or later, or ended)
+    NotCancellable,       // 409 the order is past pending/open (routing or later, or ended)
+    TokenExists,          // 409 a launch of a symbol or mint that already trades
     PayloadTooLarge,      // 413
     UnsupportedMediaType, // 415
     IdempotencyKeyReused, // 422 the key was used for a different request

@@ -18,6 +18,8 @@ QString statusName(OrderStatus s)
     case OrderStatus::Confirmed: return QStringLiteral("confirmed");
     case OrderStatus::Failed: return QStringLiteral("failed");
     case OrderStatus::Cancelled: return QStringLiteral("cancelled");
+    case OrderStatus::Open: return QStringLiteral("open");
+    case OrderStatus::Expired: return QStringLiteral("expired");
     }
     return {};
 }
@@ -27,7 +29,8 @@ const QList<OrderStatus> &allStatuses()
     static const QList<OrderStatus> all = {OrderStatus::Pending,   OrderStatus::Routing,
                                            OrderStatus::Building,  OrderStatus::Submitted,
                                            OrderStatus::Confirmed, OrderStatus::Failed,
-                                           OrderStatus::Cancelled};
+                                           OrderStatus::Cancelled, OrderStatus::Open,
+                                           OrderStatus::Expired};
     return all;
 }
 
@@ -117,6 +120,12 @@ QString describeEvent(const OrderEvent &e)
         return QStringLiteral("Failed: %1").arg(text("error"));
     case OrderStatus::Cancelled:
         return QStringLiteral("Cancelled: %1").arg(text("reason"));
+    case OrderStatus::Open:
+        if (e.data.contains(QStringLiteral("error")))
+            return QStringLiteral("Attempt %1 missed (%2): resting again").arg(text("attempt"), text("error"));
+        return QStringLiteral("Resting: %1").arg(text("waitingFor"));
+    case OrderStatus::Expired:
+        return QStringLiteral("Expired at %1").arg(text("expiresAt"));
     }
     return {};
 }
@@ -259,6 +268,8 @@ QJsonObject Order::toJson() const
         {QStringLiteral("created_at"), isoTime(createdAt)},
         {QStringLiteral("updated_at"), isoTime(updatedAt)},
     };
+    for (auto it = terms.begin(); it != terms.end(); ++it)
+        o.insert(it.key(), it.value());
     return o;
 }
 

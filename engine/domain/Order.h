@@ -9,15 +9,17 @@
 namespace oee {
 
 // The lifecycle: pending → routing → building → submitted → confirmed | failed.
-// A failed attempt that will be retried returns the order to pending; a pending order may be
-// cancelled. domain/Lifecycle.h has the whole table.
-enum class OrderStatus { Pending, Routing, Building, Submitted, Confirmed, Failed, Cancelled };
+// A failed attempt that will be retried returns the order to pending; a limit or sniper order
+// rests in open until it may execute (and returns there when an attempt misses); pending and
+// open orders may be cancelled or expire. domain/Lifecycle.h has the whole table.
+enum class OrderStatus { Pending, Routing, Building, Submitted, Confirmed, Failed, Cancelled, Open, Expired };
 
 [[nodiscard]] QString statusName(OrderStatus s);
 [[nodiscard]] std::optional<OrderStatus> statusFromName(const QString &name);
 [[nodiscard]] inline bool isTerminal(OrderStatus s)
 {
-    return s == OrderStatus::Confirmed || s == OrderStatus::Failed || s == OrderStatus::Cancelled;
+    return s == OrderStatus::Confirmed || s == OrderStatus::Failed ||
+           s == OrderStatus::Cancelled || s == OrderStatus::Expired;
 }
 [[nodiscard]] const QList<OrderStatus> &allStatuses();
 
@@ -70,6 +72,7 @@ struct Order
     QString error;
     QDateTime createdAt;
     QDateTime updatedAt;
+    QJsonObject terms;   // an order type's terms (limitPrice, maxPrice, expiresAt, …)
 
     // A superset of the seeds' order rows: oee's camelCase fields and the snake_case columns
     // seeds 003 and 004 returned (tx_hash, updated_at, …).

@@ -1,10 +1,13 @@
 #include "domain/OrderRequest.h"
 
+#include "domain/Order.h"
+#include "execution/OrderType.h"
 #include "money/Tokens.h"
 
 #include <QCryptographicHash>
 #include <QJsonDocument>
 #include <QLocale>
+#include <QRegularExpression>
 #include <QJsonObject>
 
 namespace oee {
@@ -56,8 +59,8 @@ std::variant<QString, ApiError> tokenField(const QString &field, const QString &
     return token->symbol;
 }
 
-// Every field some seed client sends, and nothing else.
-const QStringList &knownFields()
+// Every field some seed client sends, and nothing else; the order types add theirs.
+const QStringList &commonFields()
 {
     static const QStringList fields = {
         QStringLiteral("orderType"), QStringLiteral("tokenIn"),  QStringLiteral("tokenOut"),
@@ -90,15 +93,51 @@ std::variant<quint32, QString> parseSlippageFraction(const QString &text)
     return quint32(std::get<BaseUnits>(ppm));
 }
 
+QJsonObject termsJson(const OrderRequest &r)
+{
+    QJsonObject t;
+    if (!r.limitPrice.isEmpty())
+        t.insert(QStringLiteral("limitPrice"), r.limitPrice);
+    if (r.limitMinOut)
+        t.insert(QStringLiteral("minAmountOutRaw"), QString::number(r.limitMinOut));
+    if (!r.maxPrice.isEmpty())
+        t.insert(QStringLiteral("maxPrice"), r.maxPrice);
+    if (r.expiresAt.isValid())
+        t.insert(QStringLiteral("expiresAt"), isoTime(r.expiresAt));
+    return t;
+}
+
+bool readTerms(const QJsonObject &t, OrderRequest &r)
+{
+    r.limitPrice = t.value(QStringLiteral("limitPrice")).toString();
+    r.maxPrice = t.value(QStringLiteral("maxPrice")).toString();
+    bool ok = true;
+    if (t.contains(QStringLiteral("minAmountOutRaw")))
+        r.limitMinOut = t.value(QStringLiteral("minAmountOutRaw")).toString().toULongLong(&ok);
+    if (!ok)
+        return false;
+    if (const QString at = t.value(QStringLiteral("expiresAt")).toString(); !at.isEmpty()) {
+        r.expiresAt = QDateTime::fromString(at, Qt::ISODateWithMs);
+        if (!r.expiresAt.isValid())
+            return false;
+        r.expiresAt = r.expiresAt.toUTC();
+    }
+    return true;
+}
+
 QJsonObject toJobPayload(const OrderRequest &r)
 {
-    return QJsonObject{{QStringLiteral("orderType"), r.orderType},
+    QJsonObject payload{{QStringLiteral("orderType"), r.orderType},
                        {QStringLiteral("tokenIn"), r.tokenIn},
                        {QStringLiteral("tokenOut"), r.tokenOut},
                        {QStringLiteral("amount"), r.amountText()},
                        {QStringLiteral("amountRaw"), QString::number(r.amount)},
                        {QStringLiteral("slippage"), r.slippageText()},
                        {QStringLiteral("slippagePpm"), qint64(r.slippagePpm)}};
+    const QJsonObject terms = termsJson(r);
+    for (auto it = terms.begin(); it != terms.end(); ++it)
+        payload.insert(it.key(), it.value());
+    return payload;
 }
 
 std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
@@ -107,8 +146,12 @@ std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
     r.orderType = p.value(QStringLiteral("orderType")).toString(QStringLiteral("market"));
     r.tokenIn = p.value(QStringLiteral("tokenIn")).toString();
     r.tokenOut = p.value(QStringLiteral("tokenOut")).toString();
+    const OrderType *type = orderTypeNamed(r.orderType);
     const Token *in = TokenRegistry::instance().bySymbol(r.tokenIn);
-    if (!in || !TokenRegistry::instance().bySymbol(r.tokenOut))
+    if (!type || !in || r.tokenOut.isEmpty() ||
+        (!TokenRegistry::instance().find(r.tokenOut) && !type->acceptsUnknownTokenOut()))
+        return std::nullopt;
+    if (!readTerms(p, r))
         return std::nullopt;
     bool ok = false;
     r.amount = p.value(QStringLiteral("amountRaw")).toString().toULongLong(&ok);
@@ -133,8 +176,11 @@ std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
 
 QString requestFingerprint(const OrderRequest &r)
 {
-    const QString canonical = QStringList{r.orderType, r.tokenIn, r.tokenOut, QString::number(r.amount),
-                                          QString::number(r.slippagePpm)}.join(QLatin1Char('|'));
+    QStringList parts{r.orderType, r.tokenIn, r.tokenOut, QString::number(r.amount),
+                      QString::number(r.slippagePpm)};
+    if (r.orderType != QLatin1String("market")) // market fingerprints stay as they were
+        parts << QString::fromUtf8(QJsonDocument(termsJson(r)).toJson(QJsonDocument::Compact));
+    const QString canonical = parts.join(QLatin1Char('|'));
     return QString::fromLatin1(
         QCryptographicHash::hash(canonical.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
@@ -173,27 +219,37 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
     const QJsonObject o = doc.object();
     // A field oee does not know is refused, not ignored: ignoring a tolerance sent under a
     // name we do not read would execute the order with a tolerance the client did not ask for.
-    for (auto it = o.begin(); it != o.end(); ++it) {
-        if (!knownFields().contains(it.key())) {
-            return ApiError{ErrorKind::UnknownField,
-                            QStringLiteral("unknown field '%1'; accepted: %2")
-                                .arg(it.key().left(64), knownFields().join(QStringLiteral(", "))),
-                            it.key().left(64), {}};
-        }
-    }
     OrderRequest r;
-
+    const OrderType *orderType = orderTypeNamed(QStringLiteral("market"));
     const QJsonValue type = o.value(QStringLiteral("orderType"));
     if (present(type)) {
         if (!type.isString())
             return fieldError(QStringLiteral("orderType"),
                               QStringLiteral("orderType must be a string"));
-        if (type.toString() != QStringLiteral("market")) {
+        orderType = orderTypeNamed(type.toString());
+        if (!orderType) {
             return ApiError{ErrorKind::UnsupportedOrderType,
-                            QStringLiteral("orderType '%1' is not supported; use 'market'")
-                                .arg(type.toString().left(32)),
+                            QStringLiteral("orderType '%1' is not supported; use one of: %2")
+                                .arg(type.toString().left(32), orderTypeNames().join(QStringLiteral(", "))),
                             QStringLiteral("orderType"), {}};
         }
+    }
+    r.orderType = orderType->name();
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        if (commonFields().contains(it.key()) || orderType->fields().contains(it.key()))
+            continue;
+        for (const OrderType *other : orderTypes()) {
+            if (other->fields().contains(it.key()))
+                return ApiError{ErrorKind::UnknownField,
+                                QStringLiteral("field '%1' applies to orderType '%2', not '%3'")
+                                    .arg(it.key(), other->name(), orderType->name()),
+                                it.key(), {}};
+        }
+        return ApiError{ErrorKind::UnknownField,
+                        QStringLiteral("unknown field '%1'; accepted: %2")
+                            .arg(it.key().left(64),
+                                 (commonFields() + orderType->fields()).join(QStringLiteral(", "))),
+                        it.key().left(64), {}};
     }
 
     // Seed 004 names the tokens inputMint / outputMint (symbols, as its clients send them).
@@ -209,8 +265,15 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
     if (auto *e = std::get_if<ApiError>(&in))
         return *e;
     auto out = tokenField(outName, QStringLiteral("outputMint"), outValue);
-    if (auto *e = std::get_if<ApiError>(&out))
-        return *e;
+    if (auto *e = std::get_if<ApiError>(&out)) {
+        // A sniper waits for a token that does not trade yet: it names it as it will launch.
+        const QString name = outValue.isString() ? outValue.toString().trimmed() : QString();
+        static const QRegularExpression tokenName(QStringLiteral("^[A-Za-z0-9]{1,64}$"));
+        if (e->kind != ErrorKind::UnknownToken || !orderType->acceptsUnknownTokenOut() ||
+            !tokenName.match(name).hasMatch())
+            return *e;
+        out = name;
+    }
     r.tokenIn = std::get<QString>(in);
     r.tokenOut = std::get<QString>(out);
     if (r.tokenIn == r.tokenOut)
@@ -277,6 +340,8 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
             return fieldError(QStringLiteral("side"),
                               QStringLiteral("side must be \"buy\" or \"sell\""));
     }
+    if (auto e = orderType->parse(o, r))
+        return *e;
     return r;
 }
 

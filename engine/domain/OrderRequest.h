@@ -3,6 +3,7 @@
 #include "money/Amount.h"
 
 #include <QByteArray>
+#include <QDateTime>
 #include <QString>
 #include <QStringList>
 #include <QJsonObject>
@@ -11,15 +12,23 @@
 
 namespace oee {
 
-// A validated market-order submission. Exact: the amount in base units of tokenIn, the
-// tolerance in parts per million.
+// A validated order submission. Exact: the amount in base units of tokenIn, the tolerance in
+// parts per million, prices as exact decimals. What each order type adds is read by its
+// strategy (execution/OrderType.h).
 struct OrderRequest
 {
     QString orderType = QStringLiteral("market");
     QString tokenIn;  // symbol from the token registry (clients may send the mint)
-    QString tokenOut;
+    QString tokenOut; // symbol; a sniper's may be a symbol or mint not launched yet, as given
     BaseUnits amount = 0;       // base units of tokenIn
     quint32 slippagePpm = 0;    // 10000 is 1 %
+    // limit: the least output the whole amount must fetch (base units of tokenOut), from
+    // limitPrice (kept as given, exact) or minAmountOut.
+    BaseUnits limitMinOut = 0;
+    QString limitPrice;
+    // sniper: the most it pays per token bought (tokenIn per tokenOut); empty: any.
+    QString maxPrice;
+    QDateTime expiresAt; // UTC; invalid: never
 
     // Token units as exact decimal text ("1.5"), as PostgreSQL's NUMERIC keeps it.
     [[nodiscard]] QString amountText() const;
@@ -29,6 +38,12 @@ struct OrderRequest
 
 inline constexpr quint32 kPpm = 1'000'000;
 inline constexpr quint32 kMaxSlippagePpm = 500'000; // 50 %
+
+// The request fields that name order-type terms (limitPrice, maxPrice, expiresAt, …), in the
+// job payload and the orders row's `terms` column.
+[[nodiscard]] QJsonObject termsJson(const OrderRequest &request);
+// Reads termsJson() back into `request`; false if a term is unreadable.
+bool readTerms(const QJsonObject &terms, OrderRequest &request);
 
 // "0.01" (a fraction) → 10000 ppm; more than 6 decimal places, ≤ 0 or > 0.5 is an error.
 [[nodiscard]] std::variant<quint32, QString> parseSlippageFraction(const QString &text);

@@ -2,6 +2,7 @@
 #include <QJsonValue>
 #include <QString>
 #include <QtGlobal>
+#include <optional>
 #include <variant>
 
 namespace oee {
@@ -31,5 +32,25 @@ using BaseUnits = quint64;
 [[nodiscard]] QString formatRatio(BaseUnits numerator, int numeratorDecimals,
                                   BaseUnits denominator, int denominatorDecimals,
                                   int fractionDigits = 12);
+
+// An exact positive decimal price: num / 10^scale, at most 18 significant digits.
+struct DecimalPrice
+{
+    quint64 num = 0;
+    int scale = 0; // 0..36
+    [[nodiscard]] QString text() const;
+};
+// "187.25" or 187.25 → an exact DecimalPrice; a JSON number is read from its shortest text.
+[[nodiscard]] std::variant<DecimalPrice, QString> parsePrice(const QJsonValue &value);
+
+// The least output (base units of tokenOut) at which `amountIn` (base units of tokenIn) trades
+// at `price` tokenOut per tokenIn or better: ceil(amountIn · price), in base units.
+// nullopt if it exceeds 2^64-1 (no pool can ever pay it).
+[[nodiscard]] std::optional<BaseUnits> floorAtPrice(BaseUnits amountIn, int decimalsIn,
+                                                    int decimalsOut, const DecimalPrice &price);
+// The least output at which paying `amountIn` costs at most `price` tokenIn per tokenOut:
+// ceil(amountIn / price), in base units of tokenOut.
+[[nodiscard]] std::optional<BaseUnits> floorAtMaxCost(BaseUnits amountIn, int decimalsIn,
+                                                      int decimalsOut, const DecimalPrice &price);
 
 } // namespace oee

@@ -12,9 +12,9 @@ static void initEngineResources()
 
 namespace oee {
 
-const TokenRegistry &TokenRegistry::instance()
+TokenRegistry &TokenRegistry::instance()
 {
-    static const TokenRegistry registry;
+    static TokenRegistry registry;
     return registry;
 }
 
@@ -34,28 +34,73 @@ TokenRegistry::TokenRegistry()
         t.decimals = o.value(QStringLiteral("decimals")).toInt();
         t.usd = o.value(QStringLiteral("usd")).toString();
         t.volatility = o.value(QStringLiteral("volatility")).toString().toDouble();
-        m_tokens.append(t);
-        m_symbols.append(t.symbol);
+        m_tokens.push_back(t);
     }
-    if (m_tokens.isEmpty())
+    if (m_tokens.empty())
         qFatal("the token registry is empty");
 }
 
 const Token *TokenRegistry::bySymbol(const QString &symbol) const
 {
+    QReadLocker lock(&m_lock);
     for (const Token &t : m_tokens)
         if (t.symbol.compare(symbol, Qt::CaseInsensitive) == 0)
             return &t;
     return nullptr;
 }
 
-const Token *TokenRegistry::find(const QString &symbolOrMint) const
+const Token *TokenRegistry::findLocked(const QString &symbolOrMint) const
 {
     const QString key = symbolOrMint.trimmed();
     for (const Token &t : m_tokens)
         if (t.mint == key)
             return &t;
-    return bySymbol(key);
+    for (const Token &t : m_tokens)
+        if (t.symbol.compare(key, Qt::CaseInsensitive) == 0)
+            return &t;
+    return nullptr;
+}
+
+const Token *TokenRegistry::find(const QString &symbolOrMint) const
+{
+    QReadLocker lock(&m_lock);
+    return findLocked(symbolOrMint);
+}
+
+QList<Token> TokenRegistry::all() const
+{
+    QReadLocker lock(&m_lock);
+    return QList<Token>(m_tokens.begin(), m_tokens.end());
+}
+
+const Token *TokenRegistry::first() const
+{
+    QReadLocker lock(&m_lock);
+    return &m_tokens.front();
+}
+
+QStringList TokenRegistry::symbols() const
+{
+    QReadLocker lock(&m_lock);
+    QStringList out;
+    for (const Token &t : m_tokens)
+        out << t.symbol;
+    return out;
+}
+
+const Token *TokenRegistry::add(const Token &token)
+{
+    QWriteLocker lock(&m_lock);
+    const Token *bySym = findLocked(token.symbol);
+    const Token *byMint = findLocked(token.mint);
+    if (bySym || byMint) {
+        if (bySym == byMint && bySym->symbol == token.symbol && bySym->mint == token.mint)
+            return bySym;
+        return nullptr;
+    }
+    m_tokens.push_back(token);
+    m_tokens.back().launched = true;
+    return &m_tokens.back();
 }
 
 } // namespace oee

@@ -128,6 +128,8 @@ const RedisScript &settleScript()
         "    n = n + 1\n"
         "    if op == 'C' then\n"
         "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'completed', 1)\n"
+        "    elseif op == 'P' then\n"
+        "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'parked', 1)\n"
         "    elseif op == 'F' then\n"
         "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'failed', 1)\n"
         "    elseif op == 'R' then\n"
@@ -168,7 +170,7 @@ const RedisScript &ensureScript()
     static const RedisScript s(QByteArrayLiteral(
         "local p = ARGV[1]\n"
         "local out = {}\n"
-        "for i = 2, #ARGV, 2 do\n"
+        "for i = 3, #ARGV, 2 do\n"
         "  local id = ARGV[i]\n"
         "  local jk = p .. 'job:' .. id\n"
         "  local held = redis.call('EXISTS', jk) == 1 and (\n"
@@ -182,7 +184,7 @@ const RedisScript &ensureScript()
         "  end\n"
         "end\n"
         "if #out > 0 then\n"
-        "  redis.call('HINCRBY', p .. 'stats', 'reconciled', #out)\n"
+        "  redis.call('HINCRBY', p .. 'stats', ARGV[2], #out)\n"
         "  redis.call('PUBLISH', p .. 'wake', #out)\n"
         "end\n"
         "return out\n"));
@@ -191,12 +193,12 @@ const RedisScript &ensureScript()
 
 } // namespace
 
-QStringList JobQueue::ensureJobs(const QList<Job> &jobs)
+QStringList JobQueue::ensureJobs(const QList<Job> &jobs, const QByteArray &stat)
 {
     QStringList recreated;
     if (jobs.isEmpty())
         return recreated;
-    QList<QByteArray> args{m_prefix};
+    QList<QByteArray> args{m_prefix, stat};
     for (const Job &j : jobs) {
         args.append(j.id.toUtf8());
         args.append(j.payload);

@@ -46,6 +46,7 @@ enum class Settle : char {
     Retry = 'R',    // to the delayed set; the attempt counts
     Defer = 'D',    // to the delayed set; the attempt does not count
     Release = 'L',  // straight back to waiting; the attempt does not count (shutdown)
+    Park = 'P',     // the order rests (open): the job goes; the RestingBook brings it back
 };
 
 struct SettleOp
@@ -102,9 +103,10 @@ public:
     bool settle(const QList<SettleOp> &ops, QString *error = nullptr);
     // Returns jobs whose lease expired (their worker died) to waiting; returns how many.
     int recoverStalled();
-    // For orders PostgreSQL says are unfinished: recreates (as waiting) each job that Redis
-    // holds nowhere; returns their ids.
-    QStringList ensureJobs(const QList<Job> &jobs);
+    // For orders PostgreSQL says are unfinished (or resting orders whose trigger fired):
+    // creates (as waiting) each job that Redis holds nowhere, counted under `stat` in the
+    // stats hash, and wakes the workers; returns their ids.
+    QStringList ensureJobs(const QList<Job> &jobs, const QByteArray &stat = "reconciled");
     bool remove(const QStringList &ids);
     QueueCounts counts();
 

@@ -11,12 +11,26 @@
 
 #include <QJsonArray>
 #include <QJsonDocument>
+
 #include <atomic>
 #include <cmath>
 #include <csignal>
 #include <unistd.h>
 
 namespace oee {
+
+namespace {
+
+// An `open` event's data: the order as the RestingBook indexes it (in any process).
+QJsonObject restingData(const OrderRequest &r)
+{
+    QJsonObject data = toJobPayload(r);
+    data.remove(QStringLiteral("amount"));
+    data.remove(QStringLiteral("slippage"));
+    return data;
+}
+
+} // namespace
 
 Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
     : QObject(parent), m_settings(std::move(settings)), m_market(market)
@@ -53,6 +67,8 @@ void Worker::start()
                                m_settings.instanceId, this);
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
     connect(m_writer, &EventWriter::dropped, this, &Worker::onDropped);
+    // Tokens launched by other processes or earlier runs, before any job names one.
+    m_market->discoverLaunches(m_redis.get(), m_settings.queue.prefix.toUtf8());
     m_leaseTimer.start(qMax(100, m_settings.queue.leaseMs / 3));
     if (m_settings.recoverStalledJobs) {
         m_recoveryTimer.start(qMax(250, m_settings.queue.leaseMs / 2));
@@ -148,9 +164,13 @@ void Worker::startJobs(const QList<Job> &jobs)
         // after a failed attempt) starts the next attempt; one caught mid-attempt by a crash
         // (routing, building: nothing was sent) runs that attempt again; a submitted one is
         // resumed. A crash never spends a retry.
-        f.attempt = it->status == OrderStatus::Pending ? it->attempts + 1 : qMax(1, it->attempts);
-        const auto request = fromJobPayload(QJsonDocument::fromJson(job.payload).object());
-        if (!request) {
+        f.attempt = it->status == OrderStatus::Pending || it->status == OrderStatus::Open
+                        ? it->attempts + 1
+                        : qMax(1, it->attempts);
+        const QJsonObject payload = QJsonDocument::fromJson(job.payload).object();
+        const auto request = fromJobPayload(payload);
+        f.trigger = payload.value(QStringLiteral("trigger")).toObject();
+        if (!request || !orderTypeNamed(request->orderType)) {
             // Written by this engine, so never expected: fail the order rather than guess.
             m_inFlight.insert(job.id, f);
             emitEvent(m_inFlight[job.id], OrderStatus::Failed,
@@ -160,6 +180,7 @@ void Worker::startJobs(const QList<Job> &jobs)
             continue;
         }
         f.request = *request;
+        f.type = orderTypeNamed(request->orderType);
         if (it->status == OrderStatus::Submitted && !it->signature.isEmpty()) {
             // Its worker died after submitting: never build a second transaction; find out
             // whether the first one landed, and rebroadcast it (same signature) if not.
@@ -171,7 +192,12 @@ void Worker::startJobs(const QList<Job> &jobs)
             continue;
         }
         m_inFlight.insert(job.id, f);
-        if (f.attempt > m_settings.maxAttempts) {
+        if ((f.status == OrderStatus::Pending || f.status == OrderStatus::Open) && expiredNow(f)) {
+            expire(job.id);
+            continue;
+        }
+        // A type that rests on a miss never exhausts its attempts: it ends by expiry or cancel.
+        if (f.attempt > m_settings.maxAttempts && !f.type->restsOnMiss()) {
             InFlight &ref = m_inFlight[job.id];
             emitEvent(ref, OrderStatus::Failed,
                       {{QStringLiteral("attempt"), f.attempt - 1},
@@ -187,7 +213,46 @@ void Worker::startJobs(const QList<Job> &jobs)
 
 void Worker::beginAttempt(const QString &id)
 {
+    // A resting order's trigger priced it on the pools as they are: no quote round to wait for.
+    const auto it = m_inFlight.constFind(id);
+    if (it != m_inFlight.cend() && it->status == OrderStatus::Open) {
+        onQuoted(id);
+        return;
+    }
     QTimer::singleShot(m_market->config().quoteLatencyMs, this, [this, id] { onQuoted(id); });
+}
+
+bool Worker::expiredNow(const InFlight &f)
+{
+    return f.request.expiresAt.isValid() && f.request.expiresAt <= QDateTime::currentDateTimeUtc();
+}
+
+void Worker::expire(const QString &id)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    emitEvent(*it, OrderStatus::Expired,
+              {{QStringLiteral("attempt"), it->attempt},
+               {QStringLiteral("expiresAt"), isoTime(it->request.expiresAt)}},
+              [this, id] { finish(id, Settle::Complete, 0); });
+}
+
+void Worker::rest(const QString &id, const QString &why)
+{
+    auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    InFlight &f = *it;
+    if (f.status == OrderStatus::Open) {
+        // A trigger that no longer holds (the price moved back, another fill took the
+        // liquidity, another process fired first): it stays open, nothing to record.
+        finish(id, Settle::Park, 0);
+        return;
+    }
+    QJsonObject data = restingData(f.request);
+    data.insert(QStringLiteral("waitingFor"), why);
+    emitEvent(f, OrderStatus::Open, data, [this, id] { finish(id, Settle::Park, 0); });
 }
 
 void Worker::onQuoted(const QString &id)
@@ -197,13 +262,30 @@ void Worker::onQuoted(const QString &id)
         return;
     InFlight &f = *it;
     f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
-    if (!f.route.ok()) {
-        attemptFailed(id, QString(), f.route.error());
+    // The order type decides: execute (with the floor the transaction carries), rest, or fail.
+    const Decision d = f.type->decide(f.request, f.route);
+    if (d.kind == Decision::Fail) {
+        attemptFailed(id, QString(), d.why);
         return;
     }
-    // The floor the transaction carries: the quote less the tolerance, rounded down.
-    f.minAmountOut = BaseUnits(u128(f.route.best.amountOut) * (kPpm - f.request.slippagePpm) / kPpm);
+    if (d.kind == Decision::Rest) {
+        rest(id, d.why);
+        return;
+    }
+    f.minAmountOut = d.floor;
     QJsonObject data = f.route.toEventJson();
+    if (f.status == OrderStatus::Open) {
+        const auto at = [&](const char *key) {
+            return isoTime(QDateTime::fromMSecsSinceEpoch(
+                qint64(f.trigger.value(QLatin1String(key)).toDouble()), Qt::UTC));
+        };
+        QJsonObject trigger{{QStringLiteral("reason"), f.trigger.value(QStringLiteral("reason")).toString(QStringLiteral("price"))}};
+        if (f.trigger.contains(QStringLiteral("firedAtMs"))) {
+            trigger.insert(QStringLiteral("poolChangedAt"), at("poolChangedAtMs"));
+            trigger.insert(QStringLiteral("firedAt"), at("firedAtMs"));
+        }
+        data.insert(QStringLiteral("trigger"), trigger);
+    }
     data.insert(QStringLiteral("attempt"), f.attempt);
     data.insert(QStringLiteral("venue"), f.route.best.venue());
     emitEvent(f, OrderStatus::Routing, data,
@@ -273,6 +355,18 @@ void Worker::attemptFailed(const QString &id, const QString &venue, const QStrin
     if (it == m_inFlight.end())
         return;
     InFlight &f = *it;
+    if (f.type->restsOnMiss()) {
+        if (expiredNow(f)) {
+            expire(id);
+            return;
+        }
+        QJsonObject data = restingData(f.request);
+        data.insert(QStringLiteral("attempt"), f.attempt);
+        data.insert(QStringLiteral("venue"), venue);
+        data.insert(QStringLiteral("error"), error);
+        emitEvent(f, OrderStatus::Open, data, [this, id] { finish(id, Settle::Park, 0); });
+        return;
+    }
     if (f.attempt < m_settings.maxAttempts) {
         const qint64 delay =
             qint64(m_settings.retryBackoffMs) * (qint64(1) << qMin(20, f.attempt - 1));

@@ -2,6 +2,7 @@
 #include "dex/Market.h"
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
+#include "execution/OrderType.h"
 #include "queue/JobQueue.h"
 #include "store/Database.h"
 
@@ -64,6 +65,7 @@ private:
         Job job;
         int attempt = 0;      // the attempt this run belongs to
         OrderRequest request;
+        const OrderType *type = nullptr;
         int seq = 0;
         OrderStatus status = OrderStatus::Pending; // the last status written (canFollow)
         RoutePlan route;      // priced at routing; empty after a crash (routed again)
@@ -71,6 +73,7 @@ private:
         QString signature;
         Fill fill;            // computed at execution, landed on the chain
         qint64 fence = 0;     // this claim's fence on the order's row (PostgreSQL)
+        QJsonObject trigger;  // a resting order brought back by the RestingBook: why and when
     };
 
     void scheduleClaim(int delayMs);
@@ -85,8 +88,13 @@ private:
     void land(const QString &id);      // queued: landBatch() lands this turn's fills together
     void landBatch();
     void confirm(const QString &id, const Fill &fill, bool alreadyLanded);
-    // An attempt that did not fill: back to pending for the next one, or failed.
+    // An attempt that did not fill: back to pending for the next one, or failed — or, for an
+    // order type that rests, back to open (expired once its time is up).
     void attemptFailed(const QString &id, const QString &venue, const QString &error);
+    // The order may not execute now: it rests in open, without a job (the RestingBook holds it).
+    void rest(const QString &id, const QString &why);
+    [[nodiscard]] static bool expiredNow(const InFlight &f);
+    void expire(const QString &id);
     // Wait: continue once the event is committed. Batch: continue at once, the event joins
     // the same transaction as the next one(s); for steps that touch nothing outside
     // (routing → building → submitted). Either way nothing is announced before it is durable,

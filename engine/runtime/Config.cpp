@@ -1,5 +1,7 @@
 #include "runtime/Config.h"
 
+#include <QJsonDocument>
+
 #include "domain/OrderRequest.h"
 
 #include <QCommandLineParser>
@@ -225,6 +227,20 @@ const QList<OptionSpec> &optionSpecs()
         {"dex-arbitrage-ms", "DEX_ARBITRAGE_MS",
          "How often the arbitrage flow trades the pools toward the reference price (default 250).",
          [](Config &c, const QString &v) { return parseInt(v, 10, 60000, &c.dex.arbitrageMs); }},
+        {"dex-launches", "DEX_LAUNCHES",
+         "Scheduled token launches, a JSON array of {afterMs, symbol, quoteToken, price, liquidity, "
+         "decimals, mint, venue} (default none).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             QJsonParseError error{};
+             const QJsonDocument doc = QJsonDocument::fromJson(v.toUtf8(), &error);
+             if (error.error != QJsonParseError::NoError || !doc.isArray())
+                 return QStringLiteral("must be a JSON array of launches");
+             for (const QJsonValue &l : doc.array())
+                 if (!l.isObject() || !l.toObject().value(QStringLiteral("symbol")).isString())
+                     return QStringLiteral("each launch must be an object with a symbol");
+             c.dex.launches = doc.array();
+             return std::nullopt;
+         }},
         {"dex-volatility", "DEX_VOLATILITY",
          "Price drift per sqrt(second) of the simulated pools (default 0.0002).",
          [](Config &c, const QString &v) { return parseDouble(v, 0, 1, &c.dex.volatility); }},

@@ -1,4 +1,5 @@
 #pragma once
+#include <QJsonArray>
 #include <QString>
 #include <QStringList>
 #include <optional>
@@ -18,6 +19,9 @@ struct DexConfig
     int poolSyncMs = 100;               // how often this process reads the pools that changed
     int arbitrageMs = 250;              // how often the arbitrage flow trades toward the reference
     quint64 seed = 0;                   // 0: seeded from the clock
+    // Scheduled token launches: [{"afterMs": 5000, "symbol": "WIF", "quoteToken": "SOL", …}]
+    // (the fields of POST /api/launches), each run once, afterMs after the engine starts.
+    QJsonArray launches;
 };
 
 struct Config
@@ -37,6 +41,7 @@ struct Config
     int rateWindowMs = 60000;
     int maxAttempts = 3;
     int retryBackoffMs = 1000;   // attempt n waits backoff * 2^(n-1)
+    int restingReloadMs = 30000; // the RestingBook reads the resting orders from PostgreSQL again
     quint32 defaultSlippagePpm = 10000; // 1 %, exact (parts per million)
     int leaseMs = 30000;
     int stagedSweepMs = 10000;   // a job staged this long without being published is swept

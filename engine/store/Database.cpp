@@ -139,6 +139,12 @@ CREATE TABLE order_status_counts (
 );
 INSERT INTO order_status_counts (status, slot, n) SELECT status, 0, count(*) FROM orders GROUP BY status;
 )SQL"},
+    // Order types beyond market (issue 11): their terms (limitPrice, maxPrice, …) and the time
+    // a resting order expires. Not indexed: the RestingBook reads the resting orders once at
+    // start and keeps them in memory; an index would cost every status change its HOT update.
+    {7, R"SQL(
+ALTER TABLE orders ADD COLUMN terms JSONB, ADD COLUMN expires_at TIMESTAMPTZ;
+)SQL"},
 };
 
 } // namespace

@@ -139,49 +139,125 @@ struct EventArrays
 
 } // namespace
 
+std::optional<QList<OrderStore::EndOutcome>>
+OrderStore::endResting(const QStringList &orderIds, OrderStatus to, const QJsonObject &data,
+                       const QDateTime &expiredBy)
+{
+    const QDateTime now = QDateTime::currentDateTimeUtc();
+    // All CTEs see one snapshot: the last SELECT reads the status from before the UPDATE, which
+    // is what a refused cancel reports. `was` is the row before the update (its status leaves
+    // the counts).
+    QSqlQuery *q = statement(QStringLiteral(
+        "WITH c AS (UPDATE orders o SET status = ?::text, last_seq = o.last_seq + 1, "
+        "fence = o.fence + 1, updated_at = ?::timestamptz "
+        "FROM unnest(?::uuid[]) AS u(id), orders was "
+        "WHERE o.id = u.id AND was.id = o.id AND o.status IN ('pending', 'open') "
+        "AND (?::timestamptz IS NULL OR o.expires_at <= ?::timestamptz) "
+        "RETURNING o.id, o.last_seq, was.status AS was, ?::jsonb || CASE WHEN o.expires_at IS NULL "
+        "THEN '{}'::jsonb ELSE jsonb_build_object('expiresAt', to_char(o.expires_at AT TIME ZONE 'UTC', "
+        "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) END AS data), "
+        "ev AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
+        "SELECT id, last_seq, ?::text, data, ?::timestamptz FROM c), "
+        "counted AS (INSERT INTO order_status_counts (status, slot, n) "
+        "SELECT v.s, ?::int, sum(v.d) FROM (SELECT ?::text AS s, 1 AS d FROM c "
+        "UNION ALL SELECT was, -1 FROM c) v GROUP BY v.s ORDER BY v.s "
+        "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
+        "SELECT id, 'ended', last_seq, data::text FROM c "
+        "UNION ALL SELECT o.id, o.status, o.last_seq, NULL FROM unnest(?::uuid[]) AS u(id) "
+        "JOIN orders o ON o.id = u.id WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.id = o.id)"));
+    if (!q)
+        return std::nullopt;
+    const QString status = statusName(to);
+    const QVariant by = expiredBy.isValid() ? QVariant(isoTime(expiredBy))
+                                            : QVariant(QMetaType(QMetaType::QString));
+    int i = 0;
+    q->bindValue(i++, status);
+    q->bindValue(i++, isoTime(now));
+    q->bindValue(i++, pgArray(orderIds));
+    q->bindValue(i++, by);
+    q->bindValue(i++, by);
+    q->bindValue(i++, QString::fromUtf8(QJsonDocument(data).toJson(QJsonDocument::Compact)));
+    q->bindValue(i++, status);
+    q->bindValue(i++, isoTime(now));
+    q->bindValue(i++, m_countSlot);
+    q->bindValue(i++, status);
+    q->bindValue(i++, pgArray(orderIds));
+    if (!q->exec()) {
+        fail(*q, "end resting orders");
+        return std::nullopt;
+    }
+    QList<EndOutcome> out;
+    while (q->next()) {
+        EndOutcome r;
+        r.orderId = q->value(0).toString();
+        if (q->value(1).toString() == QLatin1String("ended")) {
+            r.ended = true;
+            r.event.orderId = r.orderId;
+            r.event.seq = q->value(2).toInt();
+            r.event.status = to;
+            r.event.at = now;
+            r.event.data = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
+        } else {
+            r.current = statusFromName(q->value(1).toString());
+        }
+        out.append(r);
+    }
+    q->finish();
+    return out;
+}
+
 OrderStore::CancelOutcome OrderStore::cancel(const QString &orderId, const QString &reason)
 {
     CancelOutcome out;
-    OrderEvent e;
-    e.orderId = orderId;
-    e.status = OrderStatus::Cancelled;
-    e.at = QDateTime::currentDateTimeUtc();
-    e.data = QJsonObject{{QStringLiteral("reason"), reason}};
-    // All CTEs see one snapshot: the last SELECT reads the status from before the UPDATE, which
-    // is what a refused cancel reports.
-    QSqlQuery *q = statement(QStringLiteral(
-        "WITH c AS (UPDATE orders SET status = 'cancelled', last_seq = last_seq + 1, "
-        "fence = fence + 1, updated_at = ?::timestamptz "
-        "WHERE id = ?::uuid AND status = 'pending' RETURNING id, last_seq), "
-        "ev AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
-        "SELECT id, last_seq, 'cancelled', ?::jsonb, ?::timestamptz FROM c), "
-        "counted AS (INSERT INTO order_status_counts (status, slot, n) "
-        "SELECT v.s, ?::int, v.d FROM c, (VALUES ('cancelled', 1), ('pending', -1)) AS v(s, d) "
-        "ORDER BY v.s ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
-        "SELECT 'cancelled', last_seq, true FROM c "
-        "UNION ALL SELECT status, last_seq, false FROM orders "
-        "WHERE id = ?::uuid AND NOT EXISTS (SELECT 1 FROM c)"));
-    if (!q)
-        return out;
-    q->bindValue(0, isoTime(e.at));
-    q->bindValue(1, orderId);
-    q->bindValue(2, QString::fromUtf8(e.dataJson()));
-    q->bindValue(3, isoTime(e.at));
-    q->bindValue(4, m_countSlot);
-    q->bindValue(5, orderId);
-    if (!q->exec()) {
-        fail(*q, "cancel");
-        return out;
+    std::optional<QList<EndOutcome>> r;
+    for (int round = 0; round < 5; ++round) {
+        r = endResting({orderId}, OrderStatus::Cancelled, QJsonObject{{QStringLiteral("reason"), reason}});
+        // Refused, yet pending or open in the statement's snapshot: a worker's write took the
+        // row first (the UPDATE saw the new row, the final SELECT the old one). Ask again, in a
+        // new snapshot, for the status the client should hear.
+        if (!r || r->isEmpty() || r->first().ended ||
+            (r->first().current != OrderStatus::Pending && r->first().current != OrderStatus::Open))
+            break;
     }
+    if (!r)
+        return out;
     out.ok = true;
-    if (q->next()) {
-        if (q->value(2).toBool()) {
-            out.cancelled = true;
-            e.seq = q->value(1).toInt();
-            out.event = e;
-        } else {
-            out.current = statusFromName(q->value(0).toString());
-        }
+    if (!r->isEmpty()) {
+        out.cancelled = r->first().ended;
+        out.current = r->first().current;
+        out.event = r->first().event;
+    }
+    return out;
+}
+
+std::optional<QList<RestingOrder>> OrderStore::restingOrders()
+{
+    // A sequential scan, once at start and now and then: see migration 7.
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT id, order_type, token_in, token_out, amount, slippage, status, terms::text, "
+        "last_seq FROM orders WHERE status = 'open' OR (status = 'pending' AND expires_at IS NOT NULL)"));
+    if (!q)
+        return std::nullopt;
+    if (!q->exec()) {
+        fail(*q, "resting orders");
+        return std::nullopt;
+    }
+    QList<RestingOrder> out;
+    while (q->next()) {
+        QJsonObject payload{{QStringLiteral("orderType"), q->value(1).toString()},
+                            {QStringLiteral("tokenIn"), q->value(2).toString()},
+                            {QStringLiteral("tokenOut"), q->value(3).toString()},
+                            {QStringLiteral("amount"), q->value(4).toString()},
+                            {QStringLiteral("slippage"), q->value(5).toString()}};
+        const QJsonObject terms = QJsonDocument::fromJson(q->value(7).toString().toUtf8()).object();
+        for (auto it = terms.begin(); it != terms.end(); ++it)
+            payload.insert(it.key(), it.value());
+        const auto request = fromJobPayload(payload);
+        if (!request)
+            continue;
+        out.append(RestingOrder{q->value(0).toString(), *request,
+                                statusFromName(q->value(6).toString()).value_or(OrderStatus::Pending),
+                                q->value(8).toInt()});
     }
     q->finish();
     return out;
@@ -190,8 +266,8 @@ OrderStore::CancelOutcome OrderStore::cancel(const QString &orderId, const QStri
 std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &orders,
                                                      const QList<OrderEvent> &pending)
 {
-    QStringList ids, types, ins, outs, amounts, slippages, times, keys, prints;
-    QList<bool> noKey;
+    QStringList ids, types, ins, outs, amounts, slippages, times, keys, prints, terms, expiries;
+    QList<bool> noKey, noTerms, noExpiry;
     for (const NewOrder &o : orders) {
         ids << o.id;
         types << o.request.orderType;
@@ -203,15 +279,21 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         keys << o.idempotencyKey;
         prints << o.fingerprint;
         noKey << o.idempotencyKey.isEmpty();
+        const QJsonObject t = termsJson(o.request);
+        terms << QString::fromUtf8(QJsonDocument(t).toJson(QJsonDocument::Compact));
+        noTerms << t.isEmpty();
+        expiries << isoTime(o.request.expiresAt);
+        noExpiry << !o.request.expiresAt.isValid();
     }
     // Foreign keys are checked at the end of the statement, after the CTE inserted the orders.
     QSqlQuery *q = statement(QStringLiteral(
         "WITH new_orders AS (INSERT INTO orders (id, order_type, token_in, token_out, amount, "
         "slippage, status, last_seq, created_at, updated_at, idempotency_key, "
-        "idempotency_fingerprint) "
-        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k, u.f FROM unnest("
+        "idempotency_fingerprint, terms, expires_at) "
+        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k, u.f, u.tm, u.x FROM unnest("
         "?::uuid[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::numeric[], "
-        "?::timestamptz[], ?::text[], ?::text[]) AS u(id, t, i, o, a, s, c, k, f) "
+        "?::timestamptz[], ?::text[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
+        "AS u(id, t, i, o, a, s, c, k, f, tm, x) "
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id), "
         "counted AS (INSERT INTO order_status_counts (status, slot, n) "
         "SELECT 'pending', ?::int, count(*) FROM new_orders HAVING count(*) > 0 "
@@ -227,6 +309,8 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         q->bindValue(i++, pgArray(*l));
     q->bindValue(i++, pgArray(keys, noKey));
     q->bindValue(i++, pgArray(prints, noKey));
+    q->bindValue(i++, pgArray(terms, noTerms));
+    q->bindValue(i++, pgArray(expiries, noExpiry));
     q->bindValue(i++, m_countSlot);
     EventArrays(pending).bind(q, i);
     if (!q->exec()) {
@@ -375,8 +459,8 @@ std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
     // A sequential scan, run every RECONCILE_MS by one worker per process: an index on status
     // or updated_at would cost every status change its HOT update.
     QSqlQuery *q = statement(QStringLiteral(
-        "SELECT id, order_type, token_in, token_out, amount, slippage FROM orders "
-        "WHERE status NOT IN ('confirmed', 'failed') "
+        "SELECT id, order_type, token_in, token_out, amount, slippage, terms::text FROM orders "
+        "WHERE status NOT IN ('confirmed', 'failed', 'cancelled', 'expired', 'open') "
         "AND updated_at < now() - make_interval(secs => ?::int / 1000.0) "
         "ORDER BY order_no LIMIT ?::int"));
     if (!q)
@@ -389,11 +473,14 @@ std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
     }
     QList<Job> out;
     while (q->next()) {
-        const QJsonObject payload{{QStringLiteral("orderType"), q->value(1).toString()},
-                                  {QStringLiteral("tokenIn"), q->value(2).toString()},
-                                  {QStringLiteral("tokenOut"), q->value(3).toString()},
-                                  {QStringLiteral("amount"), q->value(4).toString()},
-                                  {QStringLiteral("slippage"), q->value(5).toString()}};
+        QJsonObject payload{{QStringLiteral("orderType"), q->value(1).toString()},
+                            {QStringLiteral("tokenIn"), q->value(2).toString()},
+                            {QStringLiteral("tokenOut"), q->value(3).toString()},
+                            {QStringLiteral("amount"), q->value(4).toString()},
+                            {QStringLiteral("slippage"), q->value(5).toString()}};
+        const QJsonObject terms = QJsonDocument::fromJson(q->value(6).toString().toUtf8()).object();
+        for (auto it = terms.begin(); it != terms.end(); ++it)
+            payload.insert(it.key(), it.value());
         out.append(Job{q->value(0).toString(), QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
     }
     q->finish();
@@ -445,7 +532,8 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList
 
 static const char *kOrderColumns =
     "id, order_no, order_type, token_in, token_out, amount, slippage, status, last_seq, "
-    "attempts, dex, tx_signature, executed_price, amount_out, error, created_at, updated_at";
+    "attempts, dex, tx_signature, executed_price, amount_out, error, created_at, updated_at, "
+    "terms::text";
 
 static Order readOrder(const QSqlQuery &q)
 {
@@ -469,6 +557,7 @@ static Order readOrder(const QSqlQuery &q)
     o.error = text(14);
     o.createdAt = q.value(15).toDateTime();
     o.updatedAt = q.value(16).toDateTime();
+    o.terms = QJsonDocument::fromJson(q.value(17).toString().toUtf8()).object();
     return o;
 }
 

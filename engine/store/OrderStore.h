@@ -44,6 +44,15 @@ struct OrderCursor
     qint64 fence = 0;        // this claim's fence: the events it writes must carry it
 };
 
+// A resting order as the RestingBook loads it: open, or pending with an expiry.
+struct RestingOrder
+{
+    QString id;
+    OrderRequest request;
+    OrderStatus status = OrderStatus::Open;
+    int lastSeq = 0;
+};
+
 // What a batch of status changes came to.
 struct AppendResult
 {
@@ -73,10 +82,25 @@ public:
     // classes 22 and 23), as opposed to a connection or server problem worth retrying.
     [[nodiscard]] bool lastErrorPermanent() const { return m_lastErrorPermanent; }
 
-    // Cancels a pending order: its row to `cancelled` under a new fence (a worker that had
-    // claimed it can no longer write it, and never sent anything: execution starts only after
-    // `submitted` is committed) and the `cancelled` event, in one statement. The order's
-    // current status when it was not pending (nullopt: no such order); nullptr result on failure.
+    // Ends pending or open orders (cancelled, expired): each row to `to` under a new fence (a
+    // worker that had claimed it can no longer write it, and never sent anything: execution
+    // starts only after `submitted` is committed) and its event, in one statement. With
+    // expiredBy, only the orders whose expires_at is at or before it. Each id that exists comes
+    // back: ended (with its event) or with its current status. nullopt on failure.
+    struct EndOutcome
+    {
+        QString orderId;
+        bool ended = false;
+        std::optional<OrderStatus> current;
+        OrderEvent event;
+    };
+    std::optional<QList<EndOutcome>> endResting(const QStringList &orderIds, OrderStatus to,
+                                                const QJsonObject &data,
+                                                const QDateTime &expiredBy = {});
+    // The resting orders (open, or pending with an expiry): the RestingBook's start.
+    std::optional<QList<RestingOrder>> restingOrders();
+    // Cancels a pending or open order (endResting). The order's current status when it was
+    // not (nullopt: no such order).
     struct CancelOutcome
     {
         bool ok = false;                    // the statement ran

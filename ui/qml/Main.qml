@@ -43,6 +43,8 @@ ApplicationWindow {
         case "confirmed": return "#16a34a"
         case "failed": return "#dc2626"
         case "cancelled": return "#6b7280"
+        case "open": return "#06b6d4"
+        case "expired": return "#a16207"
         }
         return "#8a8f98"
     }

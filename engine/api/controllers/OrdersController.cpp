@@ -107,8 +107,12 @@ void OrdersController::registerRoutes()
             status = statusFromName(q.queryItemValue(QStringLiteral("status")));
             if (!status) {
                 m_api.respondError(responder, badQuery(QStringLiteral("status"),
-                    QStringLiteral("status must be one of pending, routing, building, submitted, "
-                                   "confirmed, failed")));
+                    QStringLiteral("status must be one of %1").arg([] {
+                        QStringList names;
+                        for (OrderStatus s : allStatuses())
+                            names << statusName(s);
+                        return names.join(QStringLiteral(", "));
+                    }())));
                 return;
             }
         }
@@ -158,7 +162,7 @@ void OrdersController::registerRoutes()
     });
 
     // --- one order: seed 001 reads {success, order}, seeds 003/004 the row's fields -------
-    // --- cancel: a pending order only; 409 with its status once routing has begun ------------
+    // --- cancel: a pending or open order; 409 with its status once routing has begun ---------
     const auto cancel = [this](const QString &arg, const QHttpServerRequest &req,
                                QHttpServerResponder &&responder) {
         if (!m_api.authorized(req)) {
@@ -186,7 +190,7 @@ void OrdersController::registerRoutes()
                 api->answerError(token, {ErrorKind::OrderNotFound, QStringLiteral("Order not found"), {}, {}});
             } else {
                 const ApiError e{ErrorKind::NotCancellable,
-                                 QStringLiteral("order is %1: only a pending order can be cancelled")
+                                 QStringLiteral("order is %1: only a pending or open order can be cancelled")
                                      .arg(statusName(*r.current)),
                                  QStringLiteral("status"), {}};
                 QJsonObject body = QJsonDocument::fromJson(errorJson(e)).object();

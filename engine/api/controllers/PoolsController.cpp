@@ -1,6 +1,7 @@
 #include "api/controllers/Controllers.h"
 
 #include "api/HttpApi.h"
+#include "api/Ingest.h"
 #include "api/Json.h"
 #include "dex/Market.h"
 #include "money/Tokens.h"
@@ -47,6 +48,66 @@ QString labelOf(const QString &venue)
 void PoolsController::registerRoutes()
 {
     using Method = HttpApi::Method;
+    // A token launch (the simulator's): a new token and its first pool, written to Redis on
+    // the ingest thread. Same access rules as every write.
+    m_api.route(QStringLiteral("/api/launches"), Method::Post,
+                [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        if (!m_api.authorized(req)) {
+            m_api.respondError(responder, {ErrorKind::Unauthorized,
+                                           QStringLiteral("this server requires Authorization: "
+                                                          "Bearer <API key> to launch tokens"),
+                                           QStringLiteral("Authorization"), {}});
+            return;
+        }
+        if (!m_api.ingest()) {
+            m_api.respondError(responder, {ErrorKind::NotServing, QStringLiteral("this process takes no writes"), {}, {}});
+            return;
+        }
+        const QByteArray mime = req.value("Content-Type").split(';').first().trimmed().toLower();
+        if (mime != "application/json") {
+            m_api.respondError(responder, {ErrorKind::UnsupportedMediaType,
+                                           QStringLiteral("Content-Type must be application/json"), {}, {}});
+            return;
+        }
+        if (req.body().size() > m_api.config().maxBodyBytes) {
+            m_api.respondError(responder, {ErrorKind::PayloadTooLarge, QStringLiteral("request body too large"), {}, {}});
+            return;
+        }
+        QJsonParseError parseError{};
+        const QJsonDocument doc = QJsonDocument::fromJson(req.body(), &parseError);
+        if (parseError.error != QJsonParseError::NoError || !doc.isObject()) {
+            m_api.respondError(responder, {ErrorKind::InvalidJson, QStringLiteral("request body must be a JSON object"), {}, {}});
+            return;
+        }
+        QJsonObject body = doc.object();
+        if (body.contains(QStringLiteral("afterMs"))) {
+            m_api.respondError(responder, {ErrorKind::UnknownField, QStringLiteral("afterMs is for DEX_LAUNCHES only"),
+                                           QStringLiteral("afterMs"), {}});
+            return;
+        }
+        const auto spec = parseLaunchSpec(body);
+        if (const auto *e = std::get_if<ApiError>(&spec)) {
+            m_api.respondError(responder, *e);
+            return;
+        }
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        m_api.ingest()->launch(m_api.market(), std::get<LaunchSpec>(spec),
+                               [api = &m_api, token](const Ingest::LaunchReply &r) {
+            if (r.launched) {
+                QJsonObject out = r.launched->toJson();
+                out.insert(QStringLiteral("success"), true);
+                api->answer(token, 201, QJsonDocument(out).toJson(QJsonDocument::Compact),
+                            {{"Location", "/api/pools/" + r.launched->poolId.toUtf8()}});
+            } else if (r.conflict) {
+                api->answerError(token, {ErrorKind::TokenExists, r.error, QStringLiteral("symbol"), {}});
+            } else if (r.error.startsWith(QLatin1String("Redis"))) {
+                api->answerError(token, {ErrorKind::QueueUnavailable, r.error, {}, {}});
+            } else {
+                api->answerError(token, {ErrorKind::InvalidField, r.error, {}, {}});
+            }
+        });
+    });
+
     // Pool state is this process's copy (PoolSync keeps it within POOL_SYNC_MS of Redis); the
     // slot says which state it is. Pure computation on the HTTP thread: no I/O.
     m_api.route(QStringLiteral("/api/pools"), Method::Get,

@@ -1,0 +1,464 @@
+// Limit and sniper orders, cancel and expiry, against real Redis and PostgreSQL: a limit fills
+// when the price crosses and not before, a missed attempt rests again, expiry holds across a
+// restart, a cancel racing a trigger has one winner, a sniper fires on its launch, and kill -9
+// with resting and triggered orders executes none of them twice.
+#include "TestSupport.h"
+
+#include "dex/Market.h"
+#include "dex/Signature.h"
+#include "domain/Lifecycle.h"
+#include "execution/RestingBook.h"
+#include "money/Amount.h"
+#include "queue/RedisConnection.h"
+
+#include <QJsonArray>
+#include <QNetworkReply>
+#include <QTest>
+#include <csignal>
+
+using namespace oee;
+using namespace oee::test;
+
+namespace {
+
+QJsonObject limitOrder(const QString &amount, BaseUnits minOutUsdc, const QJsonObject &extra = {})
+{
+    QJsonObject o{{QStringLiteral("orderType"), QStringLiteral("limit")},
+                  {QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+                  {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+                  {QStringLiteral("amount"), amount},
+                  {QStringLiteral("minAmountOut"), formatTokenAmount(minOutUsdc, 6)}};
+    for (auto it = extra.begin(); it != extra.end(); ++it)
+        o.insert(it.key(), it.value());
+    return o;
+}
+
+// A market buy of SOL with `usdc` USDC: pushes the SOL price up.
+QJsonObject pushUp(const QString &usdc)
+{
+    return {{QStringLiteral("tokenIn"), QStringLiteral("USDC")},
+            {QStringLiteral("tokenOut"), QStringLiteral("SOL")},
+            {QStringLiteral("amount"), usdc},
+            {QStringLiteral("slippage"), 0.5}};
+}
+
+} // namespace
+
+class TestOrderTypes : public QObject
+{
+    Q_OBJECT
+    TestServers m_servers;
+    std::unique_ptr<Engine> m_engine;
+
+    Engine &startEngine(const Config &config)
+    {
+        m_engine = startedEngine(config);
+        return *m_engine;
+    }
+
+    QString status(const QString &id)
+    {
+        const QStringList s = m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id));
+        return s.isEmpty() ? QString() : s.first();
+    }
+
+    bool waitStatus(const QString &id, const QString &wanted, int timeoutMs = 30000)
+    {
+        return waitUntil([&] { return status(id) == wanted; }, timeoutMs);
+    }
+
+    QStringList statuses(const QString &id)
+    {
+        return m_servers.sql(QStringLiteral("SELECT status FROM order_events WHERE order_id = '%1' ORDER BY seq").arg(id));
+    }
+
+    QJsonObject eventData(const QString &id, const QString &st)
+    {
+        const QStringList d = m_servers.sql(QStringLiteral(
+            "SELECT data::text FROM order_events WHERE order_id = '%1' AND status = '%2' ORDER BY seq DESC LIMIT 1").arg(id, st));
+        return d.isEmpty() ? QJsonObject() : QJsonDocument::fromJson(d.first().toUtf8()).object();
+    }
+
+    // What 1 SOL fetches in USDC now (base units), on the engine's pools.
+    BaseUnits quoteOneSol()
+    {
+        return m_engine->market()->route(QStringLiteral("SOL"), QStringLiteral("USDC"), 1'000'000'000).best.amountOut;
+    }
+
+    // Every event sequence of the order is one the transition table allows.
+    void verifyLifecycle(const QString &id)
+    {
+        std::optional<OrderStatus> at;
+        for (const QString &s : statuses(id)) {
+            const auto next = statusFromName(s);
+            QVERIFY(next);
+            QVERIFY2(canFollow(at, *next), qPrintable(id + QStringLiteral(": ") + statuses(id).join(QLatin1Char(','))));
+            at = next;
+        }
+    }
+
+    // Waits until the book has passed over its index twice more (after whatever just changed).
+    void waitForTwoEvaluations()
+    {
+        RestingBook *book = m_engine->restingBook();
+        QVERIFY(book);
+        const qint64 from = book->stats().evaluations;
+        QVERIFY(waitUntil([&] { return book->stats().evaluations >= from + 2; }));
+    }
+
+private slots:
+    void initTestCase()
+    {
+        QString error;
+        QVERIFY2(m_servers.start(&error), qPrintable(error));
+    }
+
+    void init()
+    {
+        QString error;
+        QVERIFY2(m_servers.reset(&error), qPrintable(error));
+    }
+
+    void cleanup() { m_engine.reset(); }
+
+    void limitFillsWhenThePriceCrossesAndNotBefore()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const BaseUnits q = quoteOneSol();
+        const BaseUnits floor = q * 1004 / 1000; // 0.4 % above what 1 SOL fetches now
+        const QString id = http.submit(limitOrder(QStringLiteral("1"), floor));
+        QVERIFY(!id.isEmpty());
+        QVERIFY(waitStatus(id, QStringLiteral("open")));
+        QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open")}));
+        const QJsonObject open = eventData(id, QStringLiteral("open"));
+        QCOMPARE(open.value(QStringLiteral("minAmountOutRaw")).toString(), QString::number(floor));
+        QVERIFY(open.value(QStringLiteral("waitingFor")).toString().contains(QStringLiteral("limit asks for")));
+        // Listed as resting.
+        const QJsonArray listed = QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=open")).body).array();
+        QCOMPARE(listed.size(), 1);
+        QCOMPARE(listed[0].toObject().value(QStringLiteral("minAmountOutRaw")).toString(), QString::number(floor));
+
+        // A move the right way that does not reach the limit: it stays open.
+        const QString small = http.submit(pushUp(QStringLiteral("20000")));
+        QVERIFY(waitStatus(small, QStringLiteral("confirmed")));
+        QVERIFY(quoteOneSol() < floor);
+        waitForTwoEvaluations();
+        QCOMPARE(status(id), QStringLiteral("open"));
+
+        // The move that crosses it: it executes with its limit as the floor.
+        const QString big = http.submit(pushUp(QStringLiteral("4000000")));
+        QVERIFY(waitStatus(big, QStringLiteral("confirmed")));
+        QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
+        QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open"), QStringLiteral("routing"),
+                                            QStringLiteral("building"), QStringLiteral("submitted"), QStringLiteral("confirmed")}));
+        const QJsonObject trigger = eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject();
+        QCOMPARE(trigger.value(QStringLiteral("reason")).toString(), QStringLiteral("price"));
+        QVERIFY(trigger.contains(QStringLiteral("poolChangedAt")));
+        QCOMPARE(eventData(id, QStringLiteral("building")).value(QStringLiteral("minAmountOutRaw")).toString(), QString::number(floor));
+        const BaseUnits out = eventData(id, QStringLiteral("confirmed")).value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+        QVERIFY2(out >= floor, qPrintable(QStringLiteral("%1 < %2").arg(out).arg(floor)));
+        QVERIFY(m_engine->restingBook()->stats().triggered >= 1);
+    }
+
+    void aMissedAttemptRestsAgainUntilCancelled()
+    {
+        Config c = fastConfig(m_servers);
+        c.dex.executionPriceShiftPpm = -50000; // every execution pays 5 % less than its quote
+        startEngine(c);
+        Http http(m_engine->port());
+        // Crosses at once: the first attempt routes, then misses its floor at execution.
+        const QString id = http.submit(limitOrder(QStringLiteral("1"), quoteOneSol() * 99 / 100));
+        QVERIFY(waitUntil([&] { return statuses(id).contains(QStringLiteral("open")); }));
+        const QJsonObject missed = eventData(id, QStringLiteral("open"));
+        QVERIFY2(missed.value(QStringLiteral("error")).toString().contains(QStringLiteral("Slippage tolerance exceeded")),
+                 qPrintable(QJsonDocument(missed).toJson()));
+        QCOMPARE(missed.value(QStringLiteral("attempt")).toInt(), 1);
+        QCOMPARE(statuses(id).mid(0, 5), (QStringList{QStringLiteral("pending"), QStringLiteral("routing"), QStringLiteral("building"),
+                                                      QStringLiteral("submitted"), QStringLiteral("open")}));
+        // It is tried again (after a backoff) and misses again; a cancel ends it whenever it
+        // meets it open (a 409 names the status of an attempt in progress).
+        QVERIFY(waitUntil([&] { return statuses(id).count(QStringLiteral("open")) >= 2; }));
+        QVERIFY(waitUntil([&] {
+            const HttpResult r = http.del(QStringLiteral("/api/orders/") + id);
+            if (r.status == 409)
+                [&] { QVERIFY(QStringList({QStringLiteral("routing"), QStringLiteral("building"), QStringLiteral("submitted")})
+                                  .contains(r.json().value(QStringLiteral("status")).toString())); }();
+            return r.status == 200;
+        }));
+        QCOMPARE(status(id), QStringLiteral("cancelled"));
+        verifyLifecycle(id);
+        QVERIFY(!statuses(id).contains(QStringLiteral("confirmed")));
+        QVERIFY(!statuses(id).contains(QStringLiteral("failed")));
+        // Never landed: no attempt's transaction is in the chain's ledger.
+        RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
+        const int attempts = statuses(id).count(QStringLiteral("submitted"));
+        for (int a = 1; a <= attempts; ++a)
+            QCOMPARE(redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, a).toUtf8()}).toInt(), 0);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")), 0);
+    }
+
+    void expiresOnTimeAlsoAcrossARestart()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const BaseUnits far = quoteOneSol() * 2;
+        const QString soon = http.submit(limitOrder(QStringLiteral("1"), far, {{QStringLiteral("ttlSeconds"), 1}}));
+        QVERIFY(waitStatus(soon, QStringLiteral("expired")));
+        QCOMPARE(statuses(soon), (QStringList{QStringLiteral("pending"), QStringLiteral("open"), QStringLiteral("expired")}));
+        const QDateTime expiresAt = QDateTime::fromString(eventData(soon, QStringLiteral("expired")).value(QStringLiteral("expiresAt")).toString(), Qt::ISODateWithMs);
+        const QDateTime at = QDateTime::fromString(m_servers.sql(QStringLiteral(
+            "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM order_events "
+            "WHERE order_id = '%1' AND status = 'expired'").arg(soon)).value(0), Qt::ISODateWithMs);
+        QVERIFY(expiresAt.isValid() && at.isValid());
+        QVERIFY2(at >= expiresAt && at.msecsTo(expiresAt) > -1000,
+                 qPrintable(at.toString(Qt::ISODateWithMs) + QStringLiteral(" vs ") + expiresAt.toString(Qt::ISODateWithMs)));
+
+        // Open when the engine stops, due while it is down: expired when it is back.
+        const QString later = http.submit(limitOrder(QStringLiteral("1"), far, {{QStringLiteral("ttlSeconds"), 2}}));
+        QVERIFY(waitStatus(later, QStringLiteral("open")));
+        const QDateTime due = QDateTime::fromString(eventData(later, QStringLiteral("open")).value(QStringLiteral("expiresAt")).toString(), Qt::ISODateWithMs);
+        m_engine.reset();
+        QVERIFY(waitUntil([&] { return QDateTime::currentDateTimeUtc() > due.addMSecs(200); }, 10000));
+        QCOMPARE(status(later), QStringLiteral("open"));
+        startEngine(fastConfig(m_servers));
+        QVERIFY(waitStatus(later, QStringLiteral("expired")));
+        verifyLifecycle(later);
+        // An expired order cannot be cancelled.
+        Http again(m_engine->port());
+        const HttpResult r = again.del(QStringLiteral("/api/orders/") + later);
+        QCOMPARE(r.status, 409);
+        QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("expired"));
+    }
+
+    void cancelAnOpenOrder()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const QString id = http.submit(limitOrder(QStringLiteral("1"), quoteOneSol() * 2));
+        QVERIFY(waitStatus(id, QStringLiteral("open")));
+        WsClient stream(QStringLiteral("ws://127.0.0.1:%1/ws/orders/%2").arg(m_engine->port()).arg(id));
+        QVERIFY(stream.waitConnected());
+        QVERIFY(stream.waitFor([](const QList<QJsonObject> &m) {
+            return !m.isEmpty() && m.first().value(QStringLiteral("type")).toString() == QStringLiteral("snapshot");
+        }));
+        QCOMPARE(http.post(QStringLiteral("/api/orders/%1/cancel").arg(id), QByteArray()).status, 200);
+        QVERIFY(stream.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m, id).contains(QStringLiteral("cancelled")); }));
+        QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open"), QStringLiteral("cancelled")}));
+        QVERIFY(QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=open")).body).array().isEmpty());
+        QCOMPARE(http.del(QStringLiteral("/api/orders/") + id).status, 409);
+        // A confirmed market order is not cancellable either.
+        const QString market = http.submit(order(1));
+        QVERIFY(waitStatus(market, QStringLiteral("confirmed")));
+        const HttpResult r = http.del(QStringLiteral("/api/orders/") + market);
+        QCOMPARE(r.status, 409);
+        QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
+        // The book forgot it.
+        QVERIFY(waitUntil([&] { return m_engine->restingBook()->stats().resting == 0; }));
+    }
+
+    void aCancelRacingTheTriggerHasOneWinner()
+    {
+        // Four orders in flight at a time: the fired orders are taken a few at a time, so the
+        // cancels meet them open, routing, submitted and done.
+        Config c = fastConfig(m_servers);
+        c.concurrency = 4;
+        startEngine(c);
+        Http http(m_engine->port());
+        const int total = 40;
+        const BaseUnits floor = quoteOneSol() / 10 * 1003 / 1000; // 0.1 SOL, 0.3 % above
+        QStringList ids;
+        for (int i = 0; i < total; ++i)
+            ids << http.submit(limitOrder(QStringLiteral("0.1"), floor));
+        QVERIFY(!ids.contains(QString()));
+        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")) == total; }));
+        // The crossing move and every cancel at once.
+        QNetworkAccessManager nam;
+        const auto post = [&](const QString &path, const QByteArray &body) {
+            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_engine->port()).arg(path)));
+            req.setRawHeader("Content-Type", "application/json");
+            return nam.post(req, body);
+        };
+        WsClient all(QStringLiteral("ws://127.0.0.1:%1/ws/orders").arg(m_engine->port()));
+        QVERIFY(all.waitConnected());
+        QNetworkReply *mover = post(QStringLiteral("/api/orders/execute"), QJsonDocument(pushUp(QStringLiteral("4000000"))).toJson());
+        // The cancels go out when the first fired order starts routing.
+        QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) {
+            for (const QJsonObject &e : m)
+                if (ids.contains(e.value(QStringLiteral("orderId")).toString()) &&
+                    e.value(QStringLiteral("status")).toString() == QStringLiteral("routing"))
+                    return true;
+            return false;
+        }));
+        QHash<QString, int> cancelStatus;
+        QHash<QString, QString> cancelSaid;
+        for (const QString &id : std::as_const(ids)) {
+            QNetworkReply *r = nam.deleteResource(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/%2").arg(m_engine->port()).arg(id))));
+            connect(r, &QNetworkReply::finished, this, [&, r, id] {
+                cancelStatus.insert(id, r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt());
+                cancelSaid.insert(id, QJsonDocument::fromJson(r->readAll()).object().value(QStringLiteral("status")).toString());
+                r->deleteLater();
+            });
+        }
+        QVERIFY(waitUntil([&] { return cancelStatus.size() == total && mover->isFinished(); }));
+        mover->deleteLater();
+        // Each order ends exactly one way: cancelled (its cancel won) or executed (the trigger
+        // won, the cancel got a 409); a cancelled one never sent anything.
+        RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
+        int cancelled = 0, executed = 0;
+        for (const QString &id : std::as_const(ids)) {
+            QVERIFY(waitUntil([&] { const QString s = status(id); return s == QLatin1String("cancelled") || s == QLatin1String("confirmed") || s == QLatin1String("open"); }));
+            verifyLifecycle(id);
+            const QString s = status(id);
+            if (cancelStatus.value(id) == 200) {
+                QCOMPARE(s, QStringLiteral("cancelled"));
+                QVERIFY(!statuses(id).contains(QStringLiteral("submitted")));
+                QCOMPARE(redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, 1).toUtf8()}).toInt(), 0);
+                ++cancelled;
+            } else {
+                QCOMPARE(cancelStatus.value(id), 409);
+                QVERIFY2(QStringList({QStringLiteral("routing"), QStringLiteral("building"), QStringLiteral("submitted"), QStringLiteral("confirmed")})
+                             .contains(cancelSaid.value(id)), qPrintable(cancelSaid.value(id)));
+                QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
+                QCOMPARE(statuses(id).count(QStringLiteral("confirmed")), 1);
+                ++executed;
+            }
+        }
+        QCOMPARE(cancelled + executed, total);
+        QVERIFY(executed >= 1); // the trigger won at least once (the first one routing)
+        qInfo("cancel vs trigger: %d cancelled, %d executed", cancelled, executed);
+    }
+
+    void aSniperFiresOnItsLaunchAndNotBefore()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const QJsonObject sniper{{QStringLiteral("orderType"), QStringLiteral("sniper")},
+                                 {QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+                                 {QStringLiteral("tokenOut"), QStringLiteral("PEPE")},
+                                 {QStringLiteral("amount"), QStringLiteral("0.5")},
+                                 {QStringLiteral("slippage"), 0.05}};
+        const QString id = http.submit(sniper);
+        QJsonObject capped = sniper;
+        capped.insert(QStringLiteral("maxPrice"), QStringLiteral("0.005")); // SOL per PEPE
+        const QString cheap = http.submit(capped);
+        QVERIFY(waitStatus(id, QStringLiteral("open")));
+        QVERIFY(waitStatus(cheap, QStringLiteral("open")));
+        QVERIFY(eventData(id, QStringLiteral("open")).value(QStringLiteral("waitingFor")).toString().contains(QStringLiteral("launch")));
+        // A market order for it is refused: it does not trade.
+        QCOMPARE(http.post(QStringLiteral("/api/orders/execute"), R"({"tokenIn":"SOL","tokenOut":"PEPE","amount":1})").status, 400);
+        waitForTwoEvaluations();
+        QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open")}));
+
+        // Launch input is checked like any other.
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"quoteToken":"SOL"})").json().value(QStringLiteral("field")).toString(), QStringLiteral("symbol"));
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"X","quoteToken":"DOGE"})").json().value(QStringLiteral("field")).toString(), QStringLiteral("quoteToken"));
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"X","price":"-1"})").json().value(QStringLiteral("field")).toString(), QStringLiteral("price"));
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"SOL"})").status, 409);
+
+        const HttpResult launched = http.post(QStringLiteral("/api/launches"),
+                                              R"({"symbol":"PEPE","quoteToken":"SOL","price":"0.01","liquidity":100000,"decimals":6})");
+        QCOMPARE(launched.status, 201);
+        const QString mint = launched.json().value(QStringLiteral("mint")).toString();
+        QCOMPARE(mint.size(), 44);
+        QCOMPARE(launched.json().value(QStringLiteral("poolId")).toString(), QStringLiteral("raydium-PEPE-SOL"));
+        QCOMPARE(http.get(QStringLiteral("/api/pools/raydium-PEPE-SOL")).status, 200);
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"pepe"})").status, 409);
+
+        QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
+        const QJsonObject trigger = eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject();
+        QCOMPARE(trigger.value(QStringLiteral("reason")).toString(), QStringLiteral("launch"));
+        const QJsonObject fill = eventData(id, QStringLiteral("confirmed"));
+        QVERIFY(fill.value(QStringLiteral("amountOutRaw")).toString().toULongLong() > 40'000'000); // ~49.5 PEPE
+        // The capped one: the launch price (0.01) is above its maxPrice (0.005): it rests.
+        waitForTwoEvaluations();
+        QCOMPARE(status(cheap), QStringLiteral("open"));
+        QVERIFY(m_engine->restingBook()->stats().awaitingLaunch == 0);
+        QVERIFY(waitUntil([&] { return m_engine->restingBook()->stats().resting == 1; }));
+        // A sniper on a token that trades already, named by its mint, executes at once.
+        QJsonObject byMint = sniper;
+        byMint.insert(QStringLiteral("tokenOut"), mint);
+        const QString now = http.submit(byMint);
+        QVERIFY(waitStatus(now, QStringLiteral("confirmed")));
+        QVERIFY(!statuses(now).contains(QStringLiteral("open")));
+        verifyLifecycle(id);
+        verifyLifecycle(cheap);
+    }
+
+    void killedWithRestingAndTriggeredOrdersExecutesEachAtMostOnce()
+    {
+        QTemporaryDir dataDir;
+        QVERIFY(dataDir.isValid());
+        const QMap<QString, QString> env{{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+                                         {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("200-1500")},
+                                         {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
+                                         {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("200")},
+                                         {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")},
+                                         {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")}};
+        const int total = 60;
+        QStringList ids;
+        QString databaseUrl, redisUrl;
+        {
+            QProcess oee;
+            const quint16 port = launchOee(oee, dataDir.path(), env);
+            QVERIFY(port);
+            Http http(port);
+            const QJsonObject q = http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=0.1")).json();
+            const BaseUnits tenth = q.value(QStringLiteral("plan")).toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+            QVERIFY(tenth > 0);
+            for (int i = 0; i < total; ++i) // half will cross, half rest far away
+                ids << http.submit(limitOrder(QStringLiteral("0.1"), i % 2 ? tenth * 1003 / 1000 : tenth * 3));
+            QVERIFY(!ids.contains(QString()));
+            QVERIFY(waitUntil([&] {
+                return http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject()
+                           .value(QStringLiteral("open")).toInt() == total;
+            }));
+            http.submit(pushUp(QStringLiteral("4000000")));
+            // Killed while the crossed ones are in flight (routing … submitted).
+            QVERIFY(waitUntil([&] {
+                return http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject()
+                           .value(QStringLiteral("submitted")).toInt() >= 5;
+            }));
+            ::kill(pid_t(oee.processId()), SIGKILL);
+            oee.waitForFinished(10000);
+        }
+        {
+            QProcess oee;
+            const quint16 port = launchOee(oee, dataDir.path(), env);
+            QVERIFY(port);
+            Http http(port);
+            // Every crossed order executes (resumed or fired again), the far ones still rest.
+            QVERIFY(waitUntil([&] {
+                const QJsonObject o = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
+                return o.value(QStringLiteral("confirmed")).toInt() == total / 2 + 1 && o.value(QStringLiteral("open")).toInt() == total / 2;
+            }, 90000));
+            const QString redisSocket = dataDir.path() + QStringLiteral("/run/redis.sock");
+            RedisConnection redis(*RedisEndpoint::fromUrl(QStringLiteral("unix://") + redisSocket, nullptr));
+            for (int i = 0; i < total; ++i) {
+                const QJsonObject events = http.get(QStringLiteral("/api/orders/%1/events").arg(ids[i])).json();
+                std::optional<OrderStatus> at;
+                int confirmed = 0;
+                int maxAttempt = 0;
+                for (const QJsonValue &v : events.value(QStringLiteral("events")).toArray()) {
+                    const auto next = statusFromName(v.toObject().value(QStringLiteral("status")).toString());
+                    QVERIFY(next && canFollow(at, *next));
+                    at = next;
+                    confirmed += *next == OrderStatus::Confirmed;
+                    maxAttempt = qMax(maxAttempt, v.toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("attempt")).toInt());
+                }
+                QCOMPARE(*at, i % 2 ? OrderStatus::Confirmed : OrderStatus::Open);
+                QCOMPARE(confirmed, i % 2 ? 1 : 0);
+                // At most one of its transactions landed.
+                int landed = 0;
+                for (int a = 1; a <= maxAttempt; ++a)
+                    landed += redis.command({"EXISTS", "oee:chain:" + transactionSignature(ids[i], a).toUtf8()}).toInt();
+                QCOMPARE(landed, i % 2 ? 1 : 0);
+            }
+            oee.terminate();
+            oee.waitForFinished(30000);
+        }
+    }
+};
+
+QTEST_MAIN(TestOrderTypes)
+#include "tst_ordertypes.moc"
