@@ -343,6 +343,7 @@ private:
     QJsonObject verifyPostgres()
     {
         const QUrl url(m_s.databaseUrl);
+        QSqlDatabase::removeDatabase(QStringLiteral("bench")); // a previous run's
         QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("bench"));
         db.setHostName(QUrlQuery(url).hasQueryItem(QStringLiteral("host"))
                            ? QUrlQuery(url).queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded)
@@ -391,6 +392,208 @@ private:
     QHash<QString, std::pair<qint64, bool>> m_terminal; // orderId → (terminal seen, confirmed)
 };
 
+// Base units as exact decimal text in token units.
+QByteArray units(quint64 raw, int decimals)
+{
+    QByteArray d = QByteArray::number(raw);
+    while (d.size() <= decimals)
+        d.prepend('0');
+    QByteArray out = d.left(d.size() - decimals);
+    QByteArray frac = d.mid(d.size() - decimals);
+    while (frac.endsWith('0'))
+        frac.chop(1);
+    return frac.isEmpty() ? out : out + '.' + frac;
+}
+
+// Scenario (r): resting limit orders. Market orders flow for a while without resting orders
+// and again with `resting` of them in the book (far from the price, on the pairs the flow
+// trades); then `crossers` limit orders just above the price are crossed by one large buy and
+// the time from that pool change to each order's `routing` is read back from PostgreSQL.
+class RestingScenario : public QObject
+{
+public:
+    RestingScenario(Settings s, int resting, int crossers)
+        : m_s(std::move(s)), m_resting(resting), m_crossers(crossers) {}
+
+    QJsonObject run()
+    {
+        QJsonObject out;
+        Settings flow = m_s;
+        {
+            Bench before(flow);
+            out.insert(QStringLiteral("marketFlowWithout"), summary(before.run()));
+        }
+        for (int i = 0; i < m_s.connections; ++i)
+            m_conns.append(new HttpConnection(m_s.host, m_s.port, this));
+        const quint64 solUsdc = quote("SOL", "USDC", "1");
+        const quint64 usdcSol = quote("USDC", "SOL", "10");
+        if (!solUsdc || !usdcSol) {
+            out.insert(QStringLiteral("error"), QStringLiteral("no quote"));
+            return out;
+        }
+        const qint64 rssBefore = sampleProcess(m_s.serverPid).rssKb;
+        // Far from the price: sells of SOL 10 %–60 % above it, buys 10 %–60 % below.
+        QList<QByteArray> bodies;
+        bodies.reserve(m_resting);
+        for (int i = 0; i < m_resting; ++i) {
+            const quint64 step = 1100 + quint64(i % 5000); // 1.1 … 1.6
+            if (i % 2 == 0)
+                bodies << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\",\"amount\":\"1\",\"minAmountOut\":\"" +
+                              units(solUsdc * step / 1000, 6) + "\"}";
+            else
+                bodies << "{\"orderType\":\"limit\",\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"10\",\"minAmountOut\":\"" +
+                              units(usdcSol * step / 1000, 9) + "\"}";
+        }
+        const qint64 placeStart = nowUs();
+        const int placed = submitAll(bodies);
+        waitOpen(placed, 600);
+        const double placeS = double(nowUs() - placeStart) / 1e6;
+        const qint64 rssResting = sampleProcess(m_s.serverPid).rssKb;
+        out.insert(QStringLiteral("restingPlaced"), placed);
+        out.insert(QStringLiteral("restingOpen"), double(openCount()));
+        out.insert(QStringLiteral("restingPlaceS"), placeS);
+        out.insert(QStringLiteral("serverRssBeforeRestingMb"), double(rssBefore) / 1024.0);
+        out.insert(QStringLiteral("serverRssRestingMb"), double(rssResting) / 1024.0);
+        {
+            Bench with(flow);
+            out.insert(QStringLiteral("marketFlowWith"), summary(with.run()));
+        }
+        out.insert(QStringLiteral("restingStillOpen"), double(openCount()));
+
+        // The crossing: limits 0.2 % above the price now, then one large buy of SOL.
+        const quint64 tenth = quote("SOL", "USDC", "0.1");
+        QList<QByteArray> crossers;
+        for (int i = 0; i < m_crossers; ++i)
+            crossers << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\",\"amount\":\"0.1\",\"minAmountOut\":\"" +
+                            units(tenth * 1002 / 1000, 6) + "\"}";
+        const qint64 openBefore = openCount();
+        submitAll(crossers);
+        waitOpen(int(openBefore) + m_crossers, 120);
+        submitAll({"{\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"4000000\",\"slippage\":0.5}"});
+        const qint64 deadline = nowUs() + 60'000'000;
+        QJsonObject trigger;
+        while (nowUs() < deadline) {
+            trigger = triggerLatency();
+            if (trigger.value(QStringLiteral("routed")).toInt() >= m_crossers)
+                break;
+            pause(200);
+        }
+        out.insert(QStringLiteral("trigger"), trigger);
+        return out;
+    }
+
+private:
+    static QJsonObject summary(const QJsonObject &r)
+    {
+        QJsonObject o;
+        for (const char *k : {"completedPerS", "submitP50Ms", "submitP99Ms", "e2eP99Ms", "missing", "serverRssPeakMb"})
+            o.insert(QLatin1String(k), r.value(QLatin1String(k)));
+        return o;
+    }
+
+    void pause(int ms)
+    {
+        const qint64 until = nowUs() + qint64(ms) * 1000;
+        QTimer tick;
+        tick.start(10);
+        while (nowUs() < until)
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+    }
+
+    quint64 quote(const char *in, const char *out, const char *amount)
+    {
+        QTcpSocket sock;
+        sock.connectToHost(m_s.host, m_s.port);
+        if (!sock.waitForConnected(5000))
+            return 0;
+        sock.write(QByteArray("GET /api/quotes?tokenIn=") + in + "&tokenOut=" + out + "&amount=" + amount +
+                   " HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+        QByteArray all;
+        while (sock.waitForReadyRead(5000))
+            all += sock.readAll();
+        const QJsonObject o = QJsonDocument::fromJson(all.mid(all.indexOf("\r\n\r\n") + 4)).object();
+        return o.value(QStringLiteral("plan")).toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+    }
+
+    int submitAll(const QList<QByteArray> &bodies)
+    {
+        int next = 0, done = 0, accepted = 0;
+        std::function<void(HttpConnection *)> send = [&](HttpConnection *c) {
+            if (next >= bodies.size())
+                return;
+            c->post("/api/orders/execute", bodies[next++], [&, c](int status, const QByteArray &, qint64) {
+                ++done;
+                accepted += status == 200;
+                send(c);
+            });
+        };
+        for (HttpConnection *c : m_conns)
+            send(c);
+        QTimer tick;
+        tick.start(20);
+        while (done < bodies.size())
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+        return accepted;
+    }
+
+    QSqlDatabase db()
+    {
+        QSqlDatabase d = QSqlDatabase::database(QStringLiteral("resting"), false);
+        if (d.isValid())
+            return d;
+        const QUrl url(m_s.databaseUrl);
+        d = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("resting"));
+        d.setHostName(QUrlQuery(url).hasQueryItem(QStringLiteral("host"))
+                          ? QUrlQuery(url).queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded)
+                          : url.host());
+        d.setPort(url.port(5432));
+        d.setUserName(url.userName());
+        d.setDatabaseName(url.path().mid(1));
+        d.open();
+        return d;
+    }
+
+    qint64 openCount()
+    {
+        QSqlQuery q(db());
+        q.exec(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'"));
+        return q.next() ? q.value(0).toLongLong() : -1;
+    }
+
+    void waitOpen(int n, int timeoutS)
+    {
+        const qint64 deadline = nowUs() + qint64(timeoutS) * 1'000'000;
+        while (openCount() < n && nowUs() < deadline)
+            pause(250);
+    }
+
+    // From each triggered order's pool change (trigger.poolChangedAt, stamped when the book
+    // heard of it) and firing, to its routing event (the worker's clock, the same host).
+    QJsonObject triggerLatency()
+    {
+        QSqlQuery q(db());
+        q.exec(QStringLiteral(
+            "SELECT extract(epoch FROM (e.created_at - (e.data->'trigger'->>'poolChangedAt')::timestamptz)) * 1000, "
+            "extract(epoch FROM (e.created_at - (e.data->'trigger'->>'firedAt')::timestamptz)) * 1000 "
+            "FROM order_events e WHERE e.status = 'routing' AND e.data ? 'trigger'"));
+        std::vector<double> fromChange, fromFire;
+        while (q.next()) {
+            fromChange.push_back(q.value(0).toDouble());
+            fromFire.push_back(q.value(1).toDouble());
+        }
+        return QJsonObject{{QStringLiteral("routed"), double(fromChange.size())},
+                           {QStringLiteral("poolChangeToRoutingP50Ms"), percentile(fromChange, 50)},
+                           {QStringLiteral("poolChangeToRoutingP99Ms"), percentile(fromChange, 99)},
+                           {QStringLiteral("poolChangeToRoutingMaxMs"), percentile(fromChange, 100)},
+                           {QStringLiteral("firedToRoutingP99Ms"), percentile(fromFire, 99)}};
+    }
+
+    Settings m_s;
+    int m_resting;
+    int m_crossers;
+    QList<HttpConnection *> m_conns;
+};
+
 void printTable(const QString &title, const QJsonObject &r)
 {
     std::printf("\n%s\n", qPrintable(title));
@@ -417,7 +620,7 @@ int main(int argc, char *argv[])
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("oee-bench: load and measure a running oee --server"));
     p.addHelpOption();
-    const QCommandLineOption scenario(QStringLiteral("scenario"), QStringLiteral("a|b|c|d: start a server with that scenario's settings and run it."), QStringLiteral("name"));
+    const QCommandLineOption scenario(QStringLiteral("scenario"), QStringLiteral("a|b|c|d|r: start a server with that scenario's settings and run it."), QStringLiteral("name"));
     const QCommandLineOption url(QStringLiteral("url"), QStringLiteral("A running server (default http://127.0.0.1:3000)."), QStringLiteral("url"));
     const QCommandLineOption conns(QStringLiteral("connections"), QStringLiteral("Keep-alive HTTP connections (default 32)."), QStringLiteral("n"));
     const QCommandLineOption duration(QStringLiteral("duration"), QStringLiteral("Seconds of submissions (default 20)."), QStringLiteral("s"));
@@ -427,7 +630,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption db(QStringLiteral("database-url"), QStringLiteral("The server's PostgreSQL, to verify every status change is there."), QStringLiteral("url"));
     const QCommandLineOption binary(QStringLiteral("oee"), QStringLiteral("The oee binary for --scenario."), QStringLiteral("path"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Write the result as JSON to this file."), QStringLiteral("file"));
-    for (const auto &o : {scenario, url, conns, duration, rate, subs, pid, db, binary, json})
+    const QCommandLineOption resting(QStringLiteral("resting"), QStringLiteral("Scenario r: resting limit orders (default 100000)."), QStringLiteral("n"));
+    for (const auto &o : {scenario, url, conns, duration, rate, subs, pid, db, binary, json, resting})
         p.addOption(o);
     p.process(app);
 
@@ -457,7 +661,13 @@ int main(int argc, char *argv[])
         env.insert(QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0"));
         env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("oee.*.info=false"));
         env.insert(QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2000"));
-        if (name == QLatin1String("a") || name == QLatin1String("c") || name == QLatin1String("d")) {
+        if (name == QLatin1String("r")) {
+            // The arbitrage flow (a tiny walk) keeps the pools at their reference while the
+            // market flow trades them, so the far resting orders stay far.
+            env.insert(QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0.00001"));
+        }
+        if (name == QLatin1String("a") || name == QLatin1String("c") || name == QLatin1String("d") ||
+            name == QLatin1String("r")) {
             env.insert(QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0"));
             env.insert(QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0"));
         }
@@ -495,8 +705,16 @@ int main(int argc, char *argv[])
         s.databaseUrl = pg.match(QString::fromUtf8(out)).captured(1);
     }
 
-    Bench bench(s);
-    const QJsonObject result = bench.run();
+    QJsonObject result;
+    if (p.value(scenario) == QLatin1String("r")) {
+        if (!p.isSet(duration))
+            s.durationS = 10;
+        RestingScenario r(s, p.isSet(resting) ? p.value(resting).toInt() : 100000, 200);
+        result = r.run();
+    } else {
+        Bench bench(s);
+        result = bench.run();
+    }
     printTable(title, result);
     if (p.isSet(json)) {
         QFile f(p.value(json));
@@ -507,7 +725,16 @@ int main(int argc, char *argv[])
         ::kill(pid_t(server->processId()), SIGTERM);
         server->waitForFinished(60000);
     }
-    const bool ok = result.value(QStringLiteral("missing")).toInt() == 0 &&
-                    result.value(QStringLiteral("postgres")).toObject().value(QStringLiteral("ordersWithEventGaps")).toInt() == 0;
+    bool ok = result.value(QStringLiteral("missing")).toInt() == 0 &&
+              result.value(QStringLiteral("postgres")).toObject().value(QStringLiteral("ordersWithEventGaps")).toInt() == 0;
+    if (p.value(scenario) == QLatin1String("r")) {
+        // Nothing lost, every resting order resting, every crossed one routed.
+        const auto flowOk = [&](const char *k) {
+            return result.value(QLatin1String(k)).toObject().value(QStringLiteral("missing")).toInt() == 0;
+        };
+        ok = flowOk("marketFlowWithout") && flowOk("marketFlowWith") &&
+             result.value(QStringLiteral("restingStillOpen")).toInt() == result.value(QStringLiteral("restingPlaced")).toInt() &&
+             result.value(QStringLiteral("trigger")).toObject().value(QStringLiteral("routed")).toInt() == 200;
+    }
     return ok ? 0 : 3;
 }

@@ -305,7 +305,7 @@ void RestingBook::fire(const QList<QString> &ids, const QString &reason)
                                    {QStringLiteral("firedAtMs"), double(now)}});
         jobs.append(Job{id, QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
     }
-    const QStringList brought = m_queue->ensureJobs(jobs, "triggered");
+    const QStringList brought = m_queue->trigger(jobs);
     {
         QMutexLocker lock(&m_statsMutex);
         m_stats.triggered += brought.size();

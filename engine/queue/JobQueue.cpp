@@ -193,6 +193,46 @@ const RedisScript &ensureScript()
 
 } // namespace
 
+const RedisScript &triggerScript()
+{
+    // ARGV: prefix, then id, payload pairs. A job that exists is held somewhere (waiting,
+    // active, delayed or staged: every script that ends a job deletes it, atomically), so one
+    // EXISTS decides; O(1) per job, unlike the reconciler's search of every list.
+    static const RedisScript s(QByteArrayLiteral(
+        "local p = ARGV[1]\n"
+        "local out = {}\n"
+        "for i = 2, #ARGV, 2 do\n"
+        "  local jk = p .. 'job:' .. ARGV[i]\n"
+        "  if redis.call('EXISTS', jk) == 0 then\n"
+        "    redis.call('HSET', jk, 'data', ARGV[i + 1], 'attempts', 0)\n"
+        "    redis.call('RPUSH', p .. 'wait', ARGV[i])\n"
+        "    out[#out + 1] = ARGV[i]\n"
+        "  end\n"
+        "end\n"
+        "if #out > 0 then\n"
+        "  redis.call('HINCRBY', p .. 'stats', 'triggered', #out)\n"
+        "  redis.call('PUBLISH', p .. 'wake', #out)\n"
+        "end\n"
+        "return out\n"));
+    return s;
+}
+
+QStringList JobQueue::trigger(const QList<Job> &jobs)
+{
+    QStringList added;
+    if (jobs.isEmpty())
+        return added;
+    QList<QByteArray> args{m_prefix};
+    for (const Job &j : jobs) {
+        args.append(j.id.toUtf8());
+        args.append(j.payload);
+    }
+    const RedisReply r = m_redis->eval(triggerScript(), args);
+    for (const RedisReply &e : r.elements)
+        added << QString::fromUtf8(e.str);
+    return added;
+}
+
 QStringList JobQueue::ensureJobs(const QList<Job> &jobs, const QByteArray &stat)
 {
     QStringList recreated;

@@ -107,6 +107,9 @@ public:
     // creates (as waiting) each job that Redis holds nowhere, counted under `stat` in the
     // stats hash, and wakes the workers; returns their ids.
     QStringList ensureJobs(const QList<Job> &jobs, const QByteArray &stat = "reconciled");
+    // A resting order's trigger: its job back as waiting unless it already exists (a job is
+    // never queued twice), and the workers woken; returns the ids added.
+    QStringList trigger(const QList<Job> &jobs);
     bool remove(const QStringList &ids);
     QueueCounts counts();
 

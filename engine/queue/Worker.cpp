@@ -1,9 +1,7 @@
 #include "queue/Worker.h"
 
 #include "dex/Chain.h"
-#include "dex/Signature.h"
-#include "domain/Lifecycle.h"
-#include "money/Tokens.h"
+#include "execution/OrderExecutor.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
 #include "store/EventWriter.h"
@@ -19,18 +17,6 @@
 
 namespace oee {
 
-namespace {
-
-// An `open` event's data: the order as the RestingBook indexes it (in any process).
-QJsonObject restingData(const OrderRequest &r)
-{
-    QJsonObject data = toJobPayload(r);
-    data.remove(QStringLiteral("amount"));
-    data.remove(QStringLiteral("slippage"));
-    return data;
-}
-
-} // namespace
 
 Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
     : QObject(parent), m_settings(std::move(settings)), m_market(market)
@@ -40,8 +26,6 @@ Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
                            .arg(quintptr(this), 0, 16);
     m_claimTimer.setSingleShot(true);
     m_settleTimer.setSingleShot(true);
-    m_landTimer.setSingleShot(true);
-    connect(&m_landTimer, &QTimer::timeout, this, &Worker::landBatch);
     connect(&m_claimTimer, &QTimer::timeout, this, &Worker::claim);
     connect(&m_settleTimer, &QTimer::timeout, this, &Worker::settlePending);
     connect(&m_leaseTimer, &QTimer::timeout, this, &Worker::renewLeases);
@@ -66,6 +50,17 @@ void Worker::start()
                                m_settings.queue.prefix.toUtf8() + "events",
                                m_settings.instanceId, this);
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
+    m_executor = new OrderExecutor(
+        OrderExecutor::Settings{m_settings.maxAttempts, m_settings.retryBackoffMs,
+                                m_settings.chaosCrashAfterLandings},
+        m_market, m_chain.get(), m_writer,
+        [this](const SettleOp &op) {
+            m_unsettled.append(op);
+            if (!m_settleTimer.isActive())
+                m_settleTimer.start(0);
+            scheduleClaim(0);
+        },
+        this);
     connect(m_writer, &EventWriter::dropped, this, &Worker::onDropped);
     // Tokens launched by other processes or earlier runs, before any job names one.
     m_market->discoverLaunches(m_redis.get(), m_settings.queue.prefix.toUtf8());
@@ -93,7 +88,10 @@ void Worker::scheduleClaim(int delayMs)
 
 void Worker::claim()
 {
-    const int room = m_settings.capacity - int(m_inFlight.size());
+    // At most kClaimBatch at a time: a burst (a trigger firing hundreds of resting orders)
+    // is shared by the threads woken with this one instead of landing on the first.
+    constexpr int kClaimBatch = 128;
+    const int room = qMin(kClaimBatch, m_settings.capacity - int(m_executor->count()));
     if (m_stopping || room <= 0)
         return; // a finishing order schedules the next claim
     const ClaimResult r = m_queue->claim(room);
@@ -106,7 +104,7 @@ void Worker::claim()
         startJobs(r.jobs);
     if (r.rateLimitedForMs > 0) {
         scheduleClaim(int(qMin<qint64>(r.rateLimitedForMs, 60000)));
-    } else if (r.waiting > 0 && m_inFlight.size() < m_settings.capacity) {
+    } else if (r.waiting > 0 && m_executor->count() < m_settings.capacity) {
         scheduleClaim(0);
     } else {
         qint64 delay = m_settings.idlePollMs;
@@ -147,386 +145,16 @@ void Worker::startJobs(const QList<Job> &jobs)
                 m_writer->announce({events->last()});
             continue;
         }
-        if (const auto running = m_inFlight.find(job.id); running != m_inFlight.end()) {
+        if (m_executor->isRunning(job.id)) {
             // Already running here: its lease lapsed (Redis was unreachable) and it was
             // requeued and claimed again. The run goes on under the new claim's token and fence.
-            running->job.token = job.token;
-            running->fence = it->fence;
-            m_writer->refence(job.id, it->fence);
+            m_executor->reclaimed(job.id, job.token, it->fence);
             continue;
         }
-        InFlight f;
-        f.job = job;
-        f.fence = it->fence;
-        f.seq = it->lastSeq;
-        f.status = it->status;
-        // Attempts are counted in PostgreSQL, not by claims: an order back to pending (new, or
-        // after a failed attempt) starts the next attempt; one caught mid-attempt by a crash
-        // (routing, building: nothing was sent) runs that attempt again; a submitted one is
-        // resumed. A crash never spends a retry.
-        f.attempt = it->status == OrderStatus::Pending || it->status == OrderStatus::Open
-                        ? it->attempts + 1
-                        : qMax(1, it->attempts);
-        const QJsonObject payload = QJsonDocument::fromJson(job.payload).object();
-        const auto request = fromJobPayload(payload);
-        f.trigger = payload.value(QStringLiteral("trigger")).toObject();
-        if (!request || !orderTypeNamed(request->orderType)) {
-            // Written by this engine, so never expected: fail the order rather than guess.
-            m_inFlight.insert(job.id, f);
-            emitEvent(m_inFlight[job.id], OrderStatus::Failed,
-                      {{QStringLiteral("attempt"), f.attempt},
-                       {QStringLiteral("error"), QStringLiteral("unreadable job payload")}},
-                      [this, id = job.id] { finish(id, Settle::Fail, 0); });
-            continue;
-        }
-        f.request = *request;
-        f.type = orderTypeNamed(request->orderType);
-        if (it->status == OrderStatus::Submitted && !it->signature.isEmpty()) {
-            // Its worker died after submitting: never build a second transaction; find out
-            // whether the first one landed, and rebroadcast it (same signature) if not.
-            f.signature = it->signature;
-            f.minAmountOut = it->minAmountOut;
-            m_inFlight.insert(job.id, f);
-            qCInfo(lcQueue, "resuming order %s from its submitted transaction", qPrintable(job.id));
-            resumeSubmitted(job.id);
-            continue;
-        }
-        m_inFlight.insert(job.id, f);
-        if ((f.status == OrderStatus::Pending || f.status == OrderStatus::Open) && expiredNow(f)) {
-            expire(job.id);
-            continue;
-        }
-        // A type that rests on a miss never exhausts its attempts: it ends by expiry or cancel.
-        if (f.attempt > m_settings.maxAttempts && !f.type->restsOnMiss()) {
-            InFlight &ref = m_inFlight[job.id];
-            emitEvent(ref, OrderStatus::Failed,
-                      {{QStringLiteral("attempt"), f.attempt - 1},
-                       {QStringLiteral("error"), QStringLiteral("attempts exhausted")}},
-                      [this, id = job.id] { finish(id, Settle::Fail, 0); });
-            continue;
-        }
-        beginAttempt(job.id);
+        m_executor->run(job, *it);
     }
     if (!m_unsettled.isEmpty())
         m_settleTimer.start(0);
-}
-
-void Worker::beginAttempt(const QString &id)
-{
-    // A resting order's trigger priced it on the pools as they are: no quote round to wait for.
-    const auto it = m_inFlight.constFind(id);
-    if (it != m_inFlight.cend() && it->status == OrderStatus::Open) {
-        onQuoted(id);
-        return;
-    }
-    QTimer::singleShot(m_market->config().quoteLatencyMs, this, [this, id] { onQuoted(id); });
-}
-
-bool Worker::expiredNow(const InFlight &f)
-{
-    return f.request.expiresAt.isValid() && f.request.expiresAt <= QDateTime::currentDateTimeUtc();
-}
-
-void Worker::expire(const QString &id)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    emitEvent(*it, OrderStatus::Expired,
-              {{QStringLiteral("attempt"), it->attempt},
-               {QStringLiteral("expiresAt"), isoTime(it->request.expiresAt)}},
-              [this, id] { finish(id, Settle::Complete, 0); });
-}
-
-void Worker::rest(const QString &id, const QString &why)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    InFlight &f = *it;
-    if (f.status == OrderStatus::Open) {
-        // A trigger that no longer holds (the price moved back, another fill took the
-        // liquidity, another process fired first): it stays open, nothing to record.
-        finish(id, Settle::Park, 0);
-        return;
-    }
-    QJsonObject data = restingData(f.request);
-    data.insert(QStringLiteral("waitingFor"), why);
-    emitEvent(f, OrderStatus::Open, data, [this, id] { finish(id, Settle::Park, 0); });
-}
-
-void Worker::onQuoted(const QString &id)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    InFlight &f = *it;
-    f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
-    // The order type decides: execute (with the floor the transaction carries), rest, or fail.
-    const Decision d = f.type->decide(f.request, f.route);
-    if (d.kind == Decision::Fail) {
-        attemptFailed(id, QString(), d.why);
-        return;
-    }
-    if (d.kind == Decision::Rest) {
-        rest(id, d.why);
-        return;
-    }
-    f.minAmountOut = d.floor;
-    QJsonObject data = f.route.toEventJson();
-    if (f.status == OrderStatus::Open) {
-        const auto at = [&](const char *key) {
-            return isoTime(QDateTime::fromMSecsSinceEpoch(
-                qint64(f.trigger.value(QLatin1String(key)).toDouble()), Qt::UTC));
-        };
-        QJsonObject trigger{{QStringLiteral("reason"), f.trigger.value(QStringLiteral("reason")).toString(QStringLiteral("price"))}};
-        if (f.trigger.contains(QStringLiteral("firedAtMs"))) {
-            trigger.insert(QStringLiteral("poolChangedAt"), at("poolChangedAtMs"));
-            trigger.insert(QStringLiteral("firedAt"), at("firedAtMs"));
-        }
-        data.insert(QStringLiteral("trigger"), trigger);
-    }
-    data.insert(QStringLiteral("attempt"), f.attempt);
-    data.insert(QStringLiteral("venue"), f.route.best.venue());
-    emitEvent(f, OrderStatus::Routing, data,
-              [this, id] { onBuilt(id); }, Durability::Batch);
-}
-
-void Worker::onBuilt(const QString &id)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    InFlight &f = *it;
-    f.signature = transactionSignature(f.job.id, f.attempt);
-    const RoutePlan &r = f.route;
-    emitEvent(f, OrderStatus::Building,
-              {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), r.best.venue()},
-               {QStringLiteral("route"), r.best.typeName()},
-               {QStringLiteral("expectedAmountOut"), formatTokenAmount(r.best.amountOut, r.out->decimals)},
-               {QStringLiteral("expectedAmountOutRaw"), QString::number(r.best.amountOut)},
-               {QStringLiteral("minAmountOut"), formatTokenAmount(f.minAmountOut, r.out->decimals)},
-               {QStringLiteral("minAmountOutRaw"), QString::number(f.minAmountOut)},
-               {QStringLiteral("slippage"), f.request.slippageText()}},
-              [this, id] { onSubmitted(id); }, Durability::Batch);
-}
-
-void Worker::onSubmitted(const QString &id)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    InFlight &f = *it;
-    emitEvent(f, OrderStatus::Submitted,
-              {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), f.route.best.venue()},
-               {QStringLiteral("signature"), f.signature}},
-              [this, id] {
-                  QTimer::singleShot(m_market->executionLatencyMs(), this,
-                                     [this, id] { onExecuted(id); });
-              });
-}
-
-void Worker::onExecuted(const QString &id)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    InFlight &f = *it;
-    if (!f.route.in) {
-        // Resumed after a crash: the signed transaction's floor stands; its route is priced
-        // again on the pools as they are now.
-        f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
-    }
-    const DexConfig &dex = m_market->config();
-    if (f.attempt <= dex.failAttempts || m_market->rollFailure()) {
-        attemptFailed(id, f.route.best.venue(),
-                      QStringLiteral("%1 rejected the transaction (simulated venue failure)")
-                          .arg(f.route.best.venue()));
-        return;
-    }
-    land(id);
-}
-
-void Worker::attemptFailed(const QString &id, const QString &venue, const QString &error)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    InFlight &f = *it;
-    if (f.type->restsOnMiss()) {
-        if (expiredNow(f)) {
-            expire(id);
-            return;
-        }
-        QJsonObject data = restingData(f.request);
-        data.insert(QStringLiteral("attempt"), f.attempt);
-        data.insert(QStringLiteral("venue"), venue);
-        data.insert(QStringLiteral("error"), error);
-        emitEvent(f, OrderStatus::Open, data, [this, id] { finish(id, Settle::Park, 0); });
-        return;
-    }
-    if (f.attempt < m_settings.maxAttempts) {
-        const qint64 delay =
-            qint64(m_settings.retryBackoffMs) * (qint64(1) << qMin(20, f.attempt - 1));
-        emitEvent(f, OrderStatus::Pending,
-                  {{QStringLiteral("attempt"), f.attempt},
-                   {QStringLiteral("venue"), venue},
-                   {QStringLiteral("error"), error},
-                   {QStringLiteral("retryInMs"), double(delay)},
-                   {QStringLiteral("nextAttempt"), f.attempt + 1}},
-                  [this, id, delay] { finish(id, Settle::Retry, delay); });
-    } else {
-        emitEvent(f, OrderStatus::Failed,
-                  {{QStringLiteral("attempt"), f.attempt},
-                   {QStringLiteral("attempts"), f.attempt},
-                   {QStringLiteral("venue"), venue},
-                   {QStringLiteral("error"), error}},
-                  [this, id] { finish(id, Settle::Fail, 0); });
-    }
-}
-
-void Worker::resumeSubmitted(const QString &id)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    const auto landed = m_chain->lookup(it->signature);
-    if (!landed) {
-        QTimer::singleShot(500, this, [this, id] { resumeSubmitted(id); });
-        return;
-    }
-    if (*landed) {
-        confirm(id, **landed, true);
-        return;
-    }
-    QTimer::singleShot(m_market->executionLatencyMs(), this, [this, id] { onExecuted(id); });
-}
-
-void Worker::land(const QString &id)
-{
-    if (!m_toLand.contains(id))
-        m_toLand.append(id);
-    if (!m_landTimer.isActive())
-        m_landTimer.start(0);
-}
-
-void Worker::landBatch()
-{
-    QStringList ids;
-    QList<SimulatedChain::Request> requests;
-    for (const QString &id : std::as_const(m_toLand)) {
-        auto it = m_inFlight.find(id);
-        if (it == m_inFlight.end())
-            continue;
-        if (!it->route.ok()) {
-            attemptFailed(id, QString(), it->route.error());
-            continue;
-        }
-        ids << id;
-        requests.append(SimulatedChain::Request{it->signature, &it->route, it->minAmountOut});
-    }
-    m_toLand.clear();
-    if (requests.isEmpty())
-        return;
-    const auto landings = m_chain->executeBatch(requests, m_market);
-    if (!landings) {
-        // Redis unreachable: the chain's answer is unknown; ask again (same signatures).
-        for (const QString &id : std::as_const(ids))
-            QTimer::singleShot(500, this, [this, id] { land(id); });
-        return;
-    }
-    for (qsizetype i = 0; i < ids.size(); ++i) {
-        const QString &id = ids[i];
-        const SimulatedChain::Landing &landing = (*landings)[i];
-        auto it = m_inFlight.find(id);
-        if (it == m_inFlight.end())
-            continue;
-        if (!landing.fill.ok) {
-            attemptFailed(id, it->route.best.venue(), landing.fill.error);
-            continue;
-        }
-        if (m_settings.chaosCrashAfterLandings > 0 && !landing.duplicate) {
-            static std::atomic<int> landed{0};
-            if (++landed == m_settings.chaosCrashAfterLandings) {
-                qCCritical(lcQueue, "chaos: killing the process after landing %s", qPrintable(it->signature));
-                ::kill(::getpid(), SIGKILL);
-            }
-        }
-        confirm(id, landing.fill, landing.duplicate);
-    }
-}
-
-void Worker::confirm(const QString &id, const Fill &fill, bool alreadyLanded)
-{
-    auto it = m_inFlight.find(id);
-    if (it == m_inFlight.end())
-        return;
-    InFlight &f = *it;
-    const Token *in = TokenRegistry::instance().bySymbol(fill.tokenIn);
-    QString venue = f.route.in ? f.route.best.venue() : QString();
-    if (venue.isEmpty() && !fill.legs.isEmpty())
-        venue = fill.legs.first().toObject().value(QStringLiteral("venue")).toString();
-    QJsonObject data{{QStringLiteral("attempt"), f.attempt},
-                     {QStringLiteral("venue"), venue},
-                     {QStringLiteral("signature"), f.signature},
-                     {QStringLiteral("amountIn"), formatTokenAmount(fill.amountIn, in ? in->decimals : 0)},
-                     {QStringLiteral("amountInRaw"), QString::number(fill.amountIn)},
-                     {QStringLiteral("amountOut"), fill.amountOutText()},
-                     {QStringLiteral("amountOutRaw"), QString::number(fill.amountOut)},
-                     {QStringLiteral("executedPrice"), fill.executedPriceText()},
-                     {QStringLiteral("legs"), fill.legs}};
-    if (alreadyLanded)
-        data.insert(QStringLiteral("alreadyLanded"), true);
-    emitEvent(f, OrderStatus::Confirmed, data,
-              [this, id] { finish(id, Settle::Complete, 0); });
-}
-
-void Worker::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
-                       std::function<void()> next, Durability durability)
-{
-    if (!canFollow(order.status, status)) {
-        // A bug, never a client's doing: refuse it, say so, and end the order in a valid state.
-        qCCritical(lcQueue, "order %s: refused the impossible transition %s -> %s",
-                   qPrintable(order.job.id), qPrintable(statusName(order.status)),
-                   qPrintable(statusName(status)));
-        if (isTerminal(order.status) || status == OrderStatus::Failed) {
-            finish(order.job.id, Settle::Complete, 0);
-            return;
-        }
-        status = OrderStatus::Failed;
-        data = QJsonObject{{QStringLiteral("attempt"), order.attempt},
-                           {QStringLiteral("error"), QStringLiteral("internal error: refused an impossible status change")}};
-        next = [this, id = order.job.id] { finish(id, Settle::Fail, 0); };
-        durability = Durability::Wait;
-    }
-    order.status = status;
-    OrderEvent e;
-    e.orderId = order.job.id;
-    e.seq = ++order.seq;
-    e.status = status;
-    e.data = std::move(data);
-    e.at = QDateTime::currentDateTimeUtc();
-    e.fence = order.fence;
-    if (durability == Durability::Batch) {
-        m_writer->append(e, {});
-        next();
-    } else {
-        m_writer->append(e, std::move(next));
-    }
-}
-
-void Worker::finish(const QString &id, Settle kind, qint64 delayMs)
-{
-    const auto it = m_inFlight.constFind(id);
-    if (it == m_inFlight.cend())
-        return;
-    m_unsettled.append(SettleOp{kind, id, delayMs, it->job.token});
-    m_inFlight.erase(it);
-    if (!m_settleTimer.isActive())
-        m_settleTimer.start(0);
-    scheduleClaim(0);
 }
 
 void Worker::settlePending()
@@ -546,9 +174,7 @@ void Worker::settlePending()
 
 void Worker::renewLeases()
 {
-    QList<Lease> leases;
-    for (const InFlight &f : std::as_const(m_inFlight))
-        leases.append(Lease{f.job.id, f.job.token});
+    QList<Lease> leases = m_executor->leases();
     for (const SettleOp &op : std::as_const(m_unsettled))
         leases.append(Lease{op.id, op.token});
     m_queue->renew(leases);
@@ -556,14 +182,7 @@ void Worker::renewLeases()
 
 void Worker::onDropped(const QHash<QString, qint64> &fenceByOrder)
 {
-    for (auto it = fenceByOrder.cbegin(); it != fenceByOrder.cend(); ++it) {
-        const auto f = m_inFlight.constFind(it.key());
-        if (f == m_inFlight.cend() || f->fence != it.value())
-            continue; // already gone, or a newer claim of ours runs it now
-        qCWarning(lcQueue, "order %s: taken over by a later claim (or unwritable); letting it go",
-                  qPrintable(it.key()));
-        m_inFlight.erase(f);
-    }
+    m_executor->drop(fenceByOrder);
     scheduleClaim(0);
     checkDrained();
 }
@@ -635,7 +254,7 @@ void Worker::drain()
 
 void Worker::checkDrained()
 {
-    if (m_stopping && m_inFlight.isEmpty() && m_unsettled.isEmpty() &&
+    if (m_stopping && (!m_executor || m_executor->count() == 0) && m_unsettled.isEmpty() &&
         (!m_writer || m_writer->pendingCount() == 0))
         emit drained();
 }
@@ -649,9 +268,8 @@ void Worker::shutdown()
     m_reconcileTimer.stop();
     if (m_writer)
         m_writer->flushNow();
-    for (auto it = m_inFlight.cbegin(); it != m_inFlight.cend(); ++it)
-        m_unsettled.append(SettleOp{Settle::Release, it.key(), 0, it->job.token});
-    m_inFlight.clear();
+    if (m_executor)
+        m_unsettled.append(m_executor->releaseAll());
     m_settleTimer.stop();
     settlePending();
     if (!m_unsettled.isEmpty())

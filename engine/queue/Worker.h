@@ -1,8 +1,5 @@
 #pragma once
-#include "dex/Market.h"
 #include "domain/Order.h"
-#include "domain/OrderRequest.h"
-#include "execution/OrderType.h"
 #include "queue/JobQueue.h"
 #include "store/Database.h"
 
@@ -14,6 +11,8 @@
 namespace oee {
 
 class EventWriter;
+class Market;
+class OrderExecutor;
 class SimulatedChain;
 class OrderStore;
 class RedisConnection;
@@ -35,9 +34,10 @@ struct WorkerSettings
     QByteArray instanceId; // this process, in what it publishes
 };
 
-// One worker thread's engine: claims jobs from Redis and drives each order through
-// routing → building → submitted → confirmed | failed as an asynchronous state machine on
-// timers, so an order waiting on a venue never holds the thread. Owns the thread's Redis and
+// One worker thread's queue mechanics: claims jobs from Redis (fencing each order's row in
+// PostgreSQL), renews their leases, settles them, recovers expired leases and reconciles jobs
+// Redis lost — and hands each claimed order to its OrderExecutor (execution/), which runs the
+// order's lifecycle, as a BullMQ worker calls its processor. Owns the thread's Redis and
 // PostgreSQL connections. Lives (and must be called) on its own QThread.
 class Worker : public QObject
 {
@@ -60,49 +60,9 @@ signals:
     void drained();
 
 private:
-    struct InFlight
-    {
-        Job job;
-        int attempt = 0;      // the attempt this run belongs to
-        OrderRequest request;
-        const OrderType *type = nullptr;
-        int seq = 0;
-        OrderStatus status = OrderStatus::Pending; // the last status written (canFollow)
-        RoutePlan route;      // priced at routing; empty after a crash (routed again)
-        BaseUnits minAmountOut = 0;
-        QString signature;
-        Fill fill;            // computed at execution, landed on the chain
-        qint64 fence = 0;     // this claim's fence on the order's row (PostgreSQL)
-        QJsonObject trigger;  // a resting order brought back by the RestingBook: why and when
-    };
-
     void scheduleClaim(int delayMs);
     void claim();
     void startJobs(const QList<Job> &jobs);
-    void beginAttempt(const QString &id);
-    void onQuoted(const QString &id);
-    void onBuilt(const QString &id);
-    void onSubmitted(const QString &id);
-    void onExecuted(const QString &id);
-    void resumeSubmitted(const QString &id);
-    void land(const QString &id);      // queued: landBatch() lands this turn's fills together
-    void landBatch();
-    void confirm(const QString &id, const Fill &fill, bool alreadyLanded);
-    // An attempt that did not fill: back to pending for the next one, or failed — or, for an
-    // order type that rests, back to open (expired once its time is up).
-    void attemptFailed(const QString &id, const QString &venue, const QString &error);
-    // The order may not execute now: it rests in open, without a job (the RestingBook holds it).
-    void rest(const QString &id, const QString &why);
-    [[nodiscard]] static bool expiredNow(const InFlight &f);
-    void expire(const QString &id);
-    // Wait: continue once the event is committed. Batch: continue at once, the event joins
-    // the same transaction as the next one(s); for steps that touch nothing outside
-    // (routing → building → submitted). Either way nothing is announced before it is durable,
-    // and execution starts only once `submitted` (with its signature) is committed.
-    enum class Durability { Wait, Batch };
-    void emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
-                   std::function<void()> next, Durability durability = Durability::Wait);
-    void finish(const QString &id, Settle kind, qint64 delayMs);
     void settlePending();
     void renewLeases();
     void checkDrained();
@@ -121,12 +81,10 @@ private:
     std::unique_ptr<JobQueue> m_queue;
     std::unique_ptr<SimulatedChain> m_chain;
     EventWriter *m_writer = nullptr;
-    QHash<QString, InFlight> m_inFlight;
+    OrderExecutor *m_executor = nullptr; // the order lifecycle (execution/)
     QList<SettleOp> m_unsettled;
     QTimer m_claimTimer{this};
     QTimer m_settleTimer{this};
-    QTimer m_landTimer{this};
-    QStringList m_toLand;
     QTimer m_leaseTimer{this};
     QTimer m_recoveryTimer{this};
     QTimer m_reconcileTimer{this};
