@@ -186,6 +186,7 @@ bool Engine::start(QString *error)
             m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
             m_hub->setApiKey(m_config.apiKey);
             m_http = new HttpApi(m_config, m_ingest, m_reads.get(), m_health, m_market.get(), m_hub);
+            m_http->setRestingBook(m_book);
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
             m_wsPort = m_http->wsPort();
         }, Qt::BlockingQueuedConnection);
@@ -222,6 +223,38 @@ void Engine::submitOrder(const OrderRequest &request, QObject *context,
     }
     QPointer<QObject> guard(context);
     m_ingest->submit(request, {}, [guard, done = std::move(done)](const SubmitResult &r) {
+        if (guard)
+            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
+    });
+}
+
+void Engine::cancelOrder(const QString &orderId, QObject *context,
+                         std::function<void(const Ingest::CancelResult &)> done)
+{
+    if (!m_ingest) {
+        Ingest::CancelResult r;
+        r.error = QStringLiteral("this process does not accept orders (role worker)");
+        done(r);
+        return;
+    }
+    QPointer<QObject> guard(context);
+    m_ingest->cancel(orderId, [guard, done = std::move(done)](const Ingest::CancelResult &r) {
+        if (guard)
+            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
+    });
+}
+
+void Engine::launchToken(const LaunchSpec &spec, QObject *context,
+                         std::function<void(const Ingest::LaunchReply &)> done)
+{
+    if (!m_ingest) {
+        Ingest::LaunchReply r;
+        r.error = QStringLiteral("this process does not accept writes (role worker)");
+        done(r);
+        return;
+    }
+    QPointer<QObject> guard(context);
+    m_ingest->launch(m_market.get(), spec, [guard, done = std::move(done)](const Ingest::LaunchReply &r) {
         if (guard)
             QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
     });

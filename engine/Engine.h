@@ -54,6 +54,10 @@ public:
     // threads, `done` is called on `context`'s thread. Never blocks the caller.
     void submitOrder(const OrderRequest &request, QObject *context,
                      std::function<void(const SubmitResult &)> done);
+    void cancelOrder(const QString &orderId, QObject *context,
+                     std::function<void(const Ingest::CancelResult &)> done);
+    void launchToken(const LaunchSpec &spec, QObject *context,
+                     std::function<void(const Ingest::LaunchReply &)> done);
     void fetchOrderEvents(const QString &orderId, QObject *context,
                           std::function<void(const QList<oee::OrderEvent> &)> done);
     void fetchRecentOrders(int limit, QObject *context,

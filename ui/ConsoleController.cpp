@@ -6,6 +6,7 @@
 
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QTime>
 #include <memory>
 
 namespace oee::ui {
@@ -14,6 +15,16 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
     : QObject(parent), m_engine(engine), m_quotes(engine->market()), m_queue(engine)
 {
     m_filter.setSourceModel(&m_orders);
+    m_open.setSourceModel(&m_orders);
+    m_open.setStatus(QStringLiteral("open"));
+    connect(engine->market()->signalsObject(), &MarketSignals::launched, this,
+            [this](const QString &symbol, const QString &, const QString &poolId) {
+                m_launches.prepend(QStringLiteral("%1  %2 launched (%3)")
+                                       .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), symbol, poolId));
+                while (m_launches.size() > 20)
+                    m_launches.removeLast();
+                emit tokensChanged();
+            });
     // Events are applied to the models at most 10 times a second: under load thousands arrive
     // per second, and each model change costs a re-render.
     connect(engine, &Engine::orderEvents, this, [this](const QList<OrderEvent> &events) {
@@ -87,10 +98,31 @@ void ConsoleController::submit(const QString &tokenIn, const QString &tokenOut,
 void ConsoleController::burst(int count, const QString &tokenIn, const QString &tokenOut,
                               const QString &amount, double slippage)
 {
+    submitParsed(QJsonObject{{QStringLiteral("tokenIn"), tokenIn}, {QStringLiteral("tokenOut"), tokenOut},
+                             {QStringLiteral("amount"), amount}, {QStringLiteral("slippage"), slippage}},
+                 count);
+}
+
+void ConsoleController::submitOrder(const QString &orderType, const QString &tokenIn,
+                                    const QString &tokenOut, const QString &amount, double slippage,
+                                    const QString &price, int ttlSeconds)
+{
+    QJsonObject o{{QStringLiteral("orderType"), orderType}, {QStringLiteral("tokenIn"), tokenIn},
+                  {QStringLiteral("tokenOut"), tokenOut}, {QStringLiteral("amount"), amount},
+                  {QStringLiteral("slippage"), slippage}};
+    if (orderType == QLatin1String("limit"))
+        o.insert(QStringLiteral("limitPrice"), price);
+    else if (orderType == QLatin1String("sniper") && !price.trimmed().isEmpty())
+        o.insert(QStringLiteral("maxPrice"), price);
+    if (orderType != QLatin1String("market") && ttlSeconds > 0)
+        o.insert(QStringLiteral("ttlSeconds"), ttlSeconds);
+    submitParsed(o, 1);
+}
+
+void ConsoleController::submitParsed(const QJsonObject &order, int count)
+{
     // The same validation as the REST API.
-    QJsonObject o{{QStringLiteral("tokenIn"), tokenIn}, {QStringLiteral("tokenOut"), tokenOut},
-                  {QStringLiteral("amount"), amount}, {QStringLiteral("slippage"), slippage}};
-    const auto parsed = parseOrderRequest(QJsonDocument(o).toJson(QJsonDocument::Compact),
+    const auto parsed = parseOrderRequest(QJsonDocument(order).toJson(QJsonDocument::Compact),
                                           "application/json",
                                           m_engine->config().defaultSlippagePpm,
                                           m_engine->config().maxBodyBytes);
@@ -114,6 +146,42 @@ void ConsoleController::burst(int count, const QString &tokenIn, const QString &
                                   : QStringLiteral("%1 orders accepted").arg(n));
         });
     }
+}
+
+void ConsoleController::cancel(const QString &orderId)
+{
+    if (orderId.isEmpty())
+        return;
+    m_engine->cancelOrder(orderId, this, [this, orderId](const Ingest::CancelResult &r) {
+        if (!r.ok)
+            setMessage(QStringLiteral("cancel failed: ") + r.error);
+        else if (r.cancelled)
+            setMessage(QStringLiteral("order %1 cancelled").arg(orderId.left(8)));
+        else if (r.current)
+            setMessage(QStringLiteral("order %1 is %2: only a pending or open order can be cancelled")
+                           .arg(orderId.left(8), statusName(*r.current)));
+        else
+            setMessage(QStringLiteral("no order %1").arg(orderId.left(8)));
+    });
+}
+
+void ConsoleController::launch(const QString &symbol, const QString &quoteToken, const QString &price)
+{
+    QJsonObject o{{QStringLiteral("symbol"), symbol.trimmed()}, {QStringLiteral("quoteToken"), quoteToken}};
+    if (!price.trimmed().isEmpty())
+        o.insert(QStringLiteral("price"), price.trimmed());
+    const auto spec = parseLaunchSpec(o);
+    if (const auto *e = std::get_if<ApiError>(&spec)) {
+        setMessage(e->message);
+        return;
+    }
+    m_engine->launchToken(std::get<LaunchSpec>(spec), this, [this](const Ingest::LaunchReply &r) {
+        if (r.launched)
+            setMessage(QStringLiteral("%1 launched: pool %2, mint %3")
+                           .arg(r.launched->symbol, r.launched->poolId, r.launched->mint));
+        else
+            setMessage(QStringLiteral("launch refused: ") + r.error);
+    });
 }
 
 void ConsoleController::selectOrder(const QString &orderId)

@@ -23,7 +23,9 @@ class ConsoleController : public QObject
     Q_PROPERTY(oee::ui::QuoteFeed *quotes READ quotes CONSTANT)
     Q_PROPERTY(oee::ui::QueueMonitor *queue READ queue CONSTANT)
     Q_PROPERTY(oee::ui::LatencyHistogram *latency READ latency CONSTANT)
-    Q_PROPERTY(QStringList tokens READ tokens CONSTANT)
+    Q_PROPERTY(QStringList tokens READ tokens NOTIFY tokensChanged)
+    Q_PROPERTY(oee::ui::OrderFilter *openOrders READ openOrders CONSTANT)
+    Q_PROPERTY(QStringList launches READ launches NOTIFY tokensChanged)
     Q_PROPERTY(QString restUrl READ restUrl CONSTANT)
     Q_PROPERTY(QString wsUrl READ wsUrl CONSTANT)
     Q_PROPERTY(QString rateLimit READ rateLimit CONSTANT)
@@ -41,9 +43,19 @@ public:
     Q_INVOKABLE void burst(int count, const QString &tokenIn, const QString &tokenOut,
                            const QString &amount, double slippage);
     Q_INVOKABLE void selectOrder(const QString &orderId);
+    // Any order type: `price` is the limit price (limit, tokenOut per tokenIn) or the maximum
+    // price (sniper, tokenIn per tokenOut; empty: none); ttlSeconds 0: no expiry.
+    Q_INVOKABLE void submitOrder(const QString &orderType, const QString &tokenIn,
+                                 const QString &tokenOut, const QString &amount, double slippage,
+                                 const QString &price, int ttlSeconds);
+    Q_INVOKABLE void cancel(const QString &orderId);
+    // A simulated token launch: `symbol` and its first pool against `quoteToken`.
+    Q_INVOKABLE void launch(const QString &symbol, const QString &quoteToken, const QString &price);
 
     [[nodiscard]] OrdersModel *orders() { return &m_orders; }
     [[nodiscard]] OrderFilter *filteredOrders() { return &m_filter; }
+    [[nodiscard]] OrderFilter *openOrders() { return &m_open; }
+    [[nodiscard]] QStringList launches() const { return m_launches; }
     [[nodiscard]] EventsModel *history() { return &m_history; }
     [[nodiscard]] QuoteFeed *quotes() { return &m_quotes; }
     [[nodiscard]] QueueMonitor *queue() { return &m_queue; }
@@ -61,13 +73,17 @@ public:
 signals:
     void healthChanged();
     void lastMessageChanged();
+    void tokensChanged();
 
 private:
     void setMessage(const QString &message);
+    void submitParsed(const QJsonObject &order, int count);
 
     Engine *m_engine;
     OrdersModel m_orders;
     OrderFilter m_filter;
+    OrderFilter m_open;
+    QStringList m_launches; // "HH:mm:ss SYMBOL on pool", newest first
     EventsModel m_history;
     QuoteFeed m_quotes;
     QueueMonitor m_queue;

@@ -36,7 +36,8 @@ QHash<int, QByteArray> OrdersModel::roleNames() const
             {AmountRole, "amount"},     {VenueRole, "venue"},         {AmountOutRole, "amountOut"},
             {ExecutedPriceRole, "executedPrice"}, {SignatureRole, "signature"},
             {ErrorRole, "error"},       {AttemptRole, "attempt"},     {CreatedRole, "created"},
-            {LatencyMsRole, "latencyMs"}, {TerminalRole, "terminal"}};
+            {LatencyMsRole, "latencyMs"}, {TerminalRole, "terminal"},
+            {OrderTypeRole, "orderType"}, {TermsRole, "terms"}};
 }
 
 int OrdersModel::rowOf(const QString &orderId) const
@@ -63,6 +64,8 @@ QVariant OrdersModel::data(const QModelIndex &index, int role) const
     case OrderIdRole: return r.id;
     case StatusRole: return statusName(r.status);
     case PairRole: return r.tokenIn + QStringLiteral(" → ") + r.tokenOut;
+    case OrderTypeRole: return r.orderType;
+    case TermsRole: return r.terms;
     case AmountRole: return r.amount;
     case VenueRole: return r.venue;
     case AmountOutRole: return r.amountOut;
@@ -81,6 +84,22 @@ QVariant OrdersModel::data(const QModelIndex &index, int role) const
     return {};
 }
 
+// An order type's terms in a few words, for the tables.
+static QString termsText(const QJsonObject &t)
+{
+    QStringList parts;
+    if (t.contains(QStringLiteral("limitPrice")))
+        parts << QStringLiteral("limit ") + t.value(QStringLiteral("limitPrice")).toString();
+    else if (t.contains(QStringLiteral("minAmountOutRaw")) && t.contains(QStringLiteral("orderType")))
+        parts << QStringLiteral("min out ") + t.value(QStringLiteral("minAmountOutRaw")).toString();
+    if (t.contains(QStringLiteral("maxPrice")))
+        parts << QStringLiteral("max ") + t.value(QStringLiteral("maxPrice")).toString();
+    if (const QString at = t.value(QStringLiteral("expiresAt")).toString(); !at.isEmpty())
+        parts << QStringLiteral("until ") +
+                     QDateTime::fromString(at, Qt::ISODateWithMs).toLocalTime().toString(QStringLiteral("HH:mm:ss"));
+    return parts.join(QStringLiteral(" · "));
+}
+
 void OrdersModel::applyEvents(const QList<OrderEvent> &events)
 {
     for (const OrderEvent &e : events) {
@@ -96,6 +115,8 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
             r.tokenIn = e.data.value(QStringLiteral("tokenIn")).toString();
             r.tokenOut = e.data.value(QStringLiteral("tokenOut")).toString();
             r.amount = decimalText(e.data.value(QStringLiteral("amount")));
+            r.orderType = e.data.value(QStringLiteral("orderType")).toString(QStringLiteral("market"));
+            r.terms = termsText(e.data);
             beginInsertRows({}, 0, 0);
             m_rows.prepend(r);
             endInsertRows();
@@ -153,6 +174,8 @@ void OrdersModel::seed(const QList<Order> &orders)
         r.amountOut = it->amountOut;
         r.executedPrice = it->executedPrice;
         r.created = it->createdAt;
+        r.orderType = it->orderType;
+        r.terms = termsText(it->terms);
         const int at = int(std::lower_bound(m_rows.cbegin(), m_rows.cend(), r.created,
                                             [](const Row &x, const QDateTime &t) { return x.created > t; }) -
                            m_rows.cbegin());

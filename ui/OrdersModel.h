@@ -29,6 +29,8 @@ public:
         CreatedRole,        // "hh:mm:ss.zzz"
         LatencyMsRole,      // submitted → terminal (ms), or age so far
         TerminalRole,       // confirmed or failed
+        OrderTypeRole,      // market, limit, sniper
+        TermsRole,          // "limit 151 · until 12:30:00", "max 0.01 · …"
     };
     Q_ENUM(Role)
 
@@ -56,6 +58,7 @@ private:
         OrderStatus status = OrderStatus::Pending;
         QString tokenIn, tokenOut, venue, signature, error;
         QString amount, amountOut, executedPrice; // exact decimal text in token units
+        QString orderType, terms;
         int attempt = 0;
         QDateTime created;
         QList<OrderEvent> events;

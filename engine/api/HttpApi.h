@@ -26,6 +26,7 @@ class StreamsController;
 class SystemController;
 class QueryService;
 class WsHub;
+class RestingBook;
 class OrderStore;
 class JobQueue;
 class RedisConnection;
@@ -75,6 +76,9 @@ public:
     void respondError(QHttpServerResponder &r, const ApiError &e);
     [[nodiscard]] bool authorized(const QHttpServerRequest &req) const;
     [[nodiscard]] const Config &config() const { return m_config; }
+    // The process's RestingBook (its counters in /api/metrics); null when it has none.
+    void setRestingBook(RestingBook *book) { m_book = book; }
+    [[nodiscard]] RestingBook *restingBook() const { return m_book; }
     [[nodiscard]] Ingest *ingest() const { return m_ingest; }
     // Runs a read on the read pool; answers 503 (Retry-After: 1) if too many reads wait.
     void read(Token token, std::function<void(OrderStore &, JobQueue &, RedisConnection &)> task);
@@ -115,6 +119,7 @@ private:
     Token m_nextToken = 1;
     QStringList m_corsOrigins;
     QByteArray m_origin; // of the request being handled
+    RestingBook *m_book = nullptr;
 };
 
 } // namespace oee

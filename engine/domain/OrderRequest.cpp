@@ -148,9 +148,15 @@ std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
     r.tokenOut = p.value(QStringLiteral("tokenOut")).toString();
     const OrderType *type = orderTypeNamed(r.orderType);
     const Token *in = TokenRegistry::instance().bySymbol(r.tokenIn);
-    if (!type || !in || r.tokenOut.isEmpty() ||
-        (!TokenRegistry::instance().find(r.tokenOut) && !type->acceptsUnknownTokenOut()))
+    const Token *out = TokenRegistry::instance().find(r.tokenOut);
+    if (!type || !in || r.tokenOut.isEmpty() || (!out && !type->acceptsUnknownTokenOut()))
         return std::nullopt;
+    // The registry's and the type's own strings (shared, not one copy per order: the
+    // RestingBook holds a hundred thousand of these).
+    r.orderType = type->name();
+    r.tokenIn = in->symbol;
+    if (out && out->symbol.compare(r.tokenOut, Qt::CaseInsensitive) == 0)
+        r.tokenOut = out->symbol;
     if (!readTerms(p, r))
         return std::nullopt;
     bool ok = false;

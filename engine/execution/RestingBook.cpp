@@ -146,7 +146,12 @@ void RestingBook::index(const QString &id, Entry &e)
         ++m_stats.awaitingLaunch;
         return;
     }
-    e.pair = pairKey(in->symbol, out->symbol);
+    const QString pair = pairKey(in->symbol, out->symbol);
+    e.pair = m_pairNames.value(pair); // one string per pair, shared by its orders
+    if (e.pair.isEmpty()) {
+        m_pairNames.insert(pair, pair);
+        e.pair = pair;
+    }
     e.key = e.request.amount ? shlDiv64(*floor, e.request.amount, false) : 0;
     m_byPair[e.pair].emplace(e.key, id);
     ++m_stats.resting;
@@ -371,26 +376,38 @@ void RestingBook::expireDue()
 
 void RestingBook::reload()
 {
-    const auto resting = m_store->restingOrders();
-    if (!resting) {
+    // Compare by (id, last_seq) first; read whole only what this book lacks or has older.
+    const auto seqs = m_store->restingSeqs();
+    if (!seqs) {
         qCWarning(lcStore, "resting orders not loaded (%s); retrying", qPrintable(m_store->lastError()));
         QTimer::singleShot(1000, this, &RestingBook::reload);
         return;
     }
-    QSet<QString> seen;
-    for (const RestingOrder &r : *resting) {
-        seen.insert(r.id);
-        const auto it = m_entries.find(r.id);
-        if (it != m_entries.end() && it->second.seq >= r.lastSeq)
-            continue;
-        add(r.id, r.request, r.status, r.lastSeq);
+    QStringList wanted;
+    for (auto it = seqs->cbegin(); it != seqs->cend(); ++it) {
+        const auto e = m_entries.find(it.key());
+        if (e == m_entries.end() || e->second.seq < it.value())
+            wanted << it.key();
     }
     QStringList gone;
     for (const auto &[id, e] : m_entries)
-        if (!seen.contains(id))
+        if (!seqs->contains(id))
             gone << id;
     for (const QString &id : std::as_const(gone))
         remove(id);
+    constexpr qsizetype kChunk = 5000; // rows per statement; events are handled in between
+    for (qsizetype i = 0; i < wanted.size(); i += kChunk) {
+        const auto rows = m_store->restingOrders(wanted.mid(i, kChunk));
+        if (!rows) {
+            QTimer::singleShot(1000, this, &RestingBook::reload);
+            return;
+        }
+        for (const RestingOrder &r : *rows)
+            add(r.id, r.request, r.status, r.lastSeq);
+    }
+    if (!wanted.isEmpty() || !gone.isEmpty())
+        qCInfo(lcQueue, "resting book: %lld order(s) read, %lld dropped, %lld resting",
+               qlonglong(wanted.size()), qlonglong(gone.size()), qlonglong(m_entries.size()));
     expireDue(); // what expired while nobody watched (a restart that spanned it)
     scheduleEvaluation();
 }

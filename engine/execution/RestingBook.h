@@ -44,7 +44,7 @@ class RestingBook : public QObject
     Q_OBJECT
 public:
     RestingBook(RedisEndpoint redis, PgEndpoint postgres, QString prefix, Market *market,
-                QByteArray instanceId, int reloadMs = 30000, QObject *parent = nullptr);
+                QByteArray instanceId, int reloadMs = 60000, QObject *parent = nullptr);
     ~RestingBook() override;
 
     struct Stats
@@ -112,6 +112,7 @@ private:
     std::unordered_map<QString, Entry> m_entries;
     QHash<QString, std::multimap<unsigned __int128, QString>> m_byPair;
     QHash<QString, QSet<QString>> m_byLaunch; // upper-case symbol or mint → ids
+    QHash<QString, QString> m_pairNames;
     std::multimap<qint64, QString> m_expiries;
     qint64 m_poolChangeMs = 0; // when the pools last changed, for the trigger's record
     QTimer m_evalTimer{this};

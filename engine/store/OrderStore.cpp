@@ -230,14 +230,34 @@ OrderStore::CancelOutcome OrderStore::cancel(const QString &orderId, const QStri
     return out;
 }
 
-std::optional<QList<RestingOrder>> OrderStore::restingOrders()
+std::optional<QHash<QString, int>> OrderStore::restingSeqs()
 {
     // A sequential scan, once at start and now and then: see migration 7.
     QSqlQuery *q = statement(QStringLiteral(
-        "SELECT id, order_type, token_in, token_out, amount, slippage, status, terms::text, "
-        "last_seq FROM orders WHERE status = 'open' OR (status = 'pending' AND expires_at IS NOT NULL)"));
+        "SELECT id, last_seq FROM orders "
+        "WHERE status = 'open' OR (status = 'pending' AND expires_at IS NOT NULL)"));
     if (!q)
         return std::nullopt;
+    if (!q->exec()) {
+        fail(*q, "resting orders");
+        return std::nullopt;
+    }
+    QHash<QString, int> out;
+    while (q->next())
+        out.insert(q->value(0).toString(), q->value(1).toInt());
+    q->finish();
+    return out;
+}
+
+std::optional<QList<RestingOrder>> OrderStore::restingOrders(const QStringList &ids)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT o.id, o.order_type, o.token_in, o.token_out, o.amount, o.slippage, o.status, "
+        "o.terms::text, o.last_seq FROM unnest(?::uuid[]) AS u(id) JOIN orders o ON o.id = u.id "
+        "WHERE o.status = 'open' OR (o.status = 'pending' AND o.expires_at IS NOT NULL)"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, pgArray(ids));
     if (!q->exec()) {
         fail(*q, "resting orders");
         return std::nullopt;

@@ -97,8 +97,11 @@ public:
     std::optional<QList<EndOutcome>> endResting(const QStringList &orderIds, OrderStatus to,
                                                 const QJsonObject &data,
                                                 const QDateTime &expiredBy = {});
-    // The resting orders (open, or pending with an expiry): the RestingBook's start.
-    std::optional<QList<RestingOrder>> restingOrders();
+    // The resting orders (open, or pending with an expiry), id → last_seq: what the
+    // RestingBook compares its index with (cheap: no terms read).
+    std::optional<QHash<QString, int>> restingSeqs();
+    // Those of `ids` that are resting, whole.
+    std::optional<QList<RestingOrder>> restingOrders(const QStringList &ids);
     // Cancels a pending or open order (endResting). The order's current status when it was
     // not (nullopt: no such order).
     struct CancelOutcome

@@ -273,18 +273,35 @@ ApplicationWindow {
             Layout.preferredWidth: 2
 
             GroupBox {
-                title: qsTr("New market order")
+                title: qsTr("New order")
                 Layout.fillWidth: true
                 GridLayout {
                     columns: 4
                     anchors.fill: parent
+                    Label { text: qsTr("Type") }
+                    ComboBox {
+                        id: orderType
+                        objectName: "orderTypeBox"
+                        model: ["market", "limit", "sniper"]
+                    }
+                    Label {
+                        text: orderType.currentText === "limit" ? qsTr("Limit price")
+                              : orderType.currentText === "sniper" ? qsTr("Max price") : ""
+                    }
+                    TextField {
+                        id: price
+                        objectName: "priceField"
+                        enabled: orderType.currentText !== "market"
+                        placeholderText: orderType.currentText === "limit" ? qsTr("%1 per %2").arg(tokenOut.editText).arg(tokenIn.currentText)
+                                         : orderType.currentText === "sniper" ? qsTr("%1 per token (optional)").arg(tokenIn.currentText) : ""
+                    }
                     Label { text: qsTr("Pay") }
                     ComboBox {
                         id: tokenIn
                         objectName: "tokenInBox"
                         model: console.tokens
                         currentIndex: 0
-                        onActivated: console.quotes.setPair(currentText, tokenOut.currentText)
+                        onActivated: console.quotes.setPair(currentText, tokenOut.editText)
                     }
                     Label { text: qsTr("Receive") }
                     ComboBox {
@@ -292,6 +309,8 @@ ApplicationWindow {
                         objectName: "tokenOutBox"
                         model: console.tokens
                         currentIndex: 1
+                        // A sniper names a token that does not trade yet.
+                        editable: orderType.currentText === "sniper"
                         onActivated: console.quotes.setPair(tokenIn.currentText, currentText)
                     }
                     Label { text: qsTr("Amount") }
@@ -304,20 +323,76 @@ ApplicationWindow {
                     }
                     Label { text: qsTr("Slippage") }
                     TextField { id: slippage; objectName: "slippageField"; text: "0.01" }
+                    Label { text: qsTr("Expires in (s)") }
+                    SpinBox { id: ttl; objectName: "ttlBox"; from: 0; to: 86400; value: 0; editable: true; enabled: orderType.currentText !== "market" }
                     Button {
                         id: submitButton
                         objectName: "submitButton"
                         text: qsTr("Submit")
                         highlighted: true
-                        onClicked: console.submit(tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
+                        onClicked: orderType.currentText === "market"
+                                   ? console.submit(tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
+                                   : console.submitOrder(orderType.currentText, tokenIn.currentText, tokenOut.editText,
+                                                         amount.text, Number(slippage.text), price.text, ttl.value)
                     }
-                    SpinBox { id: burstCount; from: 2; to: 1000; value: 5; editable: true }
                     Button {
                         objectName: "burstButton"
                         text: qsTr("Burst ×%1").arg(burstCount.value)
+                        enabled: orderType.currentText === "market"
                         onClicked: console.burst(burstCount.value, tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
                     }
-                    Label { Layout.fillWidth: true; text: console.lastMessage; elide: Text.ElideRight; opacity: 0.8 }
+                    SpinBox { id: burstCount; from: 2; to: 1000; value: 5; editable: true }
+                    Item { Layout.fillWidth: true }
+                    TextField { id: launchSymbol; objectName: "launchSymbolField"; placeholderText: qsTr("new token, e.g. WIF") }
+                    TextField { id: launchPrice; objectName: "launchPriceField"; placeholderText: qsTr("price in SOL"); text: "0.01" }
+                    Button {
+                        objectName: "launchButton"
+                        text: qsTr("Launch")
+                        onClicked: console.launch(launchSymbol.text, "SOL", launchPrice.text)
+                    }
+                    Label {
+                        objectName: "lastLaunch"
+                        Layout.fillWidth: true
+                        text: console.launches.length > 0 ? console.launches[0] : qsTr("no launch yet")
+                        elide: Text.ElideRight
+                        opacity: 0.8
+                    }
+                    Label { Layout.columnSpan: 4; Layout.fillWidth: true; text: console.lastMessage; elide: Text.ElideRight; opacity: 0.8 }
+                }
+            }
+
+            GroupBox {
+                title: qsTr("Resting orders (%1) — Delete cancels the selected one").arg(restingView.count)
+                Layout.fillWidth: true
+                Layout.preferredHeight: 120
+                ListView {
+                    id: restingView
+                    objectName: "restingView"
+                    anchors.fill: parent
+                    clip: true
+                    model: console.openOrders
+                    keyNavigationEnabled: true
+                    highlight: Rectangle { color: pal.highlight; opacity: 0.3 }
+                    Keys.onDeletePressed: if (currentIndex >= 0) console.cancel(console.openOrders.orderIdAt(currentIndex))
+                    delegate: ItemDelegate {
+                        width: restingView.width
+                        height: 26
+                        onClicked: { restingView.currentIndex = index; restingView.forceActiveFocus() }
+                        contentItem: RowLayout {
+                            spacing: 8
+                            Label { text: model.orderId.substring(0, 8); font.family: "monospace"; font.pixelSize: 11 }
+                            Label { text: model.orderType; Layout.preferredWidth: 44 }
+                            Label { text: model.pair; Layout.preferredWidth: 100 }
+                            Label { text: model.amount; elide: Text.ElideRight; Layout.preferredWidth: 60 }
+                            Label { text: model.terms; elide: Text.ElideRight; Layout.fillWidth: true }
+                            Button {
+                                objectName: "cancelButton"
+                                text: qsTr("Cancel")
+                                flat: true
+                                onClicked: console.cancel(model.orderId)
+                            }
+                        }
+                    }
                 }
             }
 
@@ -329,7 +404,7 @@ ApplicationWindow {
                     anchors.fill: parent
                     ComboBox {
                         objectName: "statusFilter"
-                        model: ["", "pending", "routing", "building", "submitted", "confirmed", "failed"]
+                        model: ["", "pending", "open", "routing", "building", "submitted", "confirmed", "failed", "cancelled", "expired"]
                         displayText: currentText === "" ? qsTr("all statuses") : currentText
                         onActivated: console.filteredOrders.status = currentText
                     }
@@ -344,6 +419,7 @@ ApplicationWindow {
                         focus: true
                         highlight: Rectangle { color: pal.highlight; opacity: 0.3 }
                         onCurrentIndexChanged: if (currentIndex >= 0) console.selectOrder(console.filteredOrders.orderIdAt(currentIndex))
+                        Keys.onDeletePressed: if (currentIndex >= 0) console.cancel(console.filteredOrders.orderIdAt(currentIndex))
                         delegate: ItemDelegate {
                             width: ordersView.width
                             height: 26
@@ -352,6 +428,7 @@ ApplicationWindow {
                                 spacing: 8
                                 Label { text: model.created; font.family: "monospace"; font.pixelSize: 11 }
                                 Label { text: model.orderId.substring(0, 8); font.family: "monospace"; font.pixelSize: 11 }
+                                Label { text: model.orderType === "market" ? "" : model.orderType; Layout.preferredWidth: 40; font.pixelSize: 11 }
                                 Label { text: model.pair; Layout.preferredWidth: 100 }
                                 Label { text: model.amount; elide: Text.ElideRight; Layout.preferredWidth: 70 }
                                 Rectangle {

@@ -1,6 +1,7 @@
 #include "api/controllers/Controllers.h"
 
 #include "api/HttpApi.h"
+#include "execution/RestingBook.h"
 #include "api/Json.h"
 #include "api/QueryService.h"
 #include "api/Reads.h"
@@ -108,10 +109,23 @@ void SystemController::registerRoutes()
                                  {QStringLiteral("maxAttempts"), cfg.maxAttempts}};
         const int subscribers = m_api.hub()->subscriberCount();
         const qint64 dropped = m_api.hub()->droppedCount();
-        m_api.read(token, [api = &m_api, token, limits, subscribers, dropped](
+        QJsonObject resting;
+        if (const RestingBook *book = m_api.restingBook()) {
+            const RestingBook::Stats s = book->stats();
+            resting = QJsonObject{{QStringLiteral("open"), double(s.resting)},
+                                  {QStringLiteral("awaitingLaunch"), double(s.awaitingLaunch)},
+                                  {QStringLiteral("withExpiry"), double(s.withExpiry)},
+                                  {QStringLiteral("triggered"), double(s.triggered)},
+                                  {QStringLiteral("pricedCandidates"), double(s.candidates)},
+                                  {QStringLiteral("evaluations"), double(s.evaluations)},
+                                  {QStringLiteral("expired"), double(s.expired)}};
+        }
+        m_api.read(token, [api = &m_api, token, limits, subscribers, dropped, resting](
                                   OrderStore &store, JobQueue &queue, RedisConnection &) {
             const reads::Metrics m = reads::metrics(store, queue);
             QJsonObject body = m.toJson();
+            if (!resting.isEmpty())
+                body.insert(QStringLiteral("restingBook"), resting);
             body.insert(QStringLiteral("limits"), limits);
             body.insert(QStringLiteral("webSocketSubscribers"), subscribers);
             body.insert(QStringLiteral("webSocketDropped"), double(dropped));
