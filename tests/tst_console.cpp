@@ -169,6 +169,40 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 7, 30000);
         QCOMPARE(ctl->orders()->index(0).data(OrdersModel::AmountRole).toDouble(), 4.0);
 
+        // A limit order far from the price rests in the resting list; Delete cancels it.
+        auto *type = find<QQuickItem>(w, "orderTypeBox");
+        auto *price = find<QQuickItem>(w, "priceField");
+        auto *resting = find<QQuickItem>(w, "restingView");
+        QVERIFY(type && price && resting);
+        type->setProperty("currentIndex", 1);
+        price->setProperty("text", QStringLiteral("1000")); // USDC per SOL: far above the price
+        QVERIFY(QMetaObject::invokeMethod(submit, "clicked"));
+        QTRY_COMPARE_WITH_TIMEOUT(resting->property("count").toInt(), 1, 30000);
+        const QString limitId = ctl->openOrders()->orderIdAt(0);
+        QCOMPARE(ctl->orders()->index(ctl->orders()->rowOf(limitId)).data(OrdersModel::OrderTypeRole).toString(), QStringLiteral("limit"));
+        QVERIFY(ctl->orders()->index(ctl->orders()->rowOf(limitId)).data(OrdersModel::TermsRole).toString().contains(QStringLiteral("limit 1000")));
+        resting->setProperty("currentIndex", 0);
+        resting->forceActiveFocus();
+        QTest::keyClick(w, Qt::Key_Delete);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->index(ctl->orders()->rowOf(limitId)).data(OrdersModel::StatusRole).toString(), QStringLiteral("cancelled"), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(resting->property("count").toInt(), 0, 10000);
+
+        // A sniper for a token that does not trade yet rests until the launch button launches it.
+        type->setProperty("currentIndex", 2);
+        auto *tokenOut = find<QQuickItem>(w, "tokenOutBox");
+        QVERIFY(tokenOut->property("editable").toBool());
+        tokenOut->setProperty("editText", QStringLiteral("BOME"));
+        price->setProperty("text", QString());
+        QVERIFY(QMetaObject::invokeMethod(submit, "clicked"));
+        QTRY_COMPARE_WITH_TIMEOUT(resting->property("count").toInt(), 1, 30000);
+        const QString sniperId = ctl->openOrders()->orderIdAt(0);
+        find<QQuickItem>(w, "launchSymbolField")->setProperty("text", QStringLiteral("BOME"));
+        QVERIFY(QMetaObject::invokeMethod(find<QQuickItem>(w, "launchButton"), "clicked"));
+        QTRY_VERIFY_WITH_TIMEOUT(find<QQuickItem>(w, "lastLaunch")->property("text").toString().contains(QStringLiteral("BOME launched")), 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->index(ctl->orders()->rowOf(sniperId)).data(OrdersModel::StatusRole).toString(), QStringLiteral("confirmed"), 30000);
+        QVERIFY(ctl->tokens().contains(QStringLiteral("BOME")));
+        type->setProperty("currentIndex", 0);
+
         const QImage shot = w->grabWindow();
         QVERIFY(!shot.isNull());
         const QString path = QDir::current().filePath(QStringLiteral("console.png"));

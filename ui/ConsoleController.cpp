@@ -38,7 +38,9 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
         const QList<OrderEvent> events = std::exchange(m_pendingEvents, {});
         m_orders.applyEvents(events);
         m_history.append(events);
+        refreshLimitLevels();
     });
+    connect(&m_quotes, &QuoteFeed::pairChanged, this, &ConsoleController::refreshLimitLevels);
     connect(&m_orders, &OrdersModel::orderFinished, this,
             [this](const QString &, bool confirmed, qint64 latencyMs) {
                 m_latency.add(latencyMs);
@@ -58,6 +60,17 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
     connect(&m_healthTimer, &QTimer::timeout, this, checkHealth);
     m_healthTimer.start(2000);
     checkHealth();
+}
+
+void ConsoleController::refreshLimitLevels()
+{
+    QVariantList levels;
+    for (double p : m_orders.openLimitPrices(m_quotes.tokenIn(), m_quotes.tokenOut()))
+        levels << p;
+    if (levels != m_limitLevels) {
+        m_limitLevels = levels;
+        emit limitLevelsChanged();
+    }
 }
 
 QStringList ConsoleController::tokens() const

@@ -26,6 +26,7 @@ class ConsoleController : public QObject
     Q_PROPERTY(QStringList tokens READ tokens NOTIFY tokensChanged)
     Q_PROPERTY(oee::ui::OrderFilter *openOrders READ openOrders CONSTANT)
     Q_PROPERTY(QStringList launches READ launches NOTIFY tokensChanged)
+    Q_PROPERTY(QVariantList limitLevels READ limitLevels NOTIFY limitLevelsChanged)
     Q_PROPERTY(QString restUrl READ restUrl CONSTANT)
     Q_PROPERTY(QString wsUrl READ wsUrl CONSTANT)
     Q_PROPERTY(QString rateLimit READ rateLimit CONSTANT)
@@ -56,6 +57,8 @@ public:
     [[nodiscard]] OrderFilter *filteredOrders() { return &m_filter; }
     [[nodiscard]] OrderFilter *openOrders() { return &m_open; }
     [[nodiscard]] QStringList launches() const { return m_launches; }
+    // Open limit orders on the quote chart's pair: their prices (display only).
+    [[nodiscard]] QVariantList limitLevels() const { return m_limitLevels; }
     [[nodiscard]] EventsModel *history() { return &m_history; }
     [[nodiscard]] QuoteFeed *quotes() { return &m_quotes; }
     [[nodiscard]] QueueMonitor *queue() { return &m_queue; }
@@ -74,6 +77,7 @@ signals:
     void healthChanged();
     void lastMessageChanged();
     void tokensChanged();
+    void limitLevelsChanged();
 
 private:
     void setMessage(const QString &message);
@@ -84,6 +88,8 @@ private:
     OrderFilter m_filter;
     OrderFilter m_open;
     QStringList m_launches; // "HH:mm:ss SYMBOL on pool", newest first
+    QVariantList m_limitLevels;
+    void refreshLimitLevels();
     EventsModel m_history;
     QuoteFeed m_quotes;
     QueueMonitor m_queue;

@@ -48,6 +48,16 @@ int OrdersModel::rowOf(const QString &orderId) const
     return -1;
 }
 
+QList<double> OrdersModel::openLimitPrices(const QString &tokenIn, const QString &tokenOut) const
+{
+    QList<double> out;
+    for (const Row &r : m_rows)
+        if (r.status == OrderStatus::Open && !r.limitPrice.isEmpty() && r.tokenIn == tokenIn &&
+            r.tokenOut == tokenOut)
+            out << r.limitPrice.toDouble();
+    return out;
+}
+
 QList<OrderEvent> OrdersModel::eventsOf(const QString &orderId) const
 {
     const int row = rowOf(orderId);
@@ -117,6 +127,7 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
             r.amount = decimalText(e.data.value(QStringLiteral("amount")));
             r.orderType = e.data.value(QStringLiteral("orderType")).toString(QStringLiteral("market"));
             r.terms = termsText(e.data);
+            r.limitPrice = e.data.value(QStringLiteral("limitPrice")).toString();
             beginInsertRows({}, 0, 0);
             m_rows.prepend(r);
             endInsertRows();
@@ -176,6 +187,7 @@ void OrdersModel::seed(const QList<Order> &orders)
         r.created = it->createdAt;
         r.orderType = it->orderType;
         r.terms = termsText(it->terms);
+        r.limitPrice = it->terms.value(QStringLiteral("limitPrice")).toString();
         const int at = int(std::lower_bound(m_rows.cbegin(), m_rows.cend(), r.created,
                                             [](const Row &x, const QDateTime &t) { return x.created > t; }) -
                            m_rows.cbegin());

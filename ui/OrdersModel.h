@@ -45,6 +45,9 @@ public:
     void seed(const QList<oee::Order> &orders);
     [[nodiscard]] QList<oee::OrderEvent> eventsOf(const QString &orderId) const;
     [[nodiscard]] int rowOf(const QString &orderId) const;
+    // The limit prices of the open limit orders on this pair (tokenOut per tokenIn), for the
+    // quote chart's limit lines (display only).
+    [[nodiscard]] QList<double> openLimitPrices(const QString &tokenIn, const QString &tokenOut) const;
 
 signals:
     void countChanged();
@@ -58,7 +61,7 @@ private:
         OrderStatus status = OrderStatus::Pending;
         QString tokenIn, tokenOut, venue, signature, error;
         QString amount, amountOut, executedPrice; // exact decimal text in token units
-        QString orderType, terms;
+        QString orderType, terms, limitPrice;
         int attempt = 0;
         QDateTime created;
         QList<OrderEvent> events;

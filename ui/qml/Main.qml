@@ -171,10 +171,59 @@ ApplicationWindow {
                         legend.visible: true
                         theme: window.dark ? ChartView.ChartThemeDark : ChartView.ChartThemeLight
                         DateTimeAxis { id: quoteX; format: "hh:mm:ss"; min: new Date(console.quotes.windowStart); max: new Date(console.quotes.windowEnd) }
-                        ValueAxis { id: quoteY; min: console.quotes.minPrice; max: console.quotes.maxPrice; labelFormat: "%.6g" }
+                        // The quotes' range, widened to the limit prices within 2 % of them.
+                        readonly property var nearLimits: console.limitLevels.filter(
+                            p => Math.abs(p / ((console.quotes.minPrice + console.quotes.maxPrice) / 2) - 1) < 0.02)
+                        ValueAxis {
+                            id: quoteY
+                            min: Math.min(console.quotes.minPrice, ...quoteChart.nearLimits)
+                            max: Math.max(console.quotes.maxPrice, ...quoteChart.nearLimits.map(p => p * 1.0002))
+                            labelFormat: "%.6g"
+                        }
                         LineSeries { id: raySeries; name: "Raydium"; axisX: quoteX; axisY: quoteY; color: "#7c3aed"; width: console.quotes.chosenVenue === "raydium" ? 3 : 1.5 }
                         LineSeries { id: metSeries; name: "Meteora"; axisX: quoteX; axisY: quoteY; color: "#0891b2"; width: console.quotes.chosenVenue === "meteora" ? 3 : 1.5 }
                         Component.onCompleted: console.quotes.attach(raySeries, metSeries)
+                        // Resting limit orders on this pair: a dashed line at each limit price
+                        // within the axis; the ones beyond it are counted in the corner.
+                        Repeater {
+                            objectName: "limitLines"
+                            model: console.limitLevels
+                            delegate: Item {
+                                required property var modelData
+                                readonly property bool inRange: modelData >= quoteY.min && modelData <= quoteY.max
+                                readonly property point at: quoteChart.mapToPosition(Qt.point(quoteX.min.getTime(), modelData), raySeries)
+                                visible: inRange
+                                x: quoteChart.plotArea.x
+                                y: at.y
+                                width: quoteChart.plotArea.width
+                                height: 1
+                                Row {
+                                    spacing: 4
+                                    Repeater {
+                                        model: Math.floor(quoteChart.plotArea.width / 10)
+                                        Rectangle { width: 6; height: 1; color: "#16a34a" }
+                                    }
+                                }
+                                Label {
+                                    anchors.right: parent.right
+                                    anchors.bottom: parent.top
+                                    text: qsTr("limit %1").arg(Number(modelData).toPrecision(8))
+                                    font.pixelSize: 10
+                                    color: "#16a34a"
+                                }
+                            }
+                        }
+                        Label {
+                            objectName: "limitsBeyond"
+                            readonly property int above: console.limitLevels.filter(p => p > quoteY.max).length
+                            readonly property int below: console.limitLevels.filter(p => p < quoteY.min).length
+                            visible: above + below > 0
+                            x: quoteChart.plotArea.x + 4
+                            y: quoteChart.plotArea.y + 2
+                            text: qsTr("limits: %1 above ↑ · %2 below ↓").arg(above).arg(below)
+                            font.pixelSize: 10
+                            color: "#16a34a"
+                        }
                     }
                 }
             }
@@ -325,37 +374,47 @@ ApplicationWindow {
                     TextField { id: slippage; objectName: "slippageField"; text: "0.01" }
                     Label { text: qsTr("Expires in (s)") }
                     SpinBox { id: ttl; objectName: "ttlBox"; from: 0; to: 86400; value: 0; editable: true; enabled: orderType.currentText !== "market" }
-                    Button {
-                        id: submitButton
-                        objectName: "submitButton"
-                        text: qsTr("Submit")
-                        highlighted: true
-                        onClicked: orderType.currentText === "market"
-                                   ? console.submit(tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
-                                   : console.submitOrder(orderType.currentText, tokenIn.currentText, tokenOut.editText,
-                                                         amount.text, Number(slippage.text), price.text, ttl.value)
-                    }
-                    Button {
-                        objectName: "burstButton"
-                        text: qsTr("Burst ×%1").arg(burstCount.value)
-                        enabled: orderType.currentText === "market"
-                        onClicked: console.burst(burstCount.value, tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
-                    }
-                    SpinBox { id: burstCount; from: 2; to: 1000; value: 5; editable: true }
-                    Item { Layout.fillWidth: true }
-                    TextField { id: launchSymbol; objectName: "launchSymbolField"; placeholderText: qsTr("new token, e.g. WIF") }
-                    TextField { id: launchPrice; objectName: "launchPriceField"; placeholderText: qsTr("price in SOL"); text: "0.01" }
-                    Button {
-                        objectName: "launchButton"
-                        text: qsTr("Launch")
-                        onClicked: console.launch(launchSymbol.text, "SOL", launchPrice.text)
-                    }
-                    Label {
-                        objectName: "lastLaunch"
+                    Label { text: ttl.value > 0 && orderType.currentText !== "market" ? "" : qsTr("0: never"); opacity: 0.7; Layout.columnSpan: 2 }
+                    RowLayout {
+                        Layout.columnSpan: 4
                         Layout.fillWidth: true
-                        text: console.launches.length > 0 ? console.launches[0] : qsTr("no launch yet")
-                        elide: Text.ElideRight
-                        opacity: 0.8
+                        Button {
+                            id: submitButton
+                            objectName: "submitButton"
+                            text: qsTr("Submit %1").arg(orderType.currentText)
+                            highlighted: true
+                            onClicked: orderType.currentText === "market"
+                                       ? console.submit(tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
+                                       : console.submitOrder(orderType.currentText, tokenIn.currentText, tokenOut.editText,
+                                                             amount.text, Number(slippage.text), price.text, ttl.value)
+                        }
+                        Button {
+                            objectName: "burstButton"
+                            text: qsTr("Burst ×%1").arg(burstCount.value)
+                            enabled: orderType.currentText === "market"
+                            onClicked: console.burst(burstCount.value, tokenIn.currentText, tokenOut.currentText, amount.text, Number(slippage.text))
+                        }
+                        SpinBox { id: burstCount; from: 2; to: 1000; value: 5; editable: true; enabled: orderType.currentText === "market" }
+                        Item { Layout.fillWidth: true }
+                    }
+                    RowLayout {
+                        Layout.columnSpan: 4
+                        Layout.fillWidth: true
+                        Label { text: qsTr("Launch a token") }
+                        TextField { id: launchSymbol; objectName: "launchSymbolField"; placeholderText: qsTr("symbol, e.g. WIF"); Layout.preferredWidth: 120 }
+                        TextField { id: launchPrice; objectName: "launchPriceField"; placeholderText: qsTr("SOL per token"); text: "0.01"; Layout.preferredWidth: 90 }
+                        Button {
+                            objectName: "launchButton"
+                            text: qsTr("Launch")
+                            onClicked: console.launch(launchSymbol.text, "SOL", launchPrice.text)
+                        }
+                        Label {
+                            objectName: "lastLaunch"
+                            Layout.fillWidth: true
+                            text: console.launches.length > 0 ? console.launches[0] : qsTr("no launch yet")
+                            elide: Text.ElideRight
+                            opacity: 0.8
+                        }
                     }
                     Label { Layout.columnSpan: 4; Layout.fillWidth: true; text: console.lastMessage; elide: Text.ElideRight; opacity: 0.8 }
                 }
