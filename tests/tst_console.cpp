@@ -16,15 +16,25 @@ using namespace oee::test;
 using namespace oee::ui;
 
 namespace {
-OrderEvent statusEvent(const QString &id, int seq, OrderStatus status, qint64 atMs, QJsonObject data = {})
+OrderEvent statusEvent(const QString &id, int seq, OrderStatus status, qint64 atMs, EventData data = {})
 {
     OrderEvent e;
     e.orderId = id;
     e.seq = seq;
     e.status = status;
     e.at = QDateTime::fromMSecsSinceEpoch(atMs, Qt::UTC);
-    e.data = std::move(data);
+    e.setPayload(std::move(data));
     return e;
+}
+
+SubmittedOrder submitted(const char *in, const char *out, BaseUnits amount)
+{
+    OrderRequest r;
+    r.tokenIn = QString::fromLatin1(in);
+    r.tokenOut = QString::fromLatin1(out);
+    r.amount = amount;
+    r.slippagePpm = 10000;
+    return SubmittedOrder{r};
 }
 } // namespace
 
@@ -46,8 +56,8 @@ private slots:
         QSignalSpy changed(&model, &QAbstractItemModel::dataChanged);
         QSignalSpy finished(&model, &OrdersModel::orderFinished);
         const qint64 t0 = 1'800'000'000'000;
-        model.applyEvents({statusEvent("a", 1, OrderStatus::Pending, t0, {{"tokenIn", "SOL"}, {"tokenOut", "USDC"}, {"amount", 2}}),
-                           statusEvent("a", 2, OrderStatus::Routing, t0 + 200, {{"venue", "meteora"}, {"attempt", 1}})});
+        model.applyEvents({statusEvent("a", 1, OrderStatus::Pending, t0, submitted("SOL", "USDC", 2'000'000'000)),
+                           statusEvent("a", 2, OrderStatus::Routing, t0 + 200, RoutingPlan{1, QStringLiteral("meteora"), {}, std::nullopt})});
         QCOMPARE(inserted.count(), 1);
         QCOMPARE(model.rowCount(), 1);
         const QModelIndex row = model.index(0);
@@ -55,8 +65,8 @@ private slots:
         QCOMPARE(row.data(OrdersModel::PairRole).toString(), QStringLiteral("SOL → USDC"));
         QCOMPARE(row.data(OrdersModel::VenueRole).toString(), QStringLiteral("meteora"));
         model.applyEvents({statusEvent("a", 3, OrderStatus::Building, t0 + 250),
-                           statusEvent("a", 4, OrderStatus::Submitted, t0 + 260, {{"signature", "sig"}}),
-                           statusEvent("a", 5, OrderStatus::Confirmed, t0 + 2260, {{"amountOut", 299.5}, {"executedPrice", 149.75}})});
+                           statusEvent("a", 4, OrderStatus::Submitted, t0 + 260, TransactionSubmitted{1, QStringLiteral("meteora"), QStringLiteral("sig")}),
+                           statusEvent("a", 5, OrderStatus::Confirmed, t0 + 2260, FillReport{1, QStringLiteral("meteora"), QStringLiteral("sig"), 2'000'000'000, QStringLiteral("2"), 299'500'000, QStringLiteral("299.5"), QStringLiteral("149.75"), {}, false})});
         QCOMPARE(row.data(OrdersModel::StatusRole).toString(), QStringLiteral("confirmed"));
         QCOMPARE(row.data(OrdersModel::AmountOutRole).toDouble(), 299.5);
         QCOMPARE(row.data(OrdersModel::LatencyMsRole).toDouble(), 2260.0);
@@ -72,7 +82,7 @@ private slots:
         model.applyEvents({statusEvent("zz", 4, OrderStatus::Submitted, t0 + 100)});
         QCOMPARE(model.rowCount(), 1);
         // Newest first, filterable.
-        model.applyEvents({statusEvent("b", 1, OrderStatus::Pending, t0 + 3000, {{"tokenIn", "JUP"}, {"tokenOut", "USDC"}, {"amount", 5}})});
+        model.applyEvents({statusEvent("b", 1, OrderStatus::Pending, t0 + 3000, submitted("JUP", "USDC", 5'000'000))});
         QCOMPARE(model.index(0).data(OrdersModel::OrderIdRole).toString(), QStringLiteral("b"));
         OrderFilter filter;
         filter.setSourceModel(&model);

@@ -89,6 +89,11 @@ private slots:
             Config other = fastConfig(m_servers);
             other.leaseMs = 1500;
             other.workerThreads = 1;
+            // B's one thread recovers leases until its own first write blocks behind the lock:
+            // its executions take long enough for every one of A's leases to expire first
+            // (A's threads block at different times; under load the gap passed 1.5 s).
+            other.dex.executionLatencyMinMs = 8000;
+            other.dex.executionLatencyMaxMs = 8000;
             Engine b(other);
             QVERIFY2(b.start(&error), qPrintable(error));
             const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);

@@ -1,20 +1,11 @@
 #include "OrdersModel.h"
 
-#include <QLocale>
-
 #include <QJsonDocument>
 
 namespace oee::ui {
 
 namespace {
 
-// Amounts and prices arrive as exact decimal strings (older events: numbers); shown as they are.
-QString decimalText(const QJsonValue &v)
-{
-    return v.isString() ? v.toString()
-                        : v.isDouble() ? QString::number(v.toDouble(), 'g', QLocale::FloatingPointShortest)
-                                       : QString();
-}
 constexpr int kLiveLanes = 40; // rows whose open phase is refreshed every second
 }
 
@@ -100,8 +91,8 @@ static QString termsText(const QJsonObject &t)
     QStringList parts;
     if (t.contains(QStringLiteral("limitPrice")))
         parts << QStringLiteral("limit ") + t.value(QStringLiteral("limitPrice")).toString();
-    else if (t.contains(QStringLiteral("minAmountOutRaw")) && t.contains(QStringLiteral("orderType")))
-        parts << QStringLiteral("min out ") + t.value(QStringLiteral("minAmountOutRaw")).toString();
+    else if (t.contains(QStringLiteral("minAmountOutRaw")))
+        parts << QStringLiteral("min out ") + t.value(QStringLiteral("minAmountOutRaw")).toString() + QStringLiteral(" raw");
     if (t.contains(QStringLiteral("maxPrice")))
         parts << QStringLiteral("max ") + t.value(QStringLiteral("maxPrice")).toString();
     if (const QString at = t.value(QStringLiteral("expiresAt")).toString(); !at.isEmpty())
@@ -122,12 +113,16 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
             Row r;
             r.id = e.orderId;
             r.created = e.at;
-            r.tokenIn = e.data.value(QStringLiteral("tokenIn")).toString();
-            r.tokenOut = e.data.value(QStringLiteral("tokenOut")).toString();
-            r.amount = decimalText(e.data.value(QStringLiteral("amount")));
-            r.orderType = e.data.value(QStringLiteral("orderType")).toString(QStringLiteral("market"));
-            r.terms = termsText(e.data);
-            r.limitPrice = e.data.value(QStringLiteral("limitPrice")).toString();
+            const EventData first = e.typed();
+            if (const auto *submitted = std::get_if<SubmittedOrder>(&first)) {
+                const OrderRequest &q = submitted->request;
+                r.tokenIn = q.tokenIn;
+                r.tokenOut = q.tokenOut;
+                r.amount = q.amountText();
+                r.orderType = q.orderType;
+                r.terms = termsText(termsJson(q));
+                r.limitPrice = q.limitPrice;
+            }
             beginInsertRows({}, 0, 0);
             m_rows.prepend(r);
             endInsertRows();
@@ -144,18 +139,19 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
             continue; // already have it
         r.events.append(e);
         r.status = e.status;
-        const QJsonObject &d = e.data;
-        if (d.contains(QStringLiteral("venue")))
-            r.venue = d.value(QStringLiteral("venue")).toString();
-        if (d.contains(QStringLiteral("signature")))
-            r.signature = d.value(QStringLiteral("signature")).toString();
-        if (d.contains(QStringLiteral("attempt")))
-            r.attempt = d.value(QStringLiteral("attempt")).toInt();
-        if (d.contains(QStringLiteral("error")))
-            r.error = d.value(QStringLiteral("error")).toString();
+        // The typed facts of the step, whatever its kind.
+        const EventFacts f = e.facts();
+        if (!f.venue.isEmpty())
+            r.venue = f.venue;
+        if (!f.signature.isEmpty())
+            r.signature = f.signature;
+        if (f.attempt)
+            r.attempt = *f.attempt;
+        if (!f.error.isEmpty())
+            r.error = f.error;
         if (e.status == OrderStatus::Confirmed) {
-            r.amountOut = decimalText(d.value(QStringLiteral("amountOut")));
-            r.executedPrice = decimalText(d.value(QStringLiteral("executedPrice")));
+            r.amountOut = f.amountOut;
+            r.executedPrice = f.executedPrice;
             r.error.clear();
         }
         const QModelIndex idx = index(row);
@@ -246,7 +242,10 @@ QVariant EventsModel::data(const QModelIndex &index, int role) const
     case SeqRole: return e.seq;
     case StatusRole: return statusName(e.status);
     case TimeRole: return e.at.toLocalTime().toString(QStringLiteral("hh:mm:ss.zzz"));
-    case DetailsRole: return QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Indented));
+    case DetailsRole:
+        // The step in a sentence (a trigger, a cancel, an expiry read as such), then its data.
+        return describeEvent(e) + QLatin1Char('\n') +
+               QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Indented));
     }
     return {};
 }

@@ -204,7 +204,7 @@ void Ingest::flush()
         e.seq = 1;
         e.status = OrderStatus::Pending;
         e.at = now;
-        e.data = toJobPayload(o.request);
+        e.setPayload(SubmittedOrder{o.request});
         jobs.append(Job{o.id, QJsonDocument(e.data).toJson(QJsonDocument::Compact), 0, {}});
         events.append(e);
     }

@@ -96,38 +96,77 @@ QString canonicalOrderId(const QString &text)
 
 QString describeEvent(const OrderEvent &e)
 {
-    const auto text = [&](const char *key) { return e.data.value(QLatin1String(key)).toVariant().toString(); };
-    const QString venue = text("venue");
-    switch (e.status) {
-    case OrderStatus::Pending:
-        if (e.data.contains(QStringLiteral("error")))
+    // From the typed data: one sentence per kind of event.
+    struct Describe
+    {
+        QString operator()(const std::monostate &) const { return {}; }
+        QString operator()(const SubmittedOrder &d) const
+        {
+            if (d.request.orderType == QLatin1String("market"))
+                return QStringLiteral("Order received, queued for execution");
+            return QStringLiteral("%1 order received").arg(d.request.orderType);
+        }
+        QString operator()(const RetryScheduled &d) const
+        {
             return QStringLiteral("Attempt %1 failed: %2. Retrying in %3 ms")
-                .arg(text("attempt"), text("error"), text("retryInMs"));
-        return QStringLiteral("Order received, queued for execution");
-    case OrderStatus::Routing:
-        return QStringLiteral("Compared %1 routes: best is %2 (%3)")
-            .arg(e.data.value(QStringLiteral("candidates")).toArray().size())
-            .arg(venue, text("route"));
-    case OrderStatus::Building:
-        return QStringLiteral("Building the transaction on %1 (minimum out %2)")
-            .arg(venue, text("minAmountOut"));
-    case OrderStatus::Submitted:
-        return QStringLiteral("Transaction submitted to %1: %2").arg(venue, text("signature"));
-    case OrderStatus::Confirmed:
-        return QStringLiteral("Executed on %1 at %2: received %3")
-            .arg(venue, text("executedPrice"), text("amountOut"));
-    case OrderStatus::Failed:
-        return QStringLiteral("Failed: %1").arg(text("error"));
-    case OrderStatus::Cancelled:
-        return QStringLiteral("Cancelled: %1").arg(text("reason"));
-    case OrderStatus::Open:
-        if (e.data.contains(QStringLiteral("error")))
-            return QStringLiteral("Attempt %1 missed (%2): resting again").arg(text("attempt"), text("error"));
-        return QStringLiteral("Resting: %1").arg(text("waitingFor"));
-    case OrderStatus::Expired:
-        return QStringLiteral("Expired at %1").arg(text("expiresAt"));
-    }
-    return {};
+                .arg(d.attempt).arg(d.error).arg(d.retryInMs);
+        }
+        QString operator()(const RoutingPlan &d) const
+        {
+            const QString compared = QStringLiteral("Compared %1 routes: best is %2 (%3)")
+                                         .arg(d.plan.value(QStringLiteral("candidates")).toArray().size())
+                                         .arg(d.venue, d.plan.value(QStringLiteral("route")).toString());
+            if (!d.trigger)
+                return compared;
+            return (d.trigger->reason == QLatin1String("launch")
+                        ? QStringLiteral("Fired by the launch of its token. ")
+                        : QStringLiteral("Fired: the price crossed its limit. ")) + compared;
+        }
+        QString operator()(const TransactionBuilt &d) const
+        {
+            return QStringLiteral("Building the transaction on %1 (minimum out %2)").arg(d.venue, d.minOutText);
+        }
+        QString operator()(const TransactionSubmitted &d) const
+        {
+            return QStringLiteral("Transaction submitted to %1: %2").arg(d.venue, d.signature);
+        }
+        QString operator()(const FillReport &d) const
+        {
+            return QStringLiteral("Executed on %1 at %2: received %3").arg(d.venue, d.executedPrice, d.amountOutText);
+        }
+        QString operator()(const FailureReport &d) const { return QStringLiteral("Failed: %1").arg(d.error); }
+        QString operator()(const RestingOrderData &d) const
+        {
+            if (d.attempt > 0)
+                return QStringLiteral("Attempt %1 missed (%2): resting again").arg(d.attempt).arg(d.error);
+            return QStringLiteral("Resting: %1").arg(d.waitingFor);
+        }
+        QString operator()(const CancelReport &d) const { return QStringLiteral("Cancelled: %1").arg(d.reason); }
+        QString operator()(const ExpiryReport &d) const
+        {
+            return QStringLiteral("Expired at %1").arg(isoTime(d.expiresAt));
+        }
+    };
+    return std::visit(Describe{}, e.typed());
+}
+
+void OrderEvent::setPayload(EventData typedData)
+{
+    payload = std::move(typedData);
+    data = eventDataJson(payload);
+    dataJsonCache.clear();
+}
+
+EventData OrderEvent::typed() const
+{
+    if (!std::holds_alternative<std::monostate>(payload))
+        return payload;
+    return eventDataFromJson(status, data);
+}
+
+EventFacts OrderEvent::facts() const
+{
+    return factsOf(typed());
 }
 
 QJsonObject OrderEvent::toJson() const
@@ -146,24 +185,20 @@ QJsonObject OrderEvent::head() const
                   {QStringLiteral("timestamp"), isoTime(at)}};
     // Seeds 003 and 004 read these at the top level of a stream message. Amounts and prices
     // are exact decimal strings in `data`; the seeds' clients compute with numbers at the top
-    // level (the same text whenever it has at most 15 significant digits). One pass over data.
-    const auto number = [](const QJsonValue &v) {
-        return v.isString() ? QJsonValue(v.toString().toDouble()) : v;
-    };
-    for (auto it = data.constBegin(); it != data.constEnd(); ++it) {
-        const QString key = it.key();
-        if (key == QLatin1String("signature")) {
-            o.insert(QStringLiteral("txHash"), it.value());
-        } else if (key == QLatin1String("executedPrice")) {
-            const QJsonValue v = number(it.value());
-            o.insert(QStringLiteral("executedPrice"), v);
-            o.insert(QStringLiteral("executionPrice"), v);
-        } else if (key == QLatin1String("amountOut")) {
-            o.insert(QStringLiteral("amountOut"), number(it.value()));
-        } else if (key == QLatin1String("venue") || key == QLatin1String("error")) {
-            o.insert(key, it.value());
-        }
+    // level (the same text whenever it has at most 15 significant digits), from the typed facts.
+    const EventFacts f = facts();
+    if (!f.signature.isEmpty())
+        o.insert(QStringLiteral("txHash"), f.signature);
+    if (!f.executedPrice.isEmpty()) {
+        o.insert(QStringLiteral("executedPrice"), f.executedPrice.toDouble());
+        o.insert(QStringLiteral("executionPrice"), f.executedPrice.toDouble());
     }
+    if (!f.amountOut.isEmpty())
+        o.insert(QStringLiteral("amountOut"), f.amountOut.toDouble());
+    if (!f.venue.isEmpty())
+        o.insert(QStringLiteral("venue"), f.venue);
+    if (!f.error.isEmpty())
+        o.insert(QStringLiteral("error"), f.error);
     return o;
 }
 

@@ -1,4 +1,6 @@
 #pragma once
+#include "domain/EventData.h"
+
 #include <QDateTime>
 #include <QJsonObject>
 #include <QList>
@@ -29,11 +31,19 @@ struct OrderEvent
     QString orderId;
     int seq = 0;
     OrderStatus status = OrderStatus::Pending;
-    QJsonObject data;
+    QJsonObject data;    // the payload's one JSON encoding (setPayload), or as received
     QDateTime at;
     QByteArray message;  // toMessage(), filled once where the event is committed
     qint64 fence = 0;    // the writer's claim on the order (OrderStore::claim); not streamed
     mutable QByteArray dataJsonCache; // dataJson(); empty until asked for
+    EventData payload;   // typed; monostate for an event known only as JSON (see typed())
+
+    // Sets the typed data and `data`, its encoding.
+    void setPayload(EventData typedData);
+    // The typed data: the payload, or read from `data` (events from PostgreSQL, from another
+    // process, or built as JSON).
+    [[nodiscard]] EventData typed() const;
+    [[nodiscard]] EventFacts facts() const;
 
     // The stream message: type "status", seq, orderId, status, timestamp, data, and what
     // clients read at the top level: txHash, executedPrice / executionPrice, amountOut, venue,

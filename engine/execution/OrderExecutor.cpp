@@ -16,18 +16,6 @@
 
 namespace oee {
 
-namespace {
-
-// An `open` event's data: the order as the RestingBook indexes it (in any process).
-QJsonObject restingData(const OrderRequest &r)
-{
-    QJsonObject data = toJobPayload(r);
-    data.remove(QStringLiteral("amount"));
-    data.remove(QStringLiteral("slippage"));
-    return data;
-}
-
-} // namespace
 
 OrderExecutor::OrderExecutor(Settings settings, Market *market, SimulatedChain *chain,
                              EventWriter *writer, Finished finished, QObject *parent)
@@ -115,8 +103,7 @@ void OrderExecutor::run(const Job &job, const OrderCursor &cursor)
         // Written by this engine, so never expected: fail the order rather than guess.
         m_inFlight.insert(id, f);
         emitEvent(m_inFlight[id], OrderStatus::Failed,
-                  {{QStringLiteral("attempt"), f.attempt},
-                   {QStringLiteral("error"), QStringLiteral("unreadable job payload")}},
+                  FailureReport{f.attempt, 0, {}, QStringLiteral("unreadable job payload")},
                   [this, id] { finish(id, Settle::Fail, 0); });
         return;
     }
@@ -141,8 +128,7 @@ void OrderExecutor::run(const Job &job, const OrderCursor &cursor)
     if (f.attempt > m_settings.maxAttempts && !f.type->restsOnMiss()) {
         InFlight &ref = m_inFlight[id];
         emitEvent(ref, OrderStatus::Failed,
-                  {{QStringLiteral("attempt"), f.attempt - 1},
-                   {QStringLiteral("error"), QStringLiteral("attempts exhausted")}},
+                  FailureReport{f.attempt - 1, 0, {}, QStringLiteral("attempts exhausted")},
                   [this, id] { finish(id, Settle::Fail, 0); });
         return;
     }
@@ -170,9 +156,7 @@ void OrderExecutor::expire(const QString &id)
     auto it = m_inFlight.find(id);
     if (it == m_inFlight.end())
         return;
-    emitEvent(*it, OrderStatus::Expired,
-              {{QStringLiteral("attempt"), it->attempt},
-               {QStringLiteral("expiresAt"), isoTime(it->request.expiresAt)}},
+    emitEvent(*it, OrderStatus::Expired, ExpiryReport{it->attempt, it->request.expiresAt},
               [this, id] { finish(id, Settle::Complete, 0); });
 }
 
@@ -188,9 +172,8 @@ void OrderExecutor::rest(const QString &id, const QString &why)
         finish(id, Settle::Park, 0);
         return;
     }
-    QJsonObject data = restingData(f.request);
-    data.insert(QStringLiteral("waitingFor"), why);
-    emitEvent(f, OrderStatus::Open, data, [this, id] { finish(id, Settle::Park, 0); });
+    emitEvent(f, OrderStatus::Open, RestingOrderData{f.request, why, 0, {}, {}},
+              [this, id] { finish(id, Settle::Park, 0); });
 }
 
 void OrderExecutor::onQuoted(const QString &id)
@@ -211,22 +194,17 @@ void OrderExecutor::onQuoted(const QString &id)
         return;
     }
     f.minAmountOut = d.floor;
-    QJsonObject data = f.route.toEventJson();
+    RoutingPlan routing{f.attempt, f.route.best.venue(), f.route.toEventJson(), std::nullopt};
     if (f.status == OrderStatus::Open) {
         const auto at = [&](const char *key) {
-            return isoTime(QDateTime::fromMSecsSinceEpoch(
-                qint64(f.trigger.value(QLatin1String(key)).toDouble()), Qt::UTC));
+            return f.trigger.contains(QLatin1String(key))
+                       ? QDateTime::fromMSecsSinceEpoch(qint64(f.trigger.value(QLatin1String(key)).toDouble()), Qt::UTC)
+                       : QDateTime();
         };
-        QJsonObject trigger{{QStringLiteral("reason"), f.trigger.value(QStringLiteral("reason")).toString(QStringLiteral("price"))}};
-        if (f.trigger.contains(QStringLiteral("firedAtMs"))) {
-            trigger.insert(QStringLiteral("poolChangedAt"), at("poolChangedAtMs"));
-            trigger.insert(QStringLiteral("firedAt"), at("firedAtMs"));
-        }
-        data.insert(QStringLiteral("trigger"), trigger);
+        routing.trigger = TriggerInfo{f.trigger.value(QStringLiteral("reason")).toString(QStringLiteral("price")),
+                                      at("poolChangedAtMs"), at("firedAtMs")};
     }
-    data.insert(QStringLiteral("attempt"), f.attempt);
-    data.insert(QStringLiteral("venue"), f.route.best.venue());
-    emitEvent(f, OrderStatus::Routing, data,
+    emitEvent(f, OrderStatus::Routing, routing,
               [this, id] { onBuilt(id); }, Durability::Batch);
 }
 
@@ -239,14 +217,10 @@ void OrderExecutor::onBuilt(const QString &id)
     f.signature = transactionSignature(f.id, f.attempt);
     const RoutePlan &r = f.route;
     emitEvent(f, OrderStatus::Building,
-              {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), r.best.venue()},
-               {QStringLiteral("route"), r.best.typeName()},
-               {QStringLiteral("expectedAmountOut"), formatTokenAmount(r.best.amountOut, r.out->decimals)},
-               {QStringLiteral("expectedAmountOutRaw"), QString::number(r.best.amountOut)},
-               {QStringLiteral("minAmountOut"), formatTokenAmount(f.minAmountOut, r.out->decimals)},
-               {QStringLiteral("minAmountOutRaw"), QString::number(f.minAmountOut)},
-               {QStringLiteral("slippage"), f.request.slippageText()}},
+              TransactionBuilt{f.attempt, r.best.venue(), r.best.typeName(), r.best.amountOut,
+                               formatTokenAmount(r.best.amountOut, r.out->decimals), f.minAmountOut,
+                               formatTokenAmount(f.minAmountOut, r.out->decimals),
+                               f.request.slippageText()},
               [this, id] { onSubmitted(id); }, Durability::Batch);
 }
 
@@ -257,9 +231,7 @@ void OrderExecutor::onSubmitted(const QString &id)
         return;
     InFlight &f = *it;
     emitEvent(f, OrderStatus::Submitted,
-              {{QStringLiteral("attempt"), f.attempt},
-               {QStringLiteral("venue"), f.route.best.venue()},
-               {QStringLiteral("signature"), f.signature}},
+              TransactionSubmitted{f.attempt, f.route.best.venue(), f.signature},
               [this, id] {
                   QTimer::singleShot(m_market->executionLatencyMs(), this,
                                      [this, id] { onExecuted(id); });
@@ -298,29 +270,17 @@ void OrderExecutor::attemptFailed(const QString &id, const QString &venue, const
             expire(id);
             return;
         }
-        QJsonObject data = restingData(f.request);
-        data.insert(QStringLiteral("attempt"), f.attempt);
-        data.insert(QStringLiteral("venue"), venue);
-        data.insert(QStringLiteral("error"), error);
-        emitEvent(f, OrderStatus::Open, data, [this, id] { finish(id, Settle::Park, 0); });
+        emitEvent(f, OrderStatus::Open, RestingOrderData{f.request, {}, f.attempt, venue, error},
+                  [this, id] { finish(id, Settle::Park, 0); });
         return;
     }
     if (f.attempt < m_settings.maxAttempts) {
         const qint64 delay =
             qint64(m_settings.retryBackoffMs) * (qint64(1) << qMin(20, f.attempt - 1));
-        emitEvent(f, OrderStatus::Pending,
-                  {{QStringLiteral("attempt"), f.attempt},
-                   {QStringLiteral("venue"), venue},
-                   {QStringLiteral("error"), error},
-                   {QStringLiteral("retryInMs"), double(delay)},
-                   {QStringLiteral("nextAttempt"), f.attempt + 1}},
+        emitEvent(f, OrderStatus::Pending, RetryScheduled{f.attempt, venue, error, delay},
                   [this, id, delay] { finish(id, Settle::Retry, delay); });
     } else {
-        emitEvent(f, OrderStatus::Failed,
-                  {{QStringLiteral("attempt"), f.attempt},
-                   {QStringLiteral("attempts"), f.attempt},
-                   {QStringLiteral("venue"), venue},
-                   {QStringLiteral("error"), error}},
+        emitEvent(f, OrderStatus::Failed, FailureReport{f.attempt, f.attempt, venue, error},
                   [this, id] { finish(id, Settle::Fail, 0); });
     }
 }
@@ -406,22 +366,14 @@ void OrderExecutor::confirm(const QString &id, const Fill &fill, bool alreadyLan
     QString venue = f.route.in ? f.route.best.venue() : QString();
     if (venue.isEmpty() && !fill.legs.isEmpty())
         venue = fill.legs.first().toObject().value(QStringLiteral("venue")).toString();
-    QJsonObject data{{QStringLiteral("attempt"), f.attempt},
-                     {QStringLiteral("venue"), venue},
-                     {QStringLiteral("signature"), f.signature},
-                     {QStringLiteral("amountIn"), formatTokenAmount(fill.amountIn, in ? in->decimals : 0)},
-                     {QStringLiteral("amountInRaw"), QString::number(fill.amountIn)},
-                     {QStringLiteral("amountOut"), fill.amountOutText()},
-                     {QStringLiteral("amountOutRaw"), QString::number(fill.amountOut)},
-                     {QStringLiteral("executedPrice"), fill.executedPriceText()},
-                     {QStringLiteral("legs"), fill.legs}};
-    if (alreadyLanded)
-        data.insert(QStringLiteral("alreadyLanded"), true);
-    emitEvent(f, OrderStatus::Confirmed, data,
+    const FillReport fillReport{f.attempt, venue, f.signature, fill.amountIn,
+                                formatTokenAmount(fill.amountIn, in ? in->decimals : 0), fill.amountOut,
+                                fill.amountOutText(), fill.executedPriceText(), fill.legs, alreadyLanded};
+    emitEvent(f, OrderStatus::Confirmed, fillReport,
               [this, id] { finish(id, Settle::Complete, 0); });
 }
 
-void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
+void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, EventData data,
                        std::function<void()> next, Durability durability)
 {
     if (!canFollow(order.status, status)) {
@@ -434,8 +386,8 @@ void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, QJsonObject d
             return;
         }
         status = OrderStatus::Failed;
-        data = QJsonObject{{QStringLiteral("attempt"), order.attempt},
-                           {QStringLiteral("error"), QStringLiteral("internal error: refused an impossible status change")}};
+        data = FailureReport{order.attempt, 0, {},
+                             QStringLiteral("internal error: refused an impossible status change")};
         next = [this, id = order.id] { finish(id, Settle::Fail, 0); };
         durability = Durability::Wait;
     }
@@ -444,7 +396,7 @@ void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, QJsonObject d
     e.orderId = order.id;
     e.seq = ++order.seq;
     e.status = status;
-    e.data = std::move(data);
+    e.setPayload(std::move(data));
     e.at = QDateTime::currentDateTimeUtc();
     e.fence = order.fence;
     if (durability == Durability::Batch) {

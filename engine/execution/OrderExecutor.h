@@ -93,7 +93,7 @@ private:
     // (routing → building → submitted). Either way nothing is announced before it is durable,
     // and execution starts only once `submitted` (with its signature) is committed.
     enum class Durability { Wait, Batch };
-    void emitEvent(InFlight &order, OrderStatus status, QJsonObject data,
+    void emitEvent(InFlight &order, OrderStatus status, EventData data,
                    std::function<void()> next, Durability durability = Durability::Wait);
     void finish(const QString &id, Settle kind, qint64 delayMs);
 

@@ -200,18 +200,26 @@ void RestingBook::remove(const QString &id)
 void RestingBook::onEvents(const QList<OrderEvent> &events)
 {
     for (const OrderEvent &e : events) {
-        if (e.status == OrderStatus::Open ||
-            (e.status == OrderStatus::Pending && e.seq == 1 &&
-             e.data.contains(QStringLiteral("expiresAt")))) {
+        if (e.status == OrderStatus::Open) {
+            const EventData d = e.typed();
+            const auto *resting = std::get_if<RestingOrderData>(&d);
+            if (!resting || resting->request.tokenIn.isEmpty())
+                continue;
             // An attempt that missed (the price moved back, the venue refused): not brought
             // back at once, 1 s, 2 s, 4 s … 30 s after it, however the pools move meanwhile.
             qint64 notBefore = 0;
-            if (e.data.contains(QStringLiteral("error"))) {
-                const int attempt = qBound(1, e.data.value(QStringLiteral("attempt")).toInt(), 6);
+            if (resting->attempt > 0) {
+                const int attempt = qBound(1, resting->attempt, 6);
                 notBefore = e.at.toMSecsSinceEpoch() + qMin<qint64>(30000, 1000LL << (attempt - 1));
             }
-            if (const auto request = fromJobPayload(e.data))
-                add(e.orderId, *request, e.status, e.seq, notBefore);
+            add(e.orderId, resting->request, e.status, e.seq, notBefore);
+            continue;
+        }
+        if (e.status == OrderStatus::Pending && e.seq == 1) {
+            const EventData d = e.typed();
+            if (const auto *submitted = std::get_if<SubmittedOrder>(&d);
+                submitted && submitted->request.expiresAt.isValid())
+                add(e.orderId, submitted->request, e.status, e.seq);
             continue;
         }
         const auto it = m_entries.find(e.orderId);

@@ -197,6 +197,7 @@ OrderStore::endResting(const QStringList &orderIds, OrderStatus to, const QJsonO
             r.event.status = to;
             r.event.at = now;
             r.event.data = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
+            r.event.payload = eventDataFromJson(to, r.event.data);
         } else {
             r.current = statusFromName(q->value(1).toString());
         }
@@ -381,10 +382,10 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
     }
     QStringList uIds, uSeqs, uStatus, uTimes, uFences, uAttempts, uDex, uSig, uPrice, uOut, uErr;
     QList<bool> nAttempts, nDex, nSig, nPrice, nOut, nErr;
-    auto text = [](const QJsonObject &d, const char *key, QStringList &vals, QList<bool> &nulls) {
-        const QJsonValue v = d.value(QLatin1String(key));
-        nulls << (v.isUndefined() || v.isNull());
-        vals << (v.isDouble() ? numericText(v.toDouble()) : v.toVariant().toString());
+    // From the events' typed data: what each kind says, not keys looked up by name.
+    const auto put = [](const QString &v, QStringList &vals, QList<bool> &nulls) {
+        nulls << v.isEmpty();
+        vals << v;
     };
     for (qsizetype i : std::as_const(latest)) {
         const OrderEvent &e = events[i];
@@ -393,12 +394,13 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
         uStatus << statusName(e.status);
         uTimes << isoTime(e.at);
         uFences << QString::number(e.fence);
-        text(e.data, "attempt", uAttempts, nAttempts);
-        text(e.data, "venue", uDex, nDex);
-        text(e.data, "signature", uSig, nSig);
-        text(e.data, "executedPrice", uPrice, nPrice);
-        text(e.data, "amountOut", uOut, nOut);
-        text(e.data, "error", uErr, nErr);
+        const EventFacts f = e.facts();
+        put(f.attempt ? QString::number(*f.attempt) : QString(), uAttempts, nAttempts);
+        put(f.venue, uDex, nDex);
+        put(f.signature, uSig, nSig);
+        put(f.executedPrice, uPrice, nPrice);
+        put(f.amountOut, uOut, nOut);
+        put(f.error, uErr, nErr);
     }
     // The row is updated only under the writer's fence (and only forwards); the events are
     // inserted only for the rows that were. Returns the orders written.
