@@ -1,6 +1,10 @@
 // The order lifecycle's transition table (domain/Lifecycle), without Redis or PostgreSQL: every
 // (from, to) pair against the table as the README states it.
+#include "domain/EventData.h"
 #include "domain/Lifecycle.h"
+#include "domain/Order.h"
+
+#include <QJsonDocument>
 
 #include <QSet>
 #include <QTest>
@@ -86,6 +90,72 @@ private slots:
         QVERIFY(!canFollow(OrderStatus::Open, OrderStatus::Confirmed));
         QVERIFY(!canFollow(OrderStatus::Open, OrderStatus::Open));
         QVERIFY(!canFollow(std::nullopt, OrderStatus::Open));
+    }
+
+    // Each kind of event data has one JSON encoding, read back to the same struct; the facts
+    // the orders row keeps come from the struct.
+    void eventDataRoundTrips()
+    {
+        OrderRequest r;
+        r.orderType = QStringLiteral("limit");
+        r.tokenIn = QStringLiteral("SOL");
+        r.tokenOut = QStringLiteral("USDC");
+        r.amount = 1'500'000'000;
+        r.slippagePpm = 10000;
+        r.limitMinOut = 225'000'000;
+        r.limitPrice = QStringLiteral("150");
+        r.expiresAt = QDateTime::fromString(QStringLiteral("2099-01-01T00:00:00.250Z"), Qt::ISODateWithMs);
+        const QDateTime t = QDateTime::fromString(QStringLiteral("2026-11-22T12:00:00.125Z"), Qt::ISODateWithMs);
+        using S = OrderStatus;
+        const QList<std::pair<S, EventData>> kinds = {
+            {S::Pending, SubmittedOrder{r}},
+            {S::Pending, RetryScheduled{2, QStringLiteral("raydium"), QStringLiteral("rejected"), 2000}},
+            {S::Routing, RoutingPlan{1, QStringLiteral("meteora"),
+                                     QJsonObject{{QStringLiteral("route"), QStringLiteral("direct")}},
+                                     TriggerInfo{QStringLiteral("price"), t, t.addMSecs(3)}}},
+            {S::Building, TransactionBuilt{1, QStringLiteral("meteora"), QStringLiteral("direct"), 225'100'000,
+                                           QStringLiteral("225.1"), 225'000'000, QStringLiteral("225"), QStringLiteral("0.01")}},
+            {S::Submitted, TransactionSubmitted{1, QStringLiteral("meteora"), QStringLiteral("5sig")}},
+            {S::Confirmed, FillReport{1, QStringLiteral("meteora"), QStringLiteral("5sig"), 1'500'000'000,
+                                      QStringLiteral("1.5"), 225'100'000, QStringLiteral("225.1"),
+                                      QStringLiteral("150.066666666666"), QJsonArray{QJsonObject{{QStringLiteral("pool"), QStringLiteral("p")}}}, true}},
+            {S::Failed, FailureReport{3, 3, QStringLiteral("raydium"), QStringLiteral("exhausted")}},
+            {S::Open, RestingOrderData{r, QStringLiteral("the limit asks for 225"), 0, {}, {}}},
+            {S::Open, RestingOrderData{r, {}, 2, QStringLiteral("meteora"), QStringLiteral("Slippage tolerance exceeded")}},
+            {S::Cancelled, CancelReport{QStringLiteral("cancelled by the client")}},
+            {S::Expired, ExpiryReport{0, r.expiresAt}},
+        };
+        for (const auto &[status, data] : kinds) {
+            const QJsonObject json = eventDataJson(data);
+            const EventData back = eventDataFromJson(status, json);
+            QCOMPARE(back.index(), data.index());
+            QCOMPARE(eventDataJson(back), json);
+            const EventFacts a = factsOf(data), b = factsOf(back);
+            QCOMPARE(b.attempt, a.attempt);
+            QCOMPARE(b.venue, a.venue);
+            QCOMPARE(b.signature, a.signature);
+            QCOMPARE(b.executedPrice, a.executedPrice);
+            QCOMPARE(b.amountOut, a.amountOut);
+            QCOMPARE(b.error, a.error);
+            // An event built from the struct carries it; one known only as JSON reads the same.
+            OrderEvent built;
+            built.status = status;
+            built.setPayload(data);
+            OrderEvent received;
+            received.status = status;
+            received.data = json;
+            QCOMPARE(QJsonDocument(received.head()).toJson(), QJsonDocument(built.head()).toJson());
+            QCOMPARE(describeEvent(received), describeEvent(built));
+        }
+        // The facts the stream's top level and the orders row take.
+        const EventFacts fill = factsOf(kinds[5].second);
+        QCOMPARE(fill.executedPrice, QStringLiteral("150.066666666666"));
+        QCOMPARE(fill.amountOut, QStringLiteral("225.1"));
+        QCOMPARE(eventDataJson(kinds[1].second).value(QStringLiteral("nextAttempt")).toInt(), 3);
+        QCOMPARE(eventDataJson(kinds[0].second).value(QStringLiteral("limitPrice")).toString(), QStringLiteral("150"));
+        const auto resting = std::get<RestingOrderData>(eventDataFromJson(S::Open, eventDataJson(kinds[7].second)));
+        QCOMPARE(resting.request.limitMinOut, r.limitMinOut);
+        QCOMPARE(resting.request.expiresAt, r.expiresAt);
     }
 };
 

@@ -385,6 +385,104 @@ private slots:
         verifyLifecycle(cheap);
     }
 
+    void aCascadeTerminatesAndExecutesEachOrderOnce()
+    {
+        // A large sell of SOL resting above the price, buys resting below it. A market buy
+        // crosses the sell; its own fill pushes the price down through the buys (a cascade),
+        // which must end with every order executed exactly once.
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        Market *market = m_engine->market();
+        const BaseUnits sell = 35'000'000'000'000; // 35,000 SOL: about 2 % of impact on its own
+        const BaseUnits sellQuote = market->route(QStringLiteral("SOL"), QStringLiteral("USDC"), sell).best.amountOut;
+        const BaseUnits buy = 20'000'000'000;      // 20,000 USDC
+        const BaseUnits buyQuote = market->route(QStringLiteral("USDC"), QStringLiteral("SOL"), buy).best.amountOut;
+        QStringList sells, buys;
+        sells << http.submit(limitOrder(QStringLiteral("35000"), sellQuote * 1004 / 1000));
+        for (int i = 0; i < 6; ++i)
+            buys << http.submit({{QStringLiteral("orderType"), QStringLiteral("limit")},
+                                 {QStringLiteral("tokenIn"), QStringLiteral("USDC")},
+                                 {QStringLiteral("tokenOut"), QStringLiteral("SOL")},
+                                 {QStringLiteral("amount"), QStringLiteral("20000")},
+                                 {QStringLiteral("minAmountOut"), formatTokenAmount(buyQuote * 1003 / 1000, 9)}});
+        const QStringList all = sells + buys;
+        QVERIFY(!all.contains(QString()));
+        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")) == all.size(); }));
+        const QString mover = http.submit(pushUp(QStringLiteral("4000000")));
+        QVERIFY(waitStatus(mover, QStringLiteral("confirmed")));
+        for (const QString &id : sells)
+            QVERIFY2(waitStatus(id, QStringLiteral("confirmed")), qPrintable(id + QStringLiteral(" ") + status(id)));
+        for (const QString &id : buys) // crossed by the sells' fills, not by the mover
+            QVERIFY2(waitStatus(id, QStringLiteral("confirmed")), qPrintable(id + QStringLiteral(" ") + status(id)));
+        // The buys were crossed by the sell's fill: none routed before the sell was sent.
+        const QString sellSent = m_servers.sql(QStringLiteral(
+            "SELECT created_at FROM order_events WHERE order_id = '%1' AND status = 'submitted'").arg(sells.first())).value(0);
+        QVERIFY(!sellSent.isEmpty());
+        for (const QString &id : buys) {
+            QCOMPARE(m_servers.count(QStringLiteral(
+                         "SELECT count(*) FROM order_events WHERE order_id = '%1' AND status = 'routing' "
+                         "AND created_at < '%2'::timestamptz").arg(id, sellSent)), 0);
+            QCOMPARE(m_servers.count(QStringLiteral(
+                         "SELECT count(*) FROM order_events WHERE order_id = '%1' AND status = 'routing' "
+                         "AND created_at >= '%2'::timestamptz").arg(id, sellSent)), 1);
+        }
+        // It has ended: the book passes over its index again and nothing more happens.
+        const qint64 events = m_servers.count(QStringLiteral("SELECT count(*) FROM order_events"));
+        waitForTwoEvaluations();
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events")), events);
+        RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
+        for (const QString &id : all) {
+            verifyLifecycle(id);
+            QCOMPARE(statuses(id).count(QStringLiteral("confirmed")), 1);
+            const int attempts = statuses(id).count(QStringLiteral("submitted"));
+            int landed = 0;
+            for (int a = 1; a <= attempts; ++a)
+                landed += redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, a).toUtf8()}).toInt();
+            QCOMPARE(landed, 1);
+        }
+    }
+
+    void restingOrdersFireOnceAcrossProcesses()
+    {
+        // Two processes, each with its workers and its RestingBook, on one Redis and one
+        // PostgreSQL: both see the crossing and fire; each order executes once.
+        const QMap<QString, QString> env{{QStringLiteral("REDIS_URL"), m_servers.redisUrl()},
+                                         {QStringLiteral("DATABASE_URL"), m_servers.databaseUrl()},
+                                         {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+                                         {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0-300")},
+                                         {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
+                                         {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")}};
+        QTemporaryDir dirA, dirB;
+        QProcess a, b;
+        const quint16 portA = launchOee(a, dirA.path(), env);
+        const quint16 portB = launchOee(b, dirB.path(), env);
+        QVERIFY(portA && portB);
+        Http httpA(portA), httpB(portB);
+        const QJsonObject q = httpA.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=0.1")).json();
+        const BaseUnits tenth = q.value(QStringLiteral("plan")).toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+        QVERIFY(tenth > 0);
+        QStringList ids;
+        for (int i = 0; i < 40; ++i)
+            ids << (i % 2 ? httpA : httpB).submit(limitOrder(QStringLiteral("0.1"), tenth * 1003 / 1000));
+        QVERIFY(!ids.contains(QString()));
+        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")) == 40; }));
+        QVERIFY(!httpB.submit(pushUp(QStringLiteral("4000000"))).isEmpty());
+        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 41; }, 60000));
+        const qint64 firedA = httpA.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("restingBook")).toObject().value(QStringLiteral("triggered")).toInteger();
+        const qint64 firedB = httpB.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("restingBook")).toObject().value(QStringLiteral("triggered")).toInteger();
+        qInfo("fired by A %lld, by B %lld", firedA, firedB);
+        QVERIFY(firedA + firedB >= 40);
+        RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
+        for (const QString &id : std::as_const(ids)) {
+            verifyLifecycle(id);
+            QCOMPARE(statuses(id).count(QStringLiteral("confirmed")), 1);
+            QCOMPARE(redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, 1).toUtf8()}).toInt(), 1);
+        }
+        a.terminate();
+        b.terminate();
+        QVERIFY(a.waitForFinished(30000) && b.waitForFinished(30000));
+    }
+
     void killedWithRestingAndTriggeredOrdersExecutesEachAtMostOnce()
     {
         QTemporaryDir dataDir;
