@@ -168,6 +168,7 @@ bool Engine::start(QString *error)
             connect(m_book, &RestingBook::triggered, w, &Worker::wake);
         }
         connect(m_subscriber, &EventSubscriber::remoteEvents, m_book, &RestingBook::onEvents);
+        connect(m_subscriber, &EventSubscriber::launched, m_book, &RestingBook::discoverLaunches);
         connect(m_book, &RestingBook::eventsCommitted, this, &Engine::orderEvents);
         spawn(m_book, QStringLiteral("oee-book"));
     }

@@ -483,6 +483,43 @@ private slots:
         QVERIFY(a.waitForFinished(30000) && b.waitForFinished(30000));
     }
 
+    void aSniperFiresOnALaunchMadeByAnotherProcess()
+    {
+        // The launch is made by an api-only process (no workers, no book); the worker process
+        // reads pools only once a minute here, so only the launch's own notice (Redis pub/sub)
+        // can fire its sniper in time.
+        const QMap<QString, QString> common{{QStringLiteral("REDIS_URL"), m_servers.redisUrl()},
+                                            {QStringLiteral("DATABASE_URL"), m_servers.databaseUrl()},
+                                            {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+                                            {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0")},
+                                            {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
+                                            {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")}};
+        QMap<QString, QString> workerEnv = common;
+        workerEnv.insert(QStringLiteral("OEE_ROLE"), QStringLiteral("worker"));
+        workerEnv.insert(QStringLiteral("POOL_SYNC_MS"), QStringLiteral("60000"));
+        QMap<QString, QString> apiEnv = common;
+        apiEnv.insert(QStringLiteral("OEE_ROLE"), QStringLiteral("api"));
+        QTemporaryDir dirW, dirA;
+        QProcess worker, api;
+        QVERIFY(launchOee(worker, dirW.path(), workerEnv));
+        const quint16 port = launchOee(api, dirA.path(), apiEnv);
+        QVERIFY(port > 1);
+        Http http(port);
+        const QString id = http.submit({{QStringLiteral("orderType"), QStringLiteral("sniper")},
+                                        {QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+                                        {QStringLiteral("tokenOut"), QStringLiteral("POPCAT")},
+                                        {QStringLiteral("amount"), QStringLiteral("0.5")},
+                                        {QStringLiteral("slippage"), 0.05}});
+        QVERIFY(waitStatus(id, QStringLiteral("open")));
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"POPCAT","quoteToken":"SOL","price":"0.02"})").status, 201);
+        QVERIFY(waitStatus(id, QStringLiteral("confirmed"), 30000));
+        QCOMPARE(eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject()
+                     .value(QStringLiteral("reason")).toString(), QStringLiteral("launch"));
+        worker.terminate();
+        api.terminate();
+        QVERIFY(worker.waitForFinished(30000) && api.waitForFinished(30000));
+    }
+
     void killedWithRestingAndTriggeredOrdersExecutesEachAtMostOnce()
     {
         QTemporaryDir dataDir;

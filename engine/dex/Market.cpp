@@ -434,14 +434,16 @@ namespace {
 
 const RedisScript &launchScript()
 {
-    // ARGV: launches list, tokens hash, symbol (upper case), mint, record, pool key, state.
-    // Returns 1 (launched), 0 (the symbol or mint is taken: by the same launch or another).
+    // ARGV: launches list, tokens hash, symbol (upper case), mint, record, pool key, state,
+    // the channel that tells the other processes. Returns 1 (launched), 0 (the symbol or mint
+    // is taken: by the same launch or another).
     static const RedisScript s(QByteArrayLiteral(
         "if redis.call('HEXISTS', ARGV[2], 's:' .. ARGV[3]) == 1 or\n"
         "   redis.call('HEXISTS', ARGV[2], 'm:' .. ARGV[4]) == 1 then return 0 end\n"
         "redis.call('HSET', ARGV[2], 's:' .. ARGV[3], ARGV[5], 'm:' .. ARGV[4], ARGV[3])\n"
         "redis.call('HSET', ARGV[6], 'slot', '0', 'state', ARGV[7])\n"
         "redis.call('RPUSH', ARGV[1], ARGV[5])\n"
+        "redis.call('PUBLISH', ARGV[8], ARGV[3])\n"
         "return 1\n"));
     return s;
 }
@@ -611,7 +613,7 @@ std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnecti
     const RedisReply r = redis->eval(
         launchScript(), {prefix + "launches", prefix + "tokens", t.symbol.toUtf8(), t.mint.toUtf8(),
                          QJsonDocument(record).toJson(QJsonDocument::Compact),
-                         poolKey(prefix, poolId), pool->encode()});
+                         poolKey(prefix, poolId), pool->encode(), prefix + "launched"});
     if (!r.ok()) {
         *error = QStringLiteral("Redis: ") + QString::fromUtf8(r.str);
         return std::nullopt;

@@ -97,6 +97,11 @@ void RestingBook::start()
     m_reloadTimer.start(m_reloadMs);
 }
 
+void RestingBook::discoverLaunches()
+{
+    m_market->discoverLaunches(m_redis.get(), m_prefix.toUtf8());
+}
+
 RestingBook::Stats RestingBook::stats() const
 {
     QMutexLocker lock(&m_statsMutex);

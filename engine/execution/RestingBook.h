@@ -61,6 +61,9 @@ public:
 public slots:
     void start();
     void onEvents(const QList<oee::OrderEvent> &events);
+    // Another process launched a token: read it now, so its snipers fire on the launch, not
+    // on PoolSync's next tick.
+    void discoverLaunches();
     // Thread-safe snapshot of the counters (for /api/metrics and the bench).
     Stats stats() const;
 

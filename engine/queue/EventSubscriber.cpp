@@ -42,13 +42,14 @@ void EventSubscriber::run()
 {
     const QByteArray eventsChannel = m_prefix + "events";
     const QByteArray wakeChannel = m_prefix + "wake";
+    const QByteArray launchChannel = m_prefix + "launched";
     while (!m_stop) {
         RedisConnection conn(m_endpoint, 250); // the read timeout is how often we look at m_stop
         QList<QByteArray> subscribe{"SUBSCRIBE"};
         if (m_wantEvents)
             subscribe << eventsChannel;
         if (m_wantWake)
-            subscribe << wakeChannel;
+            subscribe << wakeChannel << launchChannel;
         // One reply per channel confirms the subscription.
         const QList<RedisReply> confirmations = conn.pipeline({subscribe});
         if (!confirmations.first().ok()) {
@@ -67,6 +68,8 @@ void EventSubscriber::run()
                 const QByteArray &payload = msg->elements[2].str;
                 if (channel == wakeChannel) {
                     emit wake();
+                } else if (channel == launchChannel) {
+                    emit launched();
                 } else if (channel == eventsChannel) {
                     const qsizetype end = payload.indexOf('\n');
                     if (end > 0 && payload.left(end) != m_instanceId) {

@@ -25,6 +25,8 @@ public:
 signals:
     void remoteEvents(const QList<oee::OrderEvent> &events);
     void wake();
+    // A token was launched (by any process): read the launches now.
+    void launched();
 
 protected:
     void run() override;
