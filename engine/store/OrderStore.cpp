@@ -139,6 +139,25 @@ struct EventArrays
 
 } // namespace
 
+namespace {
+
+// A job payload from an orders row whose columns 1–5 are order_type, token_in, token_out,
+// amount, slippage and `termsColumn` is terms::text (what fromJobPayload reads back).
+QJsonObject payloadOfRow(const QSqlQuery &q, int termsColumn)
+{
+    QJsonObject payload{{QStringLiteral("orderType"), q.value(1).toString()},
+                        {QStringLiteral("tokenIn"), q.value(2).toString()},
+                        {QStringLiteral("tokenOut"), q.value(3).toString()},
+                        {QStringLiteral("amount"), q.value(4).toString()},
+                        {QStringLiteral("slippage"), q.value(5).toString()}};
+    const QJsonObject terms = QJsonDocument::fromJson(q.value(termsColumn).toString().toUtf8()).object();
+    for (auto it = terms.begin(); it != terms.end(); ++it)
+        payload.insert(it.key(), it.value());
+    return payload;
+}
+
+} // namespace
+
 std::optional<QList<OrderStore::EndOutcome>>
 OrderStore::endResting(const QStringList &orderIds, OrderStatus to, const QJsonObject &data,
                        const QDateTime &expiredBy)
@@ -265,15 +284,7 @@ std::optional<QList<RestingOrder>> OrderStore::restingOrders(const QStringList &
     }
     QList<RestingOrder> out;
     while (q->next()) {
-        QJsonObject payload{{QStringLiteral("orderType"), q->value(1).toString()},
-                            {QStringLiteral("tokenIn"), q->value(2).toString()},
-                            {QStringLiteral("tokenOut"), q->value(3).toString()},
-                            {QStringLiteral("amount"), q->value(4).toString()},
-                            {QStringLiteral("slippage"), q->value(5).toString()}};
-        const QJsonObject terms = QJsonDocument::fromJson(q->value(7).toString().toUtf8()).object();
-        for (auto it = terms.begin(); it != terms.end(); ++it)
-            payload.insert(it.key(), it.value());
-        const auto request = fromJobPayload(payload);
+        const auto request = fromJobPayload(payloadOfRow(*q, 7));
         if (!request)
             continue;
         out.append(RestingOrder{q->value(0).toString(), *request,
@@ -495,15 +506,8 @@ std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
     }
     QList<Job> out;
     while (q->next()) {
-        QJsonObject payload{{QStringLiteral("orderType"), q->value(1).toString()},
-                            {QStringLiteral("tokenIn"), q->value(2).toString()},
-                            {QStringLiteral("tokenOut"), q->value(3).toString()},
-                            {QStringLiteral("amount"), q->value(4).toString()},
-                            {QStringLiteral("slippage"), q->value(5).toString()}};
-        const QJsonObject terms = QJsonDocument::fromJson(q->value(6).toString().toUtf8()).object();
-        for (auto it = terms.begin(); it != terms.end(); ++it)
-            payload.insert(it.key(), it.value());
-        out.append(Job{q->value(0).toString(), QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
+        out.append(Job{q->value(0).toString(),
+                       QJsonDocument(payloadOfRow(*q, 6)).toJson(QJsonDocument::Compact), 0, {}});
     }
     q->finish();
     return out;
