@@ -669,9 +669,10 @@ int main(int argc, char *argv[])
         env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("oee.*.info=false"));
         env.insert(QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2000"));
         if (name == QLatin1String("r")) {
-            // The arbitrage flow (a tiny walk) keeps the pools at their reference while the
-            // market flow trades them, so the far resting orders stay far.
-            env.insert(QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0.00001"));
+            // No arbitrage flow: a crossing stays crossed (the flow would pull the pools back
+            // toward the reference within 250 ms, racing the orders it is measuring). The market
+            // flow moves SOL/USDC by a few percent at most; the resting orders are 10 %+ away.
+            env.insert(QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0"));
         }
         if (name == QLatin1String("a") || name == QLatin1String("c") || name == QLatin1String("d") ||
             name == QLatin1String("r")) {
