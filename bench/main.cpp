@@ -485,6 +485,30 @@ public:
             pause(200);
         }
         out.insert(QStringLiteral("trigger"), trigger);
+
+        // One by one: 100 limit orders 0.2 %, 0.25 %, 0.3 % … above the price, crossed by a
+        // sequence of small buys, each waiting for the last: a crossing fires one or two orders,
+        // as a market moving by itself does.
+        QSqlQuery nowQuery(db());
+        nowQuery.exec(QStringLiteral("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        const QString since = nowQuery.next() ? nowQuery.value(0).toString() : QString();
+        const quint64 tenthNow = quote("SOL", "USDC", "0.1");
+        QList<QByteArray> ladder;
+        for (int i = 0; i < 100; ++i)
+            ladder << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\",\"amount\":\"0.1\",\"minAmountOut\":\"" +
+                          units(tenthNow * (10020 + 5 * quint64(i)) / 10000, 6) + "\"}";
+        const qint64 openNow = openCount();
+        submitAll(ladder);
+        waitOpen(int(openNow) + 100, 120);
+        QJsonObject oneByOne;
+        for (int step = 0; step < 400; ++step) {
+            submitAll({"{\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"150000\",\"slippage\":0.5}"});
+            pause(60);
+            oneByOne = triggerLatency(since);
+            if (oneByOne.value(QStringLiteral("routed")).toInt() >= 100)
+                break;
+        }
+        out.insert(QStringLiteral("triggerOneByOne"), oneByOne);
         return out;
     }
 
@@ -575,13 +599,15 @@ private:
 
     // From each triggered order's pool change (trigger.poolChangedAt, stamped when the book
     // heard of it) and firing, to its routing event (the worker's clock, the same host).
-    QJsonObject triggerLatency()
+    QJsonObject triggerLatency(const QString &since = QStringLiteral("-infinity"))
     {
         QSqlQuery q(db());
-        q.exec(QStringLiteral(
+        q.prepare(QStringLiteral(
             "SELECT extract(epoch FROM (e.created_at - (e.data->'trigger'->>'poolChangedAt')::timestamptz)) * 1000, "
             "extract(epoch FROM (e.created_at - (e.data->'trigger'->>'firedAt')::timestamptz)) * 1000 "
-            "FROM order_events e WHERE e.status = 'routing' AND e.data ? 'trigger'"));
+            "FROM order_events e WHERE e.status = 'routing' AND e.data->'trigger' IS NOT NULL AND e.created_at > ?::timestamptz"));
+        q.addBindValue(since);
+        q.exec();
         std::vector<double> fromChange, fromFire;
         while (q.next()) {
             fromChange.push_back(q.value(0).toDouble());
@@ -750,7 +776,8 @@ int main(int argc, char *argv[])
         };
         ok = flowOk("marketFlowWithout") && flowOk("marketFlowWith") &&
              result.value(QStringLiteral("restingStillOpen")).toInt() == result.value(QStringLiteral("restingPlaced")).toInt() &&
-             result.value(QStringLiteral("trigger")).toObject().value(QStringLiteral("routed")).toInt() == 200;
+             result.value(QStringLiteral("trigger")).toObject().value(QStringLiteral("routed")).toInt() == 200 &&
+             result.value(QStringLiteral("triggerOneByOne")).toObject().value(QStringLiteral("routed")).toInt() >= 100;
     }
     if (!ok && !serverErrors.isEmpty())
         std::fprintf(stderr, "\nserver stderr (last lines):\n%s\n", serverErrors.right(8192).constData());
