@@ -212,6 +212,18 @@ bool Engine::start(QString *error)
     return true;
 }
 
+// The ingest's reply, delivered on `context`'s thread (dropped if it is gone).
+template <typename Result>
+static std::function<void(const Result &)> onContext(QObject *context,
+                                                     std::function<void(const Result &)> done)
+{
+    QPointer<QObject> guard(context);
+    return [guard, done = std::move(done)](const Result &r) {
+        if (guard)
+            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
+    };
+}
+
 void Engine::submitOrder(const OrderRequest &request, QObject *context,
                          std::function<void(const SubmitResult &)> done)
 {
@@ -222,11 +234,7 @@ void Engine::submitOrder(const OrderRequest &request, QObject *context,
         done(r);
         return;
     }
-    QPointer<QObject> guard(context);
-    m_ingest->submit(request, {}, [guard, done = std::move(done)](const SubmitResult &r) {
-        if (guard)
-            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
-    });
+    m_ingest->submit(request, {}, onContext(context, std::move(done)));
 }
 
 void Engine::cancelOrder(const QString &orderId, QObject *context,
@@ -238,11 +246,7 @@ void Engine::cancelOrder(const QString &orderId, QObject *context,
         done(r);
         return;
     }
-    QPointer<QObject> guard(context);
-    m_ingest->cancel(orderId, [guard, done = std::move(done)](const Ingest::CancelResult &r) {
-        if (guard)
-            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
-    });
+    m_ingest->cancel(orderId, onContext(context, std::move(done)));
 }
 
 void Engine::launchToken(const LaunchSpec &spec, QObject *context,
@@ -254,11 +258,7 @@ void Engine::launchToken(const LaunchSpec &spec, QObject *context,
         done(r);
         return;
     }
-    QPointer<QObject> guard(context);
-    m_ingest->launch(m_market.get(), spec, [guard, done = std::move(done)](const Ingest::LaunchReply &r) {
-        if (guard)
-            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
-    });
+    m_ingest->launch(m_market.get(), spec, onContext(context, std::move(done)));
 }
 
 template <typename Result, typename Work, typename Queue>

@@ -86,18 +86,17 @@ QVariant OrdersModel::data(const QModelIndex &index, int role) const
 }
 
 // An order type's terms in a few words, for the tables.
-static QString termsText(const QJsonObject &t)
+static QString termsText(const OrderRequest &r)
 {
     QStringList parts;
-    if (t.contains(QStringLiteral("limitPrice")))
-        parts << QStringLiteral("limit ") + t.value(QStringLiteral("limitPrice")).toString();
-    else if (t.contains(QStringLiteral("minAmountOutRaw")))
-        parts << QStringLiteral("min out ") + t.value(QStringLiteral("minAmountOutRaw")).toString() + QStringLiteral(" raw");
-    if (t.contains(QStringLiteral("maxPrice")))
-        parts << QStringLiteral("max ") + t.value(QStringLiteral("maxPrice")).toString();
-    if (const QString at = t.value(QStringLiteral("expiresAt")).toString(); !at.isEmpty())
-        parts << QStringLiteral("until ") +
-                     QDateTime::fromString(at, Qt::ISODateWithMs).toLocalTime().toString(QStringLiteral("HH:mm:ss"));
+    if (!r.limitPrice.isEmpty())
+        parts << QStringLiteral("limit ") + r.limitPrice;
+    else if (r.limitMinOut)
+        parts << QStringLiteral("min out %1 raw").arg(r.limitMinOut);
+    if (!r.maxPrice.isEmpty())
+        parts << QStringLiteral("max ") + r.maxPrice;
+    if (r.expiresAt.isValid())
+        parts << QStringLiteral("until ") + r.expiresAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
     return parts.join(QStringLiteral(" · "));
 }
 
@@ -120,7 +119,7 @@ void OrdersModel::applyEvents(const QList<OrderEvent> &events)
                 r.tokenOut = q.tokenOut;
                 r.amount = q.amountText();
                 r.orderType = q.orderType;
-                r.terms = termsText(termsJson(q));
+                r.terms = termsText(q);
                 r.limitPrice = q.limitPrice;
             }
             beginInsertRows({}, 0, 0);
@@ -182,8 +181,10 @@ void OrdersModel::seed(const QList<Order> &orders)
         r.executedPrice = it->executedPrice;
         r.created = it->createdAt;
         r.orderType = it->orderType;
-        r.terms = termsText(it->terms);
-        r.limitPrice = it->terms.value(QStringLiteral("limitPrice")).toString();
+        OrderRequest terms; // the row's terms, read as the request carries them
+        readTerms(it->terms, terms);
+        r.terms = termsText(terms);
+        r.limitPrice = terms.limitPrice;
         const int at = int(std::lower_bound(m_rows.cbegin(), m_rows.cend(), r.created,
                                             [](const Row &x, const QDateTime &t) { return x.created > t; }) -
                            m_rows.cbegin());

@@ -65,11 +65,11 @@ std::optional<ApiError> parseExpiry(const QJsonObject &o, OrderRequest &r)
             return error(QStringLiteral("expiresAt"), QStringLiteral("expiresAt is in the past"));
         r.expiresAt = t.toUTC();
     } else if (hasTtl) {
-        if (!ttl.isDouble() || ttl.toDouble() != double(qint64(ttl.toDouble())) ||
-            ttl.toDouble() < 1 || ttl.toDouble() > 365.0 * 86400)
+        const qint64 seconds = ttl.toInteger(-1); // -1 too for a fraction or a non-number
+        if (seconds < 1 || seconds > 365 * 86400)
             return error(QStringLiteral("ttlSeconds"),
                          QStringLiteral("ttlSeconds must be a whole number of seconds from 1 to 31536000"));
-        r.expiresAt = now.addSecs(qint64(ttl.toDouble()));
+        r.expiresAt = now.addSecs(seconds);
     }
     return std::nullopt;
 }

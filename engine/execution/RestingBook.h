@@ -58,14 +58,15 @@ public:
         qint64 expired = 0;
     };
 
+    // Thread-safe snapshot of the counters (for /api/metrics and the tests).
+    [[nodiscard]] Stats stats() const;
+
 public slots:
     void start();
     void onEvents(const QList<oee::OrderEvent> &events);
     // Another process launched a token: read it now, so its snipers fire on the launch, not
     // on PoolSync's next tick.
     void discoverLaunches();
-    // Thread-safe snapshot of the counters (for /api/metrics and the bench).
-    Stats stats() const;
 
 signals:
     // Jobs were brought back: workers should claim.

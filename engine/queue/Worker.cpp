@@ -7,13 +7,8 @@
 #include "store/EventWriter.h"
 #include "store/OrderStore.h"
 
-#include <QJsonArray>
 #include <QJsonDocument>
 
-#include <atomic>
-#include <cmath>
-#include <csignal>
-#include <unistd.h>
 
 namespace oee {
 
