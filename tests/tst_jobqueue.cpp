@@ -77,6 +77,42 @@ private slots:
         QCOMPARE(q.counts().completed, 1);
     }
 
+    void triggerQueuesOnlyOrdersWithoutAJob()
+    {
+        // The resting book's trigger: a job that exists anywhere (waiting, active, staged) is
+        // held by someone; only the others join the queue, in the order given.
+        RedisConnection conn(m_endpoint);
+        JobQueue q(&conn, {});
+        QString error;
+        QVERIFY(q.enqueue(jobs(1, QStringLiteral("waiting")), &error));
+        QVERIFY(q.stage(jobs(1, QStringLiteral("staged")), "tester", &error));
+        QCOMPARE(q.trigger(jobs(2, QStringLiteral("new"))),
+                 QStringList({QStringLiteral("new-0"), QStringLiteral("new-1")}));
+        QCOMPARE(q.trigger(jobs(1, QStringLiteral("waiting")) + jobs(1, QStringLiteral("staged")) +
+                           jobs(2, QStringLiteral("new"))),
+                 QStringList());
+        // Fired orders go ahead of new ones (their price is there now), first fired first.
+        const ClaimResult c = q.claim(10);
+        QCOMPARE(c.jobs.size(), 3);
+        QCOMPARE(c.jobs[0].id, QStringLiteral("new-0"));
+        QCOMPARE(c.jobs[1].id, QStringLiteral("new-1"));
+        QCOMPARE(c.jobs[2].id, QStringLiteral("waiting-0"));
+        QCOMPARE(c.jobs[0].attempt, 1);
+        QCOMPARE(q.trigger(jobs(1, QStringLiteral("new"))), QStringList()); // active
+        QVERIFY(q.settle({{Settle::Park, QStringLiteral("new-0"), 0, c.jobs[0].token}}));
+        QCOMPARE(q.trigger(jobs(1, QStringLiteral("new"))), QStringList({QStringLiteral("new-0")}));
+
+        // More than one Lua unpack() can carry at once.
+        const QStringList many = q.trigger(jobs(9000, QStringLiteral("many")));
+        QCOMPARE(many.size(), 9000);
+        QCOMPARE(q.counts().waiting, 9001);
+        const ClaimResult all = q.claim(20000);
+        QCOMPARE(all.jobs.size(), 9001);
+        QCOMPARE(all.jobs[0].id, QStringLiteral("many-0"));
+        QCOMPARE(all.jobs[8999].id, QStringLiteral("many-8999"));
+        QCOMPARE(all.jobs[9000].id, QStringLiteral("new-0"));
+    }
+
     void stagedJobsAreInvisibleUntilPublished()
     {
         RedisConnection conn(m_endpoint);

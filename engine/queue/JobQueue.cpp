@@ -196,20 +196,25 @@ const RedisScript &ensureScript()
 const RedisScript &triggerScript()
 {
     // ARGV: prefix, then id, payload pairs. A job that exists is held somewhere (waiting,
-    // active, delayed or staged: every script that ends a job deletes it, atomically), so one
-    // EXISTS decides; O(1) per job, unlike the reconciler's search of every list.
+    // active, delayed or staged: every script that ends a job deletes it, atomically; every
+    // job has its data), so one HSETNX decides and stores; O(1) per job, unlike the
+    // reconciler's search of every list.
     static const RedisScript s(QByteArrayLiteral(
         "local p = ARGV[1]\n"
         "local out = {}\n"
         "for i = 2, #ARGV, 2 do\n"
-        "  local jk = p .. 'job:' .. ARGV[i]\n"
-        "  if redis.call('EXISTS', jk) == 0 then\n"
-        "    redis.call('HSET', jk, 'data', ARGV[i + 1], 'attempts', 0)\n"
-        "    redis.call('RPUSH', p .. 'wait', ARGV[i])\n"
+        "  if redis.call('HSETNX', p .. 'job:' .. ARGV[i], 'data', ARGV[i + 1]) == 1 then\n"
         "    out[#out + 1] = ARGV[i]\n"
         "  end\n"
         "end\n"
         "if #out > 0 then\n"
+        // At the end workers pop from, ahead of new orders, first given first out; in chunks:
+        // unpack() has a limit on results.
+        "  local rev = {}\n"
+        "  for j = #out, 1, -1 do rev[#rev + 1] = out[j] end\n"
+        "  for j = 1, #rev, 4000 do\n"
+        "    redis.call('RPUSH', p .. 'wait', unpack(rev, j, math.min(j + 3999, #rev)))\n"
+        "  end\n"
         "  redis.call('HINCRBY', p .. 'stats', 'triggered', #out)\n"
         "  redis.call('PUBLISH', p .. 'wake', #out)\n"
         "end\n"
