@@ -23,11 +23,19 @@
 #include <QUrlQuery>
 #include <QWebSocket>
 #include <algorithm>
+#include <arpa/inet.h>
+#include <atomic>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <netinet/in.h>
+#include <string>
+#include <string_view>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <thread>
 #include <unistd.h>
 
 namespace {
@@ -102,6 +110,198 @@ private:
     qint64 m_sentUs = 0;
 };
 
+// WebSocket subscribers as lean as clients can be: one thread, epoll, frames read as bytes
+// and their status events counted, so that a thousand of them measure the server's fan-out
+// rather than this process's own overhead (QWebSocket decodes every message to a QString, and
+// Qt's per-socket notifiers cost more than the read). Every 8th event's delivery latency is
+// sampled from its timestamp. A batched stream (?batch=1) carries a JSON array per frame.
+class SubscriberSwarm
+{
+public:
+    struct Totals
+    {
+        qint64 events = 0;
+        qint64 frames = 0;
+        std::vector<double> latencyMs;
+    };
+
+    ~SubscriberSwarm() { stop(); }
+
+    bool start(const QString &host, quint16 port, const QByteArray &path, int n)
+    {
+        m_epoll = epoll_create1(EPOLL_CLOEXEC);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        inet_pton(AF_INET, host.toLatin1().constData(), &addr.sin_addr);
+        const QByteArray hello = "GET " + path + " HTTP/1.1\r\nHost: " + host.toUtf8() +
+                                 "\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+                                 "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                                 "Sec-WebSocket-Version: 13\r\n\r\n";
+        m_conns.resize(size_t(n));
+        for (int i = 0; i < n; ++i) {
+            const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr *>(&addr), sizeof addr) != 0 ||
+                ::send(fd, hello.constData(), size_t(hello.size()), MSG_NOSIGNAL) != hello.size()) {
+                if (fd >= 0)
+                    ::close(fd);
+                return false;
+            }
+            m_conns[size_t(i)].fd = fd;
+            epoll_event ev{};
+            ev.events = EPOLLIN;
+            ev.data.u32 = quint32(i);
+            epoll_ctl(m_epoll, EPOLL_CTL_ADD, fd, &ev);
+        }
+        m_thread = std::thread([this] { loop(); });
+        return true;
+    }
+
+    void stop()
+    {
+        if (!m_thread.joinable())
+            return;
+        m_stop = true;
+        m_thread.join();
+        for (Conn &c : m_conns)
+            if (c.fd >= 0)
+                ::close(c.fd);
+        ::close(m_epoll);
+    }
+
+    [[nodiscard]] int ready() const { return m_ready.load(); }
+    [[nodiscard]] int closed() const { return m_closed.load(); }
+    // Only once stop() has returned.
+    [[nodiscard]] const Totals &totals() const { return m_totals; }
+
+private:
+    struct Conn
+    {
+        int fd = -1;
+        bool upgraded = false;
+        bool snapshot = false;
+        bool closed = false;
+        std::string buffer;
+    };
+
+    void loop()
+    {
+        std::vector<char> chunk(1 << 18);
+        epoll_event events[256];
+        while (!m_stop) {
+            const int n = epoll_wait(m_epoll, events, 256, 100);
+            for (int i = 0; i < n; ++i) {
+                Conn &c = m_conns[events[i].data.u32];
+                const ssize_t got = ::recv(c.fd, chunk.data(), chunk.size(), 0);
+                if (got <= 0) {
+                    if (got == 0 || (errno != EAGAIN && errno != EINTR))
+                        close(c);
+                    continue;
+                }
+                c.buffer.append(chunk.data(), size_t(got));
+                parse(c);
+            }
+        }
+    }
+
+    void close(Conn &c)
+    {
+        if (c.closed)
+            return;
+        c.closed = true;
+        ++m_closed;
+        epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
+    }
+
+    void parse(Conn &c)
+    {
+        size_t pos = 0;
+        const std::string &b = c.buffer;
+        if (!c.upgraded) {
+            const size_t end = b.find("\r\n\r\n");
+            if (end == std::string::npos)
+                return;
+            c.upgraded = true;
+            pos = end + 4;
+        }
+        const auto *u = reinterpret_cast<const unsigned char *>(b.data());
+        while (b.size() - pos >= 2) {
+            const int opcode = u[pos] & 0x0f;
+            quint64 len = u[pos + 1] & 0x7f;
+            size_t header = 2;
+            if (len == 126) {
+                if (b.size() - pos < 4)
+                    break;
+                len = (quint64(u[pos + 2]) << 8) | u[pos + 3];
+                header = 4;
+            } else if (len == 127) {
+                if (b.size() - pos < 10)
+                    break;
+                len = 0;
+                for (int i = 0; i < 8; ++i)
+                    len = (len << 8) | u[pos + 2 + i];
+                header = 10;
+            }
+            if (b.size() - pos - header < len)
+                break;
+            if (opcode == 1)
+                onText(c, std::string_view(b.data() + pos + header, size_t(len)));
+            else if (opcode == 8)
+                close(c);
+            pos += header + size_t(len);
+        }
+        c.buffer.erase(0, pos);
+    }
+
+    void onText(Conn &c, std::string_view text)
+    {
+        if (!c.snapshot) {
+            c.snapshot = text.find("\"type\":\"snapshot\"") != std::string_view::npos;
+            m_ready += c.snapshot;
+            return;
+        }
+        ++m_totals.frames;
+        static constexpr std::string_view kStatus = "\"type\":\"status\"";
+        static constexpr std::string_view kStamp = "\"timestamp\":\"";
+        size_t at = 0, previous = 0;
+        while ((at = text.find(kStatus, at)) != std::string_view::npos) {
+            const size_t marker = at;
+            at += kStatus.size();
+            if ((m_totals.events++ & 7) != 0) {
+                previous = marker;
+                continue;
+            }
+            // This event's timestamp: between the previous event's marker and this one's, or
+            // after this one (the key order of the event object decides).
+            size_t t = text.rfind(kStamp, marker);
+            if (t == std::string_view::npos || t < previous)
+                t = text.find(kStamp, at);
+            previous = marker;
+            if (t == std::string_view::npos || t + kStamp.size() + 23 > text.size())
+                continue;
+            // "…THH:MM:SS.mmmZ": milliseconds of the day, against now (same host clock).
+            const char *ts = text.data() + t + kStamp.size() + 11;
+            const auto num = [ts](int from, int digits) {
+                qint64 v = 0;
+                for (int i = 0; i < digits; ++i)
+                    v = v * 10 + (ts[from + i] - '0');
+                return v;
+            };
+            const qint64 sent = num(0, 2) * 3600000LL + num(3, 2) * 60000LL + num(6, 2) * 1000LL + num(9, 3);
+            const qint64 now = QDateTime::currentMSecsSinceEpoch() % 86400000LL;
+            m_totals.latencyMs.push_back(double((now - sent + 86400000LL) % 86400000LL));
+        }
+    }
+
+    int m_epoll = -1;
+    std::vector<Conn> m_conns;
+    std::thread m_thread;
+    std::atomic<bool> m_stop{false};
+    std::atomic<int> m_ready{0};
+    std::atomic<int> m_closed{0};
+    Totals m_totals;
+};
+
 struct ProcSample
 {
     qint64 rssKb = 0;
@@ -137,6 +337,7 @@ struct Settings
     double durationS = 20;
     double rate = 0;        // offered orders/s; 0: as fast as the connections go (closed loop)
     int subscribers = 0;    // extra all-orders WebSocket subscribers (delivery latency)
+    bool batched = false;   // they ask for batched frames (?batch=1)
     qint64 serverPid = 0;
     QString databaseUrl;
     int drainTimeoutS = 180;
@@ -156,34 +357,14 @@ public:
                 [this](const QString &m) { onEvent(m); });
         m_events->open(QUrl(QStringLiteral("ws://%1:%2/ws/orders").arg(m_s.host).arg(m_s.port)));
         waitFor([this] { return m_snapshotSeen; }, 10000);
-        for (int i = 0; i < m_s.subscribers; ++i) {
-            auto *ws = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
-            connect(ws, &QWebSocket::textMessageReceived, this, [this](const QString &m) {
-                if (!m.contains(QLatin1String("\"type\":\"status\"")))
-                    return;
-                // Latency is measured on every 8th message (the parse would otherwise cost
-                // more than the delivery it measures); every message is counted.
-                if ((m_fanoutMessages++ & 7) != 0)
-                    return;
-                const int t = m.indexOf(QLatin1String("\"timestamp\":\""));
-                if (t < 0)
-                    return;
-                // "…THH:MM:SS.mmmZ": milliseconds of the day, against now (same host clock).
-                const QStringView ts = QStringView(m).mid(t + 13 + 11, 12);
-                const qint64 sent = ts.mid(0, 2).toInt() * 3600000LL + ts.mid(3, 2).toInt() * 60000LL +
-                                    ts.mid(6, 2).toInt() * 1000LL + ts.mid(9, 3).toInt();
-                const qint64 now = QDateTime::currentMSecsSinceEpoch() % 86400000LL;
-                m_fanoutLatencyMs.push_back(double((now - sent + 86400000LL) % 86400000LL));
-            });
-            ws->open(QUrl(QStringLiteral("ws://%1:%2/ws/orders").arg(m_s.host).arg(m_s.port)));
-            m_subscribers.append(ws);
+        // The subscribers read on a thread of their own: reading hundreds of MB/s must not
+        // delay this thread's HTTP client (and so the submission latency it measures).
+        if (m_s.subscribers > 0) {
+            const QByteArray path = m_s.batched ? "/ws/orders?batch=1" : "/ws/orders";
+            if (!m_swarm.start(m_s.host, m_s.port, path, m_s.subscribers))
+                std::fprintf(stderr, "could not connect %d subscribers\n", m_s.subscribers);
+            waitFor([&] { return m_swarm.ready() + m_swarm.closed() >= m_s.subscribers; }, 60000);
         }
-        waitFor([this] {
-            for (QWebSocket *ws : m_subscribers)
-                if (ws->state() != QAbstractSocket::ConnectedState)
-                    return false;
-            return true;
-        }, 60000);
 
         for (int i = 0; i < m_s.connections; ++i)
             m_conns.append(new HttpConnection(m_s.host, m_s.port, this));
@@ -215,6 +396,9 @@ public:
         const ProcSample after = sampleProcess(m_s.serverPid);
         m_peakRssKb = std::max(m_peakRssKb, after.rssKb);
         waitFor([] { return false; }, 300); // let fan-out stragglers arrive
+        const int subscribersDropped = m_swarm.closed();
+        m_swarm.stop();
+        const SubscriberSwarm::Totals &fanout = m_swarm.totals();
 
         std::vector<double> e2e;
         int confirmed = 0, failed = 0;
@@ -255,11 +439,13 @@ public:
         if (m_s.subscribers > 0) {
             const double expected = double(m_eventsSeen) * m_s.subscribers;
             r.insert(QStringLiteral("subscribers"), m_s.subscribers);
-            r.insert(QStringLiteral("fanoutMessages"), double(m_fanoutMessages));
+            r.insert(QStringLiteral("subscribersDropped"), subscribersDropped);
+            r.insert(QStringLiteral("fanoutEvents"), double(fanout.events));
+            r.insert(QStringLiteral("fanoutFrames"), double(fanout.frames));
             r.insert(QStringLiteral("fanoutExpected"), expected);
-            r.insert(QStringLiteral("fanoutLost"), expected - double(m_fanoutMessages));
-            r.insert(QStringLiteral("deliveryP50Ms"), percentile(m_fanoutLatencyMs, 50));
-            r.insert(QStringLiteral("deliveryP99Ms"), percentile(m_fanoutLatencyMs, 99));
+            r.insert(QStringLiteral("fanoutLost"), expected - double(fanout.events));
+            r.insert(QStringLiteral("deliveryP50Ms"), percentile(fanout.latencyMs, 50));
+            r.insert(QStringLiteral("deliveryP99Ms"), percentile(fanout.latencyMs, 99));
         }
         if (!m_s.databaseUrl.isEmpty())
             r.insert(QStringLiteral("postgres"), verifyPostgres());
@@ -376,7 +562,7 @@ private:
     ProcSample m_idle;
     qint64 m_peakRssKb = 0;
     std::unique_ptr<QWebSocket> m_events;
-    QList<QWebSocket *> m_subscribers;
+    SubscriberSwarm m_swarm;
     QList<HttpConnection *> m_conns;
     bool m_snapshotSeen = false;
     qint64 m_startUs = 0;
@@ -385,9 +571,7 @@ private:
     int m_inFlightPosts = 0;
     int m_rejected = 0;
     qint64 m_eventsSeen = 0;
-    qint64 m_fanoutMessages = 0;
     std::vector<double> m_submitMs;
-    std::vector<double> m_fanoutLatencyMs;
     QHash<QString, qint64> m_accepted;               // orderId → POST sent (µs)
     QHash<QString, std::pair<qint64, bool>> m_terminal; // orderId → (terminal seen, confirmed)
 };
@@ -658,12 +842,13 @@ int main(int argc, char *argv[])
     const QCommandLineOption duration(QStringLiteral("duration"), QStringLiteral("Seconds of submissions (default 20)."), QStringLiteral("s"));
     const QCommandLineOption rate(QStringLiteral("rate"), QStringLiteral("Offered orders/s (default 0: as fast as possible)."), QStringLiteral("r"));
     const QCommandLineOption subs(QStringLiteral("subscribers"), QStringLiteral("Extra all-orders WebSocket subscribers."), QStringLiteral("n"));
+    const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("The subscribers ask for batched frames (?batch=1)."));
     const QCommandLineOption pid(QStringLiteral("server-pid"), QStringLiteral("PID of the server, for RSS and CPU."), QStringLiteral("pid"));
     const QCommandLineOption db(QStringLiteral("database-url"), QStringLiteral("The server's PostgreSQL, to verify every status change is there."), QStringLiteral("url"));
     const QCommandLineOption binary(QStringLiteral("oee"), QStringLiteral("The oee binary for --scenario."), QStringLiteral("path"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Write the result as JSON to this file."), QStringLiteral("file"));
     const QCommandLineOption resting(QStringLiteral("resting"), QStringLiteral("Scenario r: resting limit orders (default 100000)."), QStringLiteral("n"));
-    for (const auto &o : {scenario, url, conns, duration, rate, subs, pid, db, binary, json, resting})
+    for (const auto &o : {scenario, url, conns, duration, rate, subs, batch, pid, db, binary, json, resting})
         p.addOption(o);
     p.process(app);
 
@@ -677,6 +862,7 @@ int main(int argc, char *argv[])
     s.durationS = p.isSet(duration) ? p.value(duration).toDouble() : s.durationS;
     s.rate = p.isSet(rate) ? p.value(rate).toDouble() : s.rate;
     s.subscribers = p.isSet(subs) ? p.value(subs).toInt() : s.subscribers;
+    s.batched = p.isSet(batch);
     s.serverPid = p.value(pid).toLongLong();
     s.databaseUrl = p.value(db);
 
@@ -709,6 +895,8 @@ int main(int argc, char *argv[])
             s.rate = 800;
         if (name == QLatin1String("c") && !p.isSet(subs))
             s.subscribers = 1000;
+        if (name == QLatin1String("c") && !p.isSet(rate))
+            s.rate = 200;
         if (name == QLatin1String("d") && !p.isSet(rate))
             s.rate = 1000;
         title = QStringLiteral("scenario (%1)").arg(name);
@@ -753,6 +941,16 @@ int main(int argc, char *argv[])
             s.durationS = 10;
         RestingScenario r(s, p.isSet(resting) ? p.value(resting).toInt() : 100000, 200);
         result = r.run();
+    } else if (p.value(scenario) == QLatin1String("c")) {
+        // The same offered flow without subscribers, then with them, on the same server.
+        Settings quiet = s;
+        quiet.subscribers = 0;
+        const QJsonObject baseline = Bench(quiet).run();
+        result = Bench(s).run();
+        result.insert(QStringLiteral("baseline"), baseline);
+        result.insert(QStringLiteral("submitP99VsBaseline"),
+                      result.value(QStringLiteral("submitP99Ms")).toDouble() /
+                          qMax(0.001, baseline.value(QStringLiteral("submitP99Ms")).toDouble()));
     } else {
         Bench bench(s);
         result = bench.run();

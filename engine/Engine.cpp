@@ -182,10 +182,13 @@ bool Engine::start(QString *error)
         QObject context;
         context.moveToThread(m_httpThread);
         QString listenError;
+        // Fan-out to the streams on a thread of its own: a thousand subscribers never make
+        // the thread that accepts orders wait.
+        m_hub = new WsHub(m_reads.get());
+        m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
+        m_hub->setApiKey(m_config.apiKey);
+        spawn(m_hub, QStringLiteral("oee-ws"));
         QMetaObject::invokeMethod(&context, [&] {
-            m_hub = new WsHub(m_reads.get());
-            m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
-            m_hub->setApiKey(m_config.apiKey);
             m_http = new HttpApi(m_config, m_ingest, m_reads.get(), m_health, m_market.get(), m_hub);
             m_http->setRestingBook(m_book);
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
@@ -314,15 +317,12 @@ void Engine::checkHealth(QObject *context,
 void Engine::stop()
 {
     if (m_httpThread) {
-        // No new requests or streams; both are deleted on their own thread.
+        // No new requests or streams (HttpApi is deleted on its thread; the hub, with the other
+        // threads' objects below, after the in-flight orders have had their grace period).
         QObject context;
         context.moveToThread(m_httpThread);
-        QMetaObject::invokeMethod(&context, [this] {
-            delete m_http;
-            delete m_hub;
-        }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(&context, [this] { delete m_http; }, Qt::BlockingQueuedConnection);
         m_http = nullptr;
-        m_hub = nullptr;
         m_httpThread->quit();
         m_httpThread->wait();
         delete m_httpThread;
@@ -364,7 +364,8 @@ void Engine::stop()
     m_threads.clear();
     m_threadObjects.clear();
     m_workers.clear();
-    m_book = nullptr; // deleted on its thread with the others below
+    m_book = nullptr; // deleted on its thread with the others above
+    m_hub = nullptr;
     m_ingest = nullptr;
     m_queries.clear();
     m_health = nullptr;

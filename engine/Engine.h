@@ -49,6 +49,8 @@ public:
     [[nodiscard]] Market *market() const { return m_market.get(); }
     // The resting orders' index (null in the api role).
     [[nodiscard]] RestingBook *restingBook() const { return m_book; }
+    // The streams' fan-out (its own thread), when this process serves HTTP.
+    [[nodiscard]] WsHub *streamHub() const { return m_hub; }
 
     // Asynchronous access for in-process clients (the console): work runs on the engine's
     // threads, `done` is called on `context`'s thread. Never blocks the caller.

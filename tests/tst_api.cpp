@@ -5,11 +5,14 @@
 #include "dex/Market.h"
 #include "queue/RedisConnection.h"
 #include "dex/Signature.h"
+#include "api/WsHub.h"
 
 #include <QJsonArray>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QSemaphore>
 #include <QTcpSocket>
+#include <QWebSocket>
 #include <QTest>
 
 using namespace oee;
@@ -262,6 +265,106 @@ private slots:
         QSignalSpy closed(&stranger.socket(), &QWebSocket::disconnected);
         QVERIFY(closed.wait(10000) || closed.count() > 0);
         QCOMPARE(int(stranger.socket().closeCode()), 4404);
+    }
+
+    void intakeNeverWaitsForFanOut()
+    {
+        // The fan-out thread is held (as a flood of subscribers would hold it): orders are
+        // still accepted and answered, and the streams get every event once it is free.
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        WsClient all(ws(QStringLiteral("/ws/orders")));
+        QVERIFY(all.waitConnected());
+        QVERIFY(all.waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }));
+
+        QSemaphore held, release;
+        QMetaObject::invokeMethod(m_engine->streamHub(), [&] {
+            held.release();
+            release.acquire();
+        });
+        QVERIFY(held.tryAcquire(1, 10000));
+        QStringList ids;
+        for (int i = 0; i < 20; ++i) {
+            const HttpResult r = http.post(QStringLiteral("/api/orders/execute"),
+                                           QJsonDocument(solUsdc()).toJson());
+            QCOMPARE(r.status, 200);
+            ids << r.json().value(QStringLiteral("orderId")).toString();
+        }
+        // Every order was answered while no event could be written to any stream.
+        QCOMPARE(all.messages().size(), 1);
+        release.release();
+        QVERIFY(all.waitFor([&](const QList<QJsonObject> &) {
+            for (const QString &id : std::as_const(ids))
+                if (statusesOf(all.messages(), id) != kHappyPath)
+                    return false;
+            return true;
+        }, 60000));
+    }
+
+    void batchedFramesCarryArraysOfEvents()
+    {
+        // ?batch=1: the snapshot, then one JSON array per delivery round. The fan-out thread is
+        // held while three orders run, so their events are delivered in one round, one frame.
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        QWebSocket socket;
+        QList<QByteArray> frames;
+        connect(&socket, &QWebSocket::textMessageReceived, this,
+                [&](const QString &m) { frames << m.toUtf8(); });
+        socket.open(QUrl(ws(QStringLiteral("/ws/orders?batch=1"))));
+        QVERIFY(waitUntil([&] { return !frames.isEmpty(); }, 10000));
+        QCOMPARE(QJsonDocument::fromJson(frames.first()).object().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("snapshot"));
+
+        QSemaphore held, release;
+        QMetaObject::invokeMethod(m_engine->streamHub(), [&] {
+            held.release();
+            release.acquire();
+        });
+        QVERIFY(held.tryAcquire(1, 10000));
+        QStringList ids;
+        for (int i = 0; i < 3; ++i)
+            ids << http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson())
+                       .json().value(QStringLiteral("orderId")).toString();
+        for (const QString &id : std::as_const(ids)) {
+            QVERIFY(waitUntil([&] {
+                return http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order"))
+                           .toObject().value(QStringLiteral("status")).toString() == QStringLiteral("confirmed");
+            }));
+        }
+        release.release();
+        QVERIFY(waitUntil([&] { return frames.size() >= 2; }, 30000));
+        QCOMPARE(frames.size(), 2);
+        const QJsonDocument batch = QJsonDocument::fromJson(frames[1]);
+        QVERIFY(batch.isArray());
+        QList<QJsonObject> events;
+        for (const QJsonValue &v : batch.array())
+            events << v.toObject();
+        QCOMPARE(events.size(), 3 * 5);
+        for (const QString &id : std::as_const(ids))
+            QCOMPARE(statusesOf(events, id), kHappyPath);
+    }
+
+    void aLateUpgradeOnAKeptAliveConnectionIsRefused()
+    {
+        // Streams are served on their own thread from a fresh connection; an upgrade after
+        // other requests on the same connection is refused rather than moved mid-answer.
+        startEngine(fastConfig(m_servers));
+        QTcpSocket socket;
+        socket.connectToHost(QStringLiteral("127.0.0.1"), m_engine->port());
+        QVERIFY(socket.waitForConnected(5000));
+        socket.write("GET /health HTTP/1.1\r\nHost: x\r\n\r\n"
+                     "GET /ws/orders HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                     "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                     "Sec-WebSocket-Version: 13\r\n\r\n");
+        QByteArray got;
+        QVERIFY(waitUntil([&] {
+            socket.waitForReadyRead(100);
+            got += socket.readAll();
+            return got.contains("a WebSocket upgrade must be the first request");
+        }, 10000));
+        QVERIFY(got.contains("HTTP/1.1 400"));
+        QVERIFY(!got.contains("101 Switching Protocols"));
     }
 
     void everyStatusChangeIsARowAndTheOrderMatchesTheLastEvent()

@@ -49,7 +49,7 @@ void refuse(QTcpSocket *socket, int status, const char *reason, const ApiError &
 // how much of it is still due.
 struct RequestTracker
 {
-    enum class Verdict { Fine, HeadTooLarge, TooManyFields, BodyTooLarge, BadFraming };
+    enum class Verdict { Fine, HeadTooLarge, TooManyFields, BodyTooLarge, BadFraming, Upgrade, LateUpgrade };
     enum class State { Head, Body, ChunkSize, ChunkData, ChunkEnd, Trailer };
 
     State state = State::Head;
@@ -58,6 +58,7 @@ struct RequestTracker
     qint64 remaining = 0;   // Body, ChunkData, ChunkEnd: bytes still due
     qint64 bodyBytes = 0;   // chunked: data bytes so far
     QString problem;        // what was wrong with a refused request
+    int heads = 0;          // requests seen on this connection
 
     Verdict startBody(const QByteArray &headText, qint64 maxBody, qint64 *declared)
     {
@@ -67,11 +68,14 @@ struct RequestTracker
             return Verdict::TooManyFields;
         }
         int lengths = 0;
-        bool chunked = false, encoded = false;
+        bool chunked = false, encoded = false, websocket = false;
         *declared = 0;
+        ++heads;
         for (qsizetype i = 1; i < lines.size(); ++i) {
             const QByteArray l = lines[i].trimmed().toLower();
-            if (l.startsWith("content-length:")) {
+            if (l.startsWith("upgrade:")) {
+                websocket = l.mid(8).trimmed() == "websocket";
+            } else if (l.startsWith("content-length:")) {
                 ++lengths;
                 bool ok = false;
                 *declared = l.mid(15).trimmed().toLongLong(&ok);
@@ -96,6 +100,11 @@ struct RequestTracker
         if (encoded && !chunked) {
             problem = QStringLiteral("Transfer-Encoding other than chunked");
             return Verdict::BadFraming;
+        }
+        if (websocket && lines.first().startsWith("GET ") && !encoded && *declared == 0) {
+            // The WebSocket hub takes the connection from here (its own thread): only a fresh
+            // one, so that no answer to an earlier request is still due on it.
+            return heads == 1 ? Verdict::Upgrade : Verdict::LateUpgrade;
         }
         if (chunked) {
             state = State::ChunkSize;
@@ -127,7 +136,7 @@ struct RequestTracker
                 const QByteArray text = head.left(end);
                 head.clear();
                 if (const Verdict v = startBody(text, maxBody, declared); v != Verdict::Fine)
-                    return v;
+                    return v; // an upgrade: what follows is the WebSocket's
                 break;
             }
             case State::Body:
@@ -209,7 +218,8 @@ void GuardedTcpServer::incomingConnection(qintptr descriptor)
     const int timeoutMs = m_requestTimeoutMs;
     auto tracker = std::make_shared<RequestTracker>();
     // Connected before QHttpServer's own slot, so it runs first on every read.
-    connect(socket, &QTcpSocket::readyRead, deadline, [socket, deadline, tracker, maxBody, timeoutMs] {
+    const UpgradeHandler upgrade = m_upgrade;
+    connect(socket, &QTcpSocket::readyRead, deadline, [socket, deadline, tracker, maxBody, timeoutMs, upgrade] {
         if (!socket->isOpen())
             return; // a readyRead queued by QHttpServer after it closed the connection
         qint64 declared = 0;
@@ -234,6 +244,31 @@ void GuardedTcpServer::incomingConnection(qintptr descriptor)
                     QStringLiteral("body of %1 bytes or more exceeds the limit of %2 bytes")
                         .arg(declared)
                         .arg(maxBody),
+                    {}, {}});
+            return;
+        case RequestTracker::Verdict::Upgrade:
+            if (!upgrade)
+                break; // QHttpServer hands it to its own QWebSocketServer
+            // QHttpServer must not read it any more; its connection on destroyed stays (it
+            // deletes the request object QHttpServer allocated). The socket changes thread
+            // once this signal has returned.
+            QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
+            QObject::disconnect(socket, &QTcpSocket::disconnected, nullptr, nullptr);
+            deadline->stop();
+            QMetaObject::invokeMethod(socket->parent(), [socket, deadline, upgrade] {
+                delete deadline;
+                if (socket->state() != QAbstractSocket::ConnectedState) {
+                    socket->deleteLater();
+                    return;
+                }
+                socket->setParent(nullptr);
+                upgrade(socket);
+            }, Qt::QueuedConnection);
+            return;
+        case RequestTracker::Verdict::LateUpgrade:
+            refuse(socket, 400, "Bad Request",
+                   {ErrorKind::MalformedRequest,
+                    QStringLiteral("a WebSocket upgrade must be the first request on its connection"),
                     {}, {}});
             return;
         case RequestTracker::Verdict::Fine:

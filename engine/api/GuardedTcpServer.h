@@ -1,6 +1,8 @@
 #pragma once
 #include <QTcpServer>
 
+#include <functional>
+
 namespace oee {
 
 // The listening socket under QHttpServer. It looks at each request before QHttpServer does
@@ -16,12 +18,21 @@ class GuardedTcpServer : public QTcpServer
 public:
     GuardedTcpServer(qint64 maxBodyBytes, int requestTimeoutMs, QObject *parent = nullptr);
 
+    // Takes a connection whose first request is a WebSocket upgrade (GET with Upgrade:
+    // websocket), its head still unread, away from QHttpServer: the handler gets the socket
+    // without a parent, on this thread, to move where it will be served. An upgrade later on
+    // a connection that carried other requests is refused (400). Without a handler, QHttpServer
+    // serves upgrades itself.
+    using UpgradeHandler = std::function<void(QTcpSocket *)>;
+    void setUpgradeHandler(UpgradeHandler handler) { m_upgrade = std::move(handler); }
+
 protected:
     void incomingConnection(qintptr descriptor) override;
 
 private:
     qint64 m_maxBodyBytes;
     int m_requestTimeoutMs;
+    UpgradeHandler m_upgrade;
 };
 
 } // namespace oee

@@ -9,7 +9,6 @@
 
 #include <QHostAddress>
 #include <QWebSocket>
-#include <QWebSocketServer>
 
 namespace oee {
 
@@ -33,9 +32,11 @@ HttpApi::HttpApi(const Config &config, Ingest *ingest, ReadPool *reads, QuerySer
     m_quotes->registerRoutes();
     m_pools->registerRoutes();
     m_system->registerRoutes();
+    // Upgrades never reach QHttpServer (GuardedTcpServer hands them to the hub's thread);
+    // the handler is what makes QHttpServer route them rather than answer 404 if one did.
     connect(&m_server, &QAbstractHttpServer::newWebSocketConnection, this, [this] {
         while (auto socket = m_server.nextPendingWebSocketConnection())
-            m_hub->accept(std::move(socket));
+            socket->close(QWebSocketProtocol::CloseCodeGoingAway);
     });
 }
 
@@ -64,26 +65,27 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
         delete tcp;
         return 0;
     }
+    WsHub *hub = m_hub;
+    tcp->setUpgradeHandler([hub](QTcpSocket *socket) { hub->takeConnection(socket); });
     m_server.bind(tcp);
     if (m_config.wsPort) {
-        // Seed 000 served its streams on a port of their own (ws://host:3001/ws/<id>).
-        m_wsServer = new QWebSocketServer(QStringLiteral("oee"), QWebSocketServer::NonSecureMode, this);
-        if (!m_wsServer->listen(address, m_config.wsPort)) {
+        // Seed 000 served its streams on a port of their own (ws://host:3001/ws/<id>): the
+        // hub listens there itself.
+        QString wsError;
+        QMetaObject::invokeMethod(m_hub, [&] { m_wsPort = m_hub->listen(address, m_config.wsPort, &wsError); },
+                                  Qt::BlockingQueuedConnection);
+        if (!m_wsPort) {
             *error = QStringLiteral("cannot listen on %1:%2 (WS_PORT): %3")
-                         .arg(host).arg(m_config.wsPort).arg(m_wsServer->errorString());
+                         .arg(host).arg(m_config.wsPort).arg(wsError);
             return 0;
         }
-        connect(m_wsServer, &QWebSocketServer::newConnection, this, [this] {
-            while (QWebSocket *socket = m_wsServer->nextPendingConnection())
-                m_hub->accept(std::unique_ptr<QWebSocket>(socket));
-        });
     }
     return tcp->serverPort();
 }
 
 quint16 HttpApi::wsPort() const
 {
-    return m_wsServer ? m_wsServer->serverPort() : 0;
+    return m_wsPort;
 }
 
 bool HttpApi::enter(const QHttpServerRequest &req)

@@ -12,7 +12,6 @@
 #include <unordered_map>
 #include <utility>
 
-class QWebSocketServer;
 
 namespace oee {
 
@@ -102,7 +101,7 @@ private:
     Market *m_market;
     WsHub *m_hub;
     QHttpServer m_server;
-    QWebSocketServer *m_wsServer = nullptr;
+    quint16 m_wsPort = 0; // WS_PORT, served by the hub
     // The controllers' route handlers point at them: they live as long as the server.
     std::unique_ptr<StreamsController> m_streams;
     std::unique_ptr<SystemController> m_system;

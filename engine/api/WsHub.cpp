@@ -5,6 +5,7 @@
 #include "api/Reads.h"
 #include "runtime/Logging.h"
 
+#include <QCoreApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QPointer>
@@ -18,9 +19,31 @@ namespace {
 constexpr int kCloseBadRequest = 4400;
 constexpr int kCloseNotFound = 4404;
 
-QString text(const QJsonObject &o)
+QByteArray text(const QJsonObject &o)
 {
-    return QString::fromUtf8(compactJson(o));
+    return compactJson(o);
+}
+
+// One unmasked text frame (RFC 6455, 5.2), as a server sends it.
+QByteArray textFrame(const QByteArray &payload)
+{
+    QByteArray f;
+    const qsizetype n = payload.size();
+    f.reserve(n + 10);
+    f.append(char(0x81)); // FIN, text
+    if (n < 126) {
+        f.append(char(n));
+    } else if (n < 65536) {
+        f.append(char(126));
+        f.append(char((n >> 8) & 0xff));
+        f.append(char(n & 0xff));
+    } else {
+        f.append(char(127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            f.append(char((quint64(n) >> shift) & 0xff));
+    }
+    f.append(payload);
+    return f;
 }
 
 } // namespace
@@ -31,7 +54,39 @@ WsHub::WsHub(ReadPool *reads, QObject *parent) : QObject(parent), m_reads(reads)
     m_fanoutTimer.setTimerType(Qt::PreciseTimer);
     connect(&m_fanoutTimer, &QTimer::timeout, this, &WsHub::deliverOutbox);
     connect(&m_backlogTimer, &QTimer::timeout, this, &WsHub::checkBacklogs);
+}
+
+void WsHub::start()
+{
     m_backlogTimer.start(250);
+    // The same server name (and so the same 101 answer) as QHttpServer's own upgrades.
+    m_upgrader = new QWebSocketServer(QCoreApplication::applicationName() + u'/' +
+                                          QCoreApplication::applicationVersion(),
+                                      QWebSocketServer::NonSecureMode, this);
+    connect(m_upgrader, &QWebSocketServer::newConnection, this, [this] {
+        while (QWebSocket *socket = m_upgrader->nextPendingConnection())
+            accept(std::unique_ptr<QWebSocket>(socket));
+    });
+}
+
+void WsHub::takeConnection(QTcpSocket *socket)
+{
+    socket->moveToThread(thread());
+    QMetaObject::invokeMethod(this, [this, socket] {
+        // Its handshake is answered by m_upgrader, which deletes the socket once disconnected.
+        m_handshaking.insert(socket);
+        connect(socket, &QObject::destroyed, this, [this, socket] { m_handshaking.remove(socket); });
+        m_upgrader->handleConnection(socket);
+    }, Qt::QueuedConnection);
+}
+
+quint16 WsHub::listen(const QHostAddress &address, quint16 port, QString *error)
+{
+    if (!m_upgrader->listen(address, port)) {
+        *error = m_upgrader->errorString();
+        return 0;
+    }
+    return m_upgrader->serverPort();
 }
 
 void WsHub::checkBacklogs()
@@ -52,7 +107,7 @@ void WsHub::drop(QWebSocket *socket, qint64 behindBytes)
 {
     // A client that does not read must not grow our memory without bound.
     qCWarning(lcWs, "dropping a WebSocket client that is %lld bytes behind", qlonglong(behindBytes));
-    ++m_dropped;
+    m_dropped.fetchAndAddRelaxed(1);
     socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
                   QStringLiteral("too far behind: reconnect and resync from the snapshot"));
     // Queued: abort() emits disconnected at once, which would remove this subscriber while a
@@ -165,7 +220,7 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
                                : QStringLiteral("WebSocket connected. Listening for order updates...")}};
         if (!all)
             hello.insert(QStringLiteral("orderId"), rawId.left(64));
-        socket->sendTextMessage(text(hello));
+        socket->sendTextMessage(QString::fromUtf8(text(hello)));
     }
     if (!all) {
         sub.orderId = canonicalOrderId(rawId);
@@ -187,8 +242,21 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     });
     connect(socket, &QWebSocket::textMessageReceived, this,
             [this, socket](const QString &message) { onClientMessage(socket, message); });
+    // The connection under it, found by its ports (QWebSocket does not tell): event frames are
+    // written there directly. Streams on WS_PORT are written through QWebSocket.
+    for (QTcpSocket *tcp : std::as_const(m_handshaking)) {
+        if (tcp->peerPort() == socket->peerPort() && tcp->localPort() == socket->localPort() &&
+            tcp->peerAddress() == socket->peerAddress()) {
+            sub.tcp = tcp;
+            m_handshaking.remove(tcp);
+            break;
+        }
+    }
+    sub.batch = QUrlQuery(url).queryItemValue(QStringLiteral("batch")) == QStringLiteral("1");
+    m_batchSubscribers += sub.batch;
     const QString orderId = sub.orderId;
     m_subscribers.insert(socket, std::move(sub));
+    m_subscriberCount.storeRelaxed(int(m_subscribers.size()));
     if (all) {
         m_allOrders.insert(socket);
         snapshotAll(socket);
@@ -220,7 +288,9 @@ void WsHub::remove(QWebSocket *socket)
         else
             m_allOrders.remove(socket);
         m_totalUnsent -= it->unsent;
+        m_batchSubscribers -= it->batch;
         m_subscribers.erase(it);
+        m_subscriberCount.storeRelaxed(int(m_subscribers.size()));
     }
     socket->deleteLater();
 }
@@ -324,42 +394,80 @@ void WsHub::markReady(QWebSocket *socket, int snapshotSeq)
     Subscriber &sub = m_subscribers[socket];
     sub.ready = true;
     sub.snapshotSeq = snapshotSeq;
-    const Dialect dialect = sub.dialect;
     const QList<OrderEvent> buffered = std::exchange(sub.buffered, {});
     for (const OrderEvent &e : buffered) {
-        const auto it = m_subscribers.find(socket);
-        if (it == m_subscribers.end())
-            return;
-        deliver(socket, *it, e, eventText(e, dialect));
+        const QByteArray payload = eventPayload(e, sub.dialect);
+        enqueue(sub, e, framed(sub) ? textFrame(payload) : payload);
     }
+    flush(socket);
 }
 
-QString WsHub::eventText(const OrderEvent &e, Dialect dialect)
+QByteArray WsHub::eventPayload(const OrderEvent &e, Dialect dialect)
 {
     if (dialect == Dialect::Seed001) {
         QJsonObject o = e.toJsonWithMessage();
         o.insert(QStringLiteral("type"), QStringLiteral("status_update"));
         return text(o);
     }
-    return QString::fromUtf8(e.message.isEmpty() ? e.toMessage() : e.message);
+    return e.message.isEmpty() ? e.toMessage() : e.message;
 }
 
-void WsHub::deliver(QWebSocket *socket, Subscriber &sub, const OrderEvent &e, const QString &text)
+bool WsHub::enqueue(Subscriber &sub, const OrderEvent &e, const QByteArray &message)
 {
-    if (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq)
-        return; // already in the snapshot
-    const bool perOrder = !sub.orderId.isEmpty();
-    if (!sendText(socket, sub, text))
-        return;
-    if (perOrder && isTerminal(e.status) && m_subscribers.contains(socket))
-        closeNormally(socket, m_subscribers[socket], QStringLiteral("order ") + statusName(e.status));
+    if (sub.closing || (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq))
+        return false; // dropped or ending, or already in the snapshot
+    const bool first = sub.pending.isEmpty();
+    sub.pending.append(message);
+    sub.pendingBytes += message.size();
+    if (!sub.orderId.isEmpty() && isTerminal(e.status))
+        sub.endsWith = statusName(e.status); // nothing follows it on this stream
+    return first;
 }
 
-bool WsHub::sendText(QWebSocket *socket, Subscriber &sub, const QString &text)
+void WsHub::flush(QWebSocket *socket)
+{
+    const auto it = m_subscribers.find(socket);
+    if (it == m_subscribers.end())
+        return;
+    Subscriber &sub = *it;
+    const QList<QByteArray> pending = std::exchange(sub.pending, {});
+    const qsizetype bytes = std::exchange(sub.pendingBytes, 0);
+    if (pending.isEmpty())
+        return;
+    bool sent = true;
+    if (sub.batch) {
+        // One frame: the JSON array of this round's events.
+        QByteArray array;
+        array.reserve(bytes + pending.size() + 2);
+        array.append('[');
+        for (const QByteArray &p : pending) {
+            if (array.size() > 1)
+                array.append(',');
+            array.append(p);
+        }
+        array.append(']');
+        sent = sendText(socket, sub, array);
+    } else if (sub.tcp) {
+        // Frames, each built once per dialect and round for every socket that gets it (not
+        // encoded again per socket as QWebSocket would): the round's in one write.
+        QByteArray frames;
+        frames.reserve(bytes);
+        for (const QByteArray &f : pending)
+            frames.append(f);
+        sent = writeFrames(socket, sub, frames);
+    } else {
+        for (const QByteArray &p : pending)
+            if (!(sent = sendText(socket, sub, p)))
+                break;
+    }
+    if (sent && !sub.endsWith.isEmpty() && m_subscribers.contains(socket))
+        closeNormally(socket, m_subscribers[socket], QStringLiteral("order ") + sub.endsWith);
+}
+
+bool WsHub::account(QWebSocket *socket, Subscriber &sub, qint64 bytes)
 {
     if (sub.closing)
         return false;
-    const qint64 bytes = text.size() + 4;
     sub.unsent += bytes;
     m_totalUnsent += bytes;
     // Past the per-client limit, or past the budget of all clients together (many slow
@@ -370,7 +478,26 @@ bool WsHub::sendText(QWebSocket *socket, Subscriber &sub, const QString &text)
         drop(socket, sub.unsent);
         return false;
     }
-    socket->sendTextMessage(text);
+    return true;
+}
+
+bool WsHub::sendText(QWebSocket *socket, Subscriber &sub, const QByteArray &payload)
+{
+    if (sub.tcp)
+        return writeFrames(socket, sub, textFrame(payload));
+    if (!account(socket, sub, payload.size() + 4))
+        return false;
+    socket->sendTextMessage(QString::fromUtf8(payload));
+    return true;
+}
+
+bool WsHub::writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames)
+{
+    if (!account(socket, sub, frames.size()))
+        return false;
+    // Whole frames into the connection QWebSocket writes its own (pongs, close) into: both
+    // on this thread, each write complete, so frames never interleave.
+    sub.tcp->write(frames);
     return true;
 }
 
@@ -383,12 +510,18 @@ void WsHub::publish(const QList<OrderEvent> &events)
         return;
     // With many subscribers, each delivery round costs a write per socket: gather the events
     // of a few milliseconds into one round, so a socket gets them in one write.
-    m_fanoutTimer.start(m_subscribers.size() > kCoalesceAbove ? kCoalesceMs : 0);
+    // Batched subscribers get a frame per round: rounds of a few milliseconds for them too.
+    // With hundreds of subscribers, longer rounds: each costs a write per socket.
+    const qsizetype n = m_subscribers.size();
+    m_fanoutTimer.start(n > kLongRoundsAbove                           ? kLongRoundMs
+                        : n > kCoalesceAbove || m_batchSubscribers > 0 ? kCoalesceMs
+                                                                       : 0);
 }
 
 void WsHub::deliverOutbox()
 {
     const QList<OrderEvent> events = std::exchange(m_outbox, {});
+    QList<QWebSocket *> touched; // subscribers with events of this round to write
     for (const OrderEvent &e : events) {
         // At least once in, exactly once out: an event re-announced after a crash, or seen
         // both in process and over Redis, is forwarded once (an order's seq only grows).
@@ -398,8 +531,9 @@ void WsHub::deliverOutbox()
         last = e.seq;
         if (m_lastSeq.size() > kSeqMemory)
             m_lastSeq.clear(); // bounded memory; a rare duplicate afterwards is tolerable
-        // Converted once per dialect in use, shared by every subscriber of that dialect.
-        QString texts[3];
+        // Encoded (and framed) once per dialect in use, shared by every subscriber of it.
+        QByteArray payloads[3];
+        QByteArray frames[3];
         const auto route = [&](QWebSocket *socket) {
             const auto it = m_subscribers.find(socket);
             if (it == m_subscribers.end())
@@ -409,20 +543,26 @@ void WsHub::deliverOutbox()
                 sub.buffered.append(e);
                 return;
             }
-            QString &t = texts[int(sub.dialect)];
-            if (t.isNull())
-                t = eventText(e, sub.dialect);
-            deliver(socket, sub, e, t);
+            QByteArray &p = payloads[int(sub.dialect)];
+            if (p.isNull())
+                p = eventPayload(e, sub.dialect);
+            QByteArray &f = frames[int(sub.dialect)];
+            if (framed(sub) && f.isNull())
+                f = textFrame(p);
+            if (enqueue(sub, e, framed(sub) ? f : p))
+                touched.append(socket);
         };
-        // Copies (cheap: implicitly shared until changed): closing a socket whose peer has
-        // already gone emits disconnected at once, which removes it from these containers.
-        const QList<QWebSocket *> perOrder = m_byOrder.values(e.orderId);
-        for (QWebSocket *socket : perOrder)
-            route(socket);
-        const QSet<QWebSocket *> all = m_allOrders;
-        for (QWebSocket *socket : all)
+        // route() only queues (nothing is written or closed in this loop), so the containers
+        // stay as they are while iterated.
+        for (auto it = m_byOrder.constFind(e.orderId); it != m_byOrder.cend() && it.key() == e.orderId; ++it)
+            route(it.value());
+        for (QWebSocket *socket : std::as_const(m_allOrders))
             route(socket);
     }
+    // One write per subscriber for the whole round. Writing may drop or close a socket (which
+    // can remove it from the containers at once): flush() looks each one up again.
+    for (QWebSocket *socket : std::as_const(touched))
+        flush(socket);
 }
 
 } // namespace oee

@@ -1,12 +1,16 @@
 #pragma once
 #include "domain/Order.h"
 
+#include <QAtomicInteger>
 #include <QHash>
 #include <QMultiHash>
 #include <QObject>
+#include <QPointer>
+#include <QTcpSocket>
 #include <QSet>
 #include <QTimer>
 #include <QWebSocket>
+#include <QWebSocketServer>
 #include <memory>
 
 namespace oee {
@@ -14,8 +18,9 @@ namespace oee {
 class ReadPool;
 struct ApiError;
 
-// WebSocket fan-out on the HTTP thread. A subscriber gets a snapshot first (read on the query
-// thread), then live events; events that arrive while its snapshot is being read are buffered
+// WebSocket fan-out, on a thread of its own ("oee-ws"): the HTTP thread that accepts orders
+// hands each upgraded socket over and never writes a frame, so watching the engine cannot
+// stall it. A subscriber gets a snapshot first (read on the query thread), then live events; events that arrive while its snapshot is being read are buffered
 // and those the snapshot already holds (by seq) are skipped, so nothing is lost or doubled.
 // A per-order stream is closed normally (1000) once it has sent the order's terminal event.
 //
@@ -35,17 +40,25 @@ public:
     explicit WsHub(ReadPool *reads, QObject *parent = nullptr);
     ~WsHub() override;
 
-    void accept(std::unique_ptr<QWebSocket> socket);
+    // On the hub's thread (Engine::spawn).
+    void start();
+    // From the socket's thread: a connection whose WebSocket handshake is still unread (see
+    // GuardedTcpServer) moves to the hub's thread, which answers the handshake and serves it.
+    void takeConnection(QTcpSocket *socket);
+    // On the hub's thread: a port of its own for streams only (WS_PORT, seed 000). 0: failed.
+    quint16 listen(const QHostAddress &address, quint16 port, QString *error);
     void publish(const QList<oee::OrderEvent> &events);
 
-    [[nodiscard]] int subscriberCount() const { return int(m_subscribers.size()); }
-    [[nodiscard]] qint64 droppedCount() const { return m_dropped; }
+    // From any thread.
+    [[nodiscard]] int subscriberCount() const { return m_subscriberCount.loadRelaxed(); }
+    [[nodiscard]] qint64 droppedCount() const { return m_dropped.loadRelaxed(); }
     // Bytes a subscriber may be behind before it is disconnected (default 8 MiB).
     void setMaxUnsentBytes(qint64 bytes) { m_maxUnsentBytes = bytes; }
     // When set, a stream needs `Authorization: Bearer <key>` or `?token=<key>`.
     void setApiKey(const QString &key) { m_apiKey = key; }
 
 private:
+    void accept(std::unique_ptr<QWebSocket> socket);
     enum class Dialect { Oee, Seed001, Seed004 };
     struct Subscriber
     {
@@ -56,11 +69,26 @@ private:
         QList<OrderEvent> buffered;
         qint64 unsent = 0;    // bytes handed to the socket and not yet written to the kernel
         bool closing = false; // dropped, or closed after the terminal event: send nothing more
+        bool batch = false;   // ?batch=1: one JSON array of events per frame
+        QPointer<QTcpSocket> tcp;   // its connection, written to directly (null: WS_PORT's)
+        QList<QByteArray> pending;  // this round's event messages (framed: see framed()),
+        qsizetype pendingBytes = 0; // not yet written
+        QString endsWith;           // per-order: the terminal status among them
     };
-    // The message of one event in a dialect; `oee` is the event's shared text.
-    static QString eventText(const OrderEvent &event, Dialect dialect);
-    void deliver(QWebSocket *socket, Subscriber &sub, const OrderEvent &event, const QString &text);
-    bool sendText(QWebSocket *socket, Subscriber &sub, const QString &text);
+    // The message of one event in a dialect (UTF-8); `oee` is the event's shared text.
+    static QByteArray eventPayload(const OrderEvent &event, Dialect dialect);
+    // Whether a subscriber's queued messages are frames (written straight to its connection)
+    // or payloads (a batch's array, or sent through QWebSocket).
+    static bool framed(const Subscriber &sub) { return sub.tcp && !sub.batch; }
+    // Queues an event's message for this round; true if it is the subscriber's first.
+    static bool enqueue(Subscriber &sub, const OrderEvent &event, const QByteArray &payload);
+    // Writes what the round queued for one subscriber, and ends a per-order stream after its
+    // terminal event.
+    void flush(QWebSocket *socket);
+    // Counts bytes handed to a subscriber's socket; false (and dropped) if it is too far behind.
+    bool account(QWebSocket *socket, Subscriber &sub, qint64 bytes);
+    bool sendText(QWebSocket *socket, Subscriber &sub, const QByteArray &payload);
+    bool writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames);
     void refuse(QWebSocket *socket, const ApiError &error, int closeCode);
     static void abortLater(QWebSocket *socket);
     // Closes a client that fell too far behind (1009) and counts it.
@@ -80,6 +108,8 @@ private:
 
     static constexpr int kCoalesceAbove = 64; // subscribers
     static constexpr int kCoalesceMs = 5;
+    static constexpr int kLongRoundsAbove = 256; // subscribers
+    static constexpr int kLongRoundMs = 15;
     static constexpr qint64 kMaxTotalUnsentBytes = 256LL * 1024 * 1024;
     static constexpr qsizetype kSeqMemory = 200000; // orders whose last delivered seq is kept
     static constexpr qint64 kMaxIncomingBytes = 64 * 1024; // a client only ever sends pings
@@ -93,8 +123,12 @@ private:
     qint64 m_maxUnsentBytes = 8 * 1024 * 1024;
     qint64 m_totalUnsent = 0; // over all subscribers
     QHash<QString, int> m_lastSeq;
-    qint64 m_dropped = 0;
+    QAtomicInteger<qint64> m_dropped = 0;
+    QAtomicInt m_subscriberCount = 0;
     QString m_apiKey;
+    QWebSocketServer *m_upgrader = nullptr; // handshakes, and WS_PORT's listener
+    QSet<QTcpSocket *> m_handshaking;       // taken connections not yet upgraded
+    int m_batchSubscribers = 0;
     QTimer m_fanoutTimer{this};
     QTimer m_backlogTimer{this};
 };
