@@ -45,6 +45,13 @@ install_test_clients() {
     done
 }
 
+# Test-only tools from Debian: promtool and prometheus (tst_api lints /metrics and has a real
+# Prometheus scrape it).
+install_test_tools() {
+    PACKAGES=(prometheus)
+    install_missing
+}
+
 build() {
     cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
     cmake --build build -j2
@@ -54,6 +61,7 @@ case "${1:-}" in
 test)
     install_missing
     install_test_clients
+    install_test_tools
     build
     ctest --test-dir build --output-on-failure --timeout 900 -j2
     ;;

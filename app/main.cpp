@@ -69,6 +69,8 @@ int main(int argc, char *argv[])
         std::fputs(qPrintable(oee::Config::helpText()), stdout);
         return 0;
     }
+    if (config.jsonLogs)
+        oee::installJsonLogging();
     if (!serverMode && !console)
         std::fputs(hasDisplay ? "oee: built without the console; running headless.\n"
                               : "oee: no display; running headless (--server).\n",

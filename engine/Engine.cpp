@@ -5,6 +5,7 @@
 #include "api/QueryService.h"
 #include "api/Reads.h"
 #include "api/WsHub.h"
+#include "runtime/Metrics.h"
 #include "dex/Market.h"
 #include "dex/PoolSync.h"
 #include "execution/RestingBook.h"
@@ -172,6 +173,15 @@ bool Engine::start(QString *error)
         connect(m_book, &RestingBook::eventsCommitted, this, &Engine::orderEvents);
         spawn(m_book, QStringLiteral("oee-book"));
     }
+
+    // /metrics counts the status changes this process commits, on the committing threads.
+    const auto count = [](const QList<OrderEvent> &events) { metrics::countCommitted(events); };
+    if (m_ingest)
+        connect(m_ingest, &Ingest::eventsCommitted, m_ingest, count, Qt::DirectConnection);
+    for (Worker *w : std::as_const(m_workers))
+        connect(w, &Worker::eventsCommitted, w, count, Qt::DirectConnection);
+    if (m_book)
+        connect(m_book, &RestingBook::eventsCommitted, m_book, count, Qt::DirectConnection);
 
     if (serves) {
         // HTTP and WebSocket get a thread of their own: the thread that called start() (the

@@ -10,7 +10,10 @@
 #include <QJsonArray>
 #include <QNetworkReply>
 #include <QSignalSpy>
+#include <QProcess>
 #include <QSemaphore>
+#include <QTcpServer>
+#include <QTemporaryDir>
 #include <QTcpSocket>
 #include <QWebSocket>
 #include <QTest>
@@ -365,6 +368,79 @@ private slots:
         }, 10000));
         QVERIFY(got.contains("HTTP/1.1 400"));
         QVERIFY(!got.contains("101 Switching Protocols"));
+    }
+
+    void metricsPassPromtoolAndAPrometheusScrapesThem()
+    {
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        // The counters are the process's (earlier tests in this one count too): compare deltas.
+        const auto value = [](const QByteArray &body, const QByteArray &series) {
+            for (const QByteArray &line : body.split('\n'))
+                if (line.startsWith(series + ' '))
+                    return line.mid(series.size() + 1).toDouble();
+            return -1.0;
+        };
+        const QByteArray confirmed = "oee_status_changes_total{status=\"confirmed\"}";
+        const QByteArray before = http.get(QStringLiteral("/metrics")).body;
+        for (int i = 0; i < 2; ++i)
+            QCOMPARE(statuses(runToEnd(http.post(QStringLiteral("/api/orders/execute"),
+                                                 QJsonDocument(solUsdc()).toJson())
+                                           .json().value(QStringLiteral("orderId")).toString())),
+                     kHappyPath);
+        const HttpResult scraped = http.get(QStringLiteral("/metrics"));
+        QCOMPARE(scraped.status, 200);
+        QVERIFY(scraped.headers.value("content-type").startsWith("text/plain; version=0.0.4"));
+        QCOMPARE(value(scraped.body, confirmed) - value(before, confirmed), 2.0);
+        QCOMPARE(value(scraped.body, "oee_order_duration_seconds_count") -
+                     value(before, "oee_order_duration_seconds_count"), 2.0);
+        QCOMPARE(value(scraped.body, "oee_orders{status=\"confirmed\"}"), 2.0); // this database's
+        QVERIFY(value(scraped.body, "oee_queue_jobs{state=\"waiting\"}") >= 0);
+        const QString confirmedNow = QString::number(value(scraped.body, confirmed));
+
+        // Debian's promtool: the exposition parses and passes its lint.
+        QProcess promtool;
+        promtool.start(QStringLiteral("promtool"), {QStringLiteral("check"), QStringLiteral("metrics")});
+        QVERIFY2(promtool.waitForStarted(10000), "promtool missing: ./oee.sh test installs Debian's prometheus");
+        promtool.write(scraped.body);
+        promtool.closeWriteChannel();
+        QVERIFY(promtool.waitForFinished(30000));
+        const QByteArray lint = promtool.readAllStandardOutput() + promtool.readAllStandardError();
+        QVERIFY2(promtool.exitCode() == 0 && lint.trimmed().isEmpty(), lint.constData());
+
+        // A real Prometheus scrapes it.
+        QTemporaryDir dir;
+        QTcpServer probe; // a free port for Prometheus's own web API
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 promPort = probe.serverPort();
+        probe.close();
+        QFile config(dir.filePath(QStringLiteral("prometheus.yml")));
+        QVERIFY(config.open(QIODevice::WriteOnly));
+        config.write(QStringLiteral("global:\n  scrape_interval: 1s\nscrape_configs:\n"
+                                    "  - job_name: oee\n    static_configs:\n"
+                                    "      - targets: ['127.0.0.1:%1']\n").arg(m_engine->port()).toUtf8());
+        config.close();
+        QProcess prometheus;
+        prometheus.setProcessChannelMode(QProcess::MergedChannels);
+        prometheus.start(QStringLiteral("prometheus"),
+                         {QStringLiteral("--config.file=") + config.fileName(),
+                          QStringLiteral("--storage.tsdb.path=") + dir.filePath(QStringLiteral("data")),
+                          QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(promPort)});
+        QVERIFY2(prometheus.waitForStarted(10000), "prometheus missing: ./oee.sh test installs it");
+        Http prom(promPort);
+        const auto query = [&](const QString &expr) {
+            return prom.get(QStringLiteral("/api/v1/query?query=") +
+                            QString::fromLatin1(QUrl::toPercentEncoding(expr))).json()
+                .value(QStringLiteral("data")).toObject().value(QStringLiteral("result")).toArray();
+        };
+        const bool scrapedByPrometheus = waitUntil([&] {
+            const QJsonArray r = query(QStringLiteral("oee_status_changes_total{job=\"oee\",status=\"confirmed\"}"));
+            return !r.isEmpty() && r.first().toObject().value(QStringLiteral("value")).toArray().at(1).toString() == confirmedNow;
+        }, 60000);
+        const QByteArray log = prometheus.readAll();
+        prometheus.terminate();
+        prometheus.waitForFinished(10000);
+        QVERIFY2(scrapedByPrometheus, log.right(2000).constData());
     }
 
     void everyStatusChangeIsARowAndTheOrderMatchesTheLastEvent()

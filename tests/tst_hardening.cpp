@@ -145,7 +145,7 @@ private slots:
             o.request.amount = 1'000'000'000;
             o.request.slippagePpm = 10000;
             o.createdAt = QDateTime::currentDateTimeUtc();
-            OrderEvent pending{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0};
+            OrderEvent pending{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0, {}, {}};
             QVERIFY2(store.insertOrders({o}, {pending}), qPrintable(store.lastError()));
             const auto first = store.claim({o.id});
             const auto second = store.claim({o.id});
@@ -154,14 +154,14 @@ private slots:
             // The first claimant, stale, writes three steps at once; refused as a whole.
             QList<OrderEvent> stale;
             for (int seq = 2; seq <= 4; ++seq)
-                stale.append(OrderEvent{o.id, seq, OrderStatus::Routing, {}, o.createdAt, {}, first->value(o.id).fence});
+                stale.append(OrderEvent{o.id, seq, OrderStatus::Routing, {}, o.createdAt, {}, first->value(o.id).fence, {}, {}});
             const AppendResult refused = store.appendEvents(stale);
             QVERIFY(refused.ok);
             QCOMPARE(refused.superseded, QSet<QString>{o.id});
             QCOMPARE(count(QStringLiteral("SELECT count(*) FROM order_events")), 1);
             // The owner's write goes through.
             const AppendResult written = store.appendEvents(
-                {OrderEvent{o.id, 2, OrderStatus::Routing, {}, o.createdAt, {}, second->value(o.id).fence}});
+                {OrderEvent{o.id, 2, OrderStatus::Routing, {}, o.createdAt, {}, second->value(o.id).fence, {}, {}}});
             QVERIFY(written.ok && written.superseded.isEmpty());
             QCOMPARE(count(QStringLiteral("SELECT last_seq FROM orders")), 2);
         }

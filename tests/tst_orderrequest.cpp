@@ -2,6 +2,11 @@
 #include "dex/Market.h"
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
+#include "runtime/Config.h"
+#include "runtime/Logging.h"
+
+#include <QJsonDocument>
+#include <QJsonObject>
 
 #include <QTest>
 
@@ -19,6 +24,33 @@ private:
     }
 
 private slots:
+    void jsonLogRecords()
+    {
+        // --log-format json: one object per line, the order id lifted out of the message.
+        const QDateTime at = QDateTime::fromMSecsSinceEpoch(1795359000123, Qt::UTC);
+        const QByteArray line = logRecordJson(QtWarningMsg, "oee.queue",
+                                              QStringLiteral("order 6F1C0A52-8d4b-4d8e-9a57-3c1f8e0b2d11: "
+                                                             "taken over by a later claim"), at);
+        QVERIFY(line.endsWith('\n') && line.count('\n') == 1);
+        const QJsonObject o = QJsonDocument::fromJson(line).object();
+        QCOMPARE(o.value(QStringLiteral("time")).toString(), QStringLiteral("2026-11-22T14:50:00.123Z"));
+        QCOMPARE(o.value(QStringLiteral("level")).toString(), QStringLiteral("warning"));
+        QCOMPARE(o.value(QStringLiteral("category")).toString(), QStringLiteral("oee.queue"));
+        QCOMPARE(o.value(QStringLiteral("orderId")).toString(), QStringLiteral("6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"));
+        QVERIFY(o.value(QStringLiteral("message")).toString().startsWith(QStringLiteral("order 6F1C0A52")));
+        const QJsonObject plain = QJsonDocument::fromJson(
+            logRecordJson(QtInfoMsg, "oee.engine", QStringLiteral("engine \"started\"\nnext"), at)).object();
+        QCOMPARE(plain.value(QStringLiteral("level")).toString(), QStringLiteral("info"));
+        QCOMPARE(plain.value(QStringLiteral("message")).toString(), QStringLiteral("engine \"started\"\nnext"));
+        QVERIFY(!plain.contains(QStringLiteral("orderId")));
+
+        Config c;
+        QVERIFY(!Config::load({QStringLiteral("oee"), QStringLiteral("--log-format"), QStringLiteral("json")}, &c, nullptr, nullptr));
+        QVERIFY(c.jsonLogs);
+        const auto bad = Config::load({QStringLiteral("oee"), QStringLiteral("--log-format"), QStringLiteral("xml")}, &c, nullptr, nullptr);
+        QVERIFY(bad && bad->contains(QStringLiteral("LOG_FORMAT")));
+    }
+
     void acceptsMarketOrder()
     {
         const auto r = parse(R"({"orderType":"market","tokenIn":"SOL","tokenOut":"USDC","amount":1.5,"slippage":0.02})");

@@ -565,10 +565,24 @@ private slots:
             QVERIFY(port);
             Http http(port);
             // Every crossed order executes (resumed or fired again), the far ones still rest.
-            QVERIFY(waitUntil([&] {
-                const QJsonObject o = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
-                return o.value(QStringLiteral("confirmed")).toInt() == total / 2 + 1 && o.value(QStringLiteral("open")).toInt() == total / 2;
-            }, 90000));
+            QJsonObject counts;
+            if (!waitUntil([&] {
+                    counts = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
+                    return counts.value(QStringLiteral("confirmed")).toInt() == total / 2 + 1 &&
+                           counts.value(QStringLiteral("open")).toInt() == total / 2;
+                }, 90000)) {
+                // Say which crossed orders did not end, and where they are.
+                QStringList stuck;
+                for (int i = 1; i < total; i += 2) {
+                    const QJsonObject o = http.get(QStringLiteral("/api/orders/") + ids[i]).json().value(QStringLiteral("order")).toObject();
+                    if (o.value(QStringLiteral("status")).toString() != QStringLiteral("confirmed"))
+                        stuck << ids[i] + QLatin1Char(' ') + o.value(QStringLiteral("status")).toString() +
+                                     QLatin1Char(' ') + QString::fromUtf8(QJsonDocument(http.get(QStringLiteral("/api/orders/%1/events").arg(ids[i])).json()).toJson(QJsonDocument::Compact)).left(1500);
+                }
+                QFAIL(qPrintable(QStringLiteral("orders by status %1; crossed orders not confirmed: %2")
+                                     .arg(QString::fromUtf8(QJsonDocument(counts).toJson(QJsonDocument::Compact)),
+                                          stuck.join(QStringLiteral("\n")))));
+            }
             const QString redisSocket = dataDir.path() + QStringLiteral("/run/redis.sock");
             RedisConnection redis(*RedisEndpoint::fromUrl(QStringLiteral("unix://") + redisSocket, nullptr));
             for (int i = 0; i < total; ++i) {

@@ -4,6 +4,7 @@
 #include "api/QueryService.h"
 #include "api/Reads.h"
 #include "runtime/Logging.h"
+#include "runtime/Metrics.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -108,6 +109,7 @@ void WsHub::drop(QWebSocket *socket, qint64 behindBytes)
     // A client that does not read must not grow our memory without bound.
     qCWarning(lcWs, "dropping a WebSocket client that is %lld bytes behind", qlonglong(behindBytes));
     m_dropped.fetchAndAddRelaxed(1);
+    metrics::registry().wsDropped.fetch_add(1, std::memory_order_relaxed);
     socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
                   QStringLiteral("too far behind: reconnect and resync from the snapshot"));
     // Queued: abort() emits disconnected at once, which would remove this subscriber while a
@@ -454,7 +456,7 @@ void WsHub::flush(QWebSocket *socket)
         frames.reserve(bytes);
         for (const QByteArray &f : pending)
             frames.append(f);
-        sent = writeFrames(socket, sub, frames);
+        sent = writeFrames(socket, sub, frames, pending.size());
     } else {
         for (const QByteArray &p : pending)
             if (!(sent = sendText(socket, sub, p)))
@@ -484,20 +486,30 @@ bool WsHub::account(QWebSocket *socket, Subscriber &sub, qint64 bytes)
 bool WsHub::sendText(QWebSocket *socket, Subscriber &sub, const QByteArray &payload)
 {
     if (sub.tcp)
-        return writeFrames(socket, sub, textFrame(payload));
+        return writeFrames(socket, sub, textFrame(payload), 1);
     if (!account(socket, sub, payload.size() + 4))
         return false;
     socket->sendTextMessage(QString::fromUtf8(payload));
+    countSent(1, payload.size() + 4);
     return true;
 }
 
-bool WsHub::writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames)
+void WsHub::countSent(qint64 frames, qint64 bytes)
+{
+    metrics::Registry &m = metrics::registry();
+    m.wsFrames.fetch_add(quint64(frames), std::memory_order_relaxed);
+    m.wsBytes.fetch_add(quint64(bytes), std::memory_order_relaxed);
+}
+
+bool WsHub::writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames,
+                        qint64 frameCount)
 {
     if (!account(socket, sub, frames.size()))
         return false;
     // Whole frames into the connection QWebSocket writes its own (pongs, close) into: both
     // on this thread, each write complete, so frames never interleave.
     sub.tcp->write(frames);
+    countSent(frameCount, frames.size());
     return true;
 }
 

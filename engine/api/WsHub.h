@@ -88,7 +88,8 @@ private:
     // Counts bytes handed to a subscriber's socket; false (and dropped) if it is too far behind.
     bool account(QWebSocket *socket, Subscriber &sub, qint64 bytes);
     bool sendText(QWebSocket *socket, Subscriber &sub, const QByteArray &payload);
-    bool writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames);
+    bool writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames, qint64 frameCount);
+    static void countSent(qint64 frames, qint64 bytes);
     void refuse(QWebSocket *socket, const ApiError &error, int closeCode);
     static void abortLater(QWebSocket *socket);
     // Closes a client that fell too far behind (1009) and counts it.

@@ -1,5 +1,7 @@
 #include "execution/OrderExecutor.h"
 
+#include "runtime/Metrics.h"
+
 #include "dex/Chain.h"
 #include "dex/Signature.h"
 #include "domain/Lifecycle.h"
@@ -89,6 +91,8 @@ void OrderExecutor::run(const Job &job, const OrderCursor &cursor)
     f.fence = cursor.fence;
     f.seq = cursor.lastSeq;
     f.status = cursor.status;
+    f.createdAtMs = cursor.createdAtMs;
+    f.statusSinceMs = cursor.statusSinceMs;
     // Attempts are counted in PostgreSQL, not by claims: an order back to pending (new, or
     // after a failed attempt) starts the next attempt; one caught mid-attempt by a crash
     // (routing, building: nothing was sent) runs that attempt again; a submitted one is
@@ -138,8 +142,11 @@ void OrderExecutor::run(const Job &job, const OrderCursor &cursor)
 void OrderExecutor::beginAttempt(const QString &id)
 {
     // A resting order's trigger priced it on the pools as they are: no quote round to wait for.
-    const auto it = m_inFlight.constFind(id);
-    if (it != m_inFlight.cend() && it->status == OrderStatus::Open) {
+    const auto it = m_inFlight.find(id);
+    if (it == m_inFlight.end())
+        return;
+    it->quoteAskedMs = QDateTime::currentMSecsSinceEpoch();
+    if (it->status == OrderStatus::Open) {
         onQuoted(id);
         return;
     }
@@ -183,6 +190,16 @@ void OrderExecutor::onQuoted(const QString &id)
         return;
     InFlight &f = *it;
     f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
+    if (f.quoteAskedMs > 0) {
+        const double seconds = double(QDateTime::currentMSecsSinceEpoch() - f.quoteAskedMs) / 1000.0;
+        quint32 seen = 0; // each venue quoted once per attempt
+        for (const RouteCandidate &c : std::as_const(f.route.candidates))
+            for (const RouteLeg &leg : c.legs)
+                if (const int v = metrics::venueIndex(leg.venue); !(seen & (1u << v))) {
+                    seen |= 1u << v;
+                    metrics::registry().quoteSeconds[size_t(v)]->observe(seconds);
+                }
+    }
     // The order type decides: execute (with the floor the transaction carries), rest, or fail.
     const Decision d = f.type->decide(f.request, f.route);
     if (d.kind == Decision::Fail) {
@@ -230,6 +247,7 @@ void OrderExecutor::onSubmitted(const QString &id)
     if (it == m_inFlight.end())
         return;
     InFlight &f = *it;
+    f.submittedAtMs = QDateTime::currentMSecsSinceEpoch();
     emitEvent(f, OrderStatus::Submitted,
               TransactionSubmitted{f.attempt, f.route.best.venue(), f.signature},
               [this, id] {
@@ -250,7 +268,12 @@ void OrderExecutor::onExecuted(const QString &id)
         f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
     }
     const DexConfig &dex = m_market->config();
+    const int venue = metrics::venueIndex(f.route.best.venue());
+    if (f.submittedAtMs > 0)
+        metrics::registry().executionSeconds[size_t(venue)]->observe(
+            double(QDateTime::currentMSecsSinceEpoch() - f.submittedAtMs) / 1000.0);
     if (f.attempt <= dex.failAttempts || m_market->rollFailure()) {
+        metrics::registry().venueFailures[size_t(venue)].fetch_add(1, std::memory_order_relaxed);
         attemptFailed(id, f.route.best.venue(),
                       QStringLiteral("%1 rejected the transaction (simulated venue failure)")
                           .arg(f.route.best.venue()));
@@ -391,6 +414,13 @@ void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, EventData dat
         next = [this, id = order.id] { finish(id, Settle::Fail, 0); };
         durability = Durability::Wait;
     }
+    const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
+    if (order.statusSinceMs > 0 && !isTerminal(order.status))
+        metrics::registry().statusSeconds[size_t(int(order.status))]->observe(
+            double(nowMs - order.statusSinceMs) / 1000.0);
+    order.statusSinceMs = nowMs;
+    if (isTerminal(status) && order.createdAtMs > 0)
+        metrics::registry().orderSeconds.observe(double(nowMs - order.createdAtMs) / 1000.0);
     order.status = status;
     OrderEvent e;
     e.orderId = order.id;

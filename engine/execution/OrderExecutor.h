@@ -70,6 +70,11 @@ private:
         QString signature;
         qint64 fence = 0;     // this claim's fence on the order's row (PostgreSQL)
         QJsonObject trigger;  // a resting order brought back by the RestingBook: why and when
+        // For /metrics (milliseconds since the epoch; 0: unknown).
+        qint64 createdAtMs = 0;
+        qint64 statusSinceMs = 0;  // when the current status was entered
+        qint64 quoteAskedMs = 0;
+        qint64 submittedAtMs = 0;
     };
 
     void beginAttempt(const QString &id);

@@ -1,5 +1,7 @@
 #include "queue/RedisConnection.h"
 
+#include "runtime/Metrics.h"
+
 #include "runtime/Logging.h"
 
 #include <QCryptographicHash>
@@ -205,6 +207,7 @@ QList<RedisReply> RedisConnection::pipeline(const QList<QList<QByteArray>> &comm
             replies.append(RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}});
         return replies;
     }
+    metrics::registry().redisRoundTrips.fetch_add(1, std::memory_order_relaxed);
     for (const auto &cmd : commands)
         appendCommand(cmd);
     replies.reserve(commands.size());

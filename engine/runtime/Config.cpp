@@ -162,6 +162,15 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) {
              return parseInt(v, 4096, 1 << 30, &c.wsMaxBufferBytes);
          }},
+        {"log-format", "LOG_FORMAT",
+         "text (default) or json: one JSON object per line on stderr (time, level, category, "
+         "message, and orderId when the message names an order), for log shippers.",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v != QStringLiteral("text") && v != QStringLiteral("json"))
+                 return QStringLiteral("'%1' is not text or json").arg(v);
+             c.jsonLogs = v == QStringLiteral("json");
+             return std::nullopt;
+         }},
         {"chaos-crash-after-landings", "OEE_CHAOS_CRASH_AFTER_LANDINGS",
          "Fault injection: kill -9 itself right after the Nth transaction lands, before it is "
          "confirmed (default 0: never).",

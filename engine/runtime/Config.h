@@ -52,6 +52,7 @@ struct Config
     int maxBodyBytes = 16 * 1024;
     int requestTimeoutMs = 10000;   // an incomplete HTTP request is dropped after this
     int wsMaxBufferBytes = 8 * 1024 * 1024; // a WebSocket client further behind is dropped
+    bool jsonLogs = false;                  // --log-format json
     int chaosCrashAfterLandings = 0; // fault injection: SIGKILL itself right after the Nth landing
     // all: API and workers; api: HTTP/WS, accepts and streams, executes nothing; worker:
     // executes queued orders, serves nothing. Several processes share Redis and PostgreSQL.

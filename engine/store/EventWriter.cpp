@@ -1,5 +1,9 @@
 #include "store/EventWriter.h"
 
+#include "runtime/Metrics.h"
+
+#include <QElapsedTimer>
+
 #include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
@@ -51,7 +55,16 @@ bool EventWriter::flushNow()
 
 bool EventWriter::write(const QList<OrderEvent> &events, QSet<QString> *dropped)
 {
+    QElapsedTimer timer;
+    timer.start();
     AppendResult r = m_store->appendEvents(events);
+    metrics::Registry &m = metrics::registry();
+    if (r.ok) {
+        m.pgCommitSeconds.observe(double(timer.nsecsElapsed()) / 1e9);
+        m.pgBatchEvents.observe(double(events.size()));
+    } else {
+        m.pgBatchFailures.fetch_add(1, std::memory_order_relaxed);
+    }
     if (r.ok) {
         *dropped += r.superseded;
         return true;

@@ -481,6 +481,10 @@ static QHash<QString, OrderCursor> readCursors(QSqlQuery &q)
         c.venue = q.value(5).toString();
         c.minAmountOut = q.value(6).toString().toULongLong();
         c.fence = fenced ? q.value(7).toLongLong() : 0;
+        if (fenced) {
+            c.createdAtMs = q.value(8).toLongLong();
+            c.statusSinceMs = q.value(9).toLongLong();
+        }
         out.insert(q.value(0).toString(), c);
     }
     q.finish();
@@ -522,11 +526,12 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::claim(const QStringList &
         "WITH cfg AS (SELECT set_config('synchronous_commit', 'off', true)), "
         "taken AS (UPDATE orders o SET fence = o.fence + 1 FROM unnest(?::uuid[]) AS u(id), cfg "
         "WHERE o.id = u.id RETURNING o.id, o.status, o.last_seq, o.attempts, o.tx_signature, "
-        "o.dex, o.fence) "
+        "o.dex, o.fence, o.created_at, o.updated_at) "
         "SELECT t.id, t.status, t.last_seq, t.attempts, t.tx_signature, t.dex, "
         "CASE WHEN t.status = 'submitted' THEN (SELECT e.data->>'minAmountOutRaw' FROM order_events e "
         "  WHERE e.order_id = t.id AND e.status = 'building' ORDER BY e.seq DESC LIMIT 1) END, "
-        "t.fence FROM taken t"));
+        "t.fence, (extract(epoch FROM t.created_at) * 1000)::bigint, "
+        "(extract(epoch FROM t.updated_at) * 1000)::bigint FROM taken t"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, pgArray(ids));

@@ -42,6 +42,8 @@ struct OrderCursor
     QString venue;
     quint64 minAmountOut = 0; // base units, of the submitted transaction (its building event)
     qint64 fence = 0;        // this claim's fence: the events it writes must carry it
+    qint64 createdAtMs = 0;  // claim only: when it was accepted, and when its status was entered
+    qint64 statusSinceMs = 0;
 };
 
 // A resting order as the RestingBook loads it: open, or pending with an expiry.

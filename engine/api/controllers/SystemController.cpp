@@ -6,6 +6,7 @@
 #include "api/QueryService.h"
 #include "api/Reads.h"
 #include "api/WsHub.h"
+#include "runtime/Metrics.h"
 
 #include <QCoreApplication>
 #include <QMetaEnum>
@@ -36,6 +37,7 @@ Version %VERSION%. Health: <span id="health">checking…</span></p>
 <tr><td><code>GET /api/orders/&lt;id&gt;</code></td><td>one order; <code>/api/orders/&lt;id&gt;/events</code> its history</td></tr>
 <tr><td><a href="/api/quotes?tokenIn=SOL&amp;tokenOut=USDC&amp;amount=1"><code>GET /api/quotes</code></a></td><td>both venues' prices now</td></tr>
 <tr><td><a href="/api/metrics"><code>GET /api/metrics</code></a></td><td>queue and orders by status</td></tr>
+<tr><td><a href="/metrics"><code>GET /metrics</code></a></td><td>Prometheus text format</td></tr>
 <tr><td><a href="/health"><code>GET /health</code></a></td><td>200, or 503 naming what is down</td></tr>
 </table>
 <h2>WebSocket streams</h2>
@@ -130,6 +132,31 @@ void SystemController::registerRoutes()
             body.insert(QStringLiteral("webSocketSubscribers"), subscribers);
             body.insert(QStringLiteral("webSocketDropped"), double(dropped));
             api->answer(token, m.ok() ? 200 : 503, compactJson(body));
+        });
+    });
+
+    // Prometheus: this process's counters and histograms, the queue and the orders by status.
+    m_api.route(QStringLiteral("/metrics"), Method::Get,
+                [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        metrics::Gauges gauges;
+        gauges.wsClients = m_api.hub()->subscriberCount();
+        if (const RestingBook *book = m_api.restingBook())
+            gauges.restingOpen = book->stats().resting;
+        m_api.read(token, [api = &m_api, token, gauges](OrderStore &store, JobQueue &queue,
+                                                        RedisConnection &) mutable {
+            const reads::Metrics m = reads::metrics(store, queue);
+            gauges.queueOk = m.queue.ok;
+            gauges.waiting = m.queue.waiting;
+            gauges.active = m.queue.active;
+            gauges.delayed = m.queue.delayed;
+            gauges.stalled = m.queue.stalled;
+            if (m.byStatus) {
+                for (OrderStatus s : allStatuses())
+                    gauges.ordersByStatus.append({statusName(s), m.byStatus->value(statusName(s))});
+            }
+            api->answer(token, 200, metrics::render(gauges),
+                        {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}});
         });
     });
 
