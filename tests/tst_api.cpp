@@ -91,6 +91,31 @@ class TestApi : public QObject
         return QStringLiteral("ws://127.0.0.1:%1%2").arg(m_engine->port()).arg(path);
     }
 
+    // Holds the streams' fan-out thread (as a flood of subscribers would) until release().
+    struct FanOutGate
+    {
+        QSemaphore held, released;
+        void release() { released.release(); }
+    };
+    std::shared_ptr<FanOutGate> holdFanOut()
+    {
+        auto gate = std::make_shared<FanOutGate>();
+        QMetaObject::invokeMethod(m_engine->streamHub(), [gate] {
+            gate->held.release();
+            gate->released.acquire();
+        });
+        return gate->held.tryAcquire(1, 10000) ? gate : nullptr;
+    }
+
+    // /ws/orders, once its snapshot has arrived.
+    std::unique_ptr<WsClient> subscribeToAll()
+    {
+        auto all = std::make_unique<WsClient>(ws(QStringLiteral("/ws/orders")));
+        if (!all->waitConnected() || !all->waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }))
+            return nullptr;
+        return all;
+    }
+
     // Waits for an order to reach a terminal status, by its per-order stream.
     QList<QJsonObject> runToEnd(const QString &orderId)
     {
@@ -192,9 +217,9 @@ private slots:
     {
         startEngine(fastConfig(m_servers));
         Http http(m_engine->port());
-        WsClient all(ws(QStringLiteral("/ws/orders")));
-        QVERIFY(all.waitConnected());
-        QVERIFY(all.waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }));
+        const auto subscribed = subscribeToAll();
+        QVERIFY(subscribed);
+        WsClient &all = *subscribed;
         QCOMPARE(all.messages().first().value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
 
         const HttpResult created = http.post(QStringLiteral("/api/orders/execute"),
@@ -276,16 +301,12 @@ private slots:
         // still accepted and answered, and the streams get every event once it is free.
         startEngine(fastConfig(m_servers));
         Http http(m_engine->port());
-        WsClient all(ws(QStringLiteral("/ws/orders")));
-        QVERIFY(all.waitConnected());
-        QVERIFY(all.waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }));
+        const auto subscribed = subscribeToAll();
+        QVERIFY(subscribed);
+        WsClient &all = *subscribed;
 
-        QSemaphore held, release;
-        QMetaObject::invokeMethod(m_engine->streamHub(), [&] {
-            held.release();
-            release.acquire();
-        });
-        QVERIFY(held.tryAcquire(1, 10000));
+        const auto gate = holdFanOut();
+        QVERIFY(gate);
         QStringList ids;
         for (int i = 0; i < 20; ++i) {
             const HttpResult r = http.post(QStringLiteral("/api/orders/execute"),
@@ -295,7 +316,7 @@ private slots:
         }
         // Every order was answered while no event could be written to any stream.
         QCOMPARE(all.messages().size(), 1);
-        release.release();
+        gate->release();
         QVERIFY(all.waitFor([&](const QList<QJsonObject> &) {
             for (const QString &id : std::as_const(ids))
                 if (statusesOf(all.messages(), id) != kHappyPath)
@@ -319,12 +340,8 @@ private slots:
         QCOMPARE(QJsonDocument::fromJson(frames.first()).object().value(QStringLiteral("type")).toString(),
                  QStringLiteral("snapshot"));
 
-        QSemaphore held, release;
-        QMetaObject::invokeMethod(m_engine->streamHub(), [&] {
-            held.release();
-            release.acquire();
-        });
-        QVERIFY(held.tryAcquire(1, 10000));
+        const auto gate = holdFanOut();
+        QVERIFY(gate);
         QStringList ids;
         for (int i = 0; i < 3; ++i)
             ids << http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson())
@@ -335,7 +352,7 @@ private slots:
                            .toObject().value(QStringLiteral("status")).toString() == QStringLiteral("confirmed");
             }));
         }
-        release.release();
+        gate->release();
         QVERIFY(waitUntil([&] { return frames.size() >= 2; }, 30000));
         QCOMPARE(frames.size(), 2);
         const QJsonDocument batch = QJsonDocument::fromJson(frames[1]);
