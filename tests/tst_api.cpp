@@ -716,9 +716,13 @@ private slots:
         for (int i = 0; i < 6; ++i)
             QVERIFY(!http.submit(solUsdc()).isEmpty());
         QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), 3, 60000);
-        const QJsonObject queue = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject();
+        // A job is settled just after its order's terminal status is committed: wait for that.
+        QJsonObject queue;
+        QVERIFY(waitUntil([&] {
+            queue = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject();
+            return queue.value(QStringLiteral("active")).toInt() == 0;
+        }));
         QCOMPARE(queue.value(QStringLiteral("waiting")).toInt(), 3);
-        QCOMPARE(queue.value(QStringLiteral("active")).toInt(), 0);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'pending'")), 3);
     }
 

@@ -74,7 +74,9 @@ void WsHub::takeConnection(QTcpSocket *socket)
 {
     socket->moveToThread(thread());
     QMetaObject::invokeMethod(this, [this, socket] {
-        // Its handshake is answered by m_upgrader, which deletes the socket once disconnected.
+        // Its handshake is answered by m_upgrader, which deletes the socket once disconnected;
+        // a child of the hub, so that one still open when the hub goes is deleted with it.
+        socket->setParent(this);
         m_handshaking.insert(socket);
         connect(socket, &QObject::destroyed, this, [this, socket] { m_handshaking.remove(socket); });
         m_upgrader->handleConnection(socket);
