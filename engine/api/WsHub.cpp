@@ -74,11 +74,10 @@ void WsHub::takeConnection(QTcpSocket *socket)
 {
     socket->moveToThread(thread());
     QMetaObject::invokeMethod(this, [this, socket] {
-        // Its handshake is answered by m_upgrader, which deletes the socket once disconnected;
-        // a child of the hub, so that one still open when the hub goes is deleted with it.
+        // Its handshake is answered by m_upgrader, which deletes the socket if it disconnects
+        // before; the hub's child until then, its QWebSocket's once upgraded (see accept()).
         socket->setParent(this);
-        m_handshaking.insert(socket);
-        connect(socket, &QObject::destroyed, this, [this, socket] { m_handshaking.remove(socket); });
+        m_handshaking.append(socket);
         m_upgrader->handleConnection(socket);
     }, Qt::QueuedConnection);
 }
@@ -162,6 +161,25 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
 {
     QWebSocket *socket = owned.release();
     socket->setParent(this);
+    // The connection under it, found by its ports (QWebSocket does not tell), becomes its
+    // child: QWebSocket does not own it, and once it is gone nothing else would delete it
+    // (it disconnects everything from the connection, QWebSocketServer's clean-up included).
+    // Event frames are written there directly. Streams on WS_PORT have none here.
+    QPointer<QTcpSocket> tcp;
+    for (qsizetype i = 0; i < m_handshaking.size();) {
+        QTcpSocket *t = m_handshaking[i];
+        if (t && (t->peerPort() != socket->peerPort() || t->localPort() != socket->localPort() ||
+                  t->peerAddress() != socket->peerAddress())) {
+            ++i;
+            continue;
+        }
+        m_handshaking.removeAt(i); // it, or one already deleted
+        if (t) {
+            tcp = t;
+            t->setParent(socket);
+            break;
+        }
+    }
     // Clients send nothing but pings: a large message is an attack or a mistake (close 1009).
     socket->setMaxAllowedIncomingMessageSize(kMaxIncomingBytes);
     socket->setMaxAllowedIncomingFrameSize(kMaxIncomingBytes);
@@ -246,16 +264,7 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     });
     connect(socket, &QWebSocket::textMessageReceived, this,
             [this, socket](const QString &message) { onClientMessage(socket, message); });
-    // The connection under it, found by its ports (QWebSocket does not tell): event frames are
-    // written there directly. Streams on WS_PORT are written through QWebSocket.
-    for (QTcpSocket *tcp : std::as_const(m_handshaking)) {
-        if (tcp->peerPort() == socket->peerPort() && tcp->localPort() == socket->localPort() &&
-            tcp->peerAddress() == socket->peerAddress()) {
-            sub.tcp = tcp;
-            m_handshaking.remove(tcp);
-            break;
-        }
-    }
+    sub.tcp = tcp;
     sub.batch = QUrlQuery(url).queryItemValue(QStringLiteral("batch")) == QStringLiteral("1");
     m_batchSubscribers += sub.batch;
     const QString orderId = sub.orderId;

@@ -128,7 +128,7 @@ private:
     QAtomicInt m_subscriberCount = 0;
     QString m_apiKey;
     QWebSocketServer *m_upgrader = nullptr; // handshakes, and WS_PORT's listener
-    QSet<QTcpSocket *> m_handshaking;       // taken connections not yet upgraded
+    QList<QPointer<QTcpSocket>> m_handshaking; // taken connections not yet upgraded
     int m_batchSubscribers = 0;
     QTimer m_fanoutTimer{this};
     QTimer m_backlogTimer{this};
