@@ -1,7 +1,7 @@
 // oee-bench: drives a running `oee --server` over loopback exactly as external clients do
 // (HTTP POSTs on keep-alive connections, WebSocket subscriptions) and reports submission and
 // end-to-end latency, throughput, the server's RSS and CPU, and whether anything went missing.
-// `--scenario a|b|c|d` starts its own server with the scenario's settings.
+// `--scenario a|b|c|d|e|r` starts its own server with the scenario's settings.
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
@@ -576,6 +576,117 @@ private:
     QHash<QString, std::pair<qint64, bool>> m_terminal; // orderId → (terminal seen, confirmed)
 };
 
+// Scenario (e): `clients` clients, each doing what the seeds' clients do — POST an order, open
+// its own stream (/ws/orders/<id>), read until the terminal event, close. Every lifecycle must
+// complete and be whole (the snapshot's events and the live ones together are seq 1..n, once
+// each, ending terminal). Reports POST → terminal latency and the streams opened per second.
+class LifecycleScenario : public QObject
+{
+public:
+    LifecycleScenario(Settings s, int clients) : m_s(std::move(s)), m_clients(clients) {}
+
+    QJsonObject run()
+    {
+        for (int i = 0; i < m_s.connections; ++i)
+            m_conns.append(new HttpConnection(m_s.host, m_s.port, this));
+        m_startUs = nowUs();
+        for (HttpConnection *c : std::as_const(m_conns))
+            post(c);
+        waitUntilDone(m_s.drainTimeoutS * 1000);
+        const double seconds = double(nowUs() - m_startUs) / 1e6;
+        QJsonObject r{{QStringLiteral("clients"), m_clients},
+                      {QStringLiteral("submitted"), m_submitted},
+                      {QStringLiteral("rejected"), m_rejected},
+                      {QStringLiteral("streamsOpened"), m_opened},
+                      {QStringLiteral("completed"), m_completed},
+                      {QStringLiteral("whole"), m_whole},
+                      {QStringLiteral("broken"), m_broken},
+                      {QStringLiteral("missing"), m_clients - m_completed},
+                      {QStringLiteral("durationS"), seconds},
+                      {QStringLiteral("streamsPerS"), double(m_opened) / seconds},
+                      {QStringLiteral("postToTerminalP50Ms"), percentile(m_e2eMs, 50)},
+                      {QStringLiteral("postToTerminalP99Ms"), percentile(m_e2eMs, 99)},
+                      {QStringLiteral("postToTerminalMaxMs"), percentile(m_e2eMs, 100)}};
+        return r;
+    }
+
+private:
+    void waitUntilDone(int timeoutMs)
+    {
+        const qint64 deadline = nowUs() + qint64(timeoutMs) * 1000;
+        QTimer tick;
+        tick.start(20);
+        while (m_completed + m_broken + m_rejected < m_clients && nowUs() < deadline)
+            QCoreApplication::processEvents(QEventLoop::WaitForMoreEvents);
+    }
+
+    void post(HttpConnection *c)
+    {
+        if (m_sent >= m_clients)
+            return;
+        ++m_sent;
+        const QByteArray body = "{\"orderType\":\"market\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\","
+                                "\"amount\":0.5,\"slippage\":0.05}";
+        c->post("/api/orders/execute", body, [this, c](int status, const QByteArray &reply, qint64 sentUs) {
+            if (status == 200) {
+                ++m_submitted;
+                const int i = reply.indexOf("\"orderId\":\"");
+                follow(QString::fromLatin1(reply.mid(i + 11, 36)), sentUs);
+            } else {
+                ++m_rejected;
+            }
+            post(c);
+        });
+    }
+
+    void follow(const QString &id, qint64 sentUs)
+    {
+        auto *ws = new QWebSocket(QString(), QWebSocketProtocol::VersionLatest, this);
+        auto seqs = std::make_shared<QList<int>>();
+        auto ended = std::make_shared<bool>(false);
+        connect(ws, &QWebSocket::connected, this, [this] { ++m_opened; });
+        connect(ws, &QWebSocket::textMessageReceived, this, [=, this](const QString &text) {
+            const QJsonObject m = QJsonDocument::fromJson(text.toUtf8()).object();
+            QString last;
+            if (m.value(QStringLiteral("type")).toString() == QStringLiteral("snapshot")) {
+                for (const QJsonValue &e : m.value(QStringLiteral("events")).toArray()) {
+                    seqs->append(e.toObject().value(QStringLiteral("seq")).toInt());
+                    last = e.toObject().value(QStringLiteral("status")).toString();
+                }
+            } else if (m.value(QStringLiteral("type")).toString() == QStringLiteral("status")) {
+                seqs->append(m.value(QStringLiteral("seq")).toInt());
+                last = m.value(QStringLiteral("status")).toString();
+            }
+            if (*ended || (last != QStringLiteral("confirmed") && last != QStringLiteral("failed")))
+                return;
+            *ended = true;
+            ++m_completed;
+            m_e2eMs.push_back(double(nowUs() - sentUs) / 1000.0);
+            bool whole = true;
+            for (qsizetype i = 0; i < seqs->size(); ++i)
+                whole = whole && seqs->at(i) == int(i) + 1;
+            m_whole += whole;
+            ws->close();
+        });
+        connect(ws, &QWebSocket::disconnected, this, [=, this] {
+            if (!*ended) {
+                *ended = true;
+                ++m_broken;
+            }
+            ws->deleteLater();
+        });
+        ws->open(QUrl(QStringLiteral("ws://%1:%2/ws/orders/%3").arg(m_s.host).arg(m_s.port).arg(id)));
+    }
+
+    Settings m_s;
+    int m_clients;
+    QList<HttpConnection *> m_conns;
+    qint64 m_startUs = 0;
+    int m_sent = 0, m_submitted = 0, m_rejected = 0, m_opened = 0, m_completed = 0, m_whole = 0,
+        m_broken = 0;
+    std::vector<double> m_e2eMs;
+};
+
 // Base units as exact decimal text in token units.
 QByteArray units(quint64 raw, int decimals)
 {
@@ -836,19 +947,20 @@ int main(int argc, char *argv[])
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral("oee-bench: load and measure a running oee --server"));
     p.addHelpOption();
-    const QCommandLineOption scenario(QStringLiteral("scenario"), QStringLiteral("a|b|c|d|r: start a server with that scenario's settings and run it."), QStringLiteral("name"));
+    const QCommandLineOption scenario(QStringLiteral("scenario"), QStringLiteral("a|b|c|d|e|r: start a server with that scenario's settings and run it."), QStringLiteral("name"));
     const QCommandLineOption url(QStringLiteral("url"), QStringLiteral("A running server (default http://127.0.0.1:3000)."), QStringLiteral("url"));
     const QCommandLineOption conns(QStringLiteral("connections"), QStringLiteral("Keep-alive HTTP connections (default 32)."), QStringLiteral("n"));
     const QCommandLineOption duration(QStringLiteral("duration"), QStringLiteral("Seconds of submissions (default 20)."), QStringLiteral("s"));
     const QCommandLineOption rate(QStringLiteral("rate"), QStringLiteral("Offered orders/s (default 0: as fast as possible)."), QStringLiteral("r"));
     const QCommandLineOption subs(QStringLiteral("subscribers"), QStringLiteral("Extra all-orders WebSocket subscribers."), QStringLiteral("n"));
+    const QCommandLineOption clientsOption(QStringLiteral("clients"), QStringLiteral("Scenario e: clients (default 2000)."), QStringLiteral("n"));
     const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("The subscribers ask for batched frames (?batch=1)."));
     const QCommandLineOption pid(QStringLiteral("server-pid"), QStringLiteral("PID of the server, for RSS and CPU."), QStringLiteral("pid"));
     const QCommandLineOption db(QStringLiteral("database-url"), QStringLiteral("The server's PostgreSQL, to verify every status change is there."), QStringLiteral("url"));
     const QCommandLineOption binary(QStringLiteral("oee"), QStringLiteral("The oee binary for --scenario."), QStringLiteral("path"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Write the result as JSON to this file."), QStringLiteral("file"));
     const QCommandLineOption resting(QStringLiteral("resting"), QStringLiteral("Scenario r: resting limit orders (default 100000)."), QStringLiteral("n"));
-    for (const auto &o : {scenario, url, conns, duration, rate, subs, batch, pid, db, binary, json, resting})
+    for (const auto &o : {scenario, url, conns, duration, rate, subs, batch, clientsOption, pid, db, binary, json, resting})
         p.addOption(o);
     p.process(app);
 
@@ -887,6 +999,7 @@ int main(int argc, char *argv[])
             env.insert(QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0"));
         }
         if (name == QLatin1String("a") || name == QLatin1String("c") || name == QLatin1String("d") ||
+            name == QLatin1String("e") ||
             name == QLatin1String("r")) {
             env.insert(QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0"));
             env.insert(QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0"));
@@ -941,6 +1054,9 @@ int main(int argc, char *argv[])
             s.durationS = 10;
         RestingScenario r(s, p.isSet(resting) ? p.value(resting).toInt() : 100000, 200);
         result = r.run();
+    } else if (p.value(scenario) == QLatin1String("e")) {
+        LifecycleScenario e(s, p.isSet(clientsOption) ? p.value(clientsOption).toInt() : 2000);
+        result = e.run();
     } else if (p.value(scenario) == QLatin1String("c")) {
         // The same offered flow without subscribers, then with them, on the same server.
         Settings quiet = s;
@@ -977,6 +1093,8 @@ int main(int argc, char *argv[])
              result.value(QStringLiteral("trigger")).toObject().value(QStringLiteral("routed")).toInt() == 200 &&
              result.value(QStringLiteral("triggerOneByOne")).toObject().value(QStringLiteral("routed")).toInt() >= 100;
     }
+    if (p.value(scenario) == QLatin1String("e")) // every lifecycle complete and whole
+        ok = ok && result.value(QStringLiteral("whole")).toInt() == result.value(QStringLiteral("clients")).toInt();
     if (!ok && !serverErrors.isEmpty())
         std::fprintf(stderr, "\nserver stderr (last lines):\n%s\n", serverErrors.right(8192).constData());
     return ok ? 0 : 3;
