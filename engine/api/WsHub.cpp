@@ -77,6 +77,7 @@ void WsHub::takeConnection(QTcpSocket *socket)
         // Its handshake is answered by m_upgrader, which deletes the socket if it disconnects
         // before; the hub's child until then, its QWebSocket's once upgraded (see accept()).
         socket->setParent(this);
+        m_handshaking.removeIf([](const QPointer<QTcpSocket> &t) { return t.isNull(); }); // gone before upgrading
         m_handshaking.append(socket);
         m_upgrader->handleConnection(socket);
     }, Qt::QueuedConnection);
