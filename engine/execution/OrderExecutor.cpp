@@ -197,7 +197,7 @@ void OrderExecutor::onQuoted(const QString &id)
             for (const RouteLeg &leg : c.legs)
                 if (const int v = metrics::venueIndex(leg.venue); !(seen & (1u << v))) {
                     seen |= 1u << v;
-                    metrics::registry().quoteSeconds[size_t(v)]->observe(seconds);
+                    metrics::registry().quoteSeconds[size_t(v)].observe(seconds);
                 }
     }
     // The order type decides: execute (with the floor the transaction carries), rest, or fail.
@@ -270,7 +270,7 @@ void OrderExecutor::onExecuted(const QString &id)
     const DexConfig &dex = m_market->config();
     const int venue = metrics::venueIndex(f.route.best.venue());
     if (f.submittedAtMs > 0)
-        metrics::registry().executionSeconds[size_t(venue)]->observe(
+        metrics::registry().executionSeconds[size_t(venue)].observe(
             double(QDateTime::currentMSecsSinceEpoch() - f.submittedAtMs) / 1000.0);
     if (f.attempt <= dex.failAttempts || m_market->rollFailure()) {
         metrics::registry().venueFailures[size_t(venue)].fetch_add(1, std::memory_order_relaxed);
@@ -416,7 +416,7 @@ void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, EventData dat
     }
     const qint64 nowMs = QDateTime::currentMSecsSinceEpoch();
     if (order.statusSinceMs > 0 && !isTerminal(order.status))
-        metrics::registry().statusSeconds[size_t(int(order.status))]->observe(
+        metrics::registry().statusSeconds[size_t(int(order.status))].observe(
             double(nowMs - order.statusSinceMs) / 1000.0);
     order.statusSinceMs = nowMs;
     if (isTerminal(status) && order.createdAtMs > 0)
@@ -427,7 +427,7 @@ void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, EventData dat
     e.seq = ++order.seq;
     e.status = status;
     e.setPayload(std::move(data));
-    e.at = QDateTime::currentDateTimeUtc();
+    e.at = QDateTime::fromMSecsSinceEpoch(nowMs, Qt::UTC); // the clock read once per change
     e.fence = order.fence;
     if (durability == Durability::Batch) {
         m_writer->append(e, {});

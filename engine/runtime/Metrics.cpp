@@ -6,14 +6,14 @@
 
 namespace oee::metrics {
 
-namespace {
-
-const char *const kVenueNames[kVenues] = {"raydium", "meteora", "other"};
-
 std::vector<double> latencyBounds()
 {
     return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 }
+
+namespace {
+
+const char *const kVenueNames[kVenues] = {"raydium", "meteora", "other"};
 
 void number(QByteArray &out, double v)
 {
@@ -86,27 +86,8 @@ int venueIndex(const QString &venue)
     return kVenues - 1;
 }
 
-Registry::Registry()
-    : orderSeconds(latencyBounds()),
-      pgBatchEvents({1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500}),
-      pgCommitSeconds(latencyBounds())
+Registry::Registry() : pgBatchEvents({1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500})
 {
-    for (auto &h : statusSeconds)
-        h = new Histogram(latencyBounds());
-    for (auto &h : quoteSeconds)
-        h = new Histogram(latencyBounds());
-    for (auto &h : executionSeconds)
-        h = new Histogram(latencyBounds());
-}
-
-Registry::~Registry()
-{
-    for (auto *h : statusSeconds)
-        delete h;
-    for (auto *h : quoteSeconds)
-        delete h;
-    for (auto *h : executionSeconds)
-        delete h;
 }
 
 Registry &registry()
@@ -152,7 +133,7 @@ QByteArray render(const Gauges &g)
            "Time an order spent in a status before its next one, by that status.");
     for (OrderStatus s : allStatuses())
         if (!isTerminal(s))
-            r.statusSeconds[size_t(int(s))]->render(out, "oee_status_duration_seconds",
+            r.statusSeconds[size_t(int(s))].render(out, "oee_status_duration_seconds",
                                                    label("status", statusName(s)));
 
     if (g.queueOk) {
@@ -170,11 +151,11 @@ QByteArray render(const Gauges &g)
     header(out, "oee_venue_quote_seconds", "histogram",
            "From asking for quotes to having them, by venue quoted.");
     for (int v = 0; v < kVenues; ++v)
-        r.quoteSeconds[size_t(v)]->render(out, "oee_venue_quote_seconds", label("venue", QString::fromLatin1(kVenueNames[v])));
+        r.quoteSeconds[size_t(v)].render(out, "oee_venue_quote_seconds", label("venue", QString::fromLatin1(kVenueNames[v])));
     header(out, "oee_venue_execution_seconds", "histogram",
            "From a transaction's submission to its result, by venue.");
     for (int v = 0; v < kVenues; ++v)
-        r.executionSeconds[size_t(v)]->render(out, "oee_venue_execution_seconds", label("venue", QString::fromLatin1(kVenueNames[v])));
+        r.executionSeconds[size_t(v)].render(out, "oee_venue_execution_seconds", label("venue", QString::fromLatin1(kVenueNames[v])));
     header(out, "oee_venue_failures_total", "counter", "Transactions a venue rejected, by venue.");
     for (int v = 0; v < kVenues; ++v)
         sample(out, "oee_venue_failures_total", label("venue", QString::fromLatin1(kVenueNames[v])),

@@ -17,11 +17,14 @@ enum class OrderStatus;
 // any hot path. Gauges (queue depth, subscribers, orders by status) are read at scrape time.
 namespace metrics {
 
-// A histogram with fixed upper bounds; observe() from any thread.
+// Upper bounds for durations in seconds, 1 ms … 60 s.
+[[nodiscard]] std::vector<double> latencyBounds();
+
+// A histogram with fixed upper bounds (by default latencyBounds()); observe() from any thread.
 class Histogram
 {
 public:
-    explicit Histogram(std::vector<double> bounds);
+    explicit Histogram(std::vector<double> bounds = latencyBounds());
     void observe(double value);
     // `name`'s _bucket, _sum and _count lines, with `labels` (`key="value",…` or empty).
     void render(QByteArray &out, const char *name, const QByteArray &labels = {}) const;
@@ -40,10 +43,10 @@ struct Registry
 {
     std::array<std::atomic<quint64>, kStatuses> statusChanges{};
     std::atomic<quint64> retries{0};
-    Histogram orderSeconds;                         // accepted → terminal
-    std::array<Histogram *, kStatuses> statusSeconds{}; // time spent in each status
-    std::array<Histogram *, kVenues> quoteSeconds{};
-    std::array<Histogram *, kVenues> executionSeconds{};
+    Histogram orderSeconds;                      // accepted → terminal
+    std::array<Histogram, kStatuses> statusSeconds; // time spent in each status
+    std::array<Histogram, kVenues> quoteSeconds;
+    std::array<Histogram, kVenues> executionSeconds;
     std::array<std::atomic<quint64>, kVenues> venueFailures{};
     std::atomic<quint64> wsFrames{0};
     std::atomic<quint64> wsBytes{0};
@@ -54,9 +57,6 @@ struct Registry
     std::atomic<quint64> redisRoundTrips{0};
 
     Registry();
-    ~Registry();
-    Registry(const Registry &) = delete;
-    Registry &operator=(const Registry &) = delete;
 };
 
 Registry &registry();

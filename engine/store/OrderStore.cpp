@@ -18,11 +18,6 @@ OrderStore::OrderStore(QSqlDatabase db)
 {
 }
 
-QString numericText(double v)
-{
-    return QString::number(v, 'g', QLocale::FloatingPointShortest);
-}
-
 bool OrderStore::fail(const QSqlQuery &q, const char *what)
 {
     m_lastError = QStringLiteral("%1: %2").arg(QLatin1String(what), q.lastError().text());

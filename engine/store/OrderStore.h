@@ -157,6 +157,4 @@ private:
     int m_countSlot = 0;      // this connection's row per status in order_status_counts
 };
 
-[[nodiscard]] QString numericText(double v);
-
 } // namespace oee
