@@ -10,6 +10,7 @@
 #include "dex/PoolSync.h"
 #include "execution/RestingBook.h"
 #include "queue/EventSubscriber.h"
+#include "store/EventLog.h"
 #include "queue/RedisConnection.h"
 #include "queue/Worker.h"
 #include "runtime/Logging.h"
@@ -113,12 +114,15 @@ bool Engine::start(QString *error)
     const QByteArray instanceId = QUuid::createUuid().toByteArray(QUuid::WithoutBraces);
 
     if (serves) {
+        // Every stream is fed from the event log, whichever process wrote the events.
+        m_log = spawn(new EventLog(*pg, kLogPollMs), QStringLiteral("oee-log"));
+        connect(m_log, &EventLog::logged, this, &Engine::orderEvents);
         for (int i = 0; i < m_config.readThreads; ++i)
             m_queries << spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query-%1").arg(i));
         m_reads = std::make_unique<ReadPool>(m_queries, m_config.maxQueuedReads);
         m_health = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-health"));
         m_ingest = spawn(new Ingest(*redis, *pg, queue, instanceId), QStringLiteral("oee-ingest"));
-        connect(m_ingest, &Ingest::eventsCommitted, this, &Engine::orderEvents);
+        connect(m_ingest, &Ingest::eventsCommitted, m_log, &EventLog::onCommitted);
     }
 
     if (executes) {
@@ -139,20 +143,26 @@ bool Engine::start(QString *error)
             s.stagedSweepMs = m_config.stagedSweepMs;
             s.reconcileMs = m_config.reconcileMs;
             s.chaosCrashAfterLandings = m_config.chaosCrashAfterLandings;
+            s.chaosExitAfterCommits = m_config.chaosExitAfterCommits;
             s.instanceId = instanceId;
             auto *worker = new Worker(s, m_market.get());
-            connect(worker, &Worker::eventsCommitted, this, &Engine::orderEvents);
+            if (m_log)
+                connect(worker, &Worker::eventsCommitted, m_log, &EventLog::onCommitted);
+            else // the worker role: no streams, the console (if any) sees its own events
+                connect(worker, &Worker::eventsCommitted, this, &Engine::orderEvents);
             if (m_ingest)
                 connect(m_ingest, &Ingest::jobsEnqueued, worker, &Worker::wake);
             m_workers.append(spawn(worker, QStringLiteral("oee-worker-%1").arg(i)));
         }
     }
 
-    // Other processes: their workers' events (for our streams), their new jobs (for our
-    // workers). Our own were delivered in process and are skipped by instance id.
+    // Other processes: that they committed events (the log has more: a hint, at most once;
+    // the log is polled besides), their new jobs (for our workers). Our own are skipped by
+    // instance id.
     m_subscriber = new EventSubscriber(*redis, queue.prefix.toUtf8(), instanceId, serves,
                                        !m_workers.isEmpty(), this);
-    connect(m_subscriber, &EventSubscriber::remoteEvents, this, &Engine::orderEvents);
+    if (m_log)
+        connect(m_subscriber, &EventSubscriber::remoteEvents, m_log, &EventLog::hint);
     for (Worker *w : std::as_const(m_workers))
         connect(m_subscriber, &EventSubscriber::wake, w, &Worker::wake);
     m_subscriber->start();
@@ -170,7 +180,10 @@ bool Engine::start(QString *error)
         }
         connect(m_subscriber, &EventSubscriber::remoteEvents, m_book, &RestingBook::onEvents);
         connect(m_subscriber, &EventSubscriber::launched, m_book, &RestingBook::discoverLaunches);
-        connect(m_book, &RestingBook::eventsCommitted, this, &Engine::orderEvents);
+        if (m_log)
+            connect(m_book, &RestingBook::eventsCommitted, m_log, &EventLog::onCommitted);
+        else
+            connect(m_book, &RestingBook::eventsCommitted, this, &Engine::orderEvents);
         spawn(m_book, QStringLiteral("oee-book"));
     }
 
@@ -204,14 +217,8 @@ bool Engine::start(QString *error)
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
             m_wsPort = m_http->wsPort();
         }, Qt::BlockingQueuedConnection);
-        // Straight from the threads that commit (or receive) events to the hub's thread: one
-        // hop, not two through this thread.
-        connect(m_ingest, &Ingest::eventsCommitted, m_hub, &WsHub::publish);
-        for (Worker *w : std::as_const(m_workers))
-            connect(w, &Worker::eventsCommitted, m_hub, &WsHub::publish);
-        connect(m_subscriber, &EventSubscriber::remoteEvents, m_hub, &WsHub::publish);
-        if (m_book)
-            connect(m_book, &RestingBook::eventsCommitted, m_hub, &WsHub::publish);
+        // From the log's thread straight to the hub's: in log order, one hop.
+        connect(m_log, &EventLog::logged, m_hub, &WsHub::publish);
         if (!m_port) {
             *error = listenError;
             return false;

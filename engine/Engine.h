@@ -14,6 +14,7 @@ class QThread;
 namespace oee {
 
 class HttpApi;
+class EventLog;
 class EventSubscriber;
 class Ingest;
 class ManagedServers;
@@ -70,7 +71,8 @@ public:
                      std::function<void(bool, const QString &, bool, const QString &)> done);
 
 signals:
-    // Every committed status change, on the engine's thread.
+    // Every committed status change, on the engine's thread: in the event log's order with
+    // eventId where this process serves (from every process), else this process's own.
     void orderEvents(const QList<oee::OrderEvent> &events);
 
 private:
@@ -89,6 +91,8 @@ private:
     std::unique_ptr<ReadPool> m_reads;
     QList<Worker *> m_workers;
     WsHub *m_hub = nullptr;
+    EventLog *m_log = nullptr; // when this process serves streams
+    static constexpr int kLogPollMs = 50; // for writers that died before their hint
     EventSubscriber *m_subscriber = nullptr;
     RestingBook *m_book = nullptr;
     HttpApi *m_http = nullptr;

@@ -365,6 +365,130 @@ private slots:
             QCOMPARE(statusesOf(events, id), kHappyPath);
     }
 
+    // The status messages among a stream's messages, with their eventIds.
+    static QList<qint64> eventIdsOf(const QList<QJsonObject> &messages)
+    {
+        QList<qint64> out;
+        for (const QJsonObject &m : messages)
+            if (m.value(QStringLiteral("type")).toString() == QStringLiteral("status"))
+                out << qint64(m.value(QStringLiteral("eventId")).toDouble());
+        return out;
+    }
+
+    QStringList runOrders(Http &http, int n)
+    {
+        QStringList ids;
+        for (int i = 0; i < n; ++i)
+            ids << http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson())
+                       .json().value(QStringLiteral("orderId")).toString();
+        return ids;
+    }
+
+    static bool allEnded(const QList<QJsonObject> &messages, const QStringList &ids)
+    {
+        for (const QString &id : ids)
+            if (statusesOf(messages, id) != kHappyPath)
+                return false;
+        return true;
+    }
+
+    void everyEventHasAGlobalIdAndStreamsResumeFromIt()
+    {
+        // Every stream message carries eventId (global, consecutive in one store) and seq.
+        // /ws/orders?since=<eventId> replays what came after it from the log and continues
+        // live; /ws/orders/<id>?since=<seq> the same for one order. Neither doubles nor skips.
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const auto subscribed = subscribeToAll();
+        QVERIFY(subscribed);
+        WsClient &all = *subscribed;
+        const QStringList first = runOrders(http, 6);
+        QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, first); }, 60000));
+        const QList<qint64> seen = eventIdsOf(all.messages());
+        QCOMPARE(seen.size(), 6 * 5);
+        for (qsizetype i = 1; i < seen.size(); ++i)
+            QCOMPARE(seen[i], seen[i - 1] + 1);
+        QVERIFY(seen.first() > 0);
+
+        // A client that saw up to the 11th event comes back while more orders run.
+        const qint64 since = seen[10];
+        const QStringList second = runOrders(http, 6);
+        WsClient resumed(ws(QStringLiteral("/ws/orders?since=%1").arg(since)));
+        QVERIFY(resumed.waitConnected());
+        const QStringList both = first + second;
+        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, second); }, 60000));
+        QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, both); }, 60000));
+        const QList<qint64> everything = eventIdsOf(all.messages());
+        // Exactly what the live stream had after `since`, in the same order; no snapshot.
+        QCOMPARE(eventIdsOf(resumed.messages()), everything.mid(11));
+        QCOMPARE(resumed.messages().size(), everything.size() - 11);
+        for (const QJsonObject &m : resumed.messages())
+            QCOMPARE(m.value(QStringLiteral("type")).toString(), QStringLiteral("status"));
+
+        // One order's stream from seq 2: seq 3, 4, 5 as status messages, then closed.
+        WsClient one(ws(QStringLiteral("/ws/orders/%1?since=2").arg(first.first())));
+        QVERIFY(one.waitConnected());
+        QVERIFY(one.waitClosed());
+        QCOMPARE(int(one.socket().closeCode()), int(QWebSocketProtocol::CloseCodeNormal));
+        QStringList seqs;
+        for (const QJsonObject &m : one.messages()) {
+            QCOMPARE(m.value(QStringLiteral("type")).toString(), QStringLiteral("status"));
+            QVERIFY(m.value(QStringLiteral("eventId")).toDouble() > 0);
+            seqs << QString::number(m.value(QStringLiteral("seq")).toInt());
+        }
+        QCOMPARE(seqs.join(','), QStringLiteral("3,4,5"));
+        // Nothing after the end: closed at once.
+        WsClient done(ws(QStringLiteral("/ws/orders/%1?since=5").arg(first.first())));
+        QVERIFY(done.waitConnected());
+        QVERIFY(done.waitClosed());
+        QVERIFY(done.messages().isEmpty());
+        // A since that is not an id is refused, naming the field.
+        WsClient bad(ws(QStringLiteral("/ws/orders?since=yesterday")));
+        QVERIFY(bad.waitClosed(10000));
+        QCOMPARE(int(bad.socket().closeCode()), 4400);
+        QCOMPARE(bad.messages().value(0).value(QStringLiteral("field")).toString(), QStringLiteral("since"));
+    }
+
+    void resumeWorksAcrossARestart()
+    {
+        // The log is in PostgreSQL: after the server restarts, a client resumes from the last
+        // eventId it saw, gets what happened meanwhile, and continues live with the next ids.
+        startEngine(fastConfig(m_servers));
+        qint64 since = 0;
+        QStringList before;
+        {
+            Http http(m_engine->port());
+            const auto subscribed = subscribeToAll();
+            QVERIFY(subscribed);
+            before = runOrders(http, 1);
+            QVERIFY(subscribed->waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, before); }, 60000));
+            since = eventIdsOf(subscribed->messages()).value(2); // it saw three events, then left
+            before += runOrders(http, 2);
+            QVERIFY(since > 0);
+            QVERIFY(waitUntil([&] {
+                return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 3;
+            }, 60000));
+        }
+        m_engine.reset();
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        WsClient resumed(ws(QStringLiteral("/ws/orders?since=%1").arg(since)));
+        QVERIFY(resumed.waitConnected());
+        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, before.mid(1)); }, 60000));
+        // No snapshot: what happened meanwhile comes as the live messages did.
+        QCOMPARE(resumed.messages().first().value(QStringLiteral("type")).toString(), QStringLiteral("status"));
+        const QStringList after = runOrders(http, 2);
+        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, after); }, 60000));
+        const QList<qint64> ids = eventIdsOf(resumed.messages());
+        QCOMPARE(ids.first(), since + 1);
+        for (qsizetype i = 1; i < ids.size(); ++i)
+            QCOMPARE(ids[i], ids[i - 1] + 1);
+        QCOMPARE(ids.size(), 5 * 5 - 3);
+        // The first order's remaining two events came too: nothing before `since`, nothing lost.
+        QCOMPARE(statusesOf(resumed.messages(), before.first()),
+                 (QStringList{QStringLiteral("submitted"), QStringLiteral("confirmed")}));
+    }
+
     void aLateUpgradeOnAKeptAliveConnectionIsRefused()
     {
         // Streams are served on their own thread from a fresh connection; an upgrade after

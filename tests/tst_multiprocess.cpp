@@ -155,6 +155,77 @@ private slots:
             QCOMPARE(p->exitCode(), 0);
         }
     }
+
+    void aWorkerKilledBetweenCommitAndPublishCostsNoEvent()
+    {
+        // A worker process dies right after its first batch of status changes commits, before
+        // it publishes anything. The API process's stream must still get those events (from
+        // the log, not from the worker's publish), then the rest from the worker that takes
+        // the orders over: every order whole, in seq order, ids consecutive.
+        QString error;
+        QVERIFY2(m_servers.reset(&error), qPrintable(error));
+        QTemporaryDir dir;
+        QProcess api, doomed, heir;
+        QMap<QString, QString> apiEnv = env(QStringLiteral("api"));
+        const quint16 port = launchOee(api, dir.path(), apiEnv);
+        QVERIFY(port > 1);
+        WsClient stream(QStringLiteral("ws://127.0.0.1:%1/ws/orders").arg(port));
+        QVERIFY(stream.waitConnected());
+        QVERIFY(stream.waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }));
+
+        Http http(port);
+        QStringList ids;
+        for (int i = 0; i < 5; ++i) {
+            ids << http.submit({{QStringLiteral("tokenIn"), QStringLiteral("JUP")},
+                                {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+                                {QStringLiteral("amount"), 10}});
+            QVERIFY(!ids.last().isEmpty());
+        }
+        QMap<QString, QString> doomedEnv = env(QStringLiteral("worker"));
+        doomedEnv.insert(QStringLiteral("OEE_CHAOS_EXIT_AFTER_COMMITS"), QStringLiteral("1"));
+        doomedEnv.insert(QStringLiteral("WORKER_THREADS"), QStringLiteral("1"));
+        QCOMPARE(launchOee(doomed, dir.path(), doomedEnv), quint16(1));
+        QVERIFY(doomed.waitForFinished(60000));
+        QCOMPARE(doomed.exitCode(), 137);
+        // What it committed (routing, at least) is in the store, and only there.
+        const qint64 written = m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE seq > 1"));
+        QVERIFY(written > 0);
+        const auto afterPending = [&](const QList<QJsonObject> &m) {
+            qint64 n = 0;
+            for (const QJsonObject &e : m)
+                n += e.value(QStringLiteral("type")).toString() == QStringLiteral("status") &&
+                     e.value(QStringLiteral("seq")).toInt() > 1;
+            return n;
+        };
+        QVERIFY2(stream.waitFor([&](const QList<QJsonObject> &m) { return afterPending(m) == written; }, 20000),
+                 qPrintable(QStringLiteral("streamed %1 of the %2 events the dead worker committed")
+                                .arg(afterPending(stream.messages())).arg(written)));
+
+        QCOMPARE(launchOee(heir, dir.path(), env(QStringLiteral("worker"))), quint16(1));
+        QVERIFY2(stream.waitFor([&](const QList<QJsonObject> &m) {
+                     for (const QString &id : std::as_const(ids))
+                         if (!statusesOf(m, id).contains(QStringLiteral("confirmed")))
+                             return false;
+                     return true;
+                 }, 120000),
+                 qPrintable(statusesOf(stream.messages()).join(',')));
+        qint64 lastId = 0;
+        QHash<QString, int> lastSeq;
+        for (const QJsonObject &m : stream.messages()) {
+            if (m.value(QStringLiteral("type")).toString() != QStringLiteral("status"))
+                continue;
+            const qint64 id = qint64(m.value(QStringLiteral("eventId")).toDouble());
+            QVERIFY2(lastId == 0 || id == lastId + 1, qPrintable(QStringLiteral("%1 after %2").arg(id).arg(lastId)));
+            lastId = id;
+            int &seq = lastSeq[m.value(QStringLiteral("orderId")).toString()];
+            QCOMPARE(m.value(QStringLiteral("seq")).toInt(), seq + 1);
+            seq = m.value(QStringLiteral("seq")).toInt();
+        }
+        for (QProcess *p : {&api, &heir}) {
+            ::kill(pid_t(p->processId()), SIGTERM);
+            QVERIFY(p->waitForFinished(60000));
+        }
+    }
 };
 
 QTEST_GUILESS_MAIN(TestMultiProcess)

@@ -5,7 +5,7 @@
 
 namespace oee::reads {
 
-OrderLookup order(OrderStore &store, const QString &id, bool withEvents)
+OrderLookup order(OrderStore &store, const QString &id, bool withEvents, bool loggedOnly)
 {
     OrderLookup r;
     const auto row = store.order(id);
@@ -16,7 +16,7 @@ OrderLookup order(OrderStore &store, const QString &id, bool withEvents)
         return r;
     }
     if (withEvents) {
-        const auto events = store.events(id);
+        const auto events = store.events(id, loggedOnly);
         if (!events)
             return r;
         r.events = *events;

@@ -24,7 +24,9 @@ struct OrderLookup
     QList<OrderEvent> events; // with withEvents only
 };
 // `id` must be canonical (canonicalOrderId).
-[[nodiscard]] OrderLookup order(OrderStore &store, const QString &id, bool withEvents);
+// loggedOnly: only the events the event log has numbered (see OrderStore::events).
+[[nodiscard]] OrderLookup order(OrderStore &store, const QString &id, bool withEvents,
+                                bool loggedOnly = false);
 
 struct OrderPage
 {

@@ -1,4 +1,5 @@
 #include "api/WsHub.h"
+#include "store/OrderStore.h"
 
 #include "api/Json.h"
 #include "api/QueryService.h"
@@ -113,7 +114,7 @@ void WsHub::drop(QWebSocket *socket, qint64 behindBytes)
     m_dropped.fetchAndAddRelaxed(1);
     metrics::registry().wsDropped.fetch_add(1, std::memory_order_relaxed);
     socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
-                  QStringLiteral("too far behind: reconnect and resync from the snapshot"));
+                  QStringLiteral("too far behind: reconnect with ?since=<last eventId or seq>"));
     // Queued: abort() emits disconnected at once, which would remove this subscriber while a
     // caller still holds it (or iterates over the subscribers).
     QMetaObject::invokeMethod(socket, &QWebSocket::abort, Qt::QueuedConnection);
@@ -265,6 +266,22 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     });
     connect(socket, &QWebSocket::textMessageReceived, this,
             [this, socket](const QString &message) { onClientMessage(socket, message); });
+    // ?since=: resume. On /ws/orders, an eventId (the events after it, from the log); on an
+    // order's stream, a seq (its events after it). Replayed as ordinary event messages, then
+    // live, with no duplicate and no hole.
+    qint64 since = -1;
+    if (const QUrlQuery query(url); query.hasQueryItem(QStringLiteral("since"))) {
+        bool ok = false;
+        since = query.queryItemValue(QStringLiteral("since")).toLongLong(&ok);
+        if (!ok || since < 0 || (!all && since > std::numeric_limits<int>::max())) {
+            refuse(socket, {ErrorKind::InvalidField,
+                            all ? QStringLiteral("since must be an eventId (an integer >= 0)")
+                                : QStringLiteral("since must be a seq (an integer >= 0)"),
+                            QStringLiteral("since"), QStringLiteral("Invalid since")},
+                   kCloseBadRequest);
+            return;
+        }
+    }
     sub.tcp = tcp;
     sub.batch = QUrlQuery(url).queryItemValue(QStringLiteral("batch")) == QStringLiteral("1");
     m_batchSubscribers += sub.batch;
@@ -273,10 +290,13 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     m_subscriberCount.storeRelaxed(int(m_subscribers.size()));
     if (all) {
         m_allOrders.insert(socket);
-        snapshotAll(socket);
+        if (since >= 0)
+            replayAll(socket, since);
+        else
+            snapshotAll(socket);
     } else {
         m_byOrder.insert(orderId, socket);
-        snapshotOrder(socket, orderId);
+        snapshotOrder(socket, orderId, int(since));
     }
 }
 
@@ -317,12 +337,13 @@ void WsHub::closeNormally(QWebSocket *socket, Subscriber &sub, const QString &re
     abortLater(socket);
 }
 
-void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
+void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId, int since)
 {
     QPointer<QWebSocket> guard(socket);
-    const bool queued = m_reads->post([this, guard, orderId](OrderStore &store, JobQueue &, RedisConnection &) {
-        const reads::OrderLookup found = reads::order(store, orderId, true);
-        QMetaObject::invokeMethod(this, [this, guard, orderId, found] {
+    const bool queued = m_reads->post([this, guard, orderId, since](OrderStore &store, JobQueue &, RedisConnection &) {
+        // Logged events only: the stream goes on with the log, which brings the rest.
+        const reads::OrderLookup found = reads::order(store, orderId, true, true);
+        QMetaObject::invokeMethod(this, [this, guard, orderId, since, found] {
             if (!guard || !m_subscribers.contains(guard))
                 return;
             QWebSocket *s = guard;
@@ -342,12 +363,32 @@ void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
                        kCloseNotFound);
                 return;
             }
-            QJsonArray list;
             int maxSeq = 0;
-            for (const OrderEvent &e : found.events) {
-                list.append(e.toJson());
+            for (const OrderEvent &e : found.events)
                 maxSeq = qMax(maxSeq, e.seq);
+            // Ended: its terminal event is logged (the row may be a moment ahead of the log).
+            const bool ended = !found.events.isEmpty() && isTerminal(found.events.last().status);
+            if (since >= 0) {
+                // Resume: what came after `since`, as the live messages would have been.
+                for (const OrderEvent &e : found.events) {
+                    if (e.seq <= since)
+                        continue;
+                    const QByteArray payload = eventPayload(e, sub.dialect);
+                    enqueue(sub, e, framed(sub) ? textFrame(payload) : payload);
+                }
+                flush(s); // closes the stream after a terminal event it sent
+                if (!m_subscribers.contains(s) || m_subscribers[s].closing)
+                    return;
+                if (ended) // the client had it all already
+                    closeNormally(s, m_subscribers[s], QStringLiteral("order ") +
+                                                           statusName(found.events.last().status));
+                else
+                    markReady(s, qMax(maxSeq, since));
+                return;
             }
+            QJsonArray list;
+            for (const OrderEvent &e : found.events)
+                list.append(e.toJson());
             const QString status = statusName(found.order.status);
             const bool sent = sendText(s, sub, text({{QStringLiteral("type"), QStringLiteral("snapshot")},
                                    {QStringLiteral("orderId"), orderId},
@@ -357,7 +398,7 @@ void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
                                    {QStringLiteral("events"), list}}));
             if (!sent || !m_subscribers.contains(s))
                 return; // dropped, or gone while writing
-            if (isTerminal(found.order.status)) {
+            if (ended) {
                 // Nothing more will happen on this stream.
                 if (m_subscribers[s].dialect == Dialect::Seed004) {
                     sendText(s, m_subscribers[s], text({{QStringLiteral("success"), false},
@@ -375,6 +416,43 @@ void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId)
                 return;
             }
             markReady(s, maxSeq);
+        }, Qt::QueuedConnection);
+    });
+    if (!queued)
+        refuseOverloaded(socket);
+}
+
+void WsHub::replayAll(QWebSocket *socket, qint64 since)
+{
+    QPointer<QWebSocket> guard(socket);
+    const bool queued = m_reads->post([this, guard, since](OrderStore &store, JobQueue &, RedisConnection &) {
+        bool more = false;
+        const auto events = store.loggedEvents(since, kReplayPage, &more);
+        QMetaObject::invokeMethod(this, [this, guard, since, events, more] {
+            if (!guard || !m_subscribers.contains(guard))
+                return;
+            QWebSocket *s = guard;
+            Subscriber &sub = m_subscribers[s];
+            if (!events) {
+                sub.closing = true;
+                refuse(s, {ErrorKind::DatabaseUnavailable,
+                           QStringLiteral("cannot read the event log now"), {}, {}},
+                       4503);
+                return;
+            }
+            for (const OrderEvent &e : *events) {
+                const QByteArray payload = eventPayload(e, sub.dialect);
+                enqueue(sub, e, framed(sub) ? textFrame(payload) : payload);
+            }
+            sub.replayedTo = events->isEmpty() ? since : events->last().eventId;
+            const qint64 next = sub.replayedTo;
+            flush(s);
+            if (!m_subscribers.contains(s) || m_subscribers[s].closing)
+                return; // too far behind already, or gone
+            if (more)
+                replayAll(s, next); // live events wait in its buffer meanwhile
+            else
+                markReady(s, 0);
         }, Qt::QueuedConnection);
     });
     if (!queued)
@@ -428,8 +506,9 @@ QByteArray WsHub::eventPayload(const OrderEvent &e, Dialect dialect)
 
 bool WsHub::enqueue(Subscriber &sub, const OrderEvent &e, const QByteArray &message)
 {
-    if (sub.closing || (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq))
-        return false; // dropped or ending, or already in the snapshot
+    if (sub.closing || (!sub.orderId.isEmpty() && e.seq <= sub.snapshotSeq) ||
+        (e.eventId && e.eventId <= sub.replayedTo))
+        return false; // dropped or ending, or already in the snapshot or the replay
     const bool first = sub.pending.isEmpty();
     sub.pending.append(message);
     sub.pendingBytes += message.size();
@@ -546,15 +625,12 @@ void WsHub::deliverOutbox()
 {
     const QList<OrderEvent> events = std::exchange(m_outbox, {});
     QList<QWebSocket *> touched; // subscribers with events of this round to write
+    QList<QWebSocket *> overflowed; // waiting for a snapshot or replay, too much meanwhile
     for (const OrderEvent &e : events) {
-        // At least once in, exactly once out: an event re-announced after a crash, or seen
-        // both in process and over Redis, is forwarded once (an order's seq only grows).
-        int &last = m_lastSeq[e.orderId];
-        if (e.seq <= last)
+        // The log brings each event once, in order; an id seen already is not sent again.
+        if (e.eventId && e.eventId <= m_lastEventId)
             continue;
-        last = e.seq;
-        if (m_lastSeq.size() > kSeqMemory)
-            m_lastSeq.clear(); // bounded memory; a rare duplicate afterwards is tolerable
+        m_lastEventId = qMax(m_lastEventId, e.eventId);
         // Encoded (and framed) once per dialect in use, shared by every subscriber of it.
         QByteArray payloads[3];
         QByteArray frames[3];
@@ -564,6 +640,14 @@ void WsHub::deliverOutbox()
                 return;
             Subscriber &sub = *it;
             if (!sub.ready) {
+                // Its snapshot or replay is being read: kept until then, within bounds.
+                if (sub.closing)
+                    return;
+                if (sub.buffered.size() >= kMaxBuffered) {
+                    sub.closing = true;
+                    overflowed.append(socket);
+                    return;
+                }
                 sub.buffered.append(e);
                 return;
             }
@@ -587,6 +671,9 @@ void WsHub::deliverOutbox()
     // can remove it from the containers at once): flush() looks each one up again.
     for (QWebSocket *socket : std::as_const(touched))
         flush(socket);
+    for (QWebSocket *socket : std::as_const(overflowed))
+        if (m_subscribers.contains(socket))
+            drop(socket, 0);
 }
 
 } // namespace oee

@@ -66,6 +66,7 @@ private:
         Dialect dialect = Dialect::Oee;
         bool ready = false;   // snapshot sent
         int snapshotSeq = 0;  // per-order: events up to this seq were in the snapshot
+        qint64 replayedTo = 0; // ?since= on all orders: events up to this id were replayed
         QList<OrderEvent> buffered;
         qint64 unsent = 0;    // bytes handed to the socket and not yet written to the kernel
         bool closing = false; // dropped, or closed after the terminal event: send nothing more
@@ -99,7 +100,10 @@ private:
     void closeNormally(QWebSocket *socket, Subscriber &sub, const QString &reason);
     void onClientMessage(QWebSocket *socket, const QString &text);
     void remove(QWebSocket *socket);
-    void snapshotOrder(QWebSocket *socket, const QString &orderId);
+    // since >= 0: no snapshot message; the events after that seq, then live.
+    void snapshotOrder(QWebSocket *socket, const QString &orderId, int since);
+    // The logged events after `since`, a page at a time, then live.
+    void replayAll(QWebSocket *socket, qint64 since);
     void snapshotAll(QWebSocket *socket);
     void markReady(QWebSocket *socket, int snapshotSeq);
     void deliverOutbox();
@@ -112,7 +116,8 @@ private:
     static constexpr int kLongRoundsAbove = 256; // subscribers
     static constexpr int kLongRoundMs = 15;
     static constexpr qint64 kMaxTotalUnsentBytes = 256LL * 1024 * 1024;
-    static constexpr qsizetype kSeqMemory = 200000; // orders whose last delivered seq is kept
+    static constexpr int kReplayPage = 2000; // events read per replay round
+    static constexpr qsizetype kMaxBuffered = 100000; // live events held for one not yet ready
     static constexpr qint64 kMaxIncomingBytes = 64 * 1024; // a client only ever sends pings
     static constexpr int kCloseHandshakeMs = 5000;
 
@@ -123,7 +128,7 @@ private:
     QList<OrderEvent> m_outbox;
     qint64 m_maxUnsentBytes = 8 * 1024 * 1024;
     qint64 m_totalUnsent = 0; // over all subscribers
-    QHash<QString, int> m_lastSeq;
+    qint64 m_lastEventId = 0; // the last event id fanned out
     QAtomicInteger<qint64> m_dropped = 0;
     QAtomicInt m_subscriberCount = 0;
     QString m_apiKey;

@@ -183,6 +183,8 @@ QJsonObject OrderEvent::head() const
                   {QStringLiteral("orderId"), orderId},
                   {QStringLiteral("status"), statusName(status)},
                   {QStringLiteral("timestamp"), isoTime(at)}};
+    if (eventId > 0)
+        o.insert(QStringLiteral("eventId"), eventId); // exact: ids stay far below 2^53
     // Seeds 003 and 004 read these at the top level of a stream message. Amounts and prices
     // are exact decimal strings in `data`; the seeds' clients compute with numbers at the top
     // level (the same text whenever it has at most 15 significant digits), from the typed facts.
@@ -246,6 +248,7 @@ std::optional<OrderEvent> OrderEvent::fromMessage(const QByteArray &json)
     e.status = *status;
     e.data = o.value(QStringLiteral("data")).toObject();
     e.at = QDateTime::fromString(o.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+    e.eventId = qint64(qMax(0.0, o.value(QStringLiteral("eventId")).toDouble()));
     e.message = json;
     return e;
 }

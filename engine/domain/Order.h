@@ -37,6 +37,7 @@ struct OrderEvent
     qint64 fence = 0;    // the writer's claim on the order (OrderStore::claim); not streamed
     mutable QByteArray dataJsonCache; // dataJson(); empty until asked for
     EventData payload;   // typed; monostate for an event known only as JSON (see typed())
+    qint64 eventId = 0;  // its global id in the event log (EventLog); 0 until logged
 
     // Sets the typed data and `data`, its encoding.
     void setPayload(EventData typedData);

@@ -44,6 +44,7 @@ void Worker::start()
     m_writer = new EventWriter(m_store.get(), m_redis.get(),
                                m_settings.queue.prefix.toUtf8() + "events",
                                m_settings.instanceId, this);
+    m_writer->setChaosExitAfterCommits(m_settings.chaosExitAfterCommits);
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);
     m_executor = new OrderExecutor(
         OrderExecutor::Settings{m_settings.maxAttempts, m_settings.retryBackoffMs,

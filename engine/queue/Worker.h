@@ -31,6 +31,7 @@ struct WorkerSettings
     int reconcileMs = 10000;         // how often unfinished orders are checked for a job
     int idlePollMs = 250;
     int chaosCrashAfterLandings = 0;
+    int chaosExitAfterCommits = 0;
     QByteArray instanceId; // this process, in what it publishes
 };
 

@@ -177,6 +177,12 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) {
              return parseInt(v, 0, 1000000000, &c.chaosCrashAfterLandings);
          }},
+        {"chaos-exit-after-commits", "OEE_CHAOS_EXIT_AFTER_COMMITS",
+         "Fault injection: a worker process dies (exit 137) right after its Nth batch of status "
+         "changes commits, before it tells anyone (default 0: never).",
+         [](Config &c, const QString &v) {
+             return parseInt(v, 0, 1000000000, &c.chaosExitAfterCommits);
+         }},
         {"screenshot", "OEE_SCREENSHOT",
          "Console: save a PNG of the window to this file after --screenshot-after-ms, then quit.",
          [](Config &c, const QString &v) -> std::optional<QString> {

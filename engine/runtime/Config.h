@@ -54,6 +54,7 @@ struct Config
     int wsMaxBufferBytes = 8 * 1024 * 1024; // a WebSocket client further behind is dropped
     bool jsonLogs = false;                  // --log-format json
     int chaosCrashAfterLandings = 0; // fault injection: SIGKILL itself right after the Nth landing
+    int chaosExitAfterCommits = 0;   // fault injection: die between the Nth commit and its publish
     // all: API and workers; api: HTTP/WS, accepts and streams, executes nothing; worker:
     // executes queued orders, serves nothing. Several processes share Redis and PostgreSQL.
     QString role = QStringLiteral("all");

@@ -3,6 +3,8 @@
 #include "runtime/Metrics.h"
 
 #include <QElapsedTimer>
+#include <atomic>
+#include <unistd.h>
 
 #include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
@@ -109,6 +111,13 @@ void EventWriter::flush()
         return;
     }
     m_retryDelayMs = 0;
+    if (m_chaosExitAfter > 0) {
+        static std::atomic<int> commits{0};
+        if (++commits == m_chaosExitAfter) {
+            qCCritical(lcStore, "chaos: exiting after commit %d, before publishing it", m_chaosExitAfter);
+            ::_exit(137);
+        }
+    }
     if (!lost.isEmpty()) {
         QHash<QString, qint64> fences;
         QList<OrderEvent> kept;

@@ -37,6 +37,9 @@ public:
     // Writes what is pending now (shutdown); returns false if it could not.
     bool flushNow();
     [[nodiscard]] qsizetype pendingCount() const { return m_events.size(); }
+    // Fault injection: the process exits right after the Nth batch (of all writers) commits,
+    // before it is published or announced (0: never).
+    void setChaosExitAfterCommits(int n) { m_chaosExitAfter = n; }
 
 signals:
     void committed(const QList<oee::OrderEvent> &events);
@@ -58,6 +61,7 @@ private:
     QList<std::function<void()>> m_continuations;
     QTimer m_timer{this};
     int m_retryDelayMs = 0;
+    int m_chaosExitAfter = 0;
 };
 
 } // namespace oee

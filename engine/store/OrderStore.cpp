@@ -11,6 +11,12 @@
 #include <QSqlQuery>
 #include <QSqlRecord>
 
+// One outbox row naming the events a statement inserted (the CTE `ev` returns order_id, seq):
+// the EventLog numbers them once this transaction has committed. Per order in seq order.
+#define OEE_OUTBOX(ev)                                                                       \
+    "INSERT INTO event_outbox (order_ids, seqs) SELECT array_agg(order_id ORDER BY seq), "   \
+    "array_agg(seq ORDER BY seq) FROM " ev " HAVING count(*) > 0"
+
 namespace oee {
 
 OrderStore::OrderStore(QSqlDatabase db)
@@ -171,7 +177,8 @@ OrderStore::endResting(const QStringList &orderIds, OrderStatus to, const QJsonO
         "THEN '{}'::jsonb ELSE jsonb_build_object('expiresAt', to_char(o.expires_at AT TIME ZONE 'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) END AS data), "
         "ev AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
-        "SELECT id, last_seq, ?::text, data, ?::timestamptz FROM c), "
+        "SELECT id, last_seq, ?::text, data, ?::timestamptz FROM c RETURNING order_id, seq), "
+        "ob AS (" OEE_OUTBOX("ev") "), "
         "counted AS (INSERT INTO order_status_counts (status, slot, n) "
         "SELECT v.s, ?::int, sum(v.d) FROM (SELECT ?::text AS s, 1 AS d FROM c "
         "UNION ALL SELECT was, -1 FROM c) v GROUP BY v.s ORDER BY v.s "
@@ -324,11 +331,13 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         "ON CONFLICT (idempotency_key) DO NOTHING RETURNING id), "
         "counted AS (INSERT INTO order_status_counts (status, slot, n) "
         "SELECT 'pending', ?::int, count(*) FROM new_orders HAVING count(*) > 0 "
-        "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
-        "INSERT INTO order_events (order_id, seq, status, data, created_at) "
+        "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n), "
+        "ev AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
         "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
         "AS e(order_id, seq, status, data, created_at) "
-        "WHERE e.order_id IN (SELECT id FROM new_orders) RETURNING order_id"));
+        "WHERE e.order_id IN (SELECT id FROM new_orders) RETURNING order_id, seq), "
+        "ob AS (" OEE_OUTBOX("ev") ") "
+        "SELECT order_id FROM ev"));
     if (!q)
         return std::nullopt;
     int i = 0;
@@ -425,7 +434,8 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
         "new_events AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
         "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
         "AS e(order_id, seq, status, data, created_at) "
-        "WHERE e.order_id IN (SELECT id FROM written)), "
+        "WHERE e.order_id IN (SELECT id FROM written) RETURNING order_id, seq), "
+        "ob AS (" OEE_OUTBOX("new_events") "), "
         // In status order, so two writers sharing a slot take its rows in the same order.
         "counted AS (INSERT INTO order_status_counts (status, slot, n) "
         "SELECT s, ?::int, sum(d) FROM (SELECT now AS s, 1 AS d FROM written "
@@ -629,28 +639,210 @@ std::optional<QList<Order>> OrderStore::orders(std::optional<OrderStatus> status
     return out;
 }
 
-std::optional<QList<OrderEvent>> OrderStore::events(const QString &orderId)
+// Rows of (order_id, seq, status, data, created_at, event_id).
+static QList<OrderEvent> readEvents(QSqlQuery &q)
 {
-    QSqlQuery *q = statement(QStringLiteral("SELECT seq, status, data::text, created_at FROM "
-                                            "order_events WHERE order_id = ?::uuid ORDER BY seq"));
+    QList<OrderEvent> out;
+    while (q.next()) {
+        OrderEvent e;
+        e.orderId = q.value(0).toString();
+        e.seq = q.value(1).toInt();
+        e.status = statusFromName(q.value(2).toString()).value_or(OrderStatus::Pending);
+        e.data = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).object();
+        e.at = q.value(4).toDateTime();
+        e.eventId = q.value(5).isNull() ? 0 : q.value(5).toLongLong();
+        out.append(std::move(e));
+    }
+    q.finish();
+    return out;
+}
+
+std::optional<QList<OrderEvent>> OrderStore::events(const QString &orderId, bool loggedOnly)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT order_id, seq, status, data::text, created_at, event_id FROM order_events "
+        "WHERE order_id = ?::uuid AND (event_id IS NOT NULL OR NOT ?::boolean) ORDER BY seq"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, orderId);
+    q->bindValue(1, loggedOnly);
     if (!q->exec()) {
         fail(*q, "select events");
         return std::nullopt;
     }
+    return readEvents(*q);
+}
+
+// "{a,b,c}" (a PostgreSQL array of uuids or ints as text) → its elements.
+static QStringList arrayElements(const QString &text)
+{
+    if (text.size() < 3)
+        return {};
+    return text.mid(1, text.size() - 2).split(QLatin1Char(','));
+}
+
+// Rows of (first_id, last_id, order_ids::text, seqs::text).
+static QList<LoggedRange> readRanges(QSqlQuery &q)
+{
+    QList<LoggedRange> out;
+    while (q.next()) {
+        LoggedRange r;
+        r.firstId = q.value(0).toLongLong();
+        r.lastId = q.value(1).toLongLong();
+        r.orderIds = arrayElements(q.value(2).toString());
+        for (const QString &s : arrayElements(q.value(3).toString()))
+            r.seqs.append(s.toInt());
+        out.append(std::move(r));
+    }
+    q.finish();
+    return out;
+}
+
+std::optional<LoggedRange> OrderStore::sequenceOutbox()
+{
+    // The lock is taken by its own statement, so the next one reads (in READ COMMITTED, with
+    // a snapshot taken after the lock) every outbox row committed so far and the last id the
+    // previous sequencer logged. A sequencer stopped while holding it (SIGSTOP) is cut off by
+    // the server after idle_in_transaction_session_timeout; one waiting gives up after
+    // lock_timeout and tries again later.
+    QSqlQuery *lock = statement(QStringLiteral(
+        "SELECT pg_advisory_xact_lock(7406052) FROM (SELECT set_config('lock_timeout', '2000', true), "
+        "set_config('idle_in_transaction_session_timeout', '10000', true), "
+        // The ids are stamped by primary key, one row at a time: never a scan of order_events
+        // because a burst made the outbox large.
+        "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)) s"));
+    QSqlQuery *move = statement(QStringLiteral(
+        "WITH taken AS (DELETE FROM event_outbox RETURNING id, order_ids, seqs), "
+        "flat AS (SELECT t.id, u.o, u.s, u.n FROM taken t, "
+        "unnest(t.order_ids, t.seqs) WITH ORDINALITY AS u(o, s, n)), "
+        "numbered AS (SELECT o, s, (SELECT coalesce(max(last_id), 0) FROM event_log) + "
+        "row_number() OVER (ORDER BY id, n) AS eid FROM flat), "
+        "stamped AS (UPDATE order_events e SET event_id = x.eid FROM numbered x "
+        "WHERE e.order_id = x.o AND e.seq = x.s), "
+        "logged AS (INSERT INTO event_log (last_id, first_id, order_ids, seqs) "
+        "SELECT max(eid), min(eid), array_agg(o ORDER BY eid), array_agg(s ORDER BY eid) "
+        "FROM numbered HAVING count(*) > 0 RETURNING first_id, last_id, order_ids, seqs) "
+        "SELECT first_id, last_id, order_ids::text, seqs::text FROM logged"));
+    if (!lock || !move)
+        return std::nullopt;
+    if (!m_db.transaction()) {
+        m_lastError = m_db.lastError().text();
+        resetConnection();
+        return std::nullopt;
+    }
+    if (!lock->exec()) {
+        fail(*lock, "take the sequencer lock");
+        m_db.rollback();
+        return std::nullopt;
+    }
+    lock->finish();
+    if (!move->exec()) {
+        fail(*move, "sequence the outbox");
+        m_db.rollback();
+        return std::nullopt;
+    }
+    const QList<LoggedRange> ranges = readRanges(*move);
+    if (!m_db.commit()) {
+        m_lastError = m_db.lastError().text();
+        qCWarning(lcStore, "commit the sequenced outbox: %s", qPrintable(m_lastError));
+        m_db.rollback();
+        resetConnection();
+        return std::nullopt;
+    }
+    return ranges.isEmpty() ? LoggedRange{} : ranges.first();
+}
+
+std::optional<QList<LoggedRange>> OrderStore::logAfter(qint64 lastId)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT first_id, last_id, order_ids::text, seqs::text FROM event_log "
+        "WHERE last_id > ? ORDER BY last_id LIMIT 1000"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, lastId);
+    if (!q->exec()) {
+        fail(*q, "read the event log");
+        return std::nullopt;
+    }
+    return readRanges(*q);
+}
+
+std::optional<qint64> OrderStore::lastLoggedId()
+{
+    QSqlQuery *q = statement(QStringLiteral("SELECT coalesce(max(last_id), 0) FROM event_log"));
+    if (!q)
+        return std::nullopt;
+    if (!q->exec() || !q->next()) {
+        fail(*q, "read the last event id");
+        return std::nullopt;
+    }
+    const qint64 id = q->value(0).toLongLong();
+    q->finish();
+    return id;
+}
+
+std::optional<QList<OrderEvent>> OrderStore::eventsAt(const QStringList &orderIds,
+                                                      const QList<int> &seqs)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT e.order_id, e.seq, e.status, e.data::text, e.created_at, e.event_id "
+        "FROM unnest(?::uuid[], ?::int[]) AS k(o, s) "
+        "JOIN order_events e ON e.order_id = k.o AND e.seq = k.s"));
+    if (!q)
+        return std::nullopt;
+    QStringList s;
+    s.reserve(seqs.size());
+    for (int v : seqs)
+        s << QString::number(v);
+    q->bindValue(0, pgArray(orderIds));
+    q->bindValue(1, pgArray(s));
+    if (!q->exec()) {
+        fail(*q, "read events by key");
+        return std::nullopt;
+    }
+    return readEvents(*q);
+}
+
+std::optional<QList<OrderEvent>> OrderStore::loggedEvents(qint64 since, int limit, bool *more)
+{
+    // Whole log rows, oldest first, until about `limit` events (a row holds what one
+    // sequencer run logged): the events above `since` in them, by id.
+    QSqlQuery *q = statement(QStringLiteral(
+        "WITH l AS (SELECT first_id, last_id, order_ids, seqs, "
+        "sum(last_id - greatest(first_id - 1, ?)) OVER (ORDER BY last_id) AS upto "
+        "FROM event_log WHERE last_id > ? ORDER BY last_id LIMIT 10000), "
+        "picked AS (SELECT * FROM l WHERE upto - (last_id - greatest(first_id - 1, ?)) < ?) "
+        "SELECT e.order_id, e.seq, e.status, e.data::text, e.created_at, "
+        "p.first_id + u.n - 1 AS eid, (SELECT max(last_id) FROM l) AS tail "
+        "FROM picked p, unnest(p.order_ids, p.seqs) WITH ORDINALITY AS u(o, s, n) "
+        "JOIN order_events e ON e.order_id = u.o AND e.seq = u.s "
+        "WHERE p.first_id + u.n - 1 > ? ORDER BY eid"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, since);
+    q->bindValue(1, since);
+    q->bindValue(2, since);
+    q->bindValue(3, limit);
+    q->bindValue(4, since);
+    if (!q->exec()) {
+        fail(*q, "read logged events");
+        return std::nullopt;
+    }
     QList<OrderEvent> out;
+    qint64 tail = 0;
     while (q->next()) {
         OrderEvent e;
-        e.orderId = orderId;
-        e.seq = q->value(0).toInt();
-        e.status = statusFromName(q->value(1).toString()).value_or(OrderStatus::Pending);
-        e.data = QJsonDocument::fromJson(q->value(2).toString().toUtf8()).object();
-        e.at = q->value(3).toDateTime();
-        out.append(e);
+        e.orderId = q->value(0).toString();
+        e.seq = q->value(1).toInt();
+        e.status = statusFromName(q->value(2).toString()).value_or(OrderStatus::Pending);
+        e.data = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
+        e.at = q->value(4).toDateTime();
+        e.eventId = q->value(5).toLongLong();
+        tail = q->value(6).toLongLong();
+        out.append(std::move(e));
     }
     q->finish();
+    *more = !out.isEmpty() && tail > out.last().eventId;
     return out;
 }
 

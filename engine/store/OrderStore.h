@@ -55,6 +55,16 @@ struct RestingOrder
     int lastSeq = 0;
 };
 
+// Consecutive event ids firstId..lastId, of these events (one row of event_log).
+struct LoggedRange
+{
+    qint64 firstId = 0;
+    qint64 lastId = 0;
+    QStringList orderIds;
+    QList<int> seqs;
+    [[nodiscard]] bool isEmpty() const { return orderIds.isEmpty(); }
+};
+
 // What a batch of status changes came to.
 struct AppendResult
 {
@@ -135,7 +145,23 @@ public:
     std::optional<std::optional<Order>> order(const QString &id);
     std::optional<QList<Order>> orders(std::optional<OrderStatus> status, int limit,
                                        qint64 beforeOrderNo);
-    std::optional<QList<OrderEvent>> events(const QString &orderId);
+    // An order's events in seq order, each with its eventId once the log has numbered it;
+    // loggedOnly: only those (a stream's snapshot, which continues with the log).
+    std::optional<QList<OrderEvent>> events(const QString &orderId, bool loggedOnly = false);
+
+    // The event log (migration 8). The sequencer: moves the committed outbox rows into the
+    // log (numbering their events after the last logged one) in one transaction under an
+    // advisory lock, so only one sequencer in all processes numbers at a time. Returns what
+    // it logged (empty: nothing was waiting); nullopt on failure.
+    std::optional<LoggedRange> sequenceOutbox();
+    // The log after `lastId`, in order (nullopt on failure); the last logged id.
+    std::optional<QList<LoggedRange>> logAfter(qint64 lastId);
+    std::optional<qint64> lastLoggedId();
+    // The events named by (orderId, seq) pairs, in no particular order.
+    std::optional<QList<OrderEvent>> eventsAt(const QStringList &orderIds, const QList<int> &seqs);
+    // Logged events with an id above `since`, in order: at most about `limit` (whole log rows
+    // are read up to it). `more` is set if the log goes on after them.
+    std::optional<QList<OrderEvent>> loggedEvents(qint64 since, int limit, bool *more);
     std::optional<QMap<QString, qint64>> countsByStatus();
     // Orders not finished whose row has not changed for idleMs: the reconciler's candidates,
     // as the job payloads that would run them.

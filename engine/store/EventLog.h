@@ -1,0 +1,65 @@
+#pragma once
+#include "domain/Order.h"
+#include "store/Database.h"
+#include "store/OrderStore.h"
+
+#include <QHash>
+#include <QObject>
+#include <QTimer>
+#include <memory>
+
+namespace oee {
+
+// Follows the event log (migration 8) on a thread of its own ("oee-log"), with its own
+// PostgreSQL connection, and hands every committed event to the streams in log order, each
+// with its global eventId: the one way events reach the streams, whichever process wrote them.
+//
+// It is also a sequencer: when it is told that events were committed (by this process's
+// writers, or by a hint from another process over Redis), and every `pollMs` regardless (a
+// writer that died between its commit and its hint), it moves the committed outbox into the
+// log. Sequencers of all processes take turns under an advisory lock, so ids follow commit
+// order with no gap and no reuse: a reader that has seen id N has seen everything below it.
+//
+// Events this process committed are kept until the log names them (no read back from
+// PostgreSQL); the others are read by key.
+class EventLog : public QObject
+{
+    Q_OBJECT
+    Q_DISABLE_COPY_MOVE(EventLog)
+public:
+    EventLog(PgEndpoint postgres, int pollMs, QObject *parent = nullptr);
+    ~EventLog() override;
+
+    // On the log's thread (Engine::spawn): connects and starts after the last logged id, so
+    // only events logged from now on are emitted (earlier ones are in the store, for replay).
+    void start();
+    // Events committed in this process (any thread; queued): kept for the log, and a run soon.
+    void onCommitted(const QList<oee::OrderEvent> &events);
+    // Another process committed events: a run soon.
+    void hint();
+
+    // The last id emitted (any thread).
+    [[nodiscard]] qint64 lastEmitted() const { return m_emitted.loadRelaxed(); }
+
+signals:
+    // In eventId order, consecutive, each with eventId and its stream message set.
+    void logged(const QList<oee::OrderEvent> &events);
+
+private:
+    void run();
+    // False if the events could not be read (nothing emitted, the cursor unchanged).
+    bool emitRanges(const QList<LoggedRange> &ranges);
+    void schedule(int ms);
+
+    PgEndpoint m_pg;
+    int m_pollMs;
+    QString m_connectionName;
+    std::unique_ptr<OrderStore> m_store;
+    QHash<QString, OrderEvent> m_local; // "orderId/seq" → committed here, not yet logged
+    qint64 m_cursor = 0;                // the last id emitted
+    QAtomicInteger<qint64> m_emitted = 0;
+    int m_retryMs = 0;
+    QTimer m_timer{this};
+};
+
+} // namespace oee
