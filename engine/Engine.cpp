@@ -11,6 +11,8 @@
 #include "execution/RestingBook.h"
 #include "queue/EventSubscriber.h"
 #include "store/EventLog.h"
+
+#include <QMetaMethod>
 #include "queue/RedisConnection.h"
 #include "queue/Worker.h"
 #include "runtime/Logging.h"
@@ -122,7 +124,7 @@ bool Engine::start(QString *error)
         m_reads = std::make_unique<ReadPool>(m_queries, m_config.maxQueuedReads);
         m_health = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-health"));
         m_ingest = spawn(new Ingest(*redis, *pg, queue, instanceId), QStringLiteral("oee-ingest"));
-        connect(m_ingest, &Ingest::eventsCommitted, m_log, &EventLog::onCommitted);
+        connect(m_ingest, &Ingest::eventsCommitted, m_log, &EventLog::onCommitted, Qt::DirectConnection);
     }
 
     if (executes) {
@@ -147,7 +149,7 @@ bool Engine::start(QString *error)
             s.instanceId = instanceId;
             auto *worker = new Worker(s, m_market.get());
             if (m_log)
-                connect(worker, &Worker::eventsCommitted, m_log, &EventLog::onCommitted);
+                connect(worker, &Worker::eventsCommitted, m_log, &EventLog::onCommitted, Qt::DirectConnection);
             else // the worker role: no streams, the console (if any) sees its own events
                 connect(worker, &Worker::eventsCommitted, this, &Engine::orderEvents);
             if (m_ingest)
@@ -181,7 +183,7 @@ bool Engine::start(QString *error)
         connect(m_subscriber, &EventSubscriber::remoteEvents, m_book, &RestingBook::onEvents);
         connect(m_subscriber, &EventSubscriber::launched, m_book, &RestingBook::discoverLaunches);
         if (m_log)
-            connect(m_book, &RestingBook::eventsCommitted, m_log, &EventLog::onCommitted);
+            connect(m_book, &RestingBook::eventsCommitted, m_log, &EventLog::onCommitted, Qt::DirectConnection);
         else
             connect(m_book, &RestingBook::eventsCommitted, this, &Engine::orderEvents);
         spawn(m_book, QStringLiteral("oee-book"));
@@ -217,8 +219,12 @@ bool Engine::start(QString *error)
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
             m_wsPort = m_http->wsPort();
         }, Qt::BlockingQueuedConnection);
-        // From the log's thread straight to the hub's: in log order, one hop.
+        // From the log's thread straight to the hub's: in log order, one hop. Only while
+        // anyone listens: a stream subscriber, or the console (connectNotify).
         connect(m_log, &EventLog::logged, m_hub, &WsHub::publish);
+        m_log->setAudience([subscribers = m_hub->subscriberCounter(), listening = m_consoleListening] {
+            return subscribers->loadRelaxed() > 0 || listening->load(std::memory_order_relaxed);
+        });
         if (!m_port) {
             *error = listenError;
             return false;
@@ -230,6 +236,13 @@ bool Engine::start(QString *error)
            qPrintable(m_config.role), int(m_workers.size()), m_config.concurrency, m_config.ratePerWindow,
            m_config.rateWindowMs);
     return true;
+}
+
+void Engine::connectNotify(const QMetaMethod &signal)
+{
+    if (signal == QMetaMethod::fromSignal(&Engine::orderEvents))
+        m_consoleListening->store(true, std::memory_order_relaxed);
+    QObject::connectNotify(signal);
 }
 
 // The ingest's reply, delivered on `context`'s thread (dropped if it is gone).
@@ -369,8 +382,9 @@ void Engine::stop()
         QMetaObject::invokeMethod(w, &Worker::shutdown, Qt::BlockingQueuedConnection);
     if (m_ingest)
         QMetaObject::invokeMethod(m_ingest, &Ingest::shutdown, Qt::BlockingQueuedConnection);
-    // Delete each object on its own thread, then stop the thread.
-    for (qsizetype i = 0; i < m_threads.size(); ++i) {
+    // Delete each object on its own thread, then stop the thread: the last spawned first, so
+    // that nothing outlives what it calls (the writers call the event log directly).
+    for (qsizetype i = m_threads.size() - 1; i >= 0; --i) {
         QObject *object = m_threadObjects[i];
         QMetaObject::invokeMethod(object, [object] { delete object; },
                                   Qt::BlockingQueuedConnection);

@@ -6,6 +6,7 @@
 
 #include <QList>
 #include <QObject>
+#include <atomic>
 #include <functional>
 #include <memory>
 
@@ -75,6 +76,9 @@ signals:
     // eventId where this process serves (from every process), else this process's own.
     void orderEvents(const QList<oee::OrderEvent> &events);
 
+protected:
+    void connectNotify(const QMetaMethod &signal) override;
+
 private:
     template <typename T> T *spawn(T *object, const QString &name);
 
@@ -92,6 +96,8 @@ private:
     QList<Worker *> m_workers;
     WsHub *m_hub = nullptr;
     EventLog *m_log = nullptr; // when this process serves streams
+    // Someone connected to orderEvents (the console): the log emits whatever the streams do.
+    std::shared_ptr<std::atomic<bool>> m_consoleListening = std::make_shared<std::atomic<bool>>(false);
     static constexpr int kLogPollMs = 50; // for writers that died before their hint
     EventSubscriber *m_subscriber = nullptr;
     RestingBook *m_book = nullptr;

@@ -7,6 +7,7 @@
 #include "dex/Signature.h"
 #include "api/WsHub.h"
 
+#include <QFile>
 #include <QJsonArray>
 #include <QNetworkReply>
 #include <QSignalSpy>
@@ -487,6 +488,57 @@ private slots:
         // The first order's remaining two events came too: nothing before `since`, nothing lost.
         QCOMPARE(statusesOf(resumed.messages(), before.first()),
                  (QStringList{QStringLiteral("submitted"), QStringLiteral("confirmed")}));
+    }
+
+    // Runs a program from tests/clients/openapi (npm ci'd by ./oee.sh test); its output on
+    // failure.
+    static QString runContractTool(const QString &program, const QStringList &args, int *exitCode)
+    {
+        const QString dir = QStringLiteral(OEE_SOURCE_DIR "/tests/clients/openapi");
+        if (!QFile::exists(dir + QStringLiteral("/node_modules/@redocly/cli/package.json")))
+            qFatal("the OpenAPI tools are not installed: run ./oee.sh test (npm ci in %s)", qPrintable(dir));
+        QProcess p;
+        p.setWorkingDirectory(dir);
+        p.setProcessChannelMode(QProcess::MergedChannels);
+        QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+        env.insert(QStringLiteral("REDOCLY_TELEMETRY"), QStringLiteral("off")); // offline, quiet
+        env.insert(QStringLiteral("REDOCLY_SUPPRESS_UPDATE_NOTICE"), QStringLiteral("true"));
+        p.setProcessEnvironment(env);
+        p.start(program, args);
+        if (!waitUntil([&] { return p.state() == QProcess::NotRunning; }, 180000)) {
+            p.kill();
+            p.waitForFinished();
+        }
+        *exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1;
+        return QString::fromUtf8(p.readAll());
+    }
+
+    void openApiDocumentIsLintedAndTheServerKeepsIt()
+    {
+        // GET /api/openapi.json is resources/openapi.json; Redocly's linter passes it with its
+        // strict recommended rules; every documented example, replayed against this server,
+        // answers a documented status with a body that validates against its schema (Ajv,
+        // JSON Schema 2020-12), and every documented refusal is refused naming its field.
+        startEngine(fastConfig(m_servers));
+        Http http(m_engine->port());
+        const HttpResult served = http.get(QStringLiteral("/api/openapi.json"));
+        QCOMPARE(served.status, 200);
+        QFile source(QStringLiteral(OEE_SOURCE_DIR "/resources/openapi.json"));
+        QVERIFY(source.open(QIODevice::ReadOnly));
+        QVERIFY(served.body == source.readAll());
+        QCOMPARE(QJsonDocument::fromJson(served.body).object().value(QStringLiteral("openapi")).toString(),
+                 QStringLiteral("3.1.0"));
+
+        int code = 0;
+        QString out = runContractTool(QStringLiteral("node"),
+                                      {QStringLiteral("node_modules/@redocly/cli/bin/cli.js"), QStringLiteral("lint"),
+                                       QStringLiteral("../../../resources/openapi.json")}, &code);
+        QVERIFY2(code == 0, qPrintable(out.right(6000)));
+        out = runContractTool(QStringLiteral("node"),
+                              {QStringLiteral("check.mjs"), QStringLiteral("http://127.0.0.1:%1").arg(m_engine->port())}, &code);
+        QVERIFY2(code == 0, qPrintable(out.right(6000)));
+        const QJsonObject report = QJsonDocument::fromJson(out.toUtf8()).object();
+        QVERIFY2(report.value(QStringLiteral("replayed")).toInt() >= 40, qPrintable(out));
     }
 
     void aLateUpgradeOnAKeptAliveConnectionIsRefused()

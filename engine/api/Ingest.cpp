@@ -275,13 +275,15 @@ void Ingest::flush()
     const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
     for (OrderEvent &e : committed)
         e.message = e.toMessage();
+    // Announced in process before the Redis round trip: the event log keeps them (no read
+    // back) if it hears of them before it numbers them.
+    emit eventsCommitted(committed);
     commands.append({"PUBLISH", channel, publishedBatch(m_instanceId, committed)});
     const QList<RedisReply> replies = m_redis->pipeline(commands);
     if (!replies.first().ok() && !m_queue->publish(committedIds, &queueError))
         qCWarning(lcQueue, "publishing %lld committed job(s) failed (%s); the sweep will",
                   qlonglong(committedIds.size()), qPrintable(queueError));
     emit jobsEnqueued();
-    emit eventsCommitted(committed);
 }
 
 } // namespace oee

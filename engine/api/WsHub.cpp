@@ -287,7 +287,7 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     m_batchSubscribers += sub.batch;
     const QString orderId = sub.orderId;
     m_subscribers.insert(socket, std::move(sub));
-    m_subscriberCount.storeRelaxed(int(m_subscribers.size()));
+    m_subscriberCount->storeRelaxed(int(m_subscribers.size()));
     if (all) {
         m_allOrders.insert(socket);
         if (since >= 0)
@@ -324,7 +324,7 @@ void WsHub::remove(QWebSocket *socket)
         m_totalUnsent -= it->unsent;
         m_batchSubscribers -= it->batch;
         m_subscribers.erase(it);
-        m_subscriberCount.storeRelaxed(int(m_subscribers.size()));
+        m_subscriberCount->storeRelaxed(int(m_subscribers.size()));
     }
     socket->deleteLater();
 }

@@ -50,7 +50,9 @@ public:
     void publish(const QList<oee::OrderEvent> &events);
 
     // From any thread.
-    [[nodiscard]] int subscriberCount() const { return m_subscriberCount.loadRelaxed(); }
+    [[nodiscard]] int subscriberCount() const { return m_subscriberCount->loadRelaxed(); }
+    // The same count, for a reader that may outlive the hub (the event log's thread).
+    [[nodiscard]] std::shared_ptr<const QAtomicInt> subscriberCounter() const { return m_subscriberCount; }
     [[nodiscard]] qint64 droppedCount() const { return m_dropped.loadRelaxed(); }
     // Bytes a subscriber may be behind before it is disconnected (default 8 MiB).
     void setMaxUnsentBytes(qint64 bytes) { m_maxUnsentBytes = bytes; }
@@ -130,7 +132,7 @@ private:
     qint64 m_totalUnsent = 0; // over all subscribers
     qint64 m_lastEventId = 0; // the last event id fanned out
     QAtomicInteger<qint64> m_dropped = 0;
-    QAtomicInt m_subscriberCount = 0;
+    std::shared_ptr<QAtomicInt> m_subscriberCount = std::make_shared<QAtomicInt>(0);
     QString m_apiKey;
     QWebSocketServer *m_upgrader = nullptr; // handshakes, and WS_PORT's listener
     QList<QPointer<QTcpSocket>> m_handshaking; // taken connections not yet upgraded

@@ -2,6 +2,8 @@
 
 #include "runtime/Logging.h"
 
+#include <QDateTime>
+
 namespace oee {
 
 static QString key(const QString &orderId, int seq)
@@ -38,20 +40,77 @@ void EventLog::start()
 
 void EventLog::schedule(int ms)
 {
+    // Runs at least kMinGapMs apart: under load each run takes what several commits wrote,
+    // not one sequencer transaction (and its fsync) per writer's commit.
+    const qint64 sinceLast = QDateTime::currentMSecsSinceEpoch() - m_lastRun;
+    ms = qMax<qint64>(ms, kMinGapMs - sinceLast);
     if (!m_timer.isActive() || m_timer.remainingTime() > ms)
         m_timer.start(ms);
 }
 
+void EventLog::setAudience(std::function<bool()> anyoneListening)
+{
+    // Not through the log's thread: it may be waiting on PostgreSQL (a lock, an outage).
+    QMutexLocker lock(&m_audienceLock);
+    m_audience = std::move(anyoneListening);
+}
+
+bool EventLog::listened() const
+{
+    QMutexLocker lock(&m_audienceLock);
+    return !m_audience || m_audience();
+}
+
 void EventLog::onCommitted(const QList<OrderEvent> &events)
 {
-    // Bounded: events that will never be logged again (a terminal event re-announced after a
-    // crash) must not pile up; anything dropped here is read from PostgreSQL instead.
-    if (m_local.size() > 200000)
-        m_local.clear();
-    for (const OrderEvent &e : events)
-        m_local.insert(key(e.orderId, e.seq), e);
+    // On the committing thread: into the inbox, and one wake-up of the log's thread at a time.
+    {
+        QMutexLocker lock(&m_inboxLock);
+        m_inbox.append(events);
+    }
+    if (!m_wakePending.exchange(true))
+        QMetaObject::invokeMethod(this, &EventLog::wakeUp, Qt::QueuedConnection);
+}
+
+void EventLog::wakeUp()
+{
+    m_wakePending = false;
+    takeInbox();
     if (m_retryMs == 0)
         schedule(0);
+}
+
+void EventLog::takeInbox()
+{
+    QList<OrderEvent> events;
+    {
+        QMutexLocker lock(&m_inboxLock);
+        events = std::exchange(m_inbox, {});
+    }
+    if (events.isEmpty() || !listened())
+        return;
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    for (const OrderEvent &e : std::as_const(events)) {
+        const QString k = key(e.orderId, e.seq);
+        // Logged (and read back) before this news of its commit arrived: nothing to keep.
+        if (m_readBack.remove(k) || m_readBackBefore.remove(k))
+            continue;
+        m_local.insert(k, Local{e, now});
+    }
+}
+
+void EventLog::forgetOld()
+{
+    // Every couple of seconds: the keys read back age out, and so do kept events the log never
+    // named (a terminal event re-announced after a crash was logged long ago): anything
+    // forgotten here that is logged after all is read from PostgreSQL instead.
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (now - m_lastForget < 2000)
+        return;
+    m_lastForget = now;
+    m_readBackBefore = std::exchange(m_readBack, {});
+    for (auto it = m_local.begin(); it != m_local.end();)
+        it = now - it->since > kKeepMs ? m_local.erase(it) : std::next(it);
 }
 
 void EventLog::hint()
@@ -68,9 +127,14 @@ void EventLog::run()
                   m_retryMs);
         m_timer.start(m_retryMs);
     };
+    forgetOld();
+    m_lastRun = QDateTime::currentMSecsSinceEpoch();
     const std::optional<LoggedRange> ours = m_store->sequenceOutbox();
     if (!ours)
         return backOff();
+    // News of the commits it just numbered: most has arrived by now, and their events are then
+    // taken from here rather than read back from PostgreSQL.
+    takeInbox();
     QList<LoggedRange> ranges;
     bool more = false;
     if (!ours->isEmpty() && ours->firstId == m_cursor + 1) {
@@ -90,6 +154,16 @@ void EventLog::run()
 
 bool EventLog::emitRanges(const QList<LoggedRange> &ranges)
 {
+    if (!listened()) {
+        for (const LoggedRange &r : ranges) {
+            if (!m_local.isEmpty())
+                for (qsizetype i = 0; i < r.orderIds.size(); ++i)
+                    m_local.remove(key(r.orderIds[i], r.seqs.value(i)));
+            m_cursor = qMax(m_cursor, r.lastId);
+        }
+        m_emitted.storeRelaxed(m_cursor);
+        return true;
+    }
     // Events written by other processes (or forgotten here): read by key, in one statement.
     QStringList ids;
     QList<int> seqs;
@@ -115,15 +189,20 @@ bool EventLog::emitRanges(const QList<LoggedRange> &ranges)
             auto local = m_local.find(k);
             OrderEvent e;
             if (local != m_local.end()) {
-                e = std::move(*local);
+                e = std::move(local->event);
                 m_local.erase(local);
             } else if (const auto it = read.constFind(k); it != read.cend()) {
                 e = *it;
+                m_readBack.insert(k); // its news may still be on its way here
             } else {
                 continue; // its order was deleted since: nothing to deliver, the id stays used
             }
             e.eventId = id;
-            e.message = e.toMessage();
+            // The message its writer encoded, with the id spliced in first (an object's keys
+            // have no order), rather than encoded again.
+            e.message = e.message.startsWith('{')
+                            ? "{\"eventId\":" + QByteArray::number(id) + ',' + e.message.sliced(1)
+                            : e.toMessage();
             out.append(std::move(e));
         }
         m_cursor = qMax(m_cursor, r.lastId);

@@ -4,8 +4,12 @@
 #include "store/OrderStore.h"
 
 #include <QHash>
+#include <QMutex>
+#include <QSet>
 #include <QObject>
 #include <QTimer>
+#include <atomic>
+#include <functional>
 #include <memory>
 
 namespace oee {
@@ -33,10 +37,16 @@ public:
     // On the log's thread (Engine::spawn): connects and starts after the last logged id, so
     // only events logged from now on are emitted (earlier ones are in the store, for replay).
     void start();
-    // Events committed in this process (any thread; queued): kept for the log, and a run soon.
+    // Events committed in this process, called on the committing thread (a direct
+    // connection): kept for the log, and a run soon.
     void onCommitted(const QList<oee::OrderEvent> &events);
     // Another process committed events: a run soon.
     void hint();
+
+    // Who is listening (any thread; called on the log's): while nobody is, the log
+    // is still numbered, but its events are neither kept nor read nor emitted — a subscriber
+    // that arrives reads what it needs from the store (snapshot or replay) first.
+    void setAudience(std::function<bool()> anyoneListening);
 
     // The last id emitted (any thread).
     [[nodiscard]] qint64 lastEmitted() const { return m_emitted.loadRelaxed(); }
@@ -55,7 +65,29 @@ private:
     int m_pollMs;
     QString m_connectionName;
     std::unique_ptr<OrderStore> m_store;
-    QHash<QString, OrderEvent> m_local; // "orderId/seq" → committed here, not yet logged
+    void forgetOld();
+    void wakeUp();
+    // Moves what the committing threads announced into m_local (on the log's thread).
+    void takeInbox();
+
+    QMutex m_inboxLock;
+    QList<OrderEvent> m_inbox;
+    std::atomic<bool> m_wakePending{false};
+    [[nodiscard]] bool listened() const;
+
+    mutable QMutex m_audienceLock;
+    std::function<bool()> m_audience;
+    struct Local
+    {
+        OrderEvent event;
+        qint64 since = 0; // ms, when its commit was announced here
+    };
+    QHash<QString, Local> m_local;       // "orderId/seq" → committed here, not yet logged
+    QSet<QString> m_readBack, m_readBackBefore; // logged from PostgreSQL in the last 2–4 s
+    qint64 m_lastForget = 0;
+    qint64 m_lastRun = 0;
+    static constexpr qint64 kKeepMs = 30000;
+    static constexpr int kMinGapMs = 10;
     qint64 m_cursor = 0;                // the last id emitted
     QAtomicInteger<qint64> m_emitted = 0;
     int m_retryMs = 0;

@@ -36,9 +36,11 @@ void EventWriter::announce(QList<OrderEvent> events)
         return;
     for (OrderEvent &e : events)
         e.message = e.toMessage();
-    // Other processes (API nodes) learn of events here; best effort, PostgreSQL is the record.
-    m_redis->command({"PUBLISH", m_channel, publishedBatch(m_instanceId, events)});
+    // In process first (the event log keeps them rather than read them back), then other
+    // processes: a hint to their event logs and news for their resting books; best effort,
+    // the log in PostgreSQL is the record.
     emit committed(events);
+    m_redis->command({"PUBLISH", m_channel, publishedBatch(m_instanceId, events)});
 }
 
 void EventWriter::refence(const QString &orderId, qint64 fence)

@@ -1,5 +1,7 @@
 #include "api/controllers/Controllers.h"
 
+#include <QFile>
+
 #include "api/HttpApi.h"
 #include "execution/RestingBook.h"
 #include "api/Json.h"
@@ -83,6 +85,16 @@ void SystemController::registerRoutes()
         QByteArray page(kRootPage);
         page.replace("%VERSION%", QCoreApplication::applicationVersion().toUtf8());
         m_api.respond(r, 200, page, {{"Content-Type", "text/html; charset=utf-8"}});
+    });
+
+    // The contract: OpenAPI 3.1 (resources/openapi.json), linted and replayed by tst_api.
+    m_api.route(QStringLiteral("/api/openapi.json"), Method::Get,
+                [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
+        static const QByteArray document = [] {
+            QFile f(QStringLiteral(":/oee/openapi.json"));
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        }();
+        m_api.respond(r, 200, document);
     });
 
     // Seed 004's readiness probe; its test compares the whole body.
