@@ -31,7 +31,8 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 }
 
-# The test suite also runs third-party clients from npm (Jupiter's @jup-ag/api against /quote):
+# The test suite also runs third-party tools from npm (Jupiter's @jup-ag/api against /quote;
+# Redocly's CLI and Ajv against /api/openapi.json):
 # Node.js from the machine or Debian, the client pinned by its package-lock.json. Development
 # only: neither the build nor the product needs npm.
 install_test_clients() {

@@ -700,55 +700,15 @@ static QList<LoggedRange> readRanges(QSqlQuery &q)
 
 std::optional<LoggedRange> OrderStore::sequenceOutbox()
 {
-    // The lock is taken by its own statement, so the next one reads (in READ COMMITTED, with
-    // a snapshot taken after the lock) every outbox row committed so far and the last id the
-    // previous sequencer logged. A sequencer stopped while holding it (SIGSTOP) is cut off by
-    // the server after idle_in_transaction_session_timeout; one waiting gives up after
-    // lock_timeout and tries again later.
-    QSqlQuery *lock = statement(QStringLiteral(
-        "SELECT pg_advisory_xact_lock(7406052) FROM (SELECT set_config('lock_timeout', '2000', true), "
-        "set_config('idle_in_transaction_session_timeout', '10000', true), "
-        // The ids are stamped by primary key, one row at a time: never a scan of order_events
-        // because a burst made the outbox large.
-        "set_config('enable_hashjoin', 'off', true), set_config('enable_mergejoin', 'off', true)) s"));
-    QSqlQuery *move = statement(QStringLiteral(
-        "WITH taken AS (DELETE FROM event_outbox RETURNING id, order_ids, seqs), "
-        "flat AS (SELECT t.id, u.o, u.s, u.n FROM taken t, "
-        "unnest(t.order_ids, t.seqs) WITH ORDINALITY AS u(o, s, n)), "
-        "numbered AS (SELECT o, s, (SELECT coalesce(max(last_id), 0) FROM event_log) + "
-        "row_number() OVER (ORDER BY id, n) AS eid FROM flat), "
-        "stamped AS (UPDATE order_events e SET event_id = x.eid FROM numbered x "
-        "WHERE e.order_id = x.o AND e.seq = x.s), "
-        "logged AS (INSERT INTO event_log (last_id, first_id, order_ids, seqs) "
-        "SELECT max(eid), min(eid), array_agg(o ORDER BY eid), array_agg(s ORDER BY eid) "
-        "FROM numbered HAVING count(*) > 0 RETURNING first_id, last_id, order_ids, seqs) "
-        "SELECT first_id, last_id, order_ids::text, seqs::text FROM logged"));
-    if (!lock || !move)
+    // One statement, committed on its own (migration 9 has the why of each step).
+    QSqlQuery *move = statement(QStringLiteral("SELECT * FROM oee_sequence_outbox()"));
+    if (!move)
         return std::nullopt;
-    if (!m_db.transaction()) {
-        m_lastError = m_db.lastError().text();
-        resetConnection();
-        return std::nullopt;
-    }
-    if (!lock->exec()) {
-        fail(*lock, "take the sequencer lock");
-        m_db.rollback();
-        return std::nullopt;
-    }
-    lock->finish();
     if (!move->exec()) {
         fail(*move, "sequence the outbox");
-        m_db.rollback();
         return std::nullopt;
     }
     const QList<LoggedRange> ranges = readRanges(*move);
-    if (!m_db.commit()) {
-        m_lastError = m_db.lastError().text();
-        qCWarning(lcStore, "commit the sequenced outbox: %s", qPrintable(m_lastError));
-        m_db.rollback();
-        resetConnection();
-        return std::nullopt;
-    }
     return ranges.isEmpty() ? LoggedRange{} : ranges.first();
 }
 
