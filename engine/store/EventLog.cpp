@@ -34,7 +34,6 @@ void EventLog::start()
     else
         qCWarning(lcStore, "event log: cannot read the last id (%s); starting from 0",
                   qPrintable(m_store->lastError()));
-    m_emitted.storeRelaxed(m_cursor);
     schedule(0); // what was committed but not logged before this process started
 }
 
@@ -161,7 +160,6 @@ bool EventLog::emitRanges(const QList<LoggedRange> &ranges)
                     m_local.remove(key(r.orderIds[i], r.seqs.value(i)));
             m_cursor = qMax(m_cursor, r.lastId);
         }
-        m_emitted.storeRelaxed(m_cursor);
         return true;
     }
     // Events written by other processes (or forgotten here): read by key, in one statement.
@@ -207,7 +205,6 @@ bool EventLog::emitRanges(const QList<LoggedRange> &ranges)
         }
         m_cursor = qMax(m_cursor, r.lastId);
     }
-    m_emitted.storeRelaxed(m_cursor);
     if (!out.isEmpty())
         emit logged(out);
     return true;

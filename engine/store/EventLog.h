@@ -48,9 +48,6 @@ public:
     // that arrives reads what it needs from the store (snapshot or replay) first.
     void setAudience(std::function<bool()> anyoneListening);
 
-    // The last id emitted (any thread).
-    [[nodiscard]] qint64 lastEmitted() const { return m_emitted.loadRelaxed(); }
-
 signals:
     // In eventId order, consecutive, each with eventId and its stream message set.
     void logged(const QList<oee::OrderEvent> &events);
@@ -89,7 +86,6 @@ private:
     static constexpr qint64 kKeepMs = 30000;
     static constexpr int kMinGapMs = 10;
     qint64 m_cursor = 0;                // the last id emitted
-    QAtomicInteger<qint64> m_emitted = 0;
     int m_retryMs = 0;
     QTimer m_timer{this};
 };
