@@ -639,20 +639,24 @@ std::optional<QList<Order>> OrderStore::orders(std::optional<OrderStatus> status
     return out;
 }
 
-// Rows of (order_id, seq, status, data, created_at, event_id).
+// The current row of (order_id, seq, status, data, created_at, event_id, …).
+static OrderEvent readEvent(const QSqlQuery &q)
+{
+    OrderEvent e;
+    e.orderId = q.value(0).toString();
+    e.seq = q.value(1).toInt();
+    e.status = statusFromName(q.value(2).toString()).value_or(OrderStatus::Pending);
+    e.data = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).object();
+    e.at = q.value(4).toDateTime();
+    e.eventId = q.value(5).isNull() ? 0 : q.value(5).toLongLong();
+    return e;
+}
+
 static QList<OrderEvent> readEvents(QSqlQuery &q)
 {
     QList<OrderEvent> out;
-    while (q.next()) {
-        OrderEvent e;
-        e.orderId = q.value(0).toString();
-        e.seq = q.value(1).toInt();
-        e.status = statusFromName(q.value(2).toString()).value_or(OrderStatus::Pending);
-        e.data = QJsonDocument::fromJson(q.value(3).toString().toUtf8()).object();
-        e.at = q.value(4).toDateTime();
-        e.eventId = q.value(5).isNull() ? 0 : q.value(5).toLongLong();
-        out.append(std::move(e));
-    }
+    while (q.next())
+        out.append(readEvent(q));
     q.finish();
     return out;
 }
@@ -791,15 +795,8 @@ std::optional<QList<OrderEvent>> OrderStore::loggedEvents(qint64 since, int limi
     QList<OrderEvent> out;
     qint64 tail = 0;
     while (q->next()) {
-        OrderEvent e;
-        e.orderId = q->value(0).toString();
-        e.seq = q->value(1).toInt();
-        e.status = statusFromName(q->value(2).toString()).value_or(OrderStatus::Pending);
-        e.data = QJsonDocument::fromJson(q->value(3).toString().toUtf8()).object();
-        e.at = q->value(4).toDateTime();
-        e.eventId = q->value(5).toLongLong();
+        out.append(readEvent(*q));
         tail = q->value(6).toLongLong();
-        out.append(std::move(e));
     }
     q->finish();
     *more = !out.isEmpty() && tail > out.last().eventId;
