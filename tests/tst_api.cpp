@@ -589,6 +589,8 @@ private slots:
         QCOMPARE(value(scraped.body, confirmed) - value(before, confirmed), 2.0);
         QCOMPARE(value(scraped.body, "oee_order_duration_seconds_count") -
                      value(before, "oee_order_duration_seconds_count"), 2.0);
+        QCOMPARE(value(scraped.body, "oee_submit_seconds_count") -
+                     value(before, "oee_submit_seconds_count"), 2.0); // intake, per submission
         QCOMPARE(value(scraped.body, "oee_orders{status=\"confirmed\"}"), 2.0); // this database's
         QVERIFY(value(scraped.body, "oee_queue_jobs{state=\"waiting\"}") >= 0);
         const QString confirmedNow = QString::number(value(scraped.body, confirmed));

@@ -169,10 +169,13 @@ void HttpApi::respondError(QHttpServerResponder &r, const ApiError &e)
     respond(r, e.httpStatus(), errorJson(e));
 }
 
-HttpApi::Token HttpApi::park(QHttpServerResponder &&responder)
+HttpApi::Token HttpApi::park(QHttpServerResponder &&responder, metrics::Histogram *timing)
 {
     const Token token = m_nextToken++;
     Parked p;
+    p.timing = timing;
+    if (timing)
+        p.since.start();
     p.origin = m_origin;
     p.socket = responder.socket();
     p.responder = std::make_unique<QHttpServerResponder>(std::move(responder));
@@ -213,6 +216,8 @@ void HttpApi::writeNow(Token token, int status, const QByteArray &body, const He
         return; // the client went away: nothing to write to (the responder's destructor
                 // does not touch the socket in Qt 6.4)
     write(*p.responder, status, body, headers, p.origin);
+    if (p.timing)
+        p.timing->observe(double(p.since.nsecsElapsed()) / 1e9);
 }
 
 } // namespace oee

@@ -1,7 +1,9 @@
 #pragma once
 #include "domain/ApiError.h"
 #include "runtime/Config.h"
+#include "runtime/Metrics.h"
 
+#include <QElapsedTimer>
 #include <QHttpServer>
 #include <QList>
 #include <QObject>
@@ -66,7 +68,8 @@ public:
     void route(const QString &path, Methods methods, ArgHandler handler);
     // A path of any depth ("/<arg>" with a QUrl argument): preflight and the catch-all.
     void routeAnyPath(Methods methods, UrlHandler handler);
-    Token park(QHttpServerResponder &&responder);
+    // With `timing`, the time from here to the answer written is observed in it.
+    Token park(QHttpServerResponder &&responder, metrics::Histogram *timing = nullptr);
     // Thread-safe: answers a parked request on the HTTP thread.
     void answer(Token token, int status, const QByteArray &body, const Headers &headers = {});
     void answerError(Token token, const ApiError &error);
@@ -113,6 +116,8 @@ private:
         std::unique_ptr<QHttpServerResponder> responder;
         QPointer<QTcpSocket> socket;
         QByteArray origin;
+        metrics::Histogram *timing = nullptr;
+        QElapsedTimer since;
     };
     std::unordered_map<Token, Parked> m_parked;
     Token m_nextToken = 1;

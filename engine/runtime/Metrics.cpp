@@ -170,6 +170,9 @@ QByteArray render(const Gauges &g)
     header(out, "oee_websocket_sent_bytes_total", "counter", "Bytes written to subscribers.");
     sample(out, "oee_websocket_sent_bytes_total", {}, double(r.wsBytes.load(std::memory_order_relaxed)));
 
+    header(out, "oee_submit_seconds", "histogram",
+           "Intake: a valid submission from its handler to its answer written (committed, queued).");
+    r.submitSeconds.render(out, "oee_submit_seconds");
     header(out, "oee_pg_batch_events", "histogram", "Status changes per PostgreSQL batch written by the workers.");
     r.pgBatchEvents.render(out, "oee_pg_batch_events");
     header(out, "oee_pg_commit_seconds", "histogram", "Time to write and commit one batch of status changes.");

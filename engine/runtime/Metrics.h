@@ -51,6 +51,7 @@ struct Registry
     std::atomic<quint64> wsFrames{0};
     std::atomic<quint64> wsBytes{0};
     std::atomic<quint64> wsDropped{0};
+    Histogram submitSeconds; // a valid submission: handler → answer written (HTTP thread)
     Histogram pgBatchEvents;
     Histogram pgCommitSeconds;
     std::atomic<quint64> pgBatchFailures{0};

@@ -1,4 +1,5 @@
 #include "api/controllers/Controllers.h"
+#include "runtime/Metrics.h"
 
 #include "api/HttpApi.h"
 #include "api/Ingest.h"
@@ -73,7 +74,7 @@ void OrdersController::registerRoutes()
                                            QStringLiteral("Idempotency-Key"), {}});
             return;
         }
-        const HttpApi::Token token = m_api.park(std::move(responder));
+        const HttpApi::Token token = m_api.park(std::move(responder), &metrics::registry().submitSeconds);
         m_api.ingest()->submit(std::get<OrderRequest>(parsed), QString::fromLatin1(key),
                                [api = &m_api, token](const SubmitResult &r) {
             if (!r.ok) {
