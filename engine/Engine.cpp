@@ -117,7 +117,7 @@ bool Engine::start(QString *error)
 
     if (serves) {
         // Every stream is fed from the event log, whichever process wrote the events.
-        m_log = spawn(new EventLog(*pg, kLogPollMs), QStringLiteral("oee-log"));
+        m_log = spawn(new EventLog(*pg, kLogPollMs, m_config.eventLogRetentionS), QStringLiteral("oee-log"));
         connect(m_log, &EventLog::logged, this, &Engine::orderEvents);
         for (int i = 0; i < m_config.readThreads; ++i)
             m_queries << spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query-%1").arg(i));

@@ -490,6 +490,40 @@ private slots:
                  (QStringList{QStringLiteral("submitted"), QStringLiteral("confirmed")}));
     }
 
+    void theEventLogIsPrunedAndAResumeFromBeforeItIsRefused()
+    {
+        // EVENT_LOG_RETENTION_S: entries older than it are pruned (never the newest: the
+        // numbering goes on from it). A resume from before the log's start would skip events:
+        // refused (4410, field since), not served with a hole; one from its start is served.
+        Config config = fastConfig(m_servers);
+        config.eventLogRetentionS = 1;
+        startEngine(config);
+        Http http(m_engine->port());
+        const auto subscribed = subscribeToAll();
+        QVERIFY(subscribed);
+        QStringList ids;
+        for (int i = 0; i < 3; ++i) { // one after the other: several sequencer runs, several entries
+            ids += runOrders(http, 1);
+            QVERIFY(subscribed->waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, ids); }, 60000));
+        }
+        const qint64 firstSeen = eventIdsOf(subscribed->messages()).first();
+        QVERIFY(waitUntil([&] {
+            return m_servers.count(QStringLiteral("SELECT count(*) FROM event_log")) == 1 &&
+                   m_servers.count(QStringLiteral("SELECT min(first_id) FROM event_log")) > firstSeen;
+        }, 30000));
+        const qint64 start = m_servers.count(QStringLiteral("SELECT min(first_id) FROM event_log"));
+
+        WsClient tooOld(ws(QStringLiteral("/ws/orders?since=%1").arg(firstSeen)));
+        QVERIFY(tooOld.waitClosed(10000));
+        QCOMPARE(int(tooOld.socket().closeCode()), 4410);
+        QCOMPARE(tooOld.messages().value(0).value(QStringLiteral("field")).toString(), QStringLiteral("since"));
+
+        WsClient fromStart(ws(QStringLiteral("/ws/orders?since=%1").arg(start - 1)));
+        QVERIFY(fromStart.waitConnected());
+        QVERIFY(fromStart.waitFor([&](const QList<QJsonObject> &m) { return !m.isEmpty(); }, 10000));
+        QCOMPARE(eventIdsOf(fromStart.messages()).first(), start);
+    }
+
     // Runs a program from tests/clients/openapi (npm ci'd by ./oee.sh test); its output on
     // failure.
     static QString runContractTool(const QString &program, const QStringList &args, int *exitCode)

@@ -20,6 +20,7 @@ namespace {
 
 constexpr int kCloseBadRequest = 4400;
 constexpr int kCloseNotFound = 4404;
+constexpr int kCloseGone = 4410; // a resume point the event log no longer holds
 
 QByteArray text(const QJsonObject &o)
 {
@@ -426,9 +427,9 @@ void WsHub::replayAll(QWebSocket *socket, qint64 since)
 {
     QPointer<QWebSocket> guard(socket);
     const bool queued = m_reads->post([this, guard, since](OrderStore &store, JobQueue &, RedisConnection &) {
-        bool more = false;
-        const auto events = store.loggedEvents(since, kReplayPage, &more);
-        QMetaObject::invokeMethod(this, [this, guard, since, events, more] {
+        bool more = false, gone = false;
+        const auto events = store.loggedEvents(since, kReplayPage, &more, &gone);
+        QMetaObject::invokeMethod(this, [this, guard, since, events, more, gone] {
             if (!guard || !m_subscribers.contains(guard))
                 return;
             QWebSocket *s = guard;
@@ -438,6 +439,17 @@ void WsHub::replayAll(QWebSocket *socket, qint64 since)
                 refuse(s, {ErrorKind::DatabaseUnavailable,
                            QStringLiteral("cannot read the event log now"), {}, {}},
                        4503);
+                return;
+            }
+            if (gone) {
+                sub.closing = true;
+                refuse(s, {ErrorKind::InvalidField,
+                           QStringLiteral("the events after %1 are no longer in the event log "
+                                          "(EVENT_LOG_RETENTION_S): read the orders over REST and "
+                                          "stream again without since, or from a newer eventId")
+                               .arg(since),
+                           QStringLiteral("since"), QStringLiteral("Resume point too old")},
+                       kCloseGone);
                 return;
             }
             for (const OrderEvent &e : *events) {

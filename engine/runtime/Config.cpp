@@ -137,6 +137,11 @@ const QList<OptionSpec> &optionSpecs()
          "A job staged this long and never published is swept: published if its order row "
          "exists, dropped once its submitter's PostgreSQL session is gone (default 10000).",
          [](Config &c, const QString &v) { return parseInt(v, 100, 3600000, &c.stagedSweepMs); }},
+        {"event-log-retention-s", "EVENT_LOG_RETENTION_S",
+         "How long the event log keeps what it numbered, for streams that resume with ?since= "
+         "(default 604800: a week). Older entries are pruned; a resume from before them is "
+         "refused (4410). The orders and their events stay in PostgreSQL regardless.",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 1000000000, &c.eventLogRetentionS); }},
         {"reconcile-ms", "RECONCILE_MS",
          "How often one worker per process looks for unfinished orders whose job Redis lost, "
          "and recreates it (default 10000).",

@@ -42,6 +42,7 @@ struct Config
     int maxAttempts = 3;
     int retryBackoffMs = 1000;   // attempt n waits backoff * 2^(n-1)
     int restingReloadMs = 60000; // the RestingBook compares its index with PostgreSQL
+    int eventLogRetentionS = 604800; // the event log keeps this long (resume with ?since=)
     quint32 defaultSlippagePpm = 10000; // 1 %, exact (parts per million)
     int leaseMs = 30000;
     int stagedSweepMs = 10000;   // a job staged this long without being published is swept

@@ -11,8 +11,8 @@ static QString key(const QString &orderId, int seq)
     return orderId + QLatin1Char('/') + QString::number(seq);
 }
 
-EventLog::EventLog(PgEndpoint postgres, int pollMs, QObject *parent)
-    : QObject(parent), m_pg(std::move(postgres)), m_pollMs(pollMs),
+EventLog::EventLog(PgEndpoint postgres, int pollMs, int retentionS, QObject *parent)
+    : QObject(parent), m_pg(std::move(postgres)), m_pollMs(pollMs), m_retentionS(retentionS),
       m_connectionName(QStringLiteral("oee-log-%1").arg(quintptr(this), 0, 16))
 {
     m_timer.setSingleShot(true);
@@ -147,6 +147,13 @@ void EventLog::run()
     }
     if (!ranges.isEmpty() && !emitRanges(ranges))
         return backOff(); // the log is read again from the same cursor
+    // Pruned now and then (every minute, or as often as the retention if shorter).
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (now - m_lastPrune >= qMin<qint64>(60000, qint64(m_retentionS) * 1000)) {
+        m_lastPrune = now;
+        if (!m_store->pruneLog(m_retentionS))
+            qCWarning(lcStore, "event log: pruning failed (%s)", qPrintable(m_store->lastError()));
+    }
     m_retryMs = 0;
     schedule(more ? 0 : m_pollMs);
 }

@@ -31,7 +31,9 @@ class EventLog : public QObject
     Q_OBJECT
     Q_DISABLE_COPY_MOVE(EventLog)
 public:
-    EventLog(PgEndpoint postgres, int pollMs, QObject *parent = nullptr);
+    // retentionS: how long the log keeps what it numbered (pruned by whichever process's log
+    // runs; the newest entry always stays, it carries the numbering on).
+    EventLog(PgEndpoint postgres, int pollMs, int retentionS, QObject *parent = nullptr);
     ~EventLog() override;
 
     // On the log's thread (Engine::spawn): connects and starts after the last logged id, so
@@ -60,6 +62,7 @@ private:
 
     PgEndpoint m_pg;
     int m_pollMs;
+    int m_retentionS;
     QString m_connectionName;
     std::unique_ptr<OrderStore> m_store;
     void forgetOld();
@@ -82,6 +85,7 @@ private:
     QHash<QString, Local> m_local;       // "orderId/seq" → committed here, not yet logged
     QSet<QString> m_readBack, m_readBackBefore; // logged from PostgreSQL in the last 2–4 s
     qint64 m_lastForget = 0;
+    qint64 m_lastPrune = 0;
     qint64 m_lastRun = 0;
     static constexpr qint64 kKeepMs = 30000;
     static constexpr int kMinGapMs = 10;

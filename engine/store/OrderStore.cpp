@@ -767,8 +767,24 @@ std::optional<QList<OrderEvent>> OrderStore::eventsAt(const QStringList &orderId
     return readEvents(*q);
 }
 
-std::optional<QList<OrderEvent>> OrderStore::loggedEvents(qint64 since, int limit, bool *more)
+bool OrderStore::pruneLog(int retentionS)
 {
+    QSqlQuery *q = statement(QStringLiteral(
+        "DELETE FROM event_log WHERE logged_at < now() - make_interval(secs => ?) "
+        "AND last_id < (SELECT max(last_id) FROM event_log)"));
+    if (!q)
+        return false;
+    q->bindValue(0, retentionS);
+    if (!q->exec())
+        return fail(*q, "prune the event log");
+    q->finish();
+    return true;
+}
+
+std::optional<QList<OrderEvent>> OrderStore::loggedEvents(qint64 since, int limit, bool *more,
+                                                          bool *gone)
+{
+
     // Whole log rows, oldest first, until about `limit` events (a row holds what one
     // sequencer run logged): the events above `since` in them, by id.
     QSqlQuery *q = statement(QStringLiteral(
@@ -800,6 +816,22 @@ std::optional<QList<OrderEvent>> OrderStore::loggedEvents(qint64 since, int limi
     }
     q->finish();
     *more = !out.isEmpty() && tail > out.last().eventId;
+    // The log starts where pruning left it; read after the events, so that if it still starts
+    // at or before since + 1 now, it did when they were read (pruning only takes old entries).
+    QSqlQuery *start = statement(QStringLiteral("SELECT min(first_id) FROM event_log"));
+    if (!start)
+        return std::nullopt;
+    if (!start->exec() || !start->next()) {
+        fail(*start, "read where the event log starts");
+        return std::nullopt;
+    }
+    const qint64 first = start->value(0).isNull() ? 1 : start->value(0).toLongLong();
+    start->finish();
+    *gone = since + 1 < first;
+    if (*gone) {
+        *more = false;
+        out.clear();
+    }
     return out;
 }
 

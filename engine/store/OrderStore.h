@@ -157,11 +157,14 @@ public:
     // The log after `lastId`, in order (nullopt on failure); the last logged id.
     std::optional<QList<LoggedRange>> logAfter(qint64 lastId);
     std::optional<qint64> lastLoggedId();
+    // Drops log entries older than retentionS, never the newest (the numbering goes on from it).
+    bool pruneLog(int retentionS);
     // The events named by (orderId, seq) pairs, in no particular order.
     std::optional<QList<OrderEvent>> eventsAt(const QStringList &orderIds, const QList<int> &seqs);
     // Logged events with an id above `since`, in order: at most about `limit` (whole log rows
-    // are read up to it). `more` is set if the log goes on after them.
-    std::optional<QList<OrderEvent>> loggedEvents(qint64 since, int limit, bool *more);
+    // are read up to it). `more` is set if the log goes on after them; `gone` if events after
+    // `since` were pruned (the log now starts later): nothing is returned then.
+    std::optional<QList<OrderEvent>> loggedEvents(qint64 since, int limit, bool *more, bool *gone);
     std::optional<QMap<QString, qint64>> countsByStatus();
     // Orders not finished whose row has not changed for idleMs: the reconciler's candidates,
     // as the job payloads that would run them.
