@@ -1,9 +1,9 @@
 #include "api/WsHub.h"
-#include "store/OrderStore.h"
 
 #include "api/Json.h"
 #include "api/QueryService.h"
 #include "api/Reads.h"
+#include "store/OrderStore.h"
 #include "runtime/Logging.h"
 #include "runtime/Metrics.h"
 

@@ -23,6 +23,9 @@ struct ApiError;
 // stall it. A subscriber gets a snapshot first (read on the query thread), then live events; events that arrive while its snapshot is being read are buffered
 // and those the snapshot already holds (by seq) are skipped, so nothing is lost or doubled.
 // A per-order stream is closed normally (1000) once it has sent the order's terminal event.
+// Events come only from the event log (EventLog::logged: every process's, in eventId order);
+// `?since=` replays from the store instead of a snapshot (an eventId on /ws/orders, a seq on an
+// order's stream), then continues live, skipping what the replay held.
 //
 // The path a client connects to picks its dialect (README, "Seed clients"):
 //   /ws/orders, /ws/orders/<id>, /ws/<id>   oee: snapshot, then {"type":"status",…}

@@ -8,10 +8,11 @@
 namespace oee {
 
 // Listens on Redis pub/sub for what other processes do: status changes published by their
-// workers (`<prefix>events`), so this process's WebSocket clients see every order, and new
-// jobs (`<prefix>wake`), so idle workers start at once instead of at their next poll. Messages
-// this process published itself (same instance id) are skipped: those were delivered in
-// process. A thread of its own with a blocking connection; reconnects by itself.
+// workers (`<prefix>events`: a hint that the event log has more — the streams read the log,
+// never this — and news for this process's resting book), and new jobs (`<prefix>wake`), so
+// idle workers start at once instead of at their next poll. Messages this process published
+// itself (same instance id) are skipped. A thread of its own with a blocking connection;
+// reconnects by itself.
 class EventSubscriber : public QThread
 {
     Q_OBJECT
