@@ -625,6 +625,11 @@ private slots:
                      value(before, "oee_order_duration_seconds_count"), 2.0);
         QCOMPARE(value(scraped.body, "oee_submit_seconds_count") -
                      value(before, "oee_submit_seconds_count"), 2.0); // intake, per submission
+        const double batches = value(scraped.body, "oee_ingest_commit_seconds_count") -
+                               value(before, "oee_ingest_commit_seconds_count");
+        QVERIFY2(batches >= 1 && batches <= 2, qPrintable(QString::number(batches))); // one or two batches
+        QCOMPARE(value(scraped.body, "oee_ingest_batch_orders_sum") -
+                     value(before, "oee_ingest_batch_orders_sum"), 2.0);
         QCOMPARE(value(scraped.body, "oee_orders{status=\"confirmed\"}"), 2.0); // this database's
         QVERIFY(value(scraped.body, "oee_queue_jobs{state=\"waiting\"}") >= 0);
         const QString confirmedNow = QString::number(value(scraped.body, confirmed));

@@ -1,5 +1,9 @@
 #include "api/Ingest.h"
 
+#include "runtime/Metrics.h"
+
+#include <QElapsedTimer>
+
 #include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
@@ -212,14 +216,22 @@ void Ingest::flush()
         return;
 
     // 1. Stage the jobs in Redis: stored, not yet claimable.
+    metrics::Registry &m = metrics::registry();
+    QElapsedTimer step;
+    step.start();
     QString queueError;
-    if (!m_queue->stage(jobs, m_instanceId, &queueError)) {
+    const bool staged = m_queue->stage(jobs, m_instanceId, &queueError);
+    m.ingestStageSeconds.observe(double(step.nsecsElapsed()) / 1e9);
+    if (!staged) {
         refuseAll(index, ErrorKind::QueueUnavailable,
                   QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
         return;
     }
     // 2. Orders and their pending events: one statement, committed on its own.
+    step.restart();
     const auto inserted = m_store->insertOrders(orders, events);
+    m.ingestCommitSeconds.observe(double(step.nsecsElapsed()) / 1e9);
+    m.ingestBatchOrders.observe(double(orders.size()));
     if (!inserted) {
         // No rows: take the staged jobs back (if that fails too, the stale-staged sweep drops
         // staged jobs that have no order row).

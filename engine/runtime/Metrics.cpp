@@ -86,7 +86,9 @@ int venueIndex(const QString &venue)
     return kVenues - 1;
 }
 
-Registry::Registry() : pgBatchEvents({1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500})
+Registry::Registry()
+    : ingestBatchOrders({1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500}),
+      pgBatchEvents({1, 2, 5, 10, 25, 50, 100, 250, 500, 1000, 2500})
 {
 }
 
@@ -173,6 +175,13 @@ QByteArray render(const Gauges &g)
     header(out, "oee_submit_seconds", "histogram",
            "Intake: a valid submission from its handler to its answer written (committed, queued).");
     r.submitSeconds.render(out, "oee_submit_seconds");
+    header(out, "oee_ingest_stage_seconds", "histogram", "The ingest: staging one batch of jobs in Redis.");
+    r.ingestStageSeconds.render(out, "oee_ingest_stage_seconds");
+    header(out, "oee_ingest_commit_seconds", "histogram",
+           "The ingest: inserting and committing one batch of orders in PostgreSQL.");
+    r.ingestCommitSeconds.render(out, "oee_ingest_commit_seconds");
+    header(out, "oee_ingest_batch_orders", "histogram", "Submissions per ingest batch.");
+    r.ingestBatchOrders.render(out, "oee_ingest_batch_orders");
     header(out, "oee_pg_batch_events", "histogram", "Status changes per PostgreSQL batch written by the workers.");
     r.pgBatchEvents.render(out, "oee_pg_batch_events");
     header(out, "oee_pg_commit_seconds", "histogram", "Time to write and commit one batch of status changes.");

@@ -52,6 +52,9 @@ struct Registry
     std::atomic<quint64> wsBytes{0};
     std::atomic<quint64> wsDropped{0};
     Histogram submitSeconds; // a valid submission: handler → answer written (HTTP thread)
+    Histogram ingestStageSeconds;  // the ingest's Redis staging of one batch of submissions
+    Histogram ingestCommitSeconds; // its PostgreSQL insert (and commit) of that batch
+    Histogram ingestBatchOrders; // submissions per ingest batch
     Histogram pgBatchEvents;
     Histogram pgCommitSeconds;
     std::atomic<quint64> pgBatchFailures{0};
