@@ -10,17 +10,16 @@
 #include "dex/PoolSync.h"
 #include "execution/RestingBook.h"
 #include "queue/EventSubscriber.h"
-#include "store/EventLog.h"
-
-#include <QMetaMethod>
 #include "queue/RedisConnection.h"
 #include "queue/Worker.h"
 #include "runtime/Logging.h"
 #include "runtime/ManagedServers.h"
 #include "store/Database.h"
+#include "store/EventLog.h"
 #include "store/OrderStore.h"
 
 #include <QEventLoop>
+#include <QMetaMethod>
 #include <QSet>
 #include <QPointer>
 #include <QThread>

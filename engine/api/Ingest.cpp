@@ -1,14 +1,12 @@
 #include "api/Ingest.h"
 
-#include "runtime/Metrics.h"
-
-#include <QElapsedTimer>
-
 #include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
+#include "runtime/Metrics.h"
 #include "store/OrderStore.h"
 
+#include <QElapsedTimer>
 #include <QJsonDocument>
 #include <QUuid>
 
