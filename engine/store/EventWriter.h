@@ -13,8 +13,9 @@ class OrderStore;
 class RedisConnection;
 
 // Group commit for status changes produced on one thread: every event appended during one
-// turn of the event loop is written in one transaction (two statements, whatever the count),
-// then published on Redis, then announced, and only then are the producers continued.
+// turn of the event loop is written in one transaction (one statement, whatever the count),
+// then announced in process (to the event log), then published on Redis (a hint), and only
+// then are the producers continued.
 // While PostgreSQL is unreachable, it keeps the batch and retries with backoff: producers
 // simply wait, nothing is announced that is not durable. An order whose fence was taken by a
 // later claim, or whose write can never succeed (a violated constraint), is dropped from the
