@@ -28,13 +28,21 @@ EventLog::~EventLog()
 void EventLog::start()
 {
     m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_pg));
-    // Migrations ran a moment ago on another connection: PostgreSQL is up.
-    if (const auto last = m_store->lastLoggedId())
-        m_cursor = *last;
-    else
-        qCWarning(lcStore, "event log: cannot read the last id (%s); starting from 0",
-                  qPrintable(m_store->lastError()));
+    findCursor();
     schedule(0); // what was committed but not logged before this process started
+}
+
+bool EventLog::findCursor()
+{
+    // Where the log ends now: only what is logged from here on is emitted (the rest is in the
+    // store for snapshots and replays). Not known yet (PostgreSQL unreachable): -1, and run()
+    // asks again — never 0, which would send the whole history to every stream.
+    if (const auto last = m_store->lastLoggedId()) {
+        m_cursor = *last;
+        return true;
+    }
+    m_cursor = -1;
+    return false;
 }
 
 void EventLog::schedule(int ms)
@@ -75,8 +83,7 @@ void EventLog::wakeUp()
 {
     m_wakePending = false;
     takeInbox();
-    if (m_retryMs == 0)
-        schedule(0);
+    hint();
 }
 
 void EventLog::takeInbox()
@@ -126,6 +133,8 @@ void EventLog::run()
                   m_retryMs);
         m_timer.start(m_retryMs);
     };
+    if (m_cursor < 0 && !findCursor())
+        return backOff();
     forgetOld();
     m_lastRun = QDateTime::currentMSecsSinceEpoch();
     const std::optional<LoggedRange> ours = m_store->sequenceOutbox();

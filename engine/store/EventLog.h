@@ -66,6 +66,7 @@ private:
     QString m_connectionName;
     std::unique_ptr<OrderStore> m_store;
     void forgetOld();
+    bool findCursor();
     void wakeUp();
     // Moves what the committing threads announced into m_local (on the log's thread).
     void takeInbox();
@@ -89,7 +90,7 @@ private:
     qint64 m_lastRun = 0;
     static constexpr qint64 kKeepMs = 30000;
     static constexpr int kMinGapMs = 10;
-    qint64 m_cursor = 0;                // the last id emitted
+    qint64 m_cursor = -1;               // the last id emitted (-1: not known yet)
     int m_retryMs = 0;
     QTimer m_timer{this};
 };
