@@ -102,10 +102,19 @@ bool Engine::start(QString *error)
     m_market = std::make_unique<Market>(m_config.dex);
     JobQueue::Options queue;
     queue.prefix = m_config.queuePrefix;
-    // The pools' shared state: seeded (first start) and read before anything routes.
-    spawn(new PoolSync(*redis, queue.prefix.toUtf8(), m_market.get(), m_config.dex.poolSyncMs,
-                       m_config.dex.arbitrageMs),
-          QStringLiteral("oee-pools"));
+    // The operator's switches as they stand (a pause outlives a restart), before any order.
+    m_controls = std::make_unique<Controls>(m_market.get(), m_config.dex.volatility);
+    {
+        RedisConnection probe(*redis);
+        if (const auto state = Controls::read(probe, queue.prefix.toUtf8()))
+            m_controls->apply(*state);
+    }
+    // The pools' shared state: seeded (first start) and read before anything routes; the
+    // switches read with them.
+    auto *pools = new PoolSync(*redis, queue.prefix.toUtf8(), m_market.get(), m_config.dex.poolSyncMs,
+                               m_config.dex.arbitrageMs);
+    pools->setControls(m_controls.get());
+    spawn(pools, QStringLiteral("oee-pools"));
     queue.leaseMs = m_config.leaseMs;
     queue.ratePerWindow = m_config.ratePerWindow;
     queue.rateWindowMs = m_config.rateWindowMs;
@@ -122,7 +131,9 @@ bool Engine::start(QString *error)
             m_queries << spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query-%1").arg(i));
         m_reads = std::make_unique<ReadPool>(m_queries, m_config.maxQueuedReads);
         m_health = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-health"));
-        m_ingest = spawn(new Ingest(*redis, *pg, queue, instanceId), QStringLiteral("oee-ingest"));
+        auto *ingest = new Ingest(*redis, *pg, queue, instanceId);
+        ingest->setControls(m_controls.get());
+        m_ingest = spawn(ingest, QStringLiteral("oee-ingest"));
         connect(m_ingest, &Ingest::eventsCommitted, m_log, &EventLog::onCommitted, Qt::DirectConnection);
     }
 
@@ -215,6 +226,7 @@ bool Engine::start(QString *error)
         QMetaObject::invokeMethod(&context, [&] {
             m_http = new HttpApi(m_config, m_ingest, m_reads.get(), m_health, m_market.get(), m_hub);
             m_http->setRestingBook(m_book);
+            m_http->setControls(m_controls.get());
             m_port = m_http->listen(m_config.host, m_config.port, &listenError);
             m_wsPort = m_http->wsPort();
         }, Qt::BlockingQueuedConnection);
@@ -278,7 +290,7 @@ void Engine::cancelOrder(const QString &orderId, QObject *context,
         done(r);
         return;
     }
-    m_ingest->cancel(orderId, onContext(context, std::move(done)));
+    m_ingest->cancel(orderId, onContext(context, std::move(done)), QStringLiteral("console"));
 }
 
 void Engine::launchToken(const LaunchSpec &spec, QObject *context,
@@ -290,7 +302,32 @@ void Engine::launchToken(const LaunchSpec &spec, QObject *context,
         done(r);
         return;
     }
-    m_ingest->launch(m_market.get(), spec, onContext(context, std::move(done)));
+    m_ingest->launch(m_market.get(), spec, onContext(context, std::move(done)), QStringLiteral("console"));
+}
+
+void Engine::control(ControlAction action, QObject *context,
+                     std::function<void(const ControlReply &)> done)
+{
+    if (!m_ingest) {
+        ControlReply r;
+        r.error = {ErrorKind::NotServing, QStringLiteral("this process takes no actions (role worker)"), {}, {}};
+        done(r);
+        return;
+    }
+    action.source = QStringLiteral("console");
+    m_ingest->control(action, onContext(context, std::move(done)));
+}
+
+void Engine::retryOrder(const QString &orderId, QObject *context,
+                        std::function<void(const Ingest::RetryResult &)> done)
+{
+    if (!m_ingest) {
+        Ingest::RetryResult r;
+        r.submit.error = {ErrorKind::NotServing, QStringLiteral("this process accepts no orders (role worker)"), {}, {}};
+        done(r);
+        return;
+    }
+    m_ingest->retry(orderId, QStringLiteral("console"), onContext(context, std::move(done)));
 }
 
 template <typename Result, typename Work, typename Queue>
@@ -323,6 +360,15 @@ void Engine::fetchRecentOrders(int limit, QObject *context,
     queryThen<QList<Order>>(m_reads.get(), context,
         [limit](OrderStore &store, JobQueue &, RedisConnection &) {
             return reads::orders(store, std::nullopt, limit, 0).orders;
+        }, std::move(done));
+}
+
+void Engine::fetchActions(int limit, QObject *context,
+                          std::function<void(const QList<OperatorAction> &)> done)
+{
+    queryThen<QList<OperatorAction>>(m_reads.get(), context,
+        [limit](OrderStore &store, JobQueue &, RedisConnection &) {
+            return store.recentActions(limit).value_or(QList<OperatorAction>{});
         }, std::move(done));
 }
 

@@ -3,6 +3,7 @@
 #include "api/Ingest.h"
 #include "queue/JobQueue.h"
 #include "runtime/Config.h"
+#include "runtime/Controls.h"
 
 #include <QList>
 #include <QObject>
@@ -62,6 +63,13 @@ public:
                      std::function<void(const Ingest::CancelResult &)> done);
     void launchToken(const LaunchSpec &spec, QObject *context,
                      std::function<void(const Ingest::LaunchReply &)> done);
+    // The operator's switches (pause, venues, volatility, kill) and a failed order's retry.
+    void control(ControlAction action, QObject *context, std::function<void(const ControlReply &)> done);
+    void retryOrder(const QString &orderId, QObject *context,
+                    std::function<void(const Ingest::RetryResult &)> done);
+    void fetchActions(int limit, QObject *context, std::function<void(const QList<oee::OperatorAction> &)> done);
+    // The switches as this process sees them (changed is emitted from other threads).
+    [[nodiscard]] Controls *controls() const { return m_controls.get(); }
     void fetchOrderEvents(const QString &orderId, QObject *context,
                           std::function<void(const QList<oee::OrderEvent> &)> done);
     void fetchRecentOrders(int limit, QObject *context,
@@ -85,6 +93,7 @@ private:
     Config m_config;
     std::unique_ptr<ManagedServers> m_servers;
     std::unique_ptr<Market> m_market;
+    std::unique_ptr<Controls> m_controls;
     QString m_redisUrl;
     QString m_databaseUrl;
     QList<QThread *> m_threads;

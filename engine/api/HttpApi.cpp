@@ -26,11 +26,13 @@ HttpApi::HttpApi(const Config &config, Ingest *ingest, ReadPool *reads, QuerySer
     m_orders = std::make_unique<OrdersController>(*this);
     m_quotes = std::make_unique<QuotesController>(*this);
     m_pools = std::make_unique<PoolsController>(*this);
+    m_control = std::make_unique<ControlController>(*this);
     m_streams->registerRoutes();
     m_system->registerPreflight();
     m_orders->registerRoutes();
     m_quotes->registerRoutes();
     m_pools->registerRoutes();
+    m_control->registerRoutes();
     m_system->registerRoutes();
     // Upgrades never reach QHttpServer (GuardedTcpServer hands them to the hub's thread);
     // the handler is what makes QHttpServer route them rather than answer 404 if one did.
@@ -129,6 +131,11 @@ void HttpApi::routeAnyPath(Methods methods, UrlHandler handler)
         if (enter(req))
             handler(arg, req, std::move(r));
     });
+}
+
+QString HttpApi::source(const QHttpServerRequest &req)
+{
+    return QStringLiteral("rest ") + req.remoteAddress().toString();
 }
 
 bool HttpApi::authorized(const QHttpServerRequest &req) const

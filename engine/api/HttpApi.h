@@ -25,6 +25,8 @@ class QuotesController;
 class PoolsController;
 class StreamsController;
 class SystemController;
+class ControlController;
+class Controls;
 class QueryService;
 class WsHub;
 class RestingBook;
@@ -77,10 +79,14 @@ public:
                  const Headers &headers = {});
     void respondError(QHttpServerResponder &r, const ApiError &e);
     [[nodiscard]] bool authorized(const QHttpServerRequest &req) const;
+    // Who asked, for the operator's audit trail: "rest <peer address>".
+    [[nodiscard]] static QString source(const QHttpServerRequest &req);
     [[nodiscard]] const Config &config() const { return m_config; }
     // The process's RestingBook (its counters in /api/metrics); null when it has none.
     void setRestingBook(RestingBook *book) { m_book = book; }
     [[nodiscard]] RestingBook *restingBook() const { return m_book; }
+    void setControls(Controls *controls) { m_controls = controls; }
+    [[nodiscard]] Controls *controls() const { return m_controls; }
     [[nodiscard]] Ingest *ingest() const { return m_ingest; }
     // Runs a read on the read pool; answers 503 (Retry-After: 1) if too many reads wait.
     void read(Token token, std::function<void(OrderStore &, JobQueue &, RedisConnection &)> task);
@@ -111,6 +117,7 @@ private:
     std::unique_ptr<OrdersController> m_orders;
     std::unique_ptr<QuotesController> m_quotes;
     std::unique_ptr<PoolsController> m_pools;
+    std::unique_ptr<ControlController> m_control;
     struct Parked
     {
         std::unique_ptr<QHttpServerResponder> responder;
@@ -124,6 +131,7 @@ private:
     QStringList m_corsOrigins;
     QByteArray m_origin; // of the request being handled
     RestingBook *m_book = nullptr;
+    Controls *m_controls = nullptr;
 };
 
 } // namespace oee

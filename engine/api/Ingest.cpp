@@ -51,6 +51,17 @@ void Ingest::shutdown()
 
 void Ingest::submit(const OrderRequest &request, const QString &idempotencyKey, Reply reply)
 {
+    if (m_controls && m_controls->paused()) {
+        const ControlState s = m_controls->state();
+        SubmitResult r;
+        r.error = ApiError{ErrorKind::Paused,
+                           QStringLiteral("intake is paused by the operator%1; orders in flight finish, "
+                                          "new ones are refused until it resumes")
+                               .arg(s.pausedReason.isEmpty() ? QString() : QStringLiteral(" (") + s.pausedReason + u')'),
+                           {}, QStringLiteral("paused")};
+        reply(r);
+        return;
+    }
     NewOrder order;
     order.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
     order.request = request;
@@ -67,11 +78,12 @@ void Ingest::submit(const OrderRequest &request, const QString &idempotencyKey, 
         Qt::QueuedConnection);
 }
 
-void Ingest::cancel(const QString &orderId, std::function<void(const CancelResult &)> reply)
+void Ingest::cancel(const QString &orderId, std::function<void(const CancelResult &)> reply,
+                    const QString &source)
 {
     QMetaObject::invokeMethod(
         this,
-        [this, orderId, reply = std::move(reply)] {
+        [this, orderId, source, reply = std::move(reply)] {
             CancelResult r;
             const OrderStore::CancelOutcome c = m_store->cancel(orderId, QStringLiteral("cancelled by the client"));
             r.ok = c.ok;
@@ -88,6 +100,8 @@ void Ingest::cancel(const QString &orderId, std::function<void(const CancelResul
                 m_redis->command({"PUBLISH", m_queueOptions.prefix.toUtf8() + "events",
                                   publishedBatch(m_instanceId, committed)});
                 emit eventsCommitted(committed);
+                // The cancelled event is the order's record; the trail lists it with the rest.
+                audit(QStringLiteral("cancel"), orderId, {}, source);
             }
             reply(r);
         },
@@ -95,15 +109,198 @@ void Ingest::cancel(const QString &orderId, std::function<void(const CancelResul
 }
 
 void Ingest::launch(Market *market, const LaunchSpec &spec,
-                    std::function<void(const LaunchReply &)> reply)
+                    std::function<void(const LaunchReply &)> reply, const QString &source)
 {
     QMetaObject::invokeMethod(
         this,
-        [this, market, spec, reply = std::move(reply)] {
+        [this, market, spec, source, reply = std::move(reply)] {
             LaunchReply r;
             r.launched = market->launch(spec, m_redis.get(), m_queueOptions.prefix.toUtf8(),
                                         &r.error, &r.conflict);
+            if (r.launched)
+                audit(QStringLiteral("launch"), r.launched->symbol, r.launched->toJson(), source);
             reply(r);
+        },
+        Qt::QueuedConnection);
+}
+
+void Ingest::audit(const QString &action, const QString &target, const QJsonObject &detail,
+                   const QString &source)
+{
+    // Best effort for actions whose own record is elsewhere (an order's event, a pool): a
+    // trail that misses one because PostgreSQL blinked is logged, not a refused action.
+    OperatorAction a;
+    a.action = action;
+    a.target = target;
+    a.detail = detail;
+    a.source = source.isEmpty() ? QStringLiteral("rest") : source;
+    if (!m_store->recordAction(a))
+        qCWarning(lcStore, "operator action %s %s not recorded: %s", qPrintable(action),
+                  qPrintable(target), qPrintable(m_store->lastError()));
+}
+
+void Ingest::control(const ControlAction &action, std::function<void(const ControlReply &)> reply)
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this, action, reply = std::move(reply)] {
+            ControlReply r;
+            const QByteArray prefix = m_queueOptions.prefix.toUtf8();
+            const QByteArray key = Controls::key(prefix);
+            const QDateTime now = QDateTime::currentDateTimeUtc();
+            const auto fields = Controls::fieldsFor(action, now);
+            // 1. The switch, where every process reads it; what it was, to put it back.
+            QList<QByteArray> get{"HMGET", key};
+            QList<QByteArray> set{"HSET", key};
+            for (const auto &[field, value] : fields) {
+                get << field;
+                set << field << value;
+            }
+            const QList<RedisReply> replies = m_redis->pipeline({get, set});
+            if (!replies.value(1).ok()) {
+                r.error = {ErrorKind::QueueUnavailable,
+                           QStringLiteral("Redis is unavailable, nothing was changed: ") +
+                               replies.value(1).str, {}, {}};
+                reply(r);
+                return;
+            }
+            // 2. The record. Without it, the switch goes back: nothing changes unrecorded.
+            OperatorAction audit;
+            audit.at = now;
+            audit.action = action.name();
+            audit.source = action.source;
+            switch (action.kind) {
+            case ControlAction::Kind::Pause:
+            case ControlAction::Kind::Kill: audit.detail.insert(QStringLiteral("reason"), action.reason); break;
+            case ControlAction::Kind::Resume: break;
+            case ControlAction::Kind::Venue:
+                audit.target = action.venue;
+                audit.detail.insert(QStringLiteral("routing"), action.enabled);
+                break;
+            case ControlAction::Kind::Volatility:
+                audit.detail.insert(QStringLiteral("volatility"), action.volatility);
+                break;
+            }
+            const auto id = m_store->recordAction(audit);
+            if (!id) {
+                QList<QByteArray> undo{"HSET", key};
+                QList<QByteArray> drop{"HDEL", key};
+                const RedisReply &was = replies.value(0);
+                for (qsizetype i = 0; i < fields.size(); ++i) {
+                    const RedisReply old = was.elements.value(i);
+                    if (old.type == RedisReply::Nil)
+                        drop << fields[i].first;
+                    else
+                        undo << fields[i].first << old.str;
+                }
+                if (undo.size() > 2)
+                    m_redis->command(undo);
+                if (drop.size() > 2)
+                    m_redis->command(drop);
+                r.error = {ErrorKind::DatabaseUnavailable,
+                           QStringLiteral("PostgreSQL is unavailable, so the action could not be "
+                                          "recorded and was not applied: ") + m_store->lastError(),
+                           {}, {}};
+                reply(r);
+                return;
+            }
+            r.auditId = *id;
+            // This process at once; the others at their next pool sync.
+            if (m_controls) {
+                if (const auto state = Controls::read(*m_redis, prefix))
+                    m_controls->apply(*state);
+            }
+            if (action.kind == ControlAction::Kind::Kill) {
+                // Intake is paused: no new order appears while these are ended. Every order
+                // that has not begun (resting limit and sniper orders, and market orders still
+                // queued) is cancelled; those already routing finish (nothing can call back a
+                // transaction that may have been sent).
+                const auto ids = m_store->notStartedIds();
+                bool failed = !ids;
+                QList<OrderEvent> committed;
+                const QJsonObject why{{QStringLiteral("reason"), QStringLiteral("kill switch")}};
+                for (qsizetype at = 0; ids && at < ids->size() && !failed; at += 5000) {
+                    const auto part = m_store->endResting(ids->mid(at, 5000), OrderStatus::Cancelled, why);
+                    failed = !part;
+                    for (const OrderStore::EndOutcome &e : part.value_or(QList<OrderStore::EndOutcome>{}))
+                        if (e.ended) {
+                            committed << e.event;
+                            r.cancelled << e.orderId;
+                        }
+                }
+                // What was cancelled is announced even if a later part failed.
+                if (!committed.isEmpty()) {
+                    for (OrderEvent &e : committed)
+                        e.message = e.toMessage();
+                    emit eventsCommitted(committed);
+                    m_redis->command({"PUBLISH", prefix + "events", publishedBatch(m_instanceId, committed)});
+                }
+                this->audit(QStringLiteral("kill-cancelled"), {},
+                            QJsonObject{{QStringLiteral("cancelled"), qint64(r.cancelled.size())},
+                                        {QStringLiteral("complete"), !failed},
+                                        {QStringLiteral("killId"), double(*id)}},
+                            action.source);
+                if (failed) {
+                    r.error = {ErrorKind::DatabaseUnavailable,
+                               QStringLiteral("intake is paused and %1 order(s) were cancelled, but not all "
+                                              "orders not yet begun could be (PostgreSQL: %2); pull the switch again")
+                                   .arg(r.cancelled.size()).arg(m_store->lastError()), {}, {}};
+                    reply(r);
+                    return;
+                }
+            }
+            r.ok = true;
+            reply(r);
+        },
+        Qt::QueuedConnection);
+}
+
+void Ingest::retry(const QString &orderId, const QString &source,
+                   std::function<void(const RetryResult &)> reply)
+{
+    QMetaObject::invokeMethod(
+        this,
+        [this, orderId, source, reply = std::move(reply)]() mutable {
+            RetryResult r;
+            const auto found = m_store->retrySource(orderId);
+            if (!found) {
+                r.submit.error = {ErrorKind::DatabaseUnavailable,
+                                  QStringLiteral("PostgreSQL is unavailable: ") + m_store->lastError(), {}, {}};
+                reply(r);
+                return;
+            }
+            if (!found->found) {
+                r.submit.error = {ErrorKind::OrderNotFound, QStringLiteral("Order not found"), {}, {}};
+                reply(r);
+                return;
+            }
+            if (found->status != OrderStatus::Failed) {
+                r.current = found->status;
+                r.submit.error = {ErrorKind::NotRetryable,
+                                  QStringLiteral("order is %1: only a failed order can be retried")
+                                      .arg(statusName(found->status)),
+                                  QStringLiteral("status"), {}};
+                reply(r);
+                return;
+            }
+            std::optional<OrderRequest> request = fromJobPayload(found->submitted);
+            if (!request) {
+                r.submit.error = {ErrorKind::NotRetryable,
+                                  QStringLiteral("the order as submitted cannot be read back (its token "
+                                                 "may no longer trade)"), {}, {}};
+                reply(r);
+                return;
+            }
+            request->retryOf = orderId;
+            submit(*request, QStringLiteral("retry:") + orderId,
+                   [this, orderId, source, reply = std::move(reply)](const SubmitResult &s) {
+                if (s.ok && !s.replayed)
+                    audit(QStringLiteral("retry"), orderId,
+                          QJsonObject{{QStringLiteral("newOrderId"), s.orderId}}, source);
+                RetryResult out;
+                out.submit = s;
+                reply(out);
+            });
         },
         Qt::QueuedConnection);
 }

@@ -3,6 +3,7 @@
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
 #include "queue/JobQueue.h"
+#include "runtime/Controls.h"
 #include "store/Database.h"
 #include "store/OrderStore.h"
 
@@ -55,7 +56,9 @@ public:
         std::optional<OrderStatus> current; // not cancelled: the status it has (nullopt: none)
         QString error;
     };
-    void cancel(const QString &orderId, std::function<void(const CancelResult &)> reply);
+    // `source` is who asked (the audit trail: "console", "rest <peer>").
+    void cancel(const QString &orderId, std::function<void(const CancelResult &)> reply,
+                const QString &source = {});
     // Thread-safe. Launches a token (Market::launch) over the ingest thread's Redis connection;
     // `reply` runs on the ingest thread.
     struct LaunchReply
@@ -64,7 +67,25 @@ public:
         bool conflict = false;
         QString error;
     };
-    void launch(Market *market, const LaunchSpec &spec, std::function<void(const LaunchReply &)> reply);
+    void launch(Market *market, const LaunchSpec &spec, std::function<void(const LaunchReply &)> reply,
+                const QString &source = {});
+
+    // Thread-safe. The operator's switches (Controls): the Redis hash first (every process
+    // reads it), then the audit row; if the row cannot be written the switch is put back and
+    // the action refused (503), so nothing takes effect unrecorded. A kill pauses intake, then
+    // cancels every resting order (open, or pending with an expiry) in one statement.
+    void control(const ControlAction &action, std::function<void(const ControlReply &)> reply);
+    // Thread-safe. A failed order again: a new order with the same terms, linked to it
+    // (`retryOf` in its pending event; the original stays failed: its history is the record).
+    // Keyed "retry:<id>", so asking twice gives the same new order (replayed).
+    struct RetryResult
+    {
+        SubmitResult submit;     // the new order (or why there is none)
+        std::optional<OrderStatus> current; // the original's status when it is not failed
+    };
+    void retry(const QString &orderId, const QString &source, std::function<void(const RetryResult &)> reply);
+    // Set before start(): where a paused intake is read, and what a control changes.
+    void setControls(Controls *controls) { m_controls = controls; }
 
 public slots:
     void start();
@@ -92,6 +113,9 @@ private:
     std::unique_ptr<JobQueue> m_queue;
     QList<Pending> m_pending;
     QTimer m_timer{this};
+    Controls *m_controls = nullptr;
+    void audit(const QString &action, const QString &target, const QJsonObject &detail,
+               const QString &source);
 };
 
 } // namespace oee

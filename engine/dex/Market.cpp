@@ -138,7 +138,8 @@ Fill Fill::decode(const QByteArray &text)
 
 Market::Market(const DexConfig &config)
     : m_config(config), m_pools(genesisPools()),
-      m_rng(config.seed ? config.seed : quint64(QDateTime::currentMSecsSinceEpoch()))
+      m_rng(config.seed ? config.seed : quint64(QDateTime::currentMSecsSinceEpoch())),
+      m_volatility(config.volatility)
 {
 }
 
@@ -256,6 +257,12 @@ void Market::setVenueEnabled(const QString &venue, bool enabled)
         m_disabled.append(venue);
 }
 
+void Market::setDisabledVenues(const QStringList &venues)
+{
+    QMutexLocker lock(&m_mutex);
+    m_disabled = venues;
+}
+
 QStringList Market::disabledVenues() const
 {
     QMutexLocker lock(&m_mutex);
@@ -344,8 +351,12 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
 QList<std::shared_ptr<Pool>> Market::arbitrage(qint64 nowMs)
 {
     QList<std::shared_ptr<Pool>> trades;
-    if (m_config.volatility <= 0)
+    const double volatility = m_volatility.load();
+    if (volatility <= 0) {
+        QMutexLocker lock(&m_mutex);
+        m_lastWalkMs = 0; // a walk restarted later takes no step for the time it was off
         return trades;
+    }
     const TokenRegistry &tokens = TokenRegistry::instance();
     PoolSet snapshot;
     {
@@ -357,7 +368,7 @@ QList<std::shared_ptr<Pool>> Market::arbitrage(qint64 nowMs)
             for (const Token &t : tokens.all()) {
                 // The walk's step is random (the simulated world); the tick it lands on is an
                 // integer, and everything priced from it is integer math.
-                const double sigmaTicks = m_config.volatility * t.volatility * 1e4 * std::sqrt(dt);
+                const double sigmaTicks = volatility * t.volatility * 1e4 * std::sqrt(dt);
                 qint64 &tick = m_ticks[t.symbol];
                 tick = std::clamp<qint64>(tick + qint64(std::llround(n(m_rng) * sigmaTicks)), -10000, 10000);
             }

@@ -8,6 +8,7 @@
 #include <QObject>
 #include <QSet>
 #include <QStringList>
+#include <atomic>
 #include <random>
 #include <variant>
 
@@ -104,7 +105,12 @@ public:
 
     // Venues taken out of routing (operator control).
     void setVenueEnabled(const QString &venue, bool enabled);
+    void setDisabledVenues(const QStringList &venues);
     [[nodiscard]] QStringList disabledVenues() const;
+    // The reference walk's volatility (DEX_VOLATILITY until the operator sets another; a
+    // simulation parameter, not money).
+    void setVolatility(double perSqrtSecond) { m_volatility.store(perSqrtSecond); }
+    [[nodiscard]] double volatility() const { return m_volatility.load(); }
 
     // The engine's clock (unix seconds): what DLMM fees decay by.
     [[nodiscard]] static qint64 now();
@@ -143,6 +149,7 @@ private:
     PoolSet m_pools;
     QStringList m_disabled;
     std::mt19937_64 m_rng;
+    std::atomic<double> m_volatility{0};
     QHash<QString, qint64> m_ticks; // reference walk per token: log price in 0.01 bp ticks
     qint64 m_lastWalkMs = 0;
     MarketSignals m_signals;

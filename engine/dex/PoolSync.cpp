@@ -2,6 +2,7 @@
 
 #include "dex/Chain.h"
 #include "dex/Market.h"
+#include "runtime/Controls.h"
 #include "runtime/Logging.h"
 
 #include <QDateTime>
@@ -46,7 +47,9 @@ void PoolSync::start()
                 qCWarning(lcEngine, "scheduled launch failed: %s", qPrintable(error));
         });
     }
-    if (m_market->config().volatility > 0 && m_arbitrageMs > 0)
+    // Always ticking: the operator may turn the walk on at run time (Controls); a tick with
+    // volatility 0 does nothing.
+    if (m_arbitrageMs > 0)
         m_arbitrageTimer.start(m_arbitrageMs);
 }
 
@@ -61,11 +64,15 @@ void PoolSync::tick()
     }
     if (m_market->sync(m_redis.get(), m_prefix))
         m_market->discoverLaunches(m_redis.get(), m_prefix);
+    if (m_controls) {
+        if (const auto state = Controls::read(*m_redis, m_prefix))
+            m_controls->apply(*state);
+    }
 }
 
 void PoolSync::arbitrage()
 {
-    if (!m_seeded)
+    if (!m_seeded || m_market->volatility() <= 0)
         return;
     // One arbitrageur at a time across processes: a lease renewed while this process holds it.
     const QByteArray key = m_prefix + "arbitrageur";

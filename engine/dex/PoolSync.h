@@ -7,6 +7,7 @@
 
 namespace oee {
 
+class Controls;
 class Market;
 class SimulatedChain;
 
@@ -21,6 +22,9 @@ public:
     PoolSync(RedisEndpoint redis, QByteArray prefix, Market *market, int syncMs, int arbitrageMs,
              QObject *parent = nullptr);
     ~PoolSync() override;
+
+    // Before start: the operator's switches, read from Redis with the pools.
+    void setControls(Controls *controls) { m_controls = controls; }
 
 public slots:
     void start();
@@ -40,6 +44,7 @@ private:
     QTimer m_arbitrageTimer{this};
     QByteArray m_instance;
     bool m_seeded = false;
+    Controls *m_controls = nullptr;
 };
 
 } // namespace oee

@@ -18,7 +18,8 @@ int httpStatusOf(ErrorKind kind)
     case ErrorKind::NoRoute: return 422;
     case ErrorKind::RequestTimeout: return 408;
     case ErrorKind::IdempotencyConflict:
-    case ErrorKind::NotCancellable: return 409;
+    case ErrorKind::NotCancellable:
+    case ErrorKind::NotRetryable: return 409;
     case ErrorKind::TokenExists: return 409;
     case ErrorKind::PayloadTooLarge: return 413;
     case ErrorKind::UnsupportedMediaType: return 415;
@@ -28,7 +29,8 @@ int httpStatusOf(ErrorKind kind)
     case ErrorKind::QueueUnavailable:
     case ErrorKind::DatabaseUnavailable:
     case ErrorKind::NotServing:
-    case ErrorKind::Overloaded: return 503;
+    case ErrorKind::Overloaded:
+    case ErrorKind::Paused: return 503;
     }
     return 500;
 }
@@ -43,6 +45,7 @@ QString codeOf(ErrorKind kind)
     case ErrorKind::UnknownToken: return QStringLiteral("unknown_token");
     case ErrorKind::PoolNotFound: return QStringLiteral("pool_not_found");
     case ErrorKind::NotCancellable: return QStringLiteral("not_cancellable");
+    case ErrorKind::NotRetryable: return QStringLiteral("not_retryable");
     case ErrorKind::TokenExists: return QStringLiteral("token_exists");
     case ErrorKind::NoRoute: return QStringLiteral("no_route");
     case ErrorKind::UnsupportedOrderType: return QStringLiteral("unsupported_order_type");
@@ -60,6 +63,7 @@ QString codeOf(ErrorKind kind)
     case ErrorKind::DatabaseUnavailable: return QStringLiteral("database_unavailable");
     case ErrorKind::NotServing: return QStringLiteral("not_serving");
     case ErrorKind::Overloaded: return QStringLiteral("overloaded");
+    case ErrorKind::Paused: return QStringLiteral("paused");
     }
     return QStringLiteral("internal_error");
 }

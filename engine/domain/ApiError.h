@@ -20,6 +20,7 @@ enum class ErrorKind {
     RequestTimeout,       // 408
     IdempotencyConflict,  // 409 the same Idempotency-Key is in flight in another request
     NotCancellable,       // 409 the order is past pending/open (routing or later, or ended)
+    NotRetryable,         // 409 only a failed order can be retried
     TokenExists,          // 409 a launch of a symbol or mint that already trades
     PayloadTooLarge,      // 413
     UnsupportedMediaType, // 415
@@ -30,6 +31,7 @@ enum class ErrorKind {
     DatabaseUnavailable,  // 503 PostgreSQL
     NotServing,           // 503 this process accepts no orders (role worker)
     Overloaded,           // 503 too many reads waiting (with Retry-After)
+    Paused,               // 503 the operator paused intake
 };
 
 // What went wrong, mapped 1:1 to the JSON error body

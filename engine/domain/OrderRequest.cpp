@@ -137,6 +137,8 @@ QJsonObject toJobPayload(const OrderRequest &r)
     const QJsonObject terms = termsJson(r);
     for (auto it = terms.begin(); it != terms.end(); ++it)
         payload.insert(it.key(), it.value());
+    if (!r.retryOf.isEmpty())
+        payload.insert(QStringLiteral("retryOf"), r.retryOf);
     return payload;
 }
 
@@ -159,6 +161,7 @@ std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
         r.tokenOut = out->symbol;
     if (!readTerms(p, r))
         return std::nullopt;
+    r.retryOf = p.value(QStringLiteral("retryOf")).toString();
     bool ok = false;
     r.amount = p.value(QStringLiteral("amountRaw")).toString().toULongLong(&ok);
     if (!ok) {

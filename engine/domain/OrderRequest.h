@@ -29,6 +29,7 @@ struct OrderRequest
     // sniper: the most it pays per token bought (tokenIn per tokenOut); empty: any.
     QString maxPrice;
     QDateTime expiresAt; // UTC; invalid: never
+    QString retryOf;     // the failed order this one retries (operator retry); empty: none
 
     // Token units as exact decimal text ("1.5"), as PostgreSQL's NUMERIC keeps it.
     [[nodiscard]] QString amountText() const;

@@ -208,6 +208,18 @@ BEGIN
 END
 $fn$;
 )SQL"},
+    // The operator's actions (issue 13): who paused intake, took a venue out, pulled the kill
+    // switch, cancelled or retried an order, launched a token — and when. Never pruned.
+    {10, R"SQL(
+CREATE TABLE operator_actions (
+    id BIGSERIAL PRIMARY KEY,
+    at TIMESTAMPTZ NOT NULL DEFAULT now(),
+    action TEXT NOT NULL,
+    target TEXT,
+    detail JSONB NOT NULL DEFAULT '{}'::jsonb,
+    source TEXT NOT NULL
+);
+)SQL"},
 };
 
 } // namespace

@@ -252,6 +252,22 @@ OrderStore::CancelOutcome OrderStore::cancel(const QString &orderId, const QStri
     return out;
 }
 
+std::optional<QStringList> OrderStore::notStartedIds()
+{
+    QSqlQuery *q = statement(QStringLiteral("SELECT id FROM orders WHERE status IN ('pending', 'open')"));
+    if (!q)
+        return std::nullopt;
+    if (!q->exec()) {
+        fail(*q, "orders not started");
+        return std::nullopt;
+    }
+    QStringList out;
+    while (q->next())
+        out << q->value(0).toString();
+    q->finish();
+    return out;
+}
+
 std::optional<QHash<QString, int>> OrderStore::restingSeqs()
 {
     // A sequential scan, once at start and now and then: see migration 7.
@@ -867,6 +883,78 @@ bool OrderStore::ping()
         return again.exec(QStringLiteral("SELECT 1")) || fail(again, "ping");
     }
     return true;
+}
+
+std::optional<qint64> OrderStore::recordAction(const OperatorAction &action)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "INSERT INTO operator_actions (at, action, target, detail, source) "
+        "VALUES (coalesce(?::timestamptz, now()), ?, ?, ?::jsonb, ?) RETURNING id"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, action.at.isValid() ? QVariant(isoTime(action.at)) : QVariant(QMetaType(QMetaType::QString)));
+    q->bindValue(1, action.action);
+    q->bindValue(2, action.target.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(action.target));
+    q->bindValue(3, QString::fromUtf8(QJsonDocument(action.detail).toJson(QJsonDocument::Compact)));
+    q->bindValue(4, action.source);
+    if (!q->exec() || !q->next()) {
+        fail(*q, "record an operator action");
+        return std::nullopt;
+    }
+    const qint64 id = q->value(0).toLongLong();
+    q->finish();
+    return id;
+}
+
+std::optional<QList<OperatorAction>> OrderStore::recentActions(int limit, qint64 before)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT id, at, action, target, detail::text, source FROM operator_actions "
+        "WHERE ?::bigint <= 0 OR id < ?::bigint ORDER BY id DESC LIMIT ?"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, before);
+    q->bindValue(1, before);
+    q->bindValue(2, limit);
+    if (!q->exec()) {
+        fail(*q, "read operator actions");
+        return std::nullopt;
+    }
+    QList<OperatorAction> out;
+    while (q->next()) {
+        OperatorAction a;
+        a.id = q->value(0).toLongLong();
+        a.at = q->value(1).toDateTime().toUTC();
+        a.action = q->value(2).toString();
+        a.target = q->value(3).toString();
+        a.detail = QJsonDocument::fromJson(q->value(4).toString().toUtf8()).object();
+        a.source = q->value(5).toString();
+        out.append(a);
+    }
+    q->finish();
+    return out;
+}
+
+std::optional<OrderStore::RetrySource> OrderStore::retrySource(const QString &orderId)
+{
+    QSqlQuery *q = statement(QStringLiteral(
+        "SELECT o.status, e.data::text FROM orders o "
+        "JOIN order_events e ON e.order_id = o.id AND e.seq = 1 WHERE o.id = ?::uuid"));
+    if (!q)
+        return std::nullopt;
+    q->bindValue(0, orderId);
+    if (!q->exec()) {
+        fail(*q, "read the order to retry");
+        return std::nullopt;
+    }
+    RetrySource out;
+    if (q->next()) {
+        out.found = true;
+        out.status = statusFromName(q->value(0).toString()).value_or(OrderStatus::Pending);
+        out.submitted = QJsonDocument::fromJson(q->value(1).toString().toUtf8()).object();
+    }
+    q->finish();
+    return out;
 }
 
 } // namespace oee

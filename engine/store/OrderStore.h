@@ -2,6 +2,7 @@
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
 #include "queue/JobQueue.h"
+#include "runtime/Controls.h"
 
 #include <QHash>
 #include <QMap>
@@ -112,6 +113,8 @@ public:
     // The resting orders (open, or pending with an expiry), id → last_seq: what the
     // RestingBook compares its index with (cheap: no terms read).
     std::optional<QHash<QString, int>> restingSeqs();
+    // Every order not yet begun (pending or open): what the kill switch ends. A scan.
+    std::optional<QStringList> notStartedIds();
     // Those of `ids` that are resting, whole.
     std::optional<QList<RestingOrder>> restingOrders(const QStringList &ids);
     // Cancels a pending or open order (endResting). The order's current status when it was
@@ -166,6 +169,20 @@ public:
     // `since` were pruned (the log now starts later): nothing is returned then.
     std::optional<QList<OrderEvent>> loggedEvents(qint64 since, int limit, bool *more, bool *gone);
     std::optional<QMap<QString, qint64>> countsByStatus();
+
+    // The operator's audit trail (migration 10): appends one action, returns its id.
+    std::optional<qint64> recordAction(const OperatorAction &action);
+    // The latest `limit` actions, newest first (id below `before` when it is > 0).
+    std::optional<QList<OperatorAction>> recentActions(int limit, qint64 before = 0);
+    // What a retry of an order starts from: its status and the order as submitted (the
+    // pending event's data). `found` false: no such order.
+    struct RetrySource
+    {
+        bool found = false;
+        OrderStatus status = OrderStatus::Pending;
+        QJsonObject submitted;
+    };
+    std::optional<RetrySource> retrySource(const QString &orderId);
     // Orders not finished whose row has not changed for idleMs: the reconciler's candidates,
     // as the job payloads that would run them.
     std::optional<QList<Job>> idleUnfinished(int idleMs, int limit);

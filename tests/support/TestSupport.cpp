@@ -49,7 +49,9 @@ bool TestServers::reset(QString *error)
     sql(QStringLiteral("DO $$ BEGIN IF to_regclass('orders') IS NOT NULL THEN "
                        "TRUNCATE orders, order_events; END IF; "
                        "IF to_regclass('order_status_counts') IS NOT NULL THEN "
-                       "TRUNCATE order_status_counts; END IF; END $$"));
+                       "TRUNCATE order_status_counts; END IF; "
+                       "IF to_regclass('operator_actions') IS NOT NULL THEN "
+                       "TRUNCATE operator_actions; END IF; END $$"));
     return true;
 }
 

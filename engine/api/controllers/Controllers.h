@@ -64,6 +64,18 @@ private:
     HttpApi &m_api;
 };
 
+// The operator's switches: GET /api/control, POST /api/control/{pause,resume,kill,simulator},
+// POST /api/control/venues/<name>, GET /api/control/actions (the audit trail).
+class ControlController
+{
+public:
+    explicit ControlController(HttpApi &api) : m_api(api) {}
+    void registerRoutes();
+
+private:
+    HttpApi &m_api;
+};
+
 // GET /, /health, /api/metrics, /api/test; CORS preflight; 404 for everything else.
 class SystemController
 {

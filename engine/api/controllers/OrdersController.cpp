@@ -203,6 +203,46 @@ void OrdersController::registerRoutes()
     m_api.route(QStringLiteral("/api/orders/<arg>/cancel"), Method::Post, cancel);
     m_api.route(QStringLiteral("/api/orders/<arg>"), Method::Delete, cancel);
 
+    // --- retry: a failed order again, as a new order linked to it (Ingest::retry) ------------
+    m_api.route(QStringLiteral("/api/orders/<arg>/retry"), Method::Post,
+                [this](const QString &arg, const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        if (!m_api.authorized(req)) {
+            m_api.respondError(responder, {ErrorKind::Unauthorized,
+                                           QStringLiteral("this server requires Authorization: "
+                                                          "Bearer <API key> to retry orders"),
+                                           QStringLiteral("Authorization"), {}});
+            return;
+        }
+        const QString id = canonicalOrderId(arg);
+        if (id.isEmpty()) {
+            m_api.respondError(responder, notAnOrderId(arg));
+            return;
+        }
+        const HttpApi::Token token = m_api.park(std::move(responder));
+        m_api.ingest()->retry(id, HttpApi::source(req), [api = &m_api, token, id](const Ingest::RetryResult &r) {
+            if (!r.submit.ok) {
+                if (!r.current) {
+                    api->answerError(token, r.submit.error);
+                    return;
+                }
+                QJsonObject body = QJsonDocument::fromJson(errorJson(r.submit.error)).object();
+                body.insert(QStringLiteral("status"), statusName(*r.current));
+                api->answer(token, 409, compactJson(body));
+                return;
+            }
+            api->answer(token, r.submit.replayed ? 200 : 201, compactJson({
+                {QStringLiteral("success"), true},
+                {QStringLiteral("replayed"), r.submit.replayed},
+                {QStringLiteral("orderId"), r.submit.orderId},
+                {QStringLiteral("retryOf"), id},
+                {QStringLiteral("status"), r.submit.replayed ? QJsonValue(QJsonValue::Null)
+                                                             : QJsonValue(QStringLiteral("pending"))},
+                {QStringLiteral("wsUrl"), QStringLiteral("/ws/orders/") + r.submit.orderId},
+                {QStringLiteral("createdAt"), isoTime(r.submit.createdAt)},
+            }), {{"Location", "/api/orders/" + r.submit.orderId.toLatin1()}});
+        });
+    });
+
     m_api.route(QStringLiteral("/api/orders/<arg>/events"), Method::Get,
                 [this](const QString &arg, const QHttpServerRequest &, QHttpServerResponder &&responder) {
         withOrder(arg, std::move(responder), true, [](const QString &id, const reads::OrderLookup &found) {

@@ -105,7 +105,7 @@ void PoolsController::registerRoutes()
             } else {
                 api->answerError(token, {ErrorKind::InvalidField, r.error, {}, {}});
             }
-        });
+        }, HttpApi::source(req));
     });
 
     // Pool state is this process's copy (PoolSync keeps it within POOL_SYNC_MS of Redis); the
