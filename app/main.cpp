@@ -116,12 +116,15 @@ int main(int argc, char *argv[])
 #ifdef OEE_WITH_CONSOLE
     std::unique_ptr<oee::ui::Console> ui;
     if (console) {
+        oee::ui::Console::applyPalette(config.palette);
         ui = std::make_unique<oee::ui::Console>(&engine);
         if (!ui->load(&error)) {
             std::fprintf(stderr, "oee: %s\n", qPrintable(error));
             engine.stop();
             return 1;
         }
+        if (config.windowWidth > 0)
+            ui->window()->resize(config.windowWidth, config.windowHeight);
         QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app, &QCoreApplication::quit);
         if (!config.screenshotPath.isEmpty()) {
             // With a screenshot, also measure whether the GUI thread ever froze: the worst

@@ -3,6 +3,7 @@
 #include "ConsoleController.h"
 #include "LifecycleLane.h"
 
+#include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
 #include <QtQml>
@@ -40,6 +41,25 @@ bool Console::load(QString *error)
         return false;
     }
     return true;
+}
+
+QPalette Console::darkPalette()
+{
+    // A whole dark palette, derived as a desktop's dark theme would be (button, window).
+    return QPalette(QColor(0x2c, 0x2f, 0x34), QColor(0x20, 0x22, 0x26));
+}
+
+QPalette Console::lightPalette()
+{
+    return QPalette(QColor(0xe6, 0xe8, 0xeb), QColor(0xf3, 0xf4, 0xf6));
+}
+
+void Console::applyPalette(const QString &name)
+{
+    if (name == QLatin1String("dark"))
+        QGuiApplication::setPalette(darkPalette());
+    else if (name == QLatin1String("light"))
+        QGuiApplication::setPalette(lightPalette());
 }
 
 QQuickWindow *Console::window() const

@@ -1,5 +1,6 @@
 #pragma once
 #include <QString>
+#include <QPalette>
 #include <memory>
 
 class QQmlApplicationEngine;
@@ -21,6 +22,11 @@ public:
     explicit Console(Engine *engine);
     ~Console();
     bool load(QString *error);
+    // "light" or "dark" sets the application's palette (before load); "system" leaves it.
+    static void applyPalette(const QString &name);
+    // The palettes the console is checked under (tst_console's geometry test, screenshots).
+    [[nodiscard]] static QPalette darkPalette();
+    [[nodiscard]] static QPalette lightPalette();
     [[nodiscard]] QQuickWindow *window() const;
     [[nodiscard]] ConsoleController *controller() const { return m_controller.get(); }
 

@@ -4,6 +4,9 @@
 #include "dex/Market.h"
 #include "domain/OrderRequest.h"
 
+#include <QClipboard>
+#include <QGuiApplication>
+#include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QTime>
@@ -38,6 +41,7 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
         const QList<OrderEvent> events = std::exchange(m_pendingEvents, {});
         m_orders.applyEvents(events);
         m_history.append(events);
+        m_venueStats.applyEvents(events);
         refreshLimitLevels();
     });
     connect(&m_quotes, &QuoteFeed::pairChanged, this, &ConsoleController::refreshLimitLevels);
@@ -46,6 +50,17 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
                 m_latency.add(latencyMs);
                 m_queue.orderFinished(confirmed);
             });
+    // The switches: changed by this console, by REST, or by another process (read with the
+    // pools); `changed` comes from whichever thread applied it.
+    connect(engine->controls(), &Controls::changed, this, [this] {
+        m_venueStats.setDisabled(m_engine->controls()->state().disabledVenues);
+        emit controlsChanged();
+        refreshActions();
+    }, Qt::QueuedConnection);
+    m_venueStats.setDisabled(engine->controls()->state().disabledVenues);
+    connect(&m_actionsTimer, &QTimer::timeout, this, &ConsoleController::refreshActions);
+    m_actionsTimer.start(5000);
+    refreshActions();
     engine->fetchRecentOrders(200, this, [this](const QList<Order> &orders) { m_orders.seed(orders); });
     const auto checkHealth = [this] {
         m_engine->checkHealth(this, [this](bool redisUp, const QString &redis, bool pgUp,
@@ -208,6 +223,133 @@ void ConsoleController::selectOrder(const QString &orderId)
                 m_history.show(orderId, events);
         });
     }
+}
+
+bool ConsoleController::paused() const
+{
+    return m_engine->controls()->paused();
+}
+
+QString ConsoleController::pausedReason() const
+{
+    return m_engine->controls()->state().pausedReason;
+}
+
+QVariantList ConsoleController::venues() const
+{
+    QVariantList out;
+    for (const QJsonValue &v : m_engine->controls()->toJson().value(QStringLiteral("venues")).toArray())
+        out << v.toObject().toVariantMap();
+    return out;
+}
+
+QString ConsoleController::volatility() const
+{
+    return m_engine->controls()->toJson().value(QStringLiteral("simulator")).toObject()
+        .value(QStringLiteral("volatility")).toString();
+}
+
+void ConsoleController::refreshActions()
+{
+    m_engine->fetchActions(50, this, [this](const QList<OperatorAction> &actions) {
+        QVariantList list;
+        for (const OperatorAction &a : actions) {
+            QStringList detail;
+            for (auto it = a.detail.constBegin(); it != a.detail.constEnd(); ++it)
+                detail << it.key() + QLatin1Char('=') + it.value().toVariant().toString();
+            list << QVariantMap{{QStringLiteral("time"), a.at.toLocalTime().toString(QStringLiteral("hh:mm:ss"))},
+                                {QStringLiteral("action"), a.action},
+                                {QStringLiteral("target"), a.target.size() == 36 ? a.target.left(8) : a.target},
+                                {QStringLiteral("detail"), detail.join(QStringLiteral(" "))},
+                                {QStringLiteral("source"), a.source}};
+        }
+        if (list != m_actions) {
+            m_actions = list;
+            emit actionsChanged();
+        }
+    });
+}
+
+void ConsoleController::control(ControlAction action, const QString &done)
+{
+    m_engine->control(action, this, [this, done](const ControlReply &r) {
+        if (!r.ok) {
+            setMessage(r.error.message);
+            return;
+        }
+        setMessage(r.cancelled.isEmpty() ? done : QStringLiteral("%1; %2 order(s) cancelled").arg(done).arg(r.cancelled.size()));
+        emit controlsChanged();
+        refreshActions();
+    });
+}
+
+void ConsoleController::pauseIntake(const QString &reason)
+{
+    ControlAction a;
+    a.kind = ControlAction::Kind::Pause;
+    a.reason = reason.trimmed().isEmpty() ? QStringLiteral("paused from the console") : reason.trimmed();
+    control(a, QStringLiteral("intake paused: new orders are refused, orders in flight finish"));
+}
+
+void ConsoleController::resumeIntake()
+{
+    ControlAction a;
+    a.kind = ControlAction::Kind::Resume;
+    control(a, QStringLiteral("intake resumed"));
+}
+
+void ConsoleController::killSwitch()
+{
+    ControlAction a;
+    a.kind = ControlAction::Kind::Kill;
+    a.reason = QStringLiteral("kill switch");
+    control(a, QStringLiteral("kill switch: intake paused"));
+}
+
+void ConsoleController::setVenueRouting(const QString &venue, bool routing)
+{
+    ControlAction a;
+    a.kind = ControlAction::Kind::Venue;
+    a.venue = venue;
+    a.enabled = routing;
+    control(a, routing ? QStringLiteral("%1 routes again").arg(venue)
+                       : QStringLiteral("%1 taken out of routing").arg(venue));
+}
+
+void ConsoleController::setVolatility(const QString &volatility)
+{
+    ControlAction a;
+    a.kind = ControlAction::Kind::Volatility;
+    // The REST body's rules, so the console refuses what the API refuses.
+    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("volatility"), volatility.trimmed()}}).toJson();
+    if (const auto error = parseControlBody(body, &a)) {
+        setMessage(error->message);
+        return;
+    }
+    control(a, QStringLiteral("volatility set to %1").arg(a.volatility));
+}
+
+void ConsoleController::retry(const QString &orderId)
+{
+    if (orderId.isEmpty())
+        return;
+    m_engine->retryOrder(orderId, this, [this, orderId](const Ingest::RetryResult &r) {
+        if (!r.submit.ok) {
+            setMessage(QStringLiteral("retry of %1 refused: %2").arg(orderId.left(8), r.submit.error.message));
+            return;
+        }
+        setMessage(r.submit.replayed
+                       ? QStringLiteral("%1 was already retried as %2").arg(orderId.left(8), r.submit.orderId.left(8))
+                       : QStringLiteral("%1 retried as new order %2").arg(orderId.left(8), r.submit.orderId.left(8)));
+        refreshActions();
+    });
+}
+
+void ConsoleController::copyText(const QString &text)
+{
+    if (QClipboard *c = QGuiApplication::clipboard())
+        c->setText(text);
+    setMessage(QStringLiteral("copied %1").arg(text.left(16) + (text.size() > 16 ? QStringLiteral("…") : QString())));
 }
 
 } // namespace oee::ui

@@ -2,10 +2,13 @@
 #include "OrdersModel.h"
 #include "QueueMonitor.h"
 #include "QuoteFeed.h"
+#include "VenueStats.h"
 
 #include <QObject>
 #include <QStringList>
 #include <QTimer>
+
+#include "runtime/Controls.h"
 
 namespace oee {
 class Engine;
@@ -35,6 +38,16 @@ class ConsoleController : public QObject
     Q_PROPERTY(QString redisState READ redisState NOTIFY healthChanged)
     Q_PROPERTY(QString postgresState READ postgresState NOTIFY healthChanged)
     Q_PROPERTY(QString lastMessage READ lastMessage NOTIFY lastMessageChanged)
+    // The operator's switches (Controls), live from every process.
+    Q_PROPERTY(bool paused READ paused NOTIFY controlsChanged)
+    Q_PROPERTY(QString pausedReason READ pausedReason NOTIFY controlsChanged)
+    Q_PROPERTY(QVariantList venues READ venues NOTIFY controlsChanged) // [{name, routing}]
+    Q_PROPERTY(QString volatility READ volatility NOTIFY controlsChanged)
+    Q_PROPERTY(oee::ui::VenueStats *venueStats READ venueStats CONSTANT)
+    // The audit trail, newest first: [{time, action, target, detail, source}].
+    Q_PROPERTY(QVariantList actions READ actions NOTIFY actionsChanged)
+    // The lower-left tab shown first (OEE_CONSOLE_TAB: 0 queue, 1 lifecycles, 2 venues, 3 audit).
+    Q_PROPERTY(int startTab READ startTab CONSTANT)
 public:
     explicit ConsoleController(Engine *engine, QObject *parent = nullptr);
 
@@ -53,6 +66,22 @@ public:
     // A simulated token launch: `symbol` and its first pool against `quoteToken`.
     Q_INVOKABLE void launch(const QString &symbol, const QString &quoteToken, const QString &price);
 
+    // Operator actions (each audited; the same as the REST endpoints under /api/control).
+    Q_INVOKABLE void pauseIntake(const QString &reason = {});
+    Q_INVOKABLE void resumeIntake();
+    Q_INVOKABLE void killSwitch();
+    Q_INVOKABLE void setVenueRouting(const QString &venue, bool routing);
+    Q_INVOKABLE void setVolatility(const QString &volatility);
+    Q_INVOKABLE void retry(const QString &orderId);
+    Q_INVOKABLE void copyText(const QString &text);
+
+    [[nodiscard]] bool paused() const;
+    [[nodiscard]] QString pausedReason() const;
+    [[nodiscard]] QVariantList venues() const;
+    [[nodiscard]] QString volatility() const;
+    [[nodiscard]] VenueStats *venueStats() { return &m_venueStats; }
+    [[nodiscard]] QVariantList actions() const { return m_actions; }
+    [[nodiscard]] static int startTab() { return qBound(0, qEnvironmentVariableIntValue("OEE_CONSOLE_TAB"), 3); }
     [[nodiscard]] OrdersModel *orders() { return &m_orders; }
     [[nodiscard]] OrderFilter *filteredOrders() { return &m_filter; }
     [[nodiscard]] OrderFilter *openOrders() { return &m_open; }
@@ -78,9 +107,13 @@ signals:
     void lastMessageChanged();
     void tokensChanged();
     void limitLevelsChanged();
+    void controlsChanged();
+    void actionsChanged();
 
 private:
     void setMessage(const QString &message);
+    void control(ControlAction action, const QString &done);
+    void refreshActions();
     void submitParsed(const QJsonObject &order, int count);
 
     Engine *m_engine;
@@ -102,6 +135,9 @@ private:
     QTimer m_healthTimer{this};
     QTimer m_applyTimer{this};
     QList<OrderEvent> m_pendingEvents;
+    VenueStats m_venueStats;
+    QVariantList m_actions;
+    QTimer m_actionsTimer{this};
 };
 
 } // namespace oee::ui

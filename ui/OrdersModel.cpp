@@ -1,4 +1,5 @@
 #include "OrdersModel.h"
+#include "EventFormat.h"
 
 #include <QJsonDocument>
 
@@ -231,7 +232,9 @@ int EventsModel::rowCount(const QModelIndex &parent) const
 
 QHash<int, QByteArray> EventsModel::roleNames() const
 {
-    return {{SeqRole, "seq"}, {StatusRole, "status"}, {TimeRole, "time"}, {DetailsRole, "details"}};
+    return {{SeqRole, "seq"},         {StatusRole, "status"}, {TimeRole, "time"},
+            {DetailsRole, "details"}, {HeadlineRole, "headline"}, {FactsRole, "facts"},
+            {RoutesRole, "routes"}};
 }
 
 QVariant EventsModel::data(const QModelIndex &index, int role) const
@@ -247,6 +250,24 @@ QVariant EventsModel::data(const QModelIndex &index, int role) const
         // The step in a sentence (a trigger, a cancel, an expiry read as such), then its data.
         return describeEvent(e) + QLatin1Char('\n') +
                QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Indented));
+    case HeadlineRole: return formatEvent(m_events, index.row()).headline;
+    case FactsRole: return formatEvent(m_events, index.row()).facts;
+    case RoutesRole: return formatEvent(m_events, index.row()).routes;
+    }
+    return {};
+}
+
+QString EventsModel::status() const
+{
+    return m_events.isEmpty() ? QString() : statusName(m_events.last().status);
+}
+
+QString EventsModel::signature() const
+{
+    for (qsizetype i = m_events.size() - 1; i >= 0; --i) {
+        const QString s = m_events[i].facts().signature;
+        if (!s.isEmpty())
+            return s;
     }
     return {};
 }
@@ -258,6 +279,7 @@ void EventsModel::show(const QString &orderId, const QList<OrderEvent> &events)
     m_events = events;
     endResetModel();
     emit orderIdChanged();
+    emit progressed();
 }
 
 void EventsModel::append(const QList<OrderEvent> &events)
@@ -268,6 +290,7 @@ void EventsModel::append(const QList<OrderEvent> &events)
         beginInsertRows({}, int(m_events.size()), int(m_events.size()));
         m_events.append(e);
         endInsertRows();
+        emit progressed();
     }
 }
 

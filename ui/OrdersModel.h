@@ -99,18 +99,32 @@ class EventsModel : public QAbstractListModel
 {
     Q_OBJECT
     Q_PROPERTY(QString orderId READ orderId NOTIFY orderIdChanged)
+    // The selected order's status and transaction signature (its last event's, its latest).
+    Q_PROPERTY(QString status READ status NOTIFY progressed)
+    Q_PROPERTY(QString signature READ signature NOTIFY progressed)
 public:
-    enum Role { SeqRole = Qt::UserRole + 1, StatusRole, TimeRole, DetailsRole };
+    enum Role {
+        SeqRole = Qt::UserRole + 1,
+        StatusRole,
+        TimeRole,
+        DetailsRole,  // the step in a sentence and its raw JSON (behind the console's toggle)
+        HeadlineRole, // formatted (EventFormat): one line
+        FactsRole,    // [{label, value, copy}]
+        RoutesRole,   // routing: every candidate [{venue, type, pools, out, fees, impact, share, chosen}]
+    };
     using QAbstractListModel::QAbstractListModel;
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;
     [[nodiscard]] QVariant data(const QModelIndex &index, int role) const override;
     [[nodiscard]] QHash<int, QByteArray> roleNames() const override;
     [[nodiscard]] QString orderId() const { return m_orderId; }
+    [[nodiscard]] QString status() const;
+    [[nodiscard]] QString signature() const;
     void show(const QString &orderId, const QList<oee::OrderEvent> &events);
     void append(const QList<oee::OrderEvent> &events);
 
 signals:
     void orderIdChanged();
+    void progressed();
 
 private:
     QString m_orderId;

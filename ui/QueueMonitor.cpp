@@ -37,9 +37,10 @@ QVariant LatencyHistogram::data(const QModelIndex &index, int role) const
     if (role == LabelRole) {
         const int i = index.row();
         const auto fmt = [](int ms) {
-            return ms >= 1000 ? QStringLiteral("%1s").arg(ms / 1000.0) : QStringLiteral("%1ms").arg(ms);
+            return ms >= 1000 ? QStringLiteral("%1s").arg(ms / 1000.0) : QString::number(ms);
         };
-        return i < kBucketCount - 1 ? QStringLiteral("≤") + fmt(kBuckets[i])
+        // The bucket's upper bound (the axis says so), short enough for a narrow column.
+        return i < kBucketCount - 1 ? fmt(kBuckets[i])
                                     : QStringLiteral(">") + fmt(kBuckets[kBucketCount - 2]);
     }
     return {};

@@ -1,5 +1,8 @@
 #include "dex/Route.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "money/Tokens.h"
 
 #include <QJsonArray>
@@ -23,6 +26,7 @@ RouteLeg quoteLeg(const Pool &pool, const Token &in, const Token &out, BaseUnits
     leg.slot = pool.slot;
     leg.shareBps = shareBps;
     leg.result = pool.quote(in.mint, amount, now); // shared, so not copied: a quote changes nothing
+    leg.spotQ64 = pool.spotPriceQ64(in.mint);
     return leg;
 }
 
@@ -75,13 +79,27 @@ QJsonObject RouteLeg::toJson() const
     return o;
 }
 
+qint64 RouteLeg::impactCentiBps() const
+{
+    if (!result.ok() || spotQ64 == 0 || result.inAmount <= result.fee)
+        return 0;
+    // Display only: doubles are fine here (nothing is decided by it).
+    const double atSpot = double(result.inAmount - result.fee) * (double(spotQ64) / 18446744073709551616.0);
+    if (atSpot <= 0)
+        return 0;
+    return std::max<qint64>(0, qint64(std::llround((1.0 - double(result.outAmount) / atSpot) * 1e6)));
+}
+
 QJsonObject RouteLeg::toShortJson() const
 {
-    return QJsonObject{{QStringLiteral("pool"), poolId},
-                       {QStringLiteral("inRaw"), QString::number(result.inAmount)},
-                       {QStringLiteral("outRaw"), QString::number(result.outAmount)},
-                       {QStringLiteral("feeRaw"), QString::number(result.fee)},
-                       {QStringLiteral("shareBps"), shareBps}};
+    QJsonObject o{{QStringLiteral("pool"), poolId},
+                  {QStringLiteral("inRaw"), QString::number(result.inAmount)},
+                  {QStringLiteral("outRaw"), QString::number(result.outAmount)},
+                  {QStringLiteral("feeRaw"), QString::number(result.fee)},
+                  {QStringLiteral("shareBps"), shareBps}};
+    if (result.ok() && spotQ64)
+        o.insert(QStringLiteral("impactBps"), QString::number(double(impactCentiBps()) / 100.0, 'f', 2));
+    return o;
 }
 
 QString RouteCandidate::typeName() const

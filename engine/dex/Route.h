@@ -25,11 +25,16 @@ struct RouteLeg
     quint64 slot = 0;     // the pool state it was priced on
     int shareBps = 10000; // of the order's input (split legs)
     SwapResult result;
+    u128 spotQ64 = 0;     // the pool's mid price of the input when priced (Q64.64), for impact
 
     // Base units as strings, mints, fees; what the confirmed event and the conservation check
     // read. The leg of a candidate in the routing event is the short form.
     [[nodiscard]] QJsonObject toJson() const;
     [[nodiscard]] QJsonObject toShortJson() const;
+    // How far the leg's output is below the same input (net of the fee) at the spot price, in
+    // hundredths of a basis point: a display figure (the console, the routing event), never a
+    // check. 0 when unknown.
+    [[nodiscard]] qint64 impactCentiBps() const;
 };
 
 // A way to fill the order: one pool, two pools in sequence through SOL or USDC, or two pools

@@ -196,6 +196,23 @@ const QList<OptionSpec> &optionSpecs()
          }},
         {"screenshot-after-ms", "OEE_SCREENSHOT_AFTER_MS", "Delay before --screenshot (default 10000).",
          [](Config &c, const QString &v) { return parseInt(v, 0, 3600000, &c.screenshotAfterMs); }},
+        {"window-size", "OEE_WINDOW_SIZE", "Console: the window's size, WIDTHxHEIGHT (default 1440x900 or the screen).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const QStringList wh = v.split(QLatin1Char('x'));
+             const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
+             if (wh.size() != 2 || w < 1280 || h < 800 || w > 7680 || h > 4320)
+                 return QStringLiteral("must be WIDTHxHEIGHT, at least 1280x800 (the console's minimum)");
+             c.windowWidth = w;
+             c.windowHeight = h;
+             return std::nullopt;
+         }},
+        {"palette", "OEE_PALETTE", "Console: light, dark or system (default system).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             if (v != QLatin1String("light") && v != QLatin1String("dark") && v != QLatin1String("system"))
+                 return QStringLiteral("must be light, dark or system");
+             c.palette = v;
+             return std::nullopt;
+         }},
         {"dex-quote-latency-ms", "DEX_QUOTE_LATENCY_MS", "Simulated quote latency (default 200).",
          [](Config &c, const QString &v) {
              return parseInt(v, 0, 600000, &c.dex.quoteLatencyMs);

@@ -63,6 +63,9 @@ struct Config
     QString queuePrefix = QStringLiteral("oee:");
     QString screenshotPath;      // console: save a screenshot here after screenshotAfterMs, then quit
     int screenshotAfterMs = 10000;
+    int windowWidth = 0;         // console: 0 = its default
+    int windowHeight = 0;
+    QString palette = QStringLiteral("system"); // console: light, dark, system
     DexConfig dex;
 
     [[nodiscard]] int effectiveWorkerThreads() const;
