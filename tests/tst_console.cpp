@@ -466,6 +466,9 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(!engine.controls()->paused(), 10000);
         QTest::keyClick(w, Qt::Key_2, Qt::ControlModifier);
         QTRY_COMPARE_WITH_TIMEOUT(engine.market()->disabledVenues(), QStringList{QStringLiteral("meteora")}, 10000);
+        // A venue out of routing still shows its price; the router's choice leaves it out.
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->quotes()->chosenVenue(), QStringLiteral("raydium"), 10000);
+        QVERIFY(ctl->quotes()->meteoraPrice() > 100);
         QQuickItem *meteoraSwitch = findItem(w, QStringLiteral("venueSwitch_meteora"));
         QVERIFY(meteoraSwitch);
         QTRY_VERIFY_WITH_TIMEOUT(!meteoraSwitch->property("checked").toBool(), 10000);

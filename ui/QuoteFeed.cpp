@@ -1,5 +1,7 @@
 #include "QuoteFeed.h"
 
+#include <limits>
+
 #include "dex/Market.h"
 #include "dex/meteora/MeteoraDlmm.h"
 #include "dex/raydium/RaydiumCpmm.h"
@@ -152,10 +154,13 @@ void QuoteFeed::sample()
     // The chart is for the eye: exact amounts are routed, the plotted prices are doubles.
     const auto parsed = parseTokenAmount(QJsonValue(m_amount), in->decimals);
     const BaseUnits amount = std::holds_alternative<BaseUnits>(parsed) ? std::get<BaseUnits>(parsed) : 1;
+    // What the router would do now (venues out of routing left out), and each venue's own
+    // price whether or not it routes (a venue taken out still shows its quote).
     const RoutePlan plan = m_market->route(m_tokenIn, m_tokenOut, amount);
+    const RoutePlan every = Router::route(m_market->pools(), *in, *out, amount, Market::now());
     const double scaleIn = std::pow(10.0, in->decimals), scaleOut = std::pow(10.0, out->decimals);
     m_raydium = m_meteora = m_raydiumFee = m_meteoraFee = m_raydiumImpact = m_meteoraImpact = 0;
-    for (const RouteCandidate &c : plan.candidates) {
+    for (const RouteCandidate &c : every.candidates) {
         if (c.type != RouteCandidate::Type::Direct || !c.ok())
             continue;
         const RouteLeg &leg = c.legs.first();
@@ -177,11 +182,19 @@ void QuoteFeed::sample()
     const double now = double(QDateTime::currentMSecsSinceEpoch());
     m_windowEnd = now;
     m_windowStart = now - kWindowSeconds * 1000.0;
-    double lo = std::min(m_raydium, m_meteora), hi = std::max(m_raydium, m_meteora);
+    // A venue with no direct pool for the pair has no price: no point (not a drop to 0).
+    double lo = std::numeric_limits<double>::max(), hi = 0;
+    for (double p : {m_raydium, m_meteora})
+        if (p > 0) {
+            lo = std::min(lo, p);
+            hi = std::max(hi, p);
+        }
     for (QXYSeries *s : {m_raydiumSeries.data(), m_meteoraSeries.data()}) {
         if (!s)
             continue;
-        s->append(now, s == m_raydiumSeries ? m_raydium : m_meteora);
+        const double price = s == m_raydiumSeries ? m_raydium : m_meteora;
+        if (price > 0)
+            s->append(now, price);
         int expired = 0;
         while (expired < s->count() && s->at(expired).x() < m_windowStart)
             ++expired;
@@ -192,6 +205,8 @@ void QuoteFeed::sample()
             hi = std::max(hi, s->at(i).y());
         }
     }
+    if (hi <= 0)
+        lo = hi = 0;
     const double pad = std::max((hi - lo) * 0.15, hi * 1e-5);
     m_min = lo - pad;
     m_max = hi + pad;

@@ -6,6 +6,7 @@
 
 #include <QLocale>
 #include <algorithm>
+#include <cmath>
 
 namespace oee::ui {
 
@@ -28,7 +29,11 @@ template <typename T> QString percentiles(QList<T> values, const char *unit, int
     if (values.isEmpty())
         return QStringLiteral("—");
     std::sort(values.begin(), values.end());
-    const auto at = [&](double q) { return double(values[qsizetype(q * double(values.size() - 1))]); };
+    const double scale = std::pow(10.0, decimals);
+    const auto at = [&](double q) {
+        const double v = std::round(double(values[qsizetype(q * double(values.size() - 1))]) * scale) / scale;
+        return v == 0 ? 0.0 : v; // never "-0.0"
+    };
     return QStringLiteral("p50 %1 · p95 %2 %3").arg(at(0.5), 0, 'f', decimals).arg(at(0.95), 0, 'f', decimals)
         .arg(QLatin1String(unit));
 }

@@ -895,7 +895,7 @@ ApplicationWindow {
                                     Label { text: model.created.substring(0, 8); font.family: "monospace"; font.pixelSize: 11 }
                                     Label { text: model.orderId.substring(0, 8); font.family: "monospace"; font.pixelSize: 11 }
                                     Label { text: model.orderType === "market" ? "" : model.orderType; Layout.preferredWidth: 36; font.pixelSize: 11; elide: Text.ElideRight }
-                                    Label { text: model.pair; Layout.preferredWidth: 84; elide: Text.ElideRight }
+                                    Label { text: model.pair; Layout.preferredWidth: 80; elide: Text.ElideRight }
                                     Label { text: model.amount; elide: Text.ElideRight; Layout.preferredWidth: 56 }
                                     Rectangle {
                                         Layout.preferredWidth: 72
@@ -904,8 +904,8 @@ ApplicationWindow {
                                         color: window.statusColor(model.status)
                                         Label { anchors.centerIn: parent; text: model.status; color: "white"; font.pixelSize: 11 }
                                     }
-                                    Label { text: model.venue; Layout.preferredWidth: 52; elide: Text.ElideRight }
-                                    Label { text: model.terminal ? model.latencyMs.toFixed(0) + " ms" : ""; Layout.preferredWidth: 48; horizontalAlignment: Text.AlignRight; elide: Text.ElideRight }
+                                    Label { text: model.venue; Layout.preferredWidth: 50; font.pixelSize: 11; elide: Text.ElideRight }
+                                    Label { text: model.terminal ? model.latencyMs.toFixed(0) + " ms" : ""; Layout.preferredWidth: 54; font.pixelSize: 11; horizontalAlignment: Text.AlignRight; elide: Text.ElideRight }
                                     Label { text: model.error; color: window.danger; elide: Text.ElideRight; Layout.fillWidth: true; Layout.minimumWidth: 0 }
                                 }
                             }
