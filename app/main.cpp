@@ -6,6 +6,7 @@
 #include <QCoreApplication>
 #ifdef OEE_WITH_CONSOLE
 #include "Console.h"
+#include "RemoteBackend.h"
 
 #include <QApplication>
 #include <QQuickWindow>
@@ -75,6 +76,40 @@ int main(int argc, char *argv[])
         std::fputs(hasDisplay ? "oee: built without the console; running headless.\n"
                               : "oee: no display; running headless (--server).\n",
                    stderr);
+
+#ifdef OEE_WITH_CONSOLE
+    if (!config.connectUrl.isEmpty()) {
+        // The console alone, attached to an engine elsewhere (its REST and WebSocket API).
+        if (!console) {
+            std::fputs("oee: --connect opens the console, which needs a display (and no --server)\n", stderr);
+            return 2;
+        }
+        oee::ui::Console::applyPalette(config.palette);
+        oee::ui::Console remote(std::make_unique<oee::ui::RemoteBackend>(QUrl(config.connectUrl), config.apiKey));
+        QString loadError;
+        if (!remote.load(&loadError)) {
+            std::fprintf(stderr, "oee: %s\n", qPrintable(loadError));
+            return 1;
+        }
+        if (config.windowWidth > 0)
+            remote.window()->resize(config.windowWidth, config.windowHeight);
+        std::printf("oee console attached to %s\n", qPrintable(config.connectUrl));
+        std::fflush(stdout);
+        QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app, &QCoreApplication::quit);
+        if (!config.screenshotPath.isEmpty())
+            QTimer::singleShot(config.screenshotAfterMs, &app, [&] {
+                const bool saved = remote.window()->grabWindow().save(config.screenshotPath);
+                std::fprintf(stderr, "oee: screenshot %s %s\n", qPrintable(config.screenshotPath), saved ? "saved" : "FAILED");
+                app.quit();
+            });
+        return app.exec();
+    }
+#else
+    if (!config.connectUrl.isEmpty()) {
+        std::fputs("oee: built without the console; --connect needs it\n", stderr);
+        return 2;
+    }
+#endif
 
     // Thousands of WebSocket clients need thousands of descriptors: use what we may.
     rlimit files{};

@@ -4,6 +4,7 @@
 #include "ConsoleController.h"
 #include "Console.h"
 #include "EventFormat.h"
+#include "RemoteBackend.h"
 #include "VenueStats.h"
 #include "LifecycleLane.h"
 #include "TestSupport.h"
@@ -11,7 +12,10 @@
 #include <QClipboard>
 #include <QGuiApplication>
 #include <QJsonArray>
+#include <QProcess>
 #include <QQuickItem>
+#include <QTcpServer>
+#include <QTemporaryDir>
 #include <QQuickWindow>
 #include <QSignalSpy>
 #include <QTest>
@@ -599,6 +603,96 @@ private slots:
         QVERIFY(w->grabWindow().save(shot));
         QGuiApplication::setPalette(before);
         QVERIFY2(problems.isEmpty(), qPrintable(problems.mid(0, 25).join(QLatin1Char('\n')) + QStringLiteral("\nscreenshot: ") + shot));
+    }
+
+    // `oee --connect`: the same console over a real `oee --server` process, by its REST API and
+    // its resumable stream; an order placed from it confirms; the server restarts and the
+    // console says it is disconnected, reconnects by itself, resumes the stream where it left
+    // off (an order that ran meanwhile arrives with all its events), and takes orders again.
+    void remoteAttachToARealServer()
+    {
+        QTemporaryDir data;
+        QTcpServer probe;
+        QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+        const quint16 port = probe.serverPort();
+        probe.close();
+        const auto startServer = [&](QProcess &p) {
+            QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+            env.insert(QStringLiteral("OEE_DATA_DIR"), data.path());
+            env.insert(QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0"));
+            env.insert(QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0"));
+            env.insert(QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("50"));
+            env.insert(QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0"));
+            env.remove(QStringLiteral("QT_QPA_PLATFORM"));
+            p.setProcessEnvironment(env);
+            p.setProgram(qEnvironmentVariable("OEE_BINARY"));
+            p.setArguments({QStringLiteral("--server"), QStringLiteral("--port"), QString::number(port)});
+            p.start();
+            Http http(port);
+            return p.waitForStarted(10000) && waitUntil([&] { return http.get(QStringLiteral("/health")).status == 200; }, 120000);
+        };
+        QProcess server;
+        QVERIFY2(startServer(server), "oee --server did not start");
+
+        auto backend = std::make_unique<RemoteBackend>(QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)), QString());
+        RemoteBackend *remote = backend.get();
+        Console console(std::move(backend));
+        QString error;
+        QVERIFY2(console.load(&error), qPrintable(error));
+        ConsoleController *ctl = console.controller();
+        QVERIFY(ctl->remote());
+        QTRY_VERIFY_WITH_TIMEOUT(ctl->connected(), 30000);
+        // The quote chart prices on the copy of the server's pools.
+        QTRY_VERIFY_WITH_TIMEOUT(ctl->quotes()->raydiumPrice() > 100 && ctl->quotes()->points() >= 2, 30000);
+
+        ctl->submit(QStringLiteral("SOL"), QStringLiteral("USDC"), QStringLiteral("1"), 0.01);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 1, 30000);
+        const QString first = ctl->orders()->index(0).data(OrdersModel::OrderIdRole).toString();
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->index(0).data(OrdersModel::StatusRole).toString(), QStringLiteral("confirmed"), 30000);
+        QCOMPARE(ctl->orders()->eventsOf(first).size(), 5);
+        ctl->selectOrder(first);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->history()->rowCount(), 5, 10000);
+        // An action from the remote console reaches the server (and its audit trail).
+        ctl->pauseIntake(QStringLiteral("remote drill"));
+        Http http(port);
+        QTRY_VERIFY_WITH_TIMEOUT(http.get(QStringLiteral("/api/control")).json().value(QStringLiteral("intake")).toObject()
+                                     .value(QStringLiteral("paused")).toBool(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(ctl->paused(), 10000);
+        ctl->resumeIntake();
+        QTRY_VERIFY_WITH_TIMEOUT(!ctl->paused(), 10000);
+        QTRY_VERIFY_WITH_TIMEOUT(ctl->actions().size() >= 2, 10000);
+
+        // The server goes away: the console says so.
+        server.terminate();
+        QVERIFY(server.waitForFinished(60000));
+        QTRY_VERIFY_WITH_TIMEOUT(!ctl->connected(), 30000);
+        QQuickItem *banner = findItem(console.window(), QStringLiteral("disconnectedBanner"));
+        QVERIFY(banner);
+        QTRY_VERIFY_WITH_TIMEOUT(banner->isVisible(), 10000);
+        const qint64 seenBefore = remote->lastEventId();
+        QVERIFY(seenBefore >= 5);
+
+        // Back: an order placed by someone else right away, then the console reconnects.
+        QProcess again;
+        QVERIFY2(startServer(again), "oee --server did not restart");
+        const QString meanwhile = http.submit(order(2));
+        QVERIFY(!meanwhile.isEmpty());
+        QTRY_VERIFY_WITH_TIMEOUT(ctl->connected(), 30000);
+        QVERIFY(remote->reconnects() >= 1);
+        QTRY_VERIFY_WITH_TIMEOUT(!banner->isVisible(), 10000);
+        // Resumed after the last event it had: the order that ran meanwhile arrives whole
+        // (a fresh subscription would have given a snapshot row without its events).
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->eventsOf(meanwhile).size(), 5, 30000);
+        QCOMPARE(ctl->orders()->eventsOf(meanwhile).first().seq, 1);
+        QCOMPARE(ctl->orders()->eventsOf(first).size(), 5); // nothing twice
+        QVERIFY(remote->lastEventId() > seenBefore);
+        // And it takes orders again.
+        ctl->submit(QStringLiteral("SOL"), QStringLiteral("USDC"), QStringLiteral("0.5"), 0.01);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->rowCount(), 3, 30000);
+        QTRY_COMPARE_WITH_TIMEOUT(ctl->orders()->index(0).data(OrdersModel::StatusRole).toString(), QStringLiteral("confirmed"), 30000);
+        QVERIFY(console.window()->grabWindow().save(QDir::current().filePath(QStringLiteral("console-remote.png"))));
+        again.terminate();
+        QVERIFY(again.waitForFinished(60000));
     }
 
     void followsADarkSystemPalette()

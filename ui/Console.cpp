@@ -1,5 +1,6 @@
 #include "Console.h"
 
+#include "Backend.h"
 #include "ConsoleController.h"
 #include "LifecycleLane.h"
 
@@ -11,15 +12,21 @@
 
 namespace oee::ui {
 
-Console::Console(Engine *engine)
-    : m_controller(std::make_unique<ConsoleController>(engine)),
+Console::Console(Engine *engine) : Console(std::make_unique<LocalBackend>(engine))
+{
+}
+
+Console::Console(std::unique_ptr<Backend> backend)
+    : m_backend(std::move(backend)),
+      m_controller(std::make_unique<ConsoleController>(m_backend.get())),
       m_qml(std::make_unique<QQmlApplicationEngine>())
 {
 }
 
 Console::~Console()
 {
-    m_qml.reset(); // the QML goes before the models it binds to
+    m_qml.reset(); // the QML goes before the models it binds to, and they before their source
+    m_controller.reset();
 }
 
 bool Console::load(QString *error)

@@ -12,6 +12,7 @@ class Engine;
 
 namespace oee::ui {
 
+class Backend;
 class ConsoleController;
 
 // Loads the console (qrc:/Oee/Main.qml) over a running engine. Needs a QApplication: QML's
@@ -19,7 +20,10 @@ class ConsoleController;
 class Console
 {
 public:
+    // Over the engine in this process.
     explicit Console(Engine *engine);
+    // Over any backend (a remote engine: RemoteBackend).
+    explicit Console(std::unique_ptr<Backend> backend);
     ~Console();
     bool load(QString *error);
     // "light" or "dark" sets the application's palette (before load); "system" leaves it.
@@ -31,6 +35,7 @@ public:
     [[nodiscard]] ConsoleController *controller() const { return m_controller.get(); }
 
 private:
+    std::unique_ptr<Backend> m_backend;
     std::unique_ptr<ConsoleController> m_controller;
     std::unique_ptr<QQmlApplicationEngine> m_qml;
 };

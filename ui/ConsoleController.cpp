@@ -1,6 +1,5 @@
 #include "ConsoleController.h"
 
-#include "Engine.h"
 #include "dex/Market.h"
 #include "domain/OrderRequest.h"
 
@@ -14,13 +13,13 @@
 
 namespace oee::ui {
 
-ConsoleController::ConsoleController(Engine *engine, QObject *parent)
-    : QObject(parent), m_engine(engine), m_quotes(engine->market()), m_queue(engine)
+ConsoleController::ConsoleController(Backend *backend, QObject *parent)
+    : QObject(parent), m_backend(backend), m_quotes(backend->market()), m_queue(backend)
 {
     m_filter.setSourceModel(&m_orders);
     m_open.setSourceModel(&m_orders);
     m_open.setStatus(QStringLiteral("open"));
-    connect(engine->market()->signalsObject(), &MarketSignals::launched, this,
+    connect(backend->market()->signalsObject(), &MarketSignals::launched, this,
             [this](const QString &symbol, const QString &, const QString &poolId) {
                 m_launches.prepend(QStringLiteral("%1  %2 launched (%3)")
                                        .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), symbol, poolId));
@@ -30,7 +29,7 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
             });
     // Events are applied to the models at most 10 times a second: under load thousands arrive
     // per second, and each model change costs a re-render.
-    connect(engine, &Engine::orderEvents, this, [this](const QList<OrderEvent> &events) {
+    connect(backend, &Backend::orderEvents, this, [this](const QList<OrderEvent> &events) {
         m_pendingEvents += events;
         if (!m_applyTimer.isActive())
             m_applyTimer.start();
@@ -52,18 +51,24 @@ ConsoleController::ConsoleController(Engine *engine, QObject *parent)
             });
     // The switches: changed by this console, by REST, or by another process (read with the
     // pools); `changed` comes from whichever thread applied it.
-    connect(engine->controls(), &Controls::changed, this, [this] {
-        m_venueStats.setDisabled(m_engine->controls()->state().disabledVenues);
+    connect(backend->controls(), &Controls::changed, this, [this] {
+        m_venueStats.setDisabled(m_backend->controls()->state().disabledVenues);
         emit controlsChanged();
         refreshActions();
     }, Qt::QueuedConnection);
-    m_venueStats.setDisabled(engine->controls()->state().disabledVenues);
+    m_venueStats.setDisabled(backend->controls()->state().disabledVenues);
+    // Remote: the connection's state shows; after a reconnect that could not resume, the
+    // orders are read again.
+    connect(backend, &Backend::connectionChanged, this, &ConsoleController::connectionChanged);
+    connect(backend, &Backend::resynced, this, [this] {
+        m_backend->fetchRecentOrders(200, this, [this](const QList<Order> &orders) { m_orders.seed(orders); });
+    });
     connect(&m_actionsTimer, &QTimer::timeout, this, &ConsoleController::refreshActions);
     m_actionsTimer.start(5000);
     refreshActions();
-    engine->fetchRecentOrders(200, this, [this](const QList<Order> &orders) { m_orders.seed(orders); });
+    backend->fetchRecentOrders(200, this, [this](const QList<Order> &orders) { m_orders.seed(orders); });
     const auto checkHealth = [this] {
-        m_engine->checkHealth(this, [this](bool redisUp, const QString &redis, bool pgUp,
+        m_backend->checkHealth(this, [this](bool redisUp, const QString &redis, bool pgUp,
                                            const QString &pg) {
             m_redisUp = redisUp;
             m_postgresUp = pgUp;
@@ -95,20 +100,17 @@ QStringList ConsoleController::tokens() const
 
 QString ConsoleController::restUrl() const
 {
-    return m_engine->restUrl();
+    return m_backend->restUrl();
 }
 
 QString ConsoleController::wsUrl() const
 {
-    return m_engine->wsUrl();
+    return m_backend->wsUrl();
 }
 
 QString ConsoleController::rateLimit() const
 {
-    const Config &c = m_engine->config();
-    if (c.ratePerWindow <= 0)
-        return QStringLiteral("no rate limit");
-    return QStringLiteral("%1 orders / %2 s").arg(c.ratePerWindow).arg(c.rateWindowMs / 1000.0);
+    return m_backend->rateLimit();
 }
 
 void ConsoleController::setMessage(const QString &message)
@@ -152,8 +154,7 @@ void ConsoleController::submitParsed(const QJsonObject &order, int count)
     // The same validation as the REST API.
     const auto parsed = parseOrderRequest(QJsonDocument(order).toJson(QJsonDocument::Compact),
                                           "application/json",
-                                          m_engine->config().defaultSlippagePpm,
-                                          m_engine->config().maxBodyBytes);
+                                          m_backend->defaultSlippagePpm(), m_backend->maxBodyBytes());
     if (const auto *e = std::get_if<ApiError>(&parsed)) {
         setMessage(e->message);
         return;
@@ -162,7 +163,7 @@ void ConsoleController::submitParsed(const QJsonObject &order, int count)
     auto accepted = std::make_shared<int>(0);
     auto answered = std::make_shared<int>(0);
     for (int i = 0; i < n; ++i) {
-        m_engine->submitOrder(std::get<OrderRequest>(parsed), this,
+        m_backend->submit(order, std::get<OrderRequest>(parsed), this,
                               [this, n, accepted, answered](const SubmitResult &r) {
             ++*answered;
             if (r.ok)
@@ -180,7 +181,7 @@ void ConsoleController::cancel(const QString &orderId)
 {
     if (orderId.isEmpty())
         return;
-    m_engine->cancelOrder(orderId, this, [this, orderId](const Ingest::CancelResult &r) {
+    m_backend->cancel(orderId, this, [this, orderId](const Ingest::CancelResult &r) {
         if (!r.ok)
             setMessage(QStringLiteral("cancel failed: ") + r.error);
         else if (r.cancelled)
@@ -203,7 +204,7 @@ void ConsoleController::launch(const QString &symbol, const QString &quoteToken,
         setMessage(e->message);
         return;
     }
-    m_engine->launchToken(std::get<LaunchSpec>(spec), this, [this](const Ingest::LaunchReply &r) {
+    m_backend->launch(o, std::get<LaunchSpec>(spec), this, [this](const Ingest::LaunchReply &r) {
         if (r.launched)
             setMessage(QStringLiteral("%1 launched: pool %2, mint %3")
                            .arg(r.launched->symbol, r.launched->poolId, r.launched->mint));
@@ -218,7 +219,7 @@ void ConsoleController::selectOrder(const QString &orderId)
     m_history.show(orderId, known);
     if (known.isEmpty() || known.first().seq != 1) {
         // Not seen live (from before the console started): read its history.
-        m_engine->fetchOrderEvents(orderId, this, [this, orderId](const QList<OrderEvent> &events) {
+        m_backend->fetchOrderEvents(orderId, this, [this, orderId](const QList<OrderEvent> &events) {
             if (m_history.orderId() == orderId)
                 m_history.show(orderId, events);
         });
@@ -227,31 +228,31 @@ void ConsoleController::selectOrder(const QString &orderId)
 
 bool ConsoleController::paused() const
 {
-    return m_engine->controls()->paused();
+    return m_backend->controls()->paused();
 }
 
 QString ConsoleController::pausedReason() const
 {
-    return m_engine->controls()->state().pausedReason;
+    return m_backend->controls()->state().pausedReason;
 }
 
 QVariantList ConsoleController::venues() const
 {
     QVariantList out;
-    for (const QJsonValue &v : m_engine->controls()->toJson().value(QStringLiteral("venues")).toArray())
+    for (const QJsonValue &v : m_backend->controls()->toJson().value(QStringLiteral("venues")).toArray())
         out << v.toObject().toVariantMap();
     return out;
 }
 
 QString ConsoleController::volatility() const
 {
-    return m_engine->controls()->toJson().value(QStringLiteral("simulator")).toObject()
+    return m_backend->controls()->toJson().value(QStringLiteral("simulator")).toObject()
         .value(QStringLiteral("volatility")).toString();
 }
 
 void ConsoleController::refreshActions()
 {
-    m_engine->fetchActions(50, this, [this](const QList<OperatorAction> &actions) {
+    m_backend->fetchActions(50, this, [this](const QList<OperatorAction> &actions) {
         QVariantList list;
         for (const OperatorAction &a : actions) {
             QStringList detail;
@@ -272,7 +273,8 @@ void ConsoleController::refreshActions()
 
 void ConsoleController::control(ControlAction action, const QString &done)
 {
-    m_engine->control(action, this, [this, done](const ControlReply &r) {
+    action.source = QStringLiteral("console");
+    m_backend->control(action, this, [this, done](const ControlReply &r) {
         if (!r.ok) {
             setMessage(r.error.message);
             return;
@@ -333,7 +335,7 @@ void ConsoleController::retry(const QString &orderId)
 {
     if (orderId.isEmpty())
         return;
-    m_engine->retryOrder(orderId, this, [this, orderId](const Ingest::RetryResult &r) {
+    m_backend->retry(orderId, this, [this, orderId](const Ingest::RetryResult &r) {
         if (!r.submit.ok) {
             setMessage(QStringLiteral("retry of %1 refused: %2").arg(orderId.left(8), r.submit.error.message));
             return;

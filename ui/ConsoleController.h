@@ -1,4 +1,5 @@
 #pragma once
+#include "Backend.h"
 #include "OrdersModel.h"
 #include "QueueMonitor.h"
 #include "QuoteFeed.h"
@@ -10,9 +11,6 @@
 
 #include "runtime/Controls.h"
 
-namespace oee {
-class Engine;
-}
 
 namespace oee::ui {
 
@@ -32,7 +30,7 @@ class ConsoleController : public QObject
     Q_PROPERTY(QVariantList limitLevels READ limitLevels NOTIFY limitLevelsChanged)
     Q_PROPERTY(QString restUrl READ restUrl CONSTANT)
     Q_PROPERTY(QString wsUrl READ wsUrl CONSTANT)
-    Q_PROPERTY(QString rateLimit READ rateLimit CONSTANT)
+    Q_PROPERTY(QString rateLimit READ rateLimit NOTIFY connectionChanged)
     Q_PROPERTY(bool redisUp READ redisUp NOTIFY healthChanged)
     Q_PROPERTY(bool postgresUp READ postgresUp NOTIFY healthChanged)
     Q_PROPERTY(QString redisState READ redisState NOTIFY healthChanged)
@@ -48,8 +46,12 @@ class ConsoleController : public QObject
     Q_PROPERTY(QVariantList actions READ actions NOTIFY actionsChanged)
     // The lower-left tab shown first (OEE_CONSOLE_TAB: 0 queue, 1 lifecycles, 2 venues, 3 audit).
     Q_PROPERTY(int startTab READ startTab CONSTANT)
+    // Attached to a remote engine (--connect), and whether its stream is up.
+    Q_PROPERTY(bool remote READ remote CONSTANT)
+    Q_PROPERTY(bool connected READ connected NOTIFY connectionChanged)
+    Q_PROPERTY(QString connectionState READ connectionState NOTIFY connectionChanged)
 public:
-    explicit ConsoleController(Engine *engine, QObject *parent = nullptr);
+    explicit ConsoleController(Backend *backend, QObject *parent = nullptr);
 
     // `amount` as the operator typed it (token units, read exactly).
     Q_INVOKABLE void submit(const QString &tokenIn, const QString &tokenOut, const QString &amount,
@@ -81,6 +83,9 @@ public:
     [[nodiscard]] QString volatility() const;
     [[nodiscard]] VenueStats *venueStats() { return &m_venueStats; }
     [[nodiscard]] QVariantList actions() const { return m_actions; }
+    [[nodiscard]] bool remote() const { return m_backend->isRemote(); }
+    [[nodiscard]] bool connected() const { return m_backend->isConnected(); }
+    [[nodiscard]] QString connectionState() const { return m_backend->connectionState(); }
     [[nodiscard]] static int startTab() { return qBound(0, qEnvironmentVariableIntValue("OEE_CONSOLE_TAB"), 3); }
     [[nodiscard]] OrdersModel *orders() { return &m_orders; }
     [[nodiscard]] OrderFilter *filteredOrders() { return &m_filter; }
@@ -108,6 +113,7 @@ signals:
     void tokensChanged();
     void limitLevelsChanged();
     void controlsChanged();
+    void connectionChanged();
     void actionsChanged();
 
 private:
@@ -116,7 +122,7 @@ private:
     void refreshActions();
     void submitParsed(const QJsonObject &order, int count);
 
-    Engine *m_engine;
+    Backend *m_backend;
     OrdersModel m_orders;
     OrderFilter m_filter;
     OrderFilter m_open;

@@ -1,6 +1,6 @@
 #include "QueueMonitor.h"
 
-#include "Engine.h"
+#include "Backend.h"
 
 #include <QDateTime>
 #include <QXYSeries>
@@ -59,7 +59,7 @@ void LatencyHistogram::add(qint64 latencyMs)
     }
 }
 
-QueueMonitor::QueueMonitor(Engine *engine, QObject *parent) : QObject(parent), m_engine(engine)
+QueueMonitor::QueueMonitor(Backend *backend, QObject *parent) : QObject(parent), m_backend(backend)
 {
     connect(&m_timer, &QTimer::timeout, this, &QueueMonitor::poll);
     m_timer.start(1000);
@@ -88,7 +88,7 @@ void QueueMonitor::poll()
     m_confirmedRate = m_confirmedThisSecond;
     m_failedRate = m_failedThisSecond;
     m_confirmedThisSecond = m_failedThisSecond = 0;
-    m_engine->fetchQueueCounts(this, [this](const QueueCounts &c) {
+    m_backend->fetchQueueCounts(this, [this](const QueueCounts &c) {
         m_available = c.ok;
         if (c.ok) {
             m_waiting = int(c.waiting);

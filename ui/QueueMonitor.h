@@ -7,10 +7,12 @@ class QAbstractSeries;
 class QXYSeries;
 
 namespace oee {
-class Engine;
+
 }
 
 namespace oee::ui {
+
+class Backend;
 
 // End-to-end latency distribution of finished orders: fixed buckets, counts updated in place.
 class LatencyHistogram : public QAbstractListModel
@@ -50,7 +52,7 @@ class QueueMonitor : public QObject
     Q_PROPERTY(int points READ points NOTIFY updated)
     Q_PROPERTY(bool available READ available NOTIFY updated)
 public:
-    explicit QueueMonitor(Engine *engine, QObject *parent = nullptr);
+    explicit QueueMonitor(Backend *backend, QObject *parent = nullptr);
     Q_INVOKABLE void attach(QAbstractSeries *waiting, QAbstractSeries *active, QAbstractSeries *delayed);
     void orderFinished(bool confirmed);
 
@@ -71,7 +73,7 @@ signals:
 private:
     void poll();
 
-    Engine *m_engine;
+    Backend *m_backend;
     QPointer<QXYSeries> m_series[3];
     int m_waiting = 0, m_active = 0, m_delayed = 0;
     int m_confirmedThisSecond = 0, m_failedThisSecond = 0;

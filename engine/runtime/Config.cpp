@@ -1,5 +1,7 @@
 #include "runtime/Config.h"
 
+#include <QUrl>
+
 #include <QJsonDocument>
 
 #include "domain/OrderRequest.h"
@@ -204,6 +206,17 @@ const QList<OptionSpec> &optionSpecs()
                  return QStringLiteral("must be WIDTHxHEIGHT, at least 1280x800 (the console's minimum)");
              c.windowWidth = w;
              c.windowHeight = h;
+             return std::nullopt;
+         }},
+        {"connect", "OEE_CONNECT",
+         "Console only: attach to a remote engine (started with --server) at this URL, e.g. "
+         "http://host:3000, through its REST and WebSocket API (with --api-key when it has one).",
+         [](Config &c, const QString &v) -> std::optional<QString> {
+             const QUrl url(v, QUrl::StrictMode);
+             if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) ||
+                 url.host().isEmpty())
+                 return QStringLiteral("must be an http(s) URL with a host, e.g. http://host:3000");
+             c.connectUrl = v;
              return std::nullopt;
          }},
         {"palette", "OEE_PALETTE", "Console: light, dark or system (default system).",

@@ -66,6 +66,7 @@ struct Config
     int windowWidth = 0;         // console: 0 = its default
     int windowHeight = 0;
     QString palette = QStringLiteral("system"); // console: light, dark, system
+    QString connectUrl;          // console: a remote engine's base URL (no engine in this process)
     DexConfig dex;
 
     [[nodiscard]] int effectiveWorkerThreads() const;

@@ -230,6 +230,26 @@ ApplicationWindow {
             anchors.leftMargin: 8
             anchors.rightMargin: 8
             spacing: 16
+            Rectangle {
+                objectName: "connectionBadge"
+                visible: console.remote
+                Layout.preferredWidth: connectionLabel.implicitWidth + 16
+                Layout.maximumWidth: 520
+                Layout.preferredHeight: 20
+                radius: 4
+                color: console.connected ? window.good : window.danger
+                Label {
+                    id: connectionLabel
+                    anchors.fill: parent
+                    anchors.leftMargin: 8
+                    anchors.rightMargin: 8
+                    verticalAlignment: Text.AlignVCenter
+                    color: "white"
+                    font.bold: true
+                    elide: Text.ElideRight
+                    text: (console.connected ? qsTr("REMOTE · ") : qsTr("DISCONNECTED · ")) + console.connectionState
+                }
+            }
             Label {
                 objectName: "lastMessage"
                 Layout.fillWidth: true
@@ -294,6 +314,28 @@ ApplicationWindow {
                 }
             }
             Label { text: qsTr("Tab moves through every control; Esc closes this."); opacity: 0.7 }
+        }
+    }
+
+    // A remote engine that went away: said plainly over everything (the data below is stale).
+    Rectangle {
+        objectName: "disconnectedBanner"
+        visible: console.remote && !console.connected
+        z: 10
+        anchors.horizontalCenter: parent.horizontalCenter
+        y: 8
+        width: Math.min(parent.width - 40, bannerText.implicitWidth + 32)
+        height: bannerText.implicitHeight + 16
+        radius: 6
+        color: window.danger
+        Label {
+            id: bannerText
+            anchors.centerIn: parent
+            width: Math.min(implicitWidth, parent.parent.width - 72)
+            elide: Text.ElideRight
+            color: "white"
+            font.bold: true
+            text: qsTr("Not connected to %1 — %2. What is shown may be stale.").arg(console.restUrl).arg(console.connectionState)
         }
     }
 
