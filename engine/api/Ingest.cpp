@@ -211,6 +211,10 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
                     m_controls->apply(*state);
             }
             if (action.kind == ControlAction::Kind::Kill) {
+                // Orders accepted just before the pause and not yet written are written now, so
+                // the scan below sees (and cancels) them too.
+                while (!m_pending.isEmpty())
+                    flush();
                 // Intake is paused: no new order appears while these are ended. Every order
                 // that has not begun (resting limit and sniper orders, and market orders still
                 // queued) is cancelled; those already routing finish (nothing can call back a
