@@ -133,6 +133,17 @@ void HttpApi::routeAnyPath(Methods methods, UrlHandler handler)
     });
 }
 
+bool HttpApi::admit(const QHttpServerRequest &req, QHttpServerResponder &responder, const char *what)
+{
+    if (authorized(req))
+        return true;
+    respondError(responder, {ErrorKind::Unauthorized,
+                             QStringLiteral("this server requires Authorization: Bearer <API key> ") +
+                                 QLatin1String(what),
+                             QStringLiteral("Authorization"), {}});
+    return false;
+}
+
 QString HttpApi::source(const QHttpServerRequest &req)
 {
     return QStringLiteral("rest ") + req.remoteAddress().toString();

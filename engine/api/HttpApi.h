@@ -79,6 +79,9 @@ public:
                  const Headers &headers = {});
     void respondError(QHttpServerResponder &r, const ApiError &e);
     [[nodiscard]] bool authorized(const QHttpServerRequest &req) const;
+    // A write's gate: true if authorized; otherwise answers 401 naming Authorization ("this
+    // server requires … <what>") and returns false.
+    bool admit(const QHttpServerRequest &req, QHttpServerResponder &responder, const char *what);
     // Who asked, for the operator's audit trail: "rest <peer address>".
     [[nodiscard]] static QString source(const QHttpServerRequest &req);
     [[nodiscard]] const Config &config() const { return m_config; }

@@ -26,13 +26,8 @@ void ControlController::registerRoutes()
     // (Redis, then the audit row), and the state after it is the answer.
     const auto act = [this](ControlAction action, const QHttpServerRequest &req,
                             QHttpServerResponder &&responder) {
-        if (!m_api.authorized(req)) {
-            m_api.respondError(responder, {ErrorKind::Unauthorized,
-                                           QStringLiteral("this server requires Authorization: "
-                                                          "Bearer <API key> for operator actions"),
-                                           QStringLiteral("Authorization"), {}});
+        if (!m_api.admit(req, responder, "for operator actions"))
             return;
-        }
         if (const auto error = parseControlBody(req.body(), &action)) {
             m_api.respondError(responder, *error);
             return;

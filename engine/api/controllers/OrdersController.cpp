@@ -51,13 +51,8 @@ void OrdersController::registerRoutes()
     // --- submit: 200 with a body every seed reads (see README, "Seed clients") -------------
     m_api.route(QStringLiteral("/api/orders/execute"), Method::Post,
                 [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
-        if (!m_api.authorized(req)) {
-            m_api.respondError(responder, {ErrorKind::Unauthorized,
-                                           QStringLiteral("this server requires Authorization: "
-                                                          "Bearer <API key> to submit orders"),
-                                           QStringLiteral("Authorization"), {}});
+        if (!m_api.admit(req, responder, "to submit orders"))
             return;
-        }
         const Config &config = m_api.config();
         auto parsed = parseOrderRequest(req.body(), req.value("Content-Type"),
                                         config.defaultSlippagePpm, config.maxBodyBytes);
@@ -166,13 +161,8 @@ void OrdersController::registerRoutes()
     // --- cancel: a pending or open order; 409 with its status once routing has begun ---------
     const auto cancel = [this](const QString &arg, const QHttpServerRequest &req,
                                QHttpServerResponder &&responder) {
-        if (!m_api.authorized(req)) {
-            m_api.respondError(responder, {ErrorKind::Unauthorized,
-                                           QStringLiteral("this server requires Authorization: "
-                                                          "Bearer <API key> to cancel orders"),
-                                           QStringLiteral("Authorization"), {}});
+        if (!m_api.admit(req, responder, "to cancel orders"))
             return;
-        }
         const QString id = canonicalOrderId(arg);
         if (id.isEmpty()) {
             m_api.respondError(responder, notAnOrderId(arg));
@@ -206,13 +196,8 @@ void OrdersController::registerRoutes()
     // --- retry: a failed order again, as a new order linked to it (Ingest::retry) ------------
     m_api.route(QStringLiteral("/api/orders/<arg>/retry"), Method::Post,
                 [this](const QString &arg, const QHttpServerRequest &req, QHttpServerResponder &&responder) {
-        if (!m_api.authorized(req)) {
-            m_api.respondError(responder, {ErrorKind::Unauthorized,
-                                           QStringLiteral("this server requires Authorization: "
-                                                          "Bearer <API key> to retry orders"),
-                                           QStringLiteral("Authorization"), {}});
+        if (!m_api.admit(req, responder, "to retry orders"))
             return;
-        }
         const QString id = canonicalOrderId(arg);
         if (id.isEmpty()) {
             m_api.respondError(responder, notAnOrderId(arg));

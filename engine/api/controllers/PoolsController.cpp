@@ -52,13 +52,8 @@ void PoolsController::registerRoutes()
     // the ingest thread. Same access rules as every write.
     m_api.route(QStringLiteral("/api/launches"), Method::Post,
                 [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
-        if (!m_api.authorized(req)) {
-            m_api.respondError(responder, {ErrorKind::Unauthorized,
-                                           QStringLiteral("this server requires Authorization: "
-                                                          "Bearer <API key> to launch tokens"),
-                                           QStringLiteral("Authorization"), {}});
+        if (!m_api.admit(req, responder, "to launch tokens"))
             return;
-        }
         if (!m_api.ingest()) {
             m_api.respondError(responder, {ErrorKind::NotServing, QStringLiteral("this process takes no writes"), {}, {}});
             return;
