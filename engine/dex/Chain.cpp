@@ -11,31 +11,7 @@ namespace {
 
 const RedisScript &landScript()
 {
-    // ARGV: n, then n × (ledger key, fill), then per pool: key, expected slot, new slot, state.
-    // Returns {1} when everything landed and the pools moved; {0, i, first fill, …} naming the
-    // transactions that had landed before (nothing written); {2, state, …} when a pool moved
-    // meanwhile (its current state; nothing written).
-    static const RedisScript s(QByteArrayLiteral(
-        "local n = tonumber(ARGV[1])\n"
-        "local landed = {}\n"
-        "for i = 1, n do\n"
-        "  local fill = redis.call('GET', ARGV[2 * i])\n"
-        "  if fill then landed[#landed + 1] = i; landed[#landed + 1] = fill end\n"
-        "end\n"
-        "if #landed > 0 then return {0, unpack(landed)} end\n"
-        "local first = 2 * n + 2\n"
-        "local moved = {}\n"
-        "for i = first, #ARGV, 4 do\n"
-        "  if redis.call('HGET', ARGV[i], 'slot') ~= ARGV[i + 1] then\n"
-        "    moved[#moved + 1] = redis.call('HGET', ARGV[i], 'state') or ''\n"
-        "  end\n"
-        "end\n"
-        "if #moved > 0 then return {2, unpack(moved)} end\n"
-        "for i = first, #ARGV, 4 do\n"
-        "  redis.call('HSET', ARGV[i], 'slot', ARGV[i + 2], 'state', ARGV[i + 3])\n"
-        "end\n"
-        "for i = 1, n do redis.call('SET', ARGV[2 * i], ARGV[2 * i + 1]) end\n"
-        "return {1}\n"));
+    static const RedisScript s(luaScript("land"));
     return s;
 }
 

@@ -20,31 +20,19 @@ namespace {
 
 const RedisScript &seedScript()
 {
-    // ARGV: key, slot, state. Writes the state only where there is none.
-    static const RedisScript s(QByteArrayLiteral(
-        "if redis.call('EXISTS', ARGV[1]) == 0 then\n"
-        "  redis.call('HSET', ARGV[1], 'slot', ARGV[2], 'state', ARGV[3])\n"
-        "end\n"
-        "return 1\n"));
+    static const RedisScript s(luaScript("pool_seed"));
     return s;
 }
 
 const RedisScript &slotsScript()
 {
-    // ARGV: pool keys. Returns each one's slot.
-    static const RedisScript s(QByteArrayLiteral(
-        "local out = {}\n"
-        "for i = 1, #ARGV do out[i] = redis.call('HGET', ARGV[i], 'slot') or '' end\n"
-        "return out\n"));
+    static const RedisScript s(luaScript("pool_slots"));
     return s;
 }
 
 const RedisScript &statesScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        "local out = {}\n"
-        "for i = 1, #ARGV do out[i] = redis.call('HGET', ARGV[i], 'state') or '' end\n"
-        "return out\n"));
+    static const RedisScript s(luaScript("pool_states"));
     return s;
 }
 
@@ -445,17 +433,7 @@ namespace {
 
 const RedisScript &launchScript()
 {
-    // ARGV: launches list, tokens hash, symbol (upper case), mint, record, pool key, state,
-    // the channel that tells the other processes. Returns 1 (launched), 0 (the symbol or mint
-    // is taken: by the same launch or another).
-    static const RedisScript s(QByteArrayLiteral(
-        "if redis.call('HEXISTS', ARGV[2], 's:' .. ARGV[3]) == 1 or\n"
-        "   redis.call('HEXISTS', ARGV[2], 'm:' .. ARGV[4]) == 1 then return 0 end\n"
-        "redis.call('HSET', ARGV[2], 's:' .. ARGV[3], ARGV[5], 'm:' .. ARGV[4], ARGV[3])\n"
-        "redis.call('HSET', ARGV[6], 'slot', '0', 'state', ARGV[7])\n"
-        "redis.call('RPUSH', ARGV[1], ARGV[5])\n"
-        "redis.call('PUBLISH', ARGV[8], ARGV[3])\n"
-        "return 1\n"));
+    static const RedisScript s(luaScript("launch"));
     return s;
 }
 

@@ -6,160 +6,42 @@ namespace oee {
 
 namespace {
 
-// Server time in ms; scripts are effect-replicated (Redis >= 5), so TIME is allowed.
-#define OEE_LUA_NOW "local t = redis.call('TIME'); local now = t[1] * 1000 + math.floor(t[2] / 1000)\n"
-
+// The scripts: resources/lua/*.lua (each with a header naming its keys and arguments).
 // Stages jobs: stored, but not yet visible to workers (their rows are not committed yet).
 const RedisScript &stageScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        OEE_LUA_NOW
-        "local p = ARGV[1]\n"
-        "local by = ARGV[2]\n"
-        "local added = 0\n"
-        "for i = 3, #ARGV, 2 do\n"
-        "  local id = ARGV[i]\n"
-        "  if redis.call('HSETNX', p .. 'job:' .. id, 'data', ARGV[i + 1]) == 1 then\n"
-        "    redis.call('HSET', p .. 'job:' .. id, 'attempts', 0, 'by', by)\n"
-        "    redis.call('ZADD', p .. 'staged', now, id)\n"
-        "    added = added + 1\n"
-        "  end\n"
-        "end\n"
-        "return added\n"));
+    static const RedisScript s(luaScript("stage"));
     return s;
 }
 
 // Makes staged jobs visible to workers, first in first out, and wakes them.
 const RedisScript &publishScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        "local p = ARGV[1]\n"
-        "local n = 0\n"
-        "for i = 2, #ARGV do\n"
-        "  if redis.call('ZREM', p .. 'staged', ARGV[i]) == 1 then\n"
-        "    redis.call('LPUSH', p .. 'wait', ARGV[i])\n"
-        "    n = n + 1\n"
-        "  end\n"
-        "end\n"
-        "if n > 0 then redis.call('PUBLISH', p .. 'wake', n) end\n"
-        "return n\n"));
+    static const RedisScript s(luaScript("publish"));
     return s;
 }
 
 const RedisScript &claimScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        OEE_LUA_NOW
-        "local p = ARGV[1]\n"
-        "local max = tonumber(ARGV[2])\n"
-        "local lease = tonumber(ARGV[3])\n"
-        "local rlMax = tonumber(ARGV[4])\n"
-        "local rlWin = tonumber(ARGV[5])\n"
-        "local due = redis.call('ZRANGEBYSCORE', p .. 'delayed', '-inf', now, 'LIMIT', 0, 1000)\n"
-        "for _, id in ipairs(due) do\n"
-        "  redis.call('ZREM', p .. 'delayed', id)\n"
-        "  redis.call('RPUSH', p .. 'wait', id)\n"
-        "end\n"
-        "local limited = 0\n"
-        "if rlMax > 0 then\n"
-        "  local used = tonumber(redis.call('GET', p .. 'rl') or '0')\n"
-        "  if used >= rlMax then\n"
-        "    limited = redis.call('PTTL', p .. 'rl')\n"
-        "    if limited <= 0 then limited = 1 end\n"
-        "    max = 0\n"
-        "  elseif rlMax - used < max then max = rlMax - used end\n"
-        "end\n"
-        "local out = {}\n"
-        "local taken = 0\n"
-        "if max > 0 then\n"
-        "  local ids = redis.call('RPOP', p .. 'wait', max)\n"
-        "  if ids then\n"
-        "    for _, id in ipairs(ids) do\n"
-        "      local jk = p .. 'job:' .. id\n"
-        "      local data = redis.call('HGET', jk, 'data')\n"
-        "      if data then\n"
-        "        local att = redis.call('HINCRBY', jk, 'attempts', 1)\n"
-        "        local tok = redis.call('HINCRBY', jk, 'claims', 1) .. ':' .. now\n"
-        "        redis.call('HSET', jk, 'token', tok)\n"
-        "        redis.call('ZADD', p .. 'active', now + lease, id)\n"
-        "        out[#out + 1] = id; out[#out + 1] = data; out[#out + 1] = att; out[#out + 1] = tok\n"
-        "        taken = taken + 1\n"
-        "      end\n"
-        "    end\n"
-        "  end\n"
-        "  if rlMax > 0 and taken > 0 then\n"
-        "    if redis.call('INCRBY', p .. 'rl', taken) == taken then\n"
-        "      redis.call('PEXPIRE', p .. 'rl', rlWin)\n"
-        "    end\n"
-        "  end\n"
-        "end\n"
-        "local nd = -1\n"
-        "local first = redis.call('ZRANGE', p .. 'delayed', 0, 0, 'WITHSCORES')\n"
-        "if first[2] then nd = math.max(0, tonumber(first[2]) - now) end\n"
-        "return {out, limited, nd, redis.call('LLEN', p .. 'wait')}\n"));
+    static const RedisScript s(luaScript("claim"));
     return s;
 }
 
 const RedisScript &renewScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        OEE_LUA_NOW
-        "local p = ARGV[1]\n"
-        "local deadline = now + tonumber(ARGV[2])\n"
-        "local n = 0\n"
-        "for i = 3, #ARGV, 2 do\n"
-        "  if redis.call('HGET', p .. 'job:' .. ARGV[i], 'token') == ARGV[i + 1] and\n"
-        "     redis.call('ZADD', p .. 'active', 'XX', 'CH', deadline, ARGV[i]) == 1 then n = n + 1 end\n"
-        "end\n"
-        "return n\n"));
+    static const RedisScript s(luaScript("renew"));
     return s;
 }
 
 const RedisScript &settleScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        OEE_LUA_NOW
-        "local p = ARGV[1]\n"
-        "local n = 0\n"
-        "for i = 2, #ARGV, 4 do\n"
-        "  local op, id, delay, tok = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2]), ARGV[i + 3]\n"
-        "  local jk = p .. 'job:' .. id\n"
-        "  if redis.call('HGET', jk, 'token') == tok and redis.call('ZREM', p .. 'active', id) == 1 then\n"
-        "    n = n + 1\n"
-        "    if op == 'C' then\n"
-        "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'completed', 1)\n"
-        "    elseif op == 'P' then\n"
-        "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'parked', 1)\n"
-        "    elseif op == 'F' then\n"
-        "      redis.call('DEL', jk); redis.call('HINCRBY', p .. 'stats', 'failed', 1)\n"
-        "    elseif op == 'R' then\n"
-        "      redis.call('ZADD', p .. 'delayed', now + delay, id)\n"
-        "    elseif op == 'D' then\n"
-        "      redis.call('HINCRBY', jk, 'attempts', -1)\n"
-        "      redis.call('ZADD', p .. 'delayed', now + delay, id)\n"
-        "    elseif op == 'L' then\n"
-        "      redis.call('HINCRBY', jk, 'attempts', -1)\n"
-        "      redis.call('RPUSH', p .. 'wait', id)\n"
-        "    end\n"
-        "  end\n"
-        "end\n"
-        "return n\n"));
+    static const RedisScript s(luaScript("settle"));
     return s;
 }
 
 const RedisScript &recoverScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        OEE_LUA_NOW
-        "local p = ARGV[1]\n"
-        "local ids = redis.call('ZRANGEBYSCORE', p .. 'active', '-inf', now, 'LIMIT', 0, 1000)\n"
-        "for _, id in ipairs(ids) do\n"
-        "  redis.call('ZREM', p .. 'active', id)\n"
-        "  redis.call('RPUSH', p .. 'wait', id)\n"
-        "  redis.call('HINCRBY', p .. 'stats', 'stalled', 1)\n"
-        "end\n"
-        "if #ids > 0 then redis.call('PUBLISH', p .. 'wake', #ids) end\n"
-        "return #ids\n"));
+    static const RedisScript s(luaScript("recover"));
     return s;
 }
 
@@ -167,27 +49,7 @@ const RedisScript &recoverScript()
 // anywhere (Redis lost data: a restart without its append-only file, a FLUSHALL).
 const RedisScript &ensureScript()
 {
-    static const RedisScript s(QByteArrayLiteral(
-        "local p = ARGV[1]\n"
-        "local out = {}\n"
-        "for i = 3, #ARGV, 2 do\n"
-        "  local id = ARGV[i]\n"
-        "  local jk = p .. 'job:' .. id\n"
-        "  local held = redis.call('EXISTS', jk) == 1 and (\n"
-        "    redis.call('ZSCORE', p .. 'active', id) or redis.call('ZSCORE', p .. 'delayed', id) or\n"
-        "    redis.call('ZSCORE', p .. 'staged', id) or redis.call('LPOS', p .. 'wait', id))\n"
-        "  if not held then\n"
-        "    redis.call('HSET', jk, 'data', ARGV[i + 1], 'attempts', 0)\n"
-        "    redis.call('LREM', p .. 'wait', 0, id)\n"
-        "    redis.call('RPUSH', p .. 'wait', id)\n"
-        "    out[#out + 1] = id\n"
-        "  end\n"
-        "end\n"
-        "if #out > 0 then\n"
-        "  redis.call('HINCRBY', p .. 'stats', ARGV[2], #out)\n"
-        "  redis.call('PUBLISH', p .. 'wake', #out)\n"
-        "end\n"
-        "return out\n"));
+    static const RedisScript s(luaScript("ensure"));
     return s;
 }
 
@@ -195,30 +57,7 @@ const RedisScript &ensureScript()
 
 const RedisScript &triggerScript()
 {
-    // ARGV: prefix, then id, payload pairs. A job that exists is held somewhere (waiting,
-    // active, delayed or staged: every script that ends a job deletes it, atomically; every
-    // job has its data), so one HSETNX decides and stores; O(1) per job, unlike the
-    // reconciler's search of every list.
-    static const RedisScript s(QByteArrayLiteral(
-        "local p = ARGV[1]\n"
-        "local out = {}\n"
-        "for i = 2, #ARGV, 2 do\n"
-        "  if redis.call('HSETNX', p .. 'job:' .. ARGV[i], 'data', ARGV[i + 1]) == 1 then\n"
-        "    out[#out + 1] = ARGV[i]\n"
-        "  end\n"
-        "end\n"
-        "if #out > 0 then\n"
-        // At the end workers pop from, ahead of new orders, first given first out; in chunks:
-        // unpack() has a limit on results.
-        "  local rev = {}\n"
-        "  for j = #out, 1, -1 do rev[#rev + 1] = out[j] end\n"
-        "  for j = 1, #rev, 4000 do\n"
-        "    redis.call('RPUSH', p .. 'wait', unpack(rev, j, math.min(j + 3999, #rev)))\n"
-        "  end\n"
-        "  redis.call('HINCRBY', p .. 'stats', 'triggered', #out)\n"
-        "  redis.call('PUBLISH', p .. 'wake', #out)\n"
-        "end\n"
-        "return out\n"));
+    static const RedisScript s(luaScript("trigger"));
     return s;
 }
 

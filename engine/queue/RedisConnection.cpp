@@ -5,6 +5,8 @@
 #include "runtime/Logging.h"
 
 #include <QCryptographicHash>
+#include <QRegularExpression>
+#include <QFile>
 #include <QDateTime>
 #include <QUrl>
 #include <hiredis/hiredis.h>
@@ -43,6 +45,23 @@ std::optional<RedisEndpoint> RedisEndpoint::fromUrl(const QString &text, QString
         }
     }
     return ep;
+}
+
+QByteArray luaScript(const char *name)
+{
+    const auto read = [](const QString &path) {
+        QFile f(path);
+        if (!f.open(QIODevice::ReadOnly))
+            qFatal("Lua script %s is not compiled in", qPrintable(path));
+        return f.readAll();
+    };
+    static const QRegularExpression include(QStringLiteral("^--- @include \"([a-z_/]+)\"$"),
+                                            QRegularExpression::MultilineOption);
+    QString lua = QString::fromUtf8(read(QStringLiteral(":/oee/lua/%1.lua").arg(QLatin1String(name))));
+    for (auto m = include.match(lua); m.hasMatch(); m = include.match(lua))
+        lua.replace(m.capturedStart(), m.capturedLength(),
+                    QString::fromUtf8(read(QStringLiteral(":/oee/lua/%1.lua").arg(m.captured(1)))).trimmed());
+    return lua.toUtf8();
 }
 
 RedisScript::RedisScript(QByteArray lua)

@@ -40,6 +40,11 @@ struct RedisScript
     explicit RedisScript(QByteArray lua);
 };
 
+// A script from resources/lua/<name>.lua (compiled in), with its `--- @include "<file>"` lines
+// replaced by resources/lua/<file>.lua (shared fragments, BullMQ's convention). A missing file
+// is a build error caught at the first call: qFatal.
+[[nodiscard]] QByteArray luaScript(const char *name);
+
 // One synchronous hiredis connection, owned by exactly one thread. Used only on worker-type
 // threads (never on the thread that serves HTTP/WS). Reconnects lazily after an I/O error.
 class RedisConnection
