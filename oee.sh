@@ -54,7 +54,9 @@ install_test_tools() {
 }
 
 build() {
-    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+    # Warnings are errors here (and so in CI, which runs `./oee.sh test`): the warning set is
+    # the oee_warnings target's (CMakeLists.txt).
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOEE_WERROR=ON >/dev/null
     cmake --build build -j2
 }
 

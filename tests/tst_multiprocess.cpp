@@ -40,7 +40,7 @@ class TestMultiProcess : public QObject
     // its slot counts those legs.
     void checkPoolsConserve()
     {
-        struct Flow { qint64 legs = 0; QMap<QString, __int128> net; }; // per mint, into the curve
+        struct Flow { qint64 legs = 0; QMap<QString, oee::i128> net; }; // per mint, into the curve
         QMap<QString, Flow> flows;
         for (const QString &row : m_servers.sql(QStringLiteral(
                  "SELECT data->>'legs' FROM order_events WHERE status = 'confirmed'"))) {
@@ -48,13 +48,13 @@ class TestMultiProcess : public QObject
                 const QJsonObject leg = v.toObject();
                 Flow &f = flows[leg.value(QStringLiteral("pool")).toString()];
                 ++f.legs;
-                const auto raw = [&](const char *k) { return __int128(leg.value(QLatin1String(k)).toString().toULongLong()); };
+                const auto raw = [&](const char *k) { return oee::i128(leg.value(QLatin1String(k)).toString().toULongLong()); };
                 const bool dlmm = leg.value(QStringLiteral("kind")).toString() == QLatin1String("dlmm");
                 const auto mint = [](const QJsonValue &symbol) {
                     return TokenRegistry::instance().bySymbol(symbol.toString())->mint;
                 };
                 // CPMM: the LP share of the fee stays in the curve; DLMM: no fee enters the bins.
-                const __int128 in = dlmm ? raw("inRaw") - raw("feeRaw")
+                const oee::i128 in = dlmm ? raw("inRaw") - raw("feeRaw")
                                          : raw("inRaw") - raw("protocolFeeRaw") - raw("fundFeeRaw");
                 f.net[mint(leg.value(QStringLiteral("tokenIn")))] += in;
                 f.net[mint(leg.value(QStringLiteral("tokenOut")))] -= raw("outRaw");
@@ -68,12 +68,12 @@ class TestMultiProcess : public QObject
         DexConfig still;
         still.volatility = 0;
         const Market genesis(still);
-        const auto totals = [](const QJsonObject &state, const QString &mint) -> __int128 {
+        const auto totals = [](const QJsonObject &state, const QString &mint) -> oee::i128 {
             if (state.value(QStringLiteral("kind")).toString() == QLatin1String("cpmm"))
                 return state.value(mint == state.value(QStringLiteral("mintA")).toString() ? QStringLiteral("vaultA") : QStringLiteral("vaultB"))
                     .toString().toULongLong();
             const QString key = mint == state.value(QStringLiteral("mintX")).toString() ? QStringLiteral("amountX") : QStringLiteral("amountY");
-            __int128 sum = 0;
+            oee::i128 sum = 0;
             for (const QJsonValue &b : state.value(QStringLiteral("bins")).toArray())
                 sum += b.toObject().value(key).toString().toULongLong();
             return sum;

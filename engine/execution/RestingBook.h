@@ -1,6 +1,7 @@
 #pragma once
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
+#include "money/WideMath.h"
 #include "queue/RedisConnection.h"
 #include "store/Database.h"
 
@@ -82,7 +83,7 @@ private:
         OrderStatus status = OrderStatus::Open;
         int seq = 0;
         QString pair;          // "IN>OUT" while indexed by price
-        unsigned __int128 key = 0;
+        u128 key = 0;
         QString launchKey;     // the token it waits for, while it waits
         qint64 expiresMs = 0;  // 0: never
         qint64 notBeforeMs = 0; // not brought back before (just fired, or its attempt missed)
@@ -114,7 +115,7 @@ private:
     std::unique_ptr<JobQueue> m_queue;
 
     std::unordered_map<QString, Entry> m_entries;
-    QHash<QString, std::multimap<unsigned __int128, QString>> m_byPair;
+    QHash<QString, std::multimap<u128, QString>> m_byPair;
     QHash<QString, QSet<QString>> m_byLaunch; // upper-case symbol or mint → ids
     QHash<QString, QString> m_pairNames;
     std::multimap<qint64, QString> m_expiries;

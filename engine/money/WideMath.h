@@ -7,7 +7,10 @@ namespace oee {
 // The on-chain programs compute in u64 / u128 (and the SDKs in arbitrary-precision BN); oee
 // uses the compiler's 128-bit integers and, where a product can exceed 128 bits (a u64 amount
 // times a Q64.64 price), a 256-bit intermediate.
-using u128 = unsigned __int128;
+// __extension__: the compiler's 128-bit integers are not ISO C++ (-Wpedantic says so once,
+// here, instead of at every use).
+__extension__ using u128 = unsigned __int128;
+__extension__ using i128 = __int128;
 inline constexpr u128 kU128Max = ~u128(0);
 inline constexpr quint64 kU64Max = ~quint64(0);
 
