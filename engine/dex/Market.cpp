@@ -24,16 +24,16 @@ const RedisScript &seedScript()
     return s;
 }
 
-const RedisScript &slotsScript()
+// One field (slot or state) of each pool: resources/lua/pool_field.lua.
+const RedisScript &poolFieldScript()
 {
-    static const RedisScript s(luaScript("pool_slots"));
+    static const RedisScript s(luaScript("pool_field"));
     return s;
 }
 
-const RedisScript &statesScript()
+QList<QByteArray> fieldOf(const QByteArray &field, const QList<QByteArray> &keys)
 {
-    static const RedisScript s(luaScript("pool_states"));
-    return s;
+    return QList<QByteArray>{field} + keys;
 }
 
 // The pools configured in resources/pools.json, at their genesis state.
@@ -276,7 +276,7 @@ bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *err
     QList<QByteArray> keys;
     for (const auto &p : genesis)
         keys << poolKey(prefix, p->id);
-    const RedisReply states = redis->eval(statesScript(), keys);
+    const RedisReply states = redis->eval(poolFieldScript(), fieldOf("state", keys));
     if (!states.ok()) {
         if (error)
             *error = QString::fromUtf8(states.str);
@@ -306,7 +306,7 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
         keys << poolKey(prefix, it.key());
         ids << it.key();
     }
-    const RedisReply slotReply = redis->eval(slotsScript(), keys);
+    const RedisReply slotReply = redis->eval(poolFieldScript(), fieldOf("slot", keys));
     if (!slotReply.ok() || slotReply.elements.size() != keys.size())
         return false;
     QList<QByteArray> stale;
@@ -326,7 +326,7 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
     }
     if (stale.isEmpty())
         return true;
-    const RedisReply states = redis->eval(statesScript(), stale);
+    const RedisReply states = redis->eval(poolFieldScript(), fieldOf("state", stale));
     if (!states.ok())
         return false;
     QList<QByteArray> json;
