@@ -37,6 +37,14 @@ ApiError databaseDown()
     return {ErrorKind::DatabaseUnavailable, QStringLiteral("PostgreSQL is unavailable"), {}, {}};
 }
 
+// 409 for an action the order's status forbids: the error body and the status beside it.
+QByteArray conflictBody(const ApiError &e, OrderStatus current)
+{
+    QJsonObject body = QJsonDocument::fromJson(errorJson(e)).object();
+    body.insert(QStringLiteral("status"), statusName(current));
+    return compactJson(body);
+}
+
 ApiError badQuery(const QString &field, const QString &message)
 {
     return {ErrorKind::InvalidField, message, field, {}};
@@ -159,15 +167,21 @@ void OrdersController::registerRoutes()
 
     // --- one order: seed 001 reads {success, order}, seeds 003/004 the row's fields -------
     // --- cancel: a pending or open order; 409 with its status once routing has begun ---------
-    const auto cancel = [this](const QString &arg, const QHttpServerRequest &req,
-                               QHttpServerResponder &&responder) {
-        if (!m_api.admit(req, responder, "to cancel orders"))
-            return;
+    // A write on one order: the API key, then the id (404 "Not found" if it is not one).
+    const auto admitOrder = [this](const QString &arg, const QHttpServerRequest &req,
+                                   QHttpServerResponder &responder, const char *what) {
+        if (!m_api.admit(req, responder, what))
+            return QString();
         const QString id = canonicalOrderId(arg);
-        if (id.isEmpty()) {
+        if (id.isEmpty())
             m_api.respondError(responder, notAnOrderId(arg));
+        return id;
+    };
+    const auto cancel = [this, admitOrder](const QString &arg, const QHttpServerRequest &req,
+                                           QHttpServerResponder &&responder) {
+        const QString id = admitOrder(arg, req, responder, "to cancel orders");
+        if (id.isEmpty())
             return;
-        }
         const HttpApi::Token token = m_api.park(std::move(responder));
         m_api.ingest()->cancel(id, [api = &m_api, token, id](const Ingest::CancelResult &r) {
             if (!r.ok) {
@@ -184,9 +198,7 @@ void OrdersController::registerRoutes()
                                  QStringLiteral("order is %1: only a pending or open order can be cancelled")
                                      .arg(statusName(*r.current)),
                                  QStringLiteral("status"), {}};
-                QJsonObject body = QJsonDocument::fromJson(errorJson(e)).object();
-                body.insert(QStringLiteral("status"), statusName(*r.current));
-                api->answer(token, 409, compactJson(body));
+                api->answer(token, 409, conflictBody(e, *r.current));
             }
         });
     };
@@ -195,14 +207,10 @@ void OrdersController::registerRoutes()
 
     // --- retry: a failed order again, as a new order linked to it (Ingest::retry) ------------
     m_api.route(QStringLiteral("/api/orders/<arg>/retry"), Method::Post,
-                [this](const QString &arg, const QHttpServerRequest &req, QHttpServerResponder &&responder) {
-        if (!m_api.admit(req, responder, "to retry orders"))
+                [this, admitOrder](const QString &arg, const QHttpServerRequest &req, QHttpServerResponder &&responder) {
+        const QString id = admitOrder(arg, req, responder, "to retry orders");
+        if (id.isEmpty())
             return;
-        const QString id = canonicalOrderId(arg);
-        if (id.isEmpty()) {
-            m_api.respondError(responder, notAnOrderId(arg));
-            return;
-        }
         const HttpApi::Token token = m_api.park(std::move(responder));
         m_api.ingest()->retry(id, HttpApi::source(req), [api = &m_api, token, id](const Ingest::RetryResult &r) {
             if (!r.submit.ok) {
@@ -210,9 +218,7 @@ void OrdersController::registerRoutes()
                     api->answerError(token, r.submit.error);
                     return;
                 }
-                QJsonObject body = QJsonDocument::fromJson(errorJson(r.submit.error)).object();
-                body.insert(QStringLiteral("status"), statusName(*r.current));
-                api->answer(token, 409, compactJson(body));
+                api->answer(token, 409, conflictBody(r.submit.error, *r.current));
                 return;
             }
             api->answer(token, r.submit.replayed ? 200 : 201, compactJson({
