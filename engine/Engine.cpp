@@ -102,6 +102,13 @@ bool Engine::start(QString *error)
     m_market = std::make_unique<Market>(m_config.dex);
     JobQueue::Options queue;
     queue.prefix = m_config.queuePrefix;
+    queue.shards = m_config.queueShards > 0 ? m_config.queueShards : (redis->isCluster() ? 8 : 1);
+    {
+        // Every process on this Redis must put a job where the others look for it.
+        RedisConnection probe(*redis);
+        if (!JobQueue(&probe, queue).checkShardCount(error))
+            return false;
+    }
     // The operator's switches as they stand (a pause outlives a restart), before any order.
     m_controls = std::make_unique<Controls>(m_market.get(), m_config.dex.volatility);
     {

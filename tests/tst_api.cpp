@@ -6,6 +6,7 @@
 #include "queue/RedisConnection.h"
 #include "dex/Signature.h"
 #include "api/WsHub.h"
+#include "queue/RedisKeys.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -18,6 +19,7 @@
 #include <QTcpSocket>
 #include <QWebSocket>
 #include <QTest>
+#include <QSet>
 
 using namespace oee;
 using namespace oee::test;
@@ -823,7 +825,7 @@ private slots:
             ++cancelled;
             // Never executed: no submitted or confirmed event, nothing landed on the chain.
             QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE order_id = '%1' AND status IN ('submitted', 'confirmed')").arg(it.key())), 0);
-            const RedisReply landed = redis.command({"EXISTS", "oee:chain:" + transactionSignature(it.key(), 1).toUtf8()});
+            const RedisReply landed = redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(it.key(), 1))});
             QCOMPARE(landed.toInt(), 0);
         }
         QVERIFY(cancelled > 0);

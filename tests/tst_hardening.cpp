@@ -1,9 +1,11 @@
 // Defects found by attacking oee off the tested path (issue 9), each reproduced as it was found:
 // real processes, real locks and signals, real Redis and PostgreSQL.
 #include "TestSupport.h"
+#include "queue/JobQueue.h"
 #include "queue/RedisConnection.h"
 #include "store/Database.h"
 #include "store/OrderStore.h"
+#include "queue/RedisKeys.h"
 
 #include <QFile>
 #include <QJsonArray>
@@ -16,6 +18,7 @@
 #include <QUuid>
 #include <csignal>
 #include <malloc.h>
+#include <QSet>
 
 using namespace oee;
 using namespace oee::test;
@@ -100,9 +103,8 @@ private slots:
             QVERIFY(redisEndpoint);
             RedisConnection redis(*redisEndpoint);
             QVERIFY2(waitUntil([&] {
-                const RedisReply stalled = redis.command({"HGET", "oee:stats", "stalled"});
-                const RedisReply waiting = redis.command({"LLEN", "oee:wait"});
-                return stalled.str.toInt() >= total && waiting.toInt() == 0;
+                const QueueCounts c = JobQueue(&redis, {}).counts();
+                return c.stalled >= total && c.waiting == 0;
             }, 60000), "B never took the orders over");
             QVERIFY(locker.rollback()); // A wakes up, stale
             lock.finish();
@@ -196,10 +198,10 @@ private slots:
             reply = nam.post(req, QJsonDocument(order()).toJson());
             // The job is staged; its INSERT waits behind the lock. Then the sweep passes over
             // it a few times (and leaves it), or, as it did before, drops it.
-            QVERIFY(waitUntil([&] { return redis.command({"ZCARD", "oee:staged"}).toInt() == 1; }));
+            QVERIFY(waitUntil([&] { return redis.command({"ZCARD", rkeys::shard("oee:", 0) + "staged"}).toInt() == 1; }));
             QVERIFY2(waitUntil([&] {
-                return redis.command({"HGET", "oee:stats", "stagedWaiting"}).str.toInt() >= 3 ||
-                       redis.command({"ZCARD", "oee:staged"}).toInt() == 0;
+                return redis.command({"HGET", rkeys::shard("oee:", 0) + "stats", "stagedWaiting"}).str.toInt() >= 3 ||
+                       redis.command({"ZCARD", rkeys::shard("oee:", 0) + "staged"}).toInt() == 0;
             }), "the sweep never looked at the staged job");
             QVERIFY(!reply->isFinished()); // still inside its INSERT
             QVERIFY(locker.rollback());

@@ -6,9 +6,11 @@
 
 #include <QJsonDocument>
 #include "queue/JobQueue.h"
+#include "queue/RedisKeys.h"
 
 #include <QSignalSpy>
 #include <QTest>
+#include <QSet>
 
 using namespace oee;
 using namespace oee::test;
@@ -135,8 +137,9 @@ private slots:
     void chainLandsEachSignatureOnce()
     {
         RedisConnection conn(m_endpoint);
-        conn.command({"DEL", "chaintest:pool:raydium-SOL-USDC", "chaintest:pool:meteora-SOL-USDC",
-                      "chaintest:chain:sig-1"});
+        conn.command({"DEL", rkeys::pool("chaintest:", QStringLiteral("raydium-SOL-USDC")),
+                      rkeys::pool("chaintest:", QStringLiteral("meteora-SOL-USDC")),
+                      rkeys::ledger("chaintest:", QStringLiteral("sig-1"))});
         DexConfig still;
         still.volatility = 0;
         Market market(still);
@@ -264,6 +267,70 @@ private slots:
         int got = 0;
         QVERIFY(waitUntil([&] { return (got = int(q.claim(10).jobs.size())) > 0; }));
         QVERIFY(got <= 4);
+    }
+
+    // N shards: jobs spread over them, a claim takes its share from each, a shard with more
+    // gets the room the others left, and one rate limit holds across shards and processes.
+    void shardedQueueIsFairAndHoldsOneRateLimit()
+    {
+        JobQueue::Options o;
+        o.shards = 4;
+        o.ratePerWindow = 30;
+        RedisConnection a(m_endpoint), b(m_endpoint);
+        JobQueue qa(&a, o), qb(&b, o);
+        QString error;
+        QVERIFY2(qa.enqueue(jobs(100), &error), qPrintable(error));
+        QCOMPARE(qa.counts().waiting, 100);
+        for (int s = 0; s < 4; ++s)
+            QVERIFY(a.command({"LLEN", rkeys::shard("oee:", s) + "wait"}).toInt() > 0);
+
+        const ClaimResult first = qa.claim(8);
+        QCOMPARE(first.jobs.size(), 8);
+        QSet<int> shards;
+        QSet<QString> seen;
+        for (const Job &j : first.jobs) {
+            shards << qa.shardOf(j.id);
+            seen << j.id;
+        }
+        QCOMPARE(shards.size(), 4); // two from every shard
+        // Two processes, one window: 30 claimed in all, then both are limited.
+        ClaimResult r;
+        for (int i = 0; (r = (i % 2 ? qa : qb).claim(7)).ok && !r.jobs.isEmpty(); ++i)
+            for (const Job &j : std::as_const(r.jobs))
+                seen << j.id;
+        QVERIFY(r.ok);
+        QCOMPARE(seen.size(), 30);
+        QVERIFY(r.rateLimitedForMs > 0);
+        QCOMPARE(qb.counts().waiting, 70);
+    }
+
+    void aClaimGivesBackWhatItCouldNotUseAndFillsFromAnyShard()
+    {
+        JobQueue::Options o;
+        o.shards = 4;
+        o.ratePerWindow = 10;
+        RedisConnection conn(m_endpoint);
+        JobQueue q(&conn, o);
+        // Twelve jobs that all live in shard 2: the others have nothing.
+        QList<Job> one;
+        for (int i = 0; one.size() < 12; ++i) {
+            const QString id = QStringLiteral("one-%1").arg(i);
+            if (q.shardOf(id) == 2)
+                one.append(Job{id, "{}", 0, {}});
+        }
+        QString error;
+        QVERIFY(q.enqueue(one.mid(0, 3), &error));
+        // 10 granted, 3 taken: the 7 unused go back to the window.
+        QCOMPARE(q.claim(10).jobs.size(), 3);
+        QVERIFY(q.enqueue(one.mid(3), &error));
+        // 7 left in the window, all from the one shard that has jobs (its share was 2).
+        const ClaimResult r = q.claim(10);
+        QCOMPARE(r.jobs.size(), 7);
+        QCOMPARE(r.rateLimitedForMs, 0);
+        const ClaimResult limited = q.claim(10);
+        QVERIFY(limited.jobs.isEmpty());
+        QVERIFY(limited.rateLimitedForMs > 0);
+        QCOMPARE(limited.waiting, 2);
     }
 
     void expiredLeaseIsRecovered()

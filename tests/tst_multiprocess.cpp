@@ -5,6 +5,7 @@
 #include "dex/Market.h"
 #include "money/Tokens.h"
 #include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
 
 #include <QJsonArray>
 
@@ -79,7 +80,7 @@ class TestMultiProcess : public QObject
             return sum;
         };
         for (auto it = flows.cbegin(); it != flows.cend(); ++it) {
-            const RedisReply r = redis.command({"HGET", "oee:pool:" + it.key().toUtf8(), "state"});
+            const RedisReply r = redis.command({"HGET", rkeys::pool("oee:", it.key()), "state"});
             QVERIFY2(r.ok() && !r.str.isEmpty(), qPrintable(it.key()));
             const auto pool = decodePool(r.str);
             QVERIFY2(pool, r.str.left(80).constData());

@@ -10,6 +10,7 @@
 #include "execution/RestingBook.h"
 #include "money/Amount.h"
 #include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
 
 #include <QJsonArray>
 #include <QNetworkReply>
@@ -197,7 +198,7 @@ private slots:
         RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
         const int attempts = statuses(id).count(QStringLiteral("submitted"));
         for (int a = 1; a <= attempts; ++a)
-            QCOMPARE(redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, a).toUtf8()}).toInt(), 0);
+            QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, a))}).toInt(), 0);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")), 0);
     }
 
@@ -316,7 +317,7 @@ private slots:
             if (cancelStatus.value(id) == 200) {
                 QCOMPARE(s, QStringLiteral("cancelled"));
                 QVERIFY(!statuses(id).contains(QStringLiteral("submitted")));
-                QCOMPARE(redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, 1).toUtf8()}).toInt(), 0);
+                QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, 1))}).toInt(), 0);
                 ++cancelled;
             } else {
                 QCOMPARE(cancelStatus.value(id), 409);
@@ -440,7 +441,7 @@ private slots:
             const int attempts = statuses(id).count(QStringLiteral("submitted"));
             int landed = 0;
             for (int a = 1; a <= attempts; ++a)
-                landed += redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, a).toUtf8()}).toInt();
+                landed += redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, a))}).toInt();
             QCOMPARE(landed, 1);
         }
     }
@@ -479,7 +480,7 @@ private slots:
         for (const QString &id : std::as_const(ids)) {
             verifyLifecycle(id);
             QCOMPARE(statuses(id).count(QStringLiteral("confirmed")), 1);
-            QCOMPARE(redis.command({"EXISTS", "oee:chain:" + transactionSignature(id, 1).toUtf8()}).toInt(), 1);
+            QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, 1))}).toInt(), 1);
         }
         a.terminate();
         b.terminate();
@@ -602,7 +603,7 @@ private slots:
                 // At most one of its transactions landed.
                 int landed = 0;
                 for (int a = 1; a <= maxAttempt; ++a)
-                    landed += redis.command({"EXISTS", "oee:chain:" + transactionSignature(ids[i], a).toUtf8()}).toInt();
+                    landed += redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(ids[i], a))}).toInt();
                 QCOMPARE(landed, i % 2 ? 1 : 0);
             }
             oee.terminate();

@@ -8,6 +8,7 @@
 #include "dex/Market.h"
 #include "money/Tokens.h"
 #include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
 
 #include <QJsonArray>
 #include <QProcess>
@@ -211,7 +212,7 @@ private slots:
         const auto endpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
         RedisConnection redis(*endpoint);
         QVERIFY(!redis.command({"GET", "oee:arbitrageur"}).str.isEmpty()); // one holder, this process
-        const auto inRedis = decodePool(redis.command({"HGET", "oee:pool:raydium-SOL-USDC", "state"}).str);
+        const auto inRedis = decodePool(redis.command({"HGET", rkeys::pool("oee:", QStringLiteral("raydium-SOL-USDC")), "state"}).str);
         QVERIFY(inRedis && inRedis->slot > ray + 2);
         const QJsonObject q = http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=1")).json();
         const double r = q.value(QStringLiteral("raydium")).toObject().value(QStringLiteral("price")).toDouble();

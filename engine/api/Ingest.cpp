@@ -2,6 +2,7 @@
 
 #include "queue/EventSubscriber.h"
 #include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
 #include "runtime/Logging.h"
 #include "runtime/Metrics.h"
 #include "store/OrderStore.h"
@@ -97,7 +98,7 @@ void Ingest::cancel(const QString &orderId, std::function<void(const CancelResul
                     e.message = e.toMessage();
                 // Other processes' streams learn of it as of any event (best effort; the row is
                 // the record, and a worker that claims the job finds it ended).
-                m_redis->command({"PUBLISH", m_queueOptions.prefix.toUtf8() + "events",
+                m_redis->command({"PUBLISH", rkeys::eventsChannel(m_queueOptions.prefix.toUtf8()),
                                   publishedBatch(m_instanceId, committed)});
                 emit eventsCommitted(committed);
                 // The cancelled event is the order's record; the trail lists it with the rest.
@@ -237,7 +238,7 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
                     for (OrderEvent &e : committed)
                         e.message = e.toMessage();
                     emit eventsCommitted(committed);
-                    m_redis->command({"PUBLISH", prefix + "events", publishedBatch(m_instanceId, committed)});
+                    m_redis->command({"PUBLISH", rkeys::eventsChannel(prefix), publishedBatch(m_instanceId, committed)});
                 }
                 this->audit(QStringLiteral("kill-cancelled"), {},
                             QJsonObject{{QStringLiteral("cancelled"), qint64(r.cancelled.size())},
@@ -477,13 +478,10 @@ void Ingest::flush()
     }
     if (committedIds.isEmpty())
         return;
-    QList<QList<QByteArray>> commands;
-    QList<QByteArray> publish{"EVALSHA", JobQueue::publishScriptSha(), "0",
-                              m_queueOptions.prefix.toUtf8()};
-    for (const QString &id : std::as_const(committedIds))
-        publish.append(id.toUtf8());
-    commands.append(publish);
-    const QByteArray channel = m_queueOptions.prefix.toUtf8() + "events";
+    // The jobs made claimable (one script per shard) and the events announced: one round trip.
+    QList<QList<QByteArray>> commands = m_queue->publishCommands(committedIds);
+    const qsizetype publishes = commands.size();
+    const QByteArray channel = rkeys::eventsChannel(m_queueOptions.prefix.toUtf8());
     for (OrderEvent &e : committed)
         e.message = e.toMessage();
     // Announced in process before the Redis round trip: the event log keeps them (no read
@@ -491,7 +489,12 @@ void Ingest::flush()
     emit eventsCommitted(committed);
     commands.append({"PUBLISH", channel, publishedBatch(m_instanceId, committed)});
     const QList<RedisReply> replies = m_redis->pipeline(commands);
-    if (!replies.first().ok() && !m_queue->publish(committedIds, &queueError))
+    bool published = true;
+    for (qsizetype i = 0; i < publishes; ++i)
+        published = published && replies[i].ok();
+    // A NOSCRIPT (a Redis that restarted) or an error: publishing again is harmless (a job
+    // already published is not staged any more, so it is not pushed twice).
+    if (!published && !m_queue->publish(committedIds, &queueError))
         qCWarning(lcQueue, "publishing %lld committed job(s) failed (%s); the sweep will",
                   qlonglong(committedIds.size()), qPrintable(queueError));
     emit jobsEnqueued();

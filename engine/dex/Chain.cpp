@@ -2,6 +2,7 @@
 
 #include "money/Tokens.h"
 #include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
 
 #include <QMutexLocker>
 
@@ -17,15 +18,14 @@ const RedisScript &landScript()
 
 constexpr int kMaxRetries = 16;
 
-QList<QByteArray> poolArgs(const QByteArray &prefix, const QList<std::shared_ptr<Pool>> &states)
+// land.lua's pool part: the keys, and per pool its expected slot, new slot and state.
+void poolArgs(const QByteArray &prefix, const QList<std::shared_ptr<Pool>> &states, QList<QByteArray> *keys,
+              QList<QByteArray> *args)
 {
-    QList<QByteArray> args;
     for (const auto &p : states) {
-        args << Market::poolKey(prefix, p->id) << QByteArray::number(p->slot - 1)
-             << QByteArray::number(p->slot)
-             << p->encode();
+        *keys << Market::poolKey(prefix, p->id);
+        *args << QByteArray::number(p->slot - 1) << QByteArray::number(p->slot) << p->encode();
     }
-    return args;
 }
 
 } // namespace
@@ -56,7 +56,7 @@ SimulatedChain::executeBatch(const QList<Request> &requests, Market *market)
         const PoolSet base = market->pools();
         PoolSet working = base;
         QHash<QString, std::shared_ptr<Pool>> touched;
-        QList<QByteArray> ledger;
+        QList<QByteArray> ledger, fills;
         QList<qsizetype> landing; // request index of each ledger entry
         const qint64 now = Market::now();
         for (qsizetype i = 0; i < requests.size(); ++i) {
@@ -71,7 +71,8 @@ SimulatedChain::executeBatch(const QList<Request> &requests, Market *market)
                 touched.insert(s->id, s);
                 working.insert(s->id, s);
             }
-            ledger << m_prefix + "chain:" + requests[i].signature.toUtf8() << out[i].fill.encode();
+            ledger << rkeys::ledger(m_prefix, requests[i].signature);
+            fills << out[i].fill.encode();
             landing << i;
         }
         // Refused ones may have landed before (a resubmission after a crash): the ledger decides.
@@ -88,14 +89,16 @@ SimulatedChain::executeBatch(const QList<Request> &requests, Market *market)
         }
         if (landing.isEmpty())
             return out;
+        QList<QByteArray> keys = ledger;
         QList<QByteArray> args{QByteArray::number(landing.size())};
-        args << ledger;
+        args << fills;
         for (auto it = touched.cbegin(); it != touched.cend(); ++it) {
             // Redis must still hold the state this batch started from.
-            args << Market::poolKey(m_prefix, it.key()) << QByteArray::number(base.value(it.key())->slot)
-                 << QByteArray::number(it.value()->slot) << it.value()->encode();
+            keys << Market::poolKey(m_prefix, it.key());
+            args << QByteArray::number(base.value(it.key())->slot) << QByteArray::number(it.value()->slot)
+                 << it.value()->encode();
         }
-        const RedisReply r = m_redis->eval(landScript(), args);
+        const RedisReply r = m_redis->eval(landScript(), keys, args);
         if (!r.ok() || r.elements.isEmpty())
             return std::nullopt;
         const qint64 code = r.elements[0].toInt();
@@ -127,9 +130,10 @@ bool SimulatedChain::apply(const QList<std::shared_ptr<Pool>> &states, Market *m
 {
     QMutexLocker serial(&market->executionMutex());
     for (const auto &s : states) {
+        QList<QByteArray> keys;
         QList<QByteArray> args{QByteArrayLiteral("0")};
-        args << poolArgs(m_prefix, {s});
-        const RedisReply r = m_redis->eval(landScript(), args);
+        poolArgs(m_prefix, {s}, &keys, &args);
+        const RedisReply r = m_redis->eval(landScript(), keys, args);
         if (!r.ok() || r.elements.isEmpty())
             return false;
         if (r.elements[0].toInt() == 1) {
@@ -146,7 +150,7 @@ bool SimulatedChain::apply(const QList<std::shared_ptr<Pool>> &states, Market *m
 
 std::optional<std::optional<Fill>> SimulatedChain::lookup(const QString &signature)
 {
-    const RedisReply r = m_redis->command({"GET", m_prefix + "chain:" + signature.toUtf8()});
+    const RedisReply r = m_redis->command({"GET", rkeys::ledger(m_prefix, signature)});
     if (!r.ok())
         return std::nullopt;
     if (r.type == RedisReply::Nil)

@@ -3,6 +3,7 @@
 #include "dex/meteora/MeteoraDlmm.h"
 #include "money/Tokens.h"
 #include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
 #include "runtime/Logging.h"
 
 #include <QCryptographicHash>
@@ -31,10 +32,6 @@ const RedisScript &poolFieldScript()
     return s;
 }
 
-QList<QByteArray> fieldOf(const QByteArray &field, const QList<QByteArray> &keys)
-{
-    return QList<QByteArray>{field} + keys;
-}
 
 // The pools configured in resources/pools.json, at their genesis state.
 PoolSet genesisPools()
@@ -259,14 +256,14 @@ QStringList Market::disabledVenues() const
 
 QByteArray Market::poolKey(const QByteArray &prefix, const QString &id)
 {
-    return prefix + "pool:" + id.toUtf8();
+    return rkeys::pool(prefix, id);
 }
 
 bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *error)
 {
     const PoolSet genesis = pools(); // as constructed: nothing has updated them yet
     for (const auto &p : genesis) {
-        const RedisReply r = redis->eval(seedScript(), {poolKey(prefix, p->id), "0", p->encode()});
+        const RedisReply r = redis->eval(seedScript(), {poolKey(prefix, p->id)}, {"0", p->encode()});
         if (!r.ok()) {
             if (error)
                 *error = QString::fromUtf8(r.str);
@@ -276,7 +273,7 @@ bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *err
     QList<QByteArray> keys;
     for (const auto &p : genesis)
         keys << poolKey(prefix, p->id);
-    const RedisReply states = redis->eval(poolFieldScript(), fieldOf("state", keys));
+    const RedisReply states = redis->eval(poolFieldScript(), keys, {"state"});
     if (!states.ok()) {
         if (error)
             *error = QString::fromUtf8(states.str);
@@ -306,7 +303,7 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
         keys << poolKey(prefix, it.key());
         ids << it.key();
     }
-    const RedisReply slotReply = redis->eval(poolFieldScript(), fieldOf("slot", keys));
+    const RedisReply slotReply = redis->eval(poolFieldScript(), keys, {"slot"});
     if (!slotReply.ok() || slotReply.elements.size() != keys.size())
         return false;
     QList<QByteArray> stale;
@@ -315,7 +312,7 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
             // Redis lost the pool (FLUSHALL, data loss): the latest state this process knows
             // is the best there is; put it back (unless another process already did).
             const auto &pool = current.value(ids[i]);
-            redis->eval(seedScript(), {keys[i], QByteArray::number(pool->slot), pool->encode()});
+            redis->eval(seedScript(), {keys[i]}, {QByteArray::number(pool->slot), pool->encode()});
             stale << keys[i];
             continue;
         }
@@ -326,7 +323,7 @@ bool Market::sync(RedisConnection *redis, const QByteArray &prefix)
     }
     if (stale.isEmpty())
         return true;
-    const RedisReply states = redis->eval(poolFieldScript(), fieldOf("state", stale));
+    const RedisReply states = redis->eval(poolFieldScript(), stale, {"state"});
     if (!states.ok())
         return false;
     QList<QByteArray> json;
@@ -600,9 +597,9 @@ std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnecti
                              {QStringLiteral("quoteToken"), quote->symbol},
                              {QStringLiteral("price"), std::get<DecimalPrice>(price).text()}};
     const RedisReply r = redis->eval(
-        launchScript(), {prefix + "launches", prefix + "tokens", t.symbol.toUtf8(), t.mint.toUtf8(),
-                         QJsonDocument(record).toJson(QJsonDocument::Compact),
-                         poolKey(prefix, poolId), pool->encode(), prefix + "launched"});
+        launchScript(), {rkeys::launches(prefix), rkeys::tokens(prefix), poolKey(prefix, poolId)},
+        {t.symbol.toUtf8(), t.mint.toUtf8(), QJsonDocument(record).toJson(QJsonDocument::Compact), pool->encode(),
+         rkeys::launchedChannel(prefix)});
     if (!r.ok()) {
         *error = QStringLiteral("Redis: ") + QString::fromUtf8(r.str);
         return std::nullopt;
@@ -627,7 +624,7 @@ std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnecti
 bool Market::discoverLaunches(RedisConnection *redis, const QByteArray &prefix)
 {
     QMutexLocker guard(&m_launchMutex);
-    const RedisReply list = redis->command({"LRANGE", prefix + "launches",
+    const RedisReply list = redis->command({"LRANGE", rkeys::launches(prefix),
                                             QByteArray::number(m_launchesSeen), "-1"});
     if (!list.ok())
         return false;

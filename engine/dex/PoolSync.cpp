@@ -1,4 +1,5 @@
 #include "dex/PoolSync.h"
+#include "queue/RedisKeys.h"
 
 #include "dex/Chain.h"
 #include "dex/Market.h"
@@ -75,7 +76,7 @@ void PoolSync::arbitrage()
     if (!m_seeded || m_market->volatility() <= 0)
         return;
     // One arbitrageur at a time across processes: a lease renewed while this process holds it.
-    const QByteArray key = m_prefix + "arbitrageur";
+    const QByteArray key = rkeys::arbitrageur(m_prefix);
     const QByteArray ttl = QByteArray::number(m_arbitrageMs * 4);
     RedisReply r = m_redis->command({"SET", key, m_instance, "NX", "PX", ttl});
     if (!r.ok())

@@ -1,4 +1,5 @@
 #include "execution/RestingBook.h"
+#include "queue/RedisKeys.h"
 
 #include "dex/Market.h"
 #include "dex/Route.h"
@@ -380,7 +381,7 @@ void RestingBook::expireDue()
                 QMutexLocker lock(&m_statsMutex);
                 m_stats.expired += events.size();
             }
-            m_redis->command({"PUBLISH", m_prefix.toUtf8() + "events", publishedBatch(m_instanceId, events)});
+            m_redis->command({"PUBLISH", rkeys::eventsChannel(m_prefix.toUtf8()), publishedBatch(m_instanceId, events)});
             emit eventsCommitted(events);
         }
     }

@@ -1,4 +1,5 @@
 #include "queue/EventSubscriber.h"
+#include "queue/RedisKeys.h"
 
 #include "runtime/Logging.h"
 
@@ -40,9 +41,9 @@ void EventSubscriber::stop()
 
 void EventSubscriber::run()
 {
-    const QByteArray eventsChannel = m_prefix + "events";
-    const QByteArray wakeChannel = m_prefix + "wake";
-    const QByteArray launchChannel = m_prefix + "launched";
+    const QByteArray eventsChannel = rkeys::eventsChannel(m_prefix);
+    const QByteArray wakeChannel = rkeys::wakeChannel(m_prefix);
+    const QByteArray launchChannel = rkeys::launchedChannel(m_prefix);
     while (!m_stop) {
         RedisConnection conn(m_endpoint, 250); // the read timeout is how often we look at m_stop
         QList<QByteArray> subscribe{"SUBSCRIBE"};

@@ -67,6 +67,13 @@ struct Lease
 // The durable job queue in Redis (BullMQ-like). Every move between waiting, active (leased),
 // delayed and done is one Lua script, so it is atomic across threads and processes. Times come
 // from the Redis server clock, so processes on several machines agree on leases and delays.
+//
+// Sharded: N shards ({oee:0} … {oee:N-1}, see RedisKeys.h), an order's job in the shard its
+// id hashes to, so on a Redis Cluster the shards spread over the masters. Operations on many
+// jobs are grouped by shard and pipelined (one round trip for all shards); a claim asks every
+// shard for its share, starting at a shard that rotates with each claim, and asks again those
+// that had more. The global rate limit is one counter beside the shards (rate.lua), taken
+// before the claim and given back for what the shards did not have.
 // Not thread-safe: one JobQueue per thread, over that thread's RedisConnection.
 class JobQueue
 {
@@ -77,6 +84,7 @@ public:
         int leaseMs = 30000;
         int ratePerWindow = 0;    // 0: no rate limit
         int rateWindowMs = 60000;
+        int shards = 1;           // every process on one Redis must agree (checked at start)
     };
 
     JobQueue(RedisConnection *connection, Options options);
@@ -113,14 +121,32 @@ public:
     bool remove(const QStringList &ids);
     QueueCounts counts();
 
-    // For pipelining publish with other commands: EVALSHA <sha> 0 <prefix> <ids...>.
-    [[nodiscard]] static QByteArray publishScriptSha();
+    // For pipelining publish with other commands: one EVALSHA per shard holding some of ids.
+    [[nodiscard]] QList<QList<QByteArray>> publishCommands(const QStringList &ids) const;
     [[nodiscard]] const Options &options() const { return m_options; }
+    [[nodiscard]] int shardOf(const QString &id) const;
+    // The shard count this Redis was set up with (the first process to start decides);
+    // false with an error naming both when options().shards differs.
+    bool checkShardCount(QString *error);
 
 private:
+    struct Shard
+    {
+        QByteArray jobPrefix, wait, active, delayed, staged, stats;
+    };
+    // ids grouped by shard (shard index → ids, in the order given)
+    [[nodiscard]] QList<QStringList> byShard(const QStringList &ids) const;
+    [[nodiscard]] QList<QList<Job>> byShard(const QList<Job> &jobs) const;
+    // Runs per-shard script calls in one pipeline (NOSCRIPT answered by EVAL, per call).
+    QList<RedisReply> evalAll(const RedisScript &script, const QList<int> &shards,
+                              const QList<QList<QByteArray>> &keys, const QList<QList<QByteArray>> &args);
+
     RedisConnection *m_redis;
     Options m_options;
     QByteArray m_prefix;
+    QByteArray m_wake;
+    QList<Shard> m_shards;
+    int m_nextShard = 0; // where the next claim starts (rotates: every shard gets its turn)
 };
 
 } // namespace oee

@@ -8,6 +8,7 @@
 #include <QRegularExpression>
 #include <QFile>
 #include <QDateTime>
+#include <QThread>
 #include <QUrl>
 #include <hiredis/hiredis.h>
 #include <cerrno>
@@ -16,8 +17,45 @@
 
 namespace oee {
 
+static std::optional<RedisEndpoint> clusterFromUrl(const QString &text, QString *error)
+{
+    // redis+cluster://[:password@]h1:p1,h2:p2 — QUrl takes one host only.
+    RedisEndpoint ep;
+    QString rest = text.mid(int(qstrlen("redis+cluster://")));
+    if (rest.endsWith(QLatin1Char('/')))
+        rest.chop(1);
+    if (const qsizetype at = rest.lastIndexOf(QLatin1Char('@')); at >= 0) {
+        const QString user = rest.left(at);
+        ep.password = QUrl::fromPercentEncoding(user.mid(user.indexOf(QLatin1Char(':')) + 1).toUtf8());
+        rest = rest.mid(at + 1);
+    }
+    if (rest.contains(QLatin1Char('/'))) {
+        *error = QStringLiteral("REDIS_URL: a Redis Cluster has only database 0, got '%1'").arg(text);
+        return std::nullopt;
+    }
+    for (const QString &seed : rest.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const qsizetype colon = seed.lastIndexOf(QLatin1Char(':'));
+        bool ok = colon > 0;
+        const int port = ok ? seed.mid(colon + 1).toInt(&ok) : 0;
+        if (!ok || port <= 0 || port > 65535) {
+            *error = QStringLiteral("REDIS_URL: cluster seed '%1' is not host:port").arg(seed);
+            return std::nullopt;
+        }
+        ep.clusterSeeds.append({seed.left(colon), port});
+    }
+    if (ep.clusterSeeds.isEmpty()) {
+        *error = QStringLiteral("REDIS_URL redis+cluster:// needs at least one host:port");
+        return std::nullopt;
+    }
+    ep.host = ep.clusterSeeds.first().first;
+    ep.port = ep.clusterSeeds.first().second;
+    return ep;
+}
+
 std::optional<RedisEndpoint> RedisEndpoint::fromUrl(const QString &text, QString *error)
 {
+    if (text.startsWith(QLatin1String("redis+cluster://")))
+        return clusterFromUrl(text, error);
     const QUrl url(text);
     RedisEndpoint ep;
     if (url.scheme() == QStringLiteral("unix")) {
@@ -29,7 +67,8 @@ std::optional<RedisEndpoint> RedisEndpoint::fromUrl(const QString &text, QString
         return ep;
     }
     if (url.scheme() != QStringLiteral("redis")) {
-        *error = QStringLiteral("REDIS_URL must start with redis:// or unix://, got '%1'").arg(text);
+        *error = QStringLiteral("REDIS_URL must start with redis://, redis+cluster:// or unix://, got '%1'")
+                     .arg(text);
         return std::nullopt;
     }
     ep.host = url.host().isEmpty() ? ep.host : url.host();
@@ -45,6 +84,25 @@ std::optional<RedisEndpoint> RedisEndpoint::fromUrl(const QString &text, QString
         }
     }
     return ep;
+}
+
+int redisKeySlot(const QByteArray &key)
+{
+    // Redis Cluster's key hash: CRC16 (XMODEM) of the text between the first '{' and the next
+    // '}' when that is not empty, else of the whole key; modulo 16384.
+    QByteArrayView hashed(key);
+    if (const qsizetype open = key.indexOf('{'); open >= 0) {
+        const qsizetype close = key.indexOf('}', open + 1);
+        if (close > open + 1)
+            hashed = QByteArrayView(key.constData() + open + 1, close - open - 1);
+    }
+    quint16 crc = 0;
+    for (const char c : hashed) {
+        crc ^= quint16(quint8(c)) << 8;
+        for (int i = 0; i < 8; ++i)
+            crc = (crc & 0x8000) ? quint16((crc << 1) ^ 0x1021) : quint16(crc << 1);
+    }
+    return crc & 16383;
 }
 
 QByteArray luaScript(const char *name)
@@ -104,6 +162,12 @@ static RedisReply convert(const redisReply *r)
 RedisConnection::RedisConnection(RedisEndpoint endpoint, int timeoutMs)
     : m_endpoint(std::move(endpoint)), m_timeoutMs(timeoutMs)
 {
+    if (m_endpoint.isCluster()) {
+        for (const auto &[host, port] : std::as_const(m_endpoint.clusterSeeds))
+            nodeIndex(host, port);
+    } else {
+        m_nodes.push_back(Node{m_endpoint.host, m_endpoint.port, nullptr, 0});
+    }
 }
 
 RedisConnection::~RedisConnection()
@@ -113,54 +177,74 @@ RedisConnection::~RedisConnection()
 
 void RedisConnection::disconnect()
 {
-    if (m_ctx) {
-        redisFree(m_ctx);
-        m_ctx = nullptr;
+    for (Node &n : m_nodes)
+        drop(n);
+    m_pubsubNode = -1;
+}
+
+bool RedisConnection::isConnected() const
+{
+    for (const Node &n : m_nodes)
+        if (n.ctx)
+            return true;
+    return false;
+}
+
+void RedisConnection::drop(Node &node)
+{
+    if (node.ctx) {
+        redisFree(node.ctx);
+        node.ctx = nullptr;
     }
 }
 
-bool RedisConnection::ensureConnected()
+int RedisConnection::nodeIndex(const QString &host, int port)
 {
-    if (m_ctx)
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        if (m_nodes[i].port == port && m_nodes[i].host == host)
+            return int(i);
+    m_nodes.push_back(Node{host, port, nullptr, 0});
+    return int(m_nodes.size() - 1);
+}
+
+bool RedisConnection::ensureConnected(Node &node)
+{
+    if (node.ctx)
         return true;
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
-    if (now < m_nextConnectAttemptMs)
+    if (now < node.nextConnectAttemptMs)
         return false; // do not hammer a server that is down
     const timeval tv{m_timeoutMs / 1000, (m_timeoutMs % 1000) * 1000};
     redisContext *c = m_endpoint.unixSocket.isEmpty()
-                          ? redisConnectWithTimeout(m_endpoint.host.toUtf8().constData(),
-                                                    m_endpoint.port, tv)
+                          ? redisConnectWithTimeout(node.host.toUtf8().constData(), node.port, tv)
                           : redisConnectUnixWithTimeout(
                                 m_endpoint.unixSocket.toUtf8().constData(), tv);
     if (!c || c->err) {
         m_lastError = c ? QString::fromUtf8(c->errstr) : QStringLiteral("out of memory");
         if (c)
             redisFree(c);
-        m_nextConnectAttemptMs = now + 200;
+        node.nextConnectAttemptMs = now + 200;
         return false;
     }
     redisSetTimeout(c, tv);
-    m_ctx = c;
-    if (!m_endpoint.password.isEmpty()) {
-        RedisReply r = command({"AUTH", m_endpoint.password.toUtf8()});
+    node.ctx = c;
+    const auto handshake = [&](const QList<QByteArray> &cmd) {
+        appendCommand(node, cmd);
+        const RedisReply r = readReply(node);
         if (!r.ok()) {
-            m_lastError = QStringLiteral("AUTH failed: ") + QString::fromUtf8(r.str);
-            disconnect();
-            return false;
+            m_lastError = QString::fromUtf8(cmd.first()) + QStringLiteral(" failed: ") + QString::fromUtf8(r.str);
+            drop(node);
         }
-    }
-    if (m_endpoint.db != 0) {
-        RedisReply r = command({"SELECT", QByteArray::number(m_endpoint.db)});
-        if (!r.ok()) {
-            m_lastError = QString::fromUtf8(r.str);
-            disconnect();
-            return false;
-        }
-    }
+        return r.ok();
+    };
+    if (!m_endpoint.password.isEmpty() && !handshake({"AUTH", m_endpoint.password.toUtf8()}))
+        return false;
+    if (m_endpoint.db != 0 && !handshake({"SELECT", QByteArray::number(m_endpoint.db)}))
+        return false;
     return true;
 }
 
-void RedisConnection::appendCommand(const QList<QByteArray> &args)
+void RedisConnection::appendCommand(Node &node, const QList<QByteArray> &args)
 {
     std::vector<const char *> argv;
     std::vector<size_t> lens;
@@ -170,16 +254,17 @@ void RedisConnection::appendCommand(const QList<QByteArray> &args)
         argv.push_back(a.constData());
         lens.push_back(size_t(a.size()));
     }
-    redisAppendCommandArgv(m_ctx, int(argv.size()), argv.data(), lens.data());
+    redisAppendCommandArgv(node.ctx, int(argv.size()), argv.data(), lens.data());
 }
 
-RedisReply RedisConnection::readReply()
+RedisReply RedisConnection::readReply(Node &node)
 {
     void *raw = nullptr;
-    if (redisGetReply(m_ctx, &raw) != REDIS_OK) {
-        m_lastError = QString::fromUtf8(m_ctx->errstr);
-        qCWarning(lcQueue, "redis connection lost: %s", qPrintable(m_lastError));
-        disconnect();
+    if (redisGetReply(node.ctx, &raw) != REDIS_OK) {
+        m_lastError = QString::fromUtf8(node.ctx->errstr);
+        qCWarning(lcQueue, "redis connection to %s:%d lost: %s", qPrintable(node.host), node.port,
+                  qPrintable(m_lastError));
+        drop(node);
         return RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}};
     }
     auto *reply = static_cast<redisReply *>(raw);
@@ -188,22 +273,166 @@ RedisReply RedisConnection::readReply()
     return out;
 }
 
+int RedisConnection::anyNode()
+{
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        if (m_nodes[i].ctx)
+            return int(i);
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        if (ensureConnected(m_nodes[i]))
+            return int(i);
+    return 0;
+}
+
+bool RedisConnection::refreshSlots()
+{
+    // CLUSTER SLOTS: [[first, last, [host, port, id], replicas…], …]; masters only.
+    for (size_t tries = 0; tries < m_nodes.size(); ++tries) {
+        const int asked = anyNode();
+        Node &node = m_nodes[size_t(asked)];
+        if (!ensureConnected(node))
+            return false;
+        appendCommand(node, {"CLUSTER", "SLOTS"});
+        const RedisReply r = readReply(node);
+        if (r.type != RedisReply::Array) {
+            if (r.type == RedisReply::Error)
+                m_lastError = QString::fromUtf8(r.str);
+            drop(node);
+            node.nextConnectAttemptMs = QDateTime::currentMSecsSinceEpoch() + 200;
+            continue;
+        }
+        const QString askedHost = node.host;
+        m_slots.assign(16384, -1);
+        for (const RedisReply &range : r.elements) {
+            if (range.elements.size() < 3 || range.elements[2].elements.size() < 2)
+                continue;
+            QString host = QString::fromUtf8(range.elements[2].elements[0].str);
+            if (host.isEmpty() || host == QLatin1String("?"))
+                host = askedHost;
+            const int index = nodeIndex(host, int(range.elements[2].elements[1].toInt()));
+            const qint64 first = qBound(qint64(0), range.elements[0].toInt(), qint64(16383));
+            const qint64 last = qBound(qint64(0), range.elements[1].toInt(), qint64(16383));
+            for (qint64 slot = first; slot <= last; ++slot)
+                m_slots[size_t(slot)] = qint16(index);
+        }
+        return true;
+    }
+    return false;
+}
+
+static std::optional<QByteArray> keyOf(const QList<QByteArray> &command)
+{
+    if (command.size() < 2)
+        return std::nullopt;
+    const QByteArray name = command.first().toUpper();
+    if (name == "EVALSHA" || name == "EVAL") {
+        if (command.size() > 3 && command[2].toInt() > 0)
+            return command[3];
+        return std::nullopt;
+    }
+    if (name == "PUBLISH" || name == "SUBSCRIBE" || name == "UNSUBSCRIBE" || name == "PING" ||
+        name == "TIME" || name == "INFO" || name == "CLUSTER" || name == "FLUSHALL" ||
+        name == "SCRIPT" || name == "CONFIG")
+        return std::nullopt;
+    return command[1];
+}
+
+int RedisConnection::nodeFor(const QList<QByteArray> &command)
+{
+    if (!m_endpoint.isCluster())
+        return 0;
+    const auto key = keyOf(command);
+    if (!key)
+        return anyNode();
+    if (m_slots.empty() && !refreshSlots())
+        return anyNode();
+    const int node = m_slots[size_t(redisKeySlot(*key))];
+    return node >= 0 ? node : anyNode();
+}
+
+QList<RedisReply> RedisConnection::send(const QList<QList<QByteArray>> &commands, const QList<int> &nodes)
+{
+    QList<RedisReply> replies(commands.size());
+    std::vector<bool> sent(size_t(commands.size()), false);
+    for (qsizetype i = 0; i < commands.size(); ++i) {
+        Node &node = m_nodes[size_t(nodes[i])];
+        if (ensureConnected(node)) {
+            appendCommand(node, commands[i]);
+            sent[size_t(i)] = true;
+        }
+    }
+    // Every node has its requests before any reply is read: the masters work in parallel.
+    // hiredis writes what it buffered on the first read.
+    for (qsizetype i = 0; i < commands.size(); ++i) {
+        Node &node = m_nodes[size_t(nodes[i])];
+        if (!sent[size_t(i)] || !node.ctx)
+            replies[i] = RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}};
+        else
+            replies[i] = readReply(node);
+    }
+    return replies;
+}
+
+static bool isRedirection(const RedisReply &r)
+{
+    return r.type == RedisReply::Error &&
+           (r.str.startsWith("MOVED ") || r.str.startsWith("ASK ") || r.str.startsWith("TRYAGAIN") ||
+            r.str.startsWith("CLUSTERDOWN"));
+}
+
+RedisReply RedisConnection::redirect(const QList<QByteArray> &command, RedisReply reply)
+{
+    // MOVED/ASK/TRYAGAIN/CLUSTERDOWN mean the command did not run, so sending it again is
+    // safe. A slot's migration (a reshard) lasts as long as its keys take to move: TRYAGAIN
+    // is retried for up to ~10 s, backing off from 2 ms to 50 ms.
+    int backoffMs = 2;
+    for (int attempt = 0; attempt < 400 && isRedirection(reply); ++attempt) {
+        const QList<QByteArray> words = reply.str.split(' ');
+        if (reply.str.startsWith("MOVED ") && words.size() >= 3) {
+            // The slot has a new owner for good: read the whole map again (other slots moved too).
+            metrics::registry().redisRedirections.fetch_add(1, std::memory_order_relaxed);
+            const QByteArray addr = words[2];
+            const qsizetype colon = addr.lastIndexOf(':');
+            const int target = nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
+            if (!refreshSlots() && !m_slots.empty())
+                m_slots[size_t(words[1].toInt() & 16383)] = qint16(target);
+            reply = send({command}, {nodeFor(command)}).first();
+        } else if (reply.str.startsWith("ASK ") && words.size() >= 3) {
+            // This one command, on the node the slot is moving to, announced by ASKING.
+            metrics::registry().redisRedirections.fetch_add(1, std::memory_order_relaxed);
+            const QByteArray addr = words[2];
+            const qsizetype colon = addr.lastIndexOf(':');
+            const int target = nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
+            const QList<RedisReply> two = send({{"ASKING"}, command}, {target, target});
+            reply = two.last();
+        } else {
+            QThread::msleep(ulong(backoffMs));
+            backoffMs = qMin(50, backoffMs * 2);
+            if (reply.str.startsWith("CLUSTERDOWN"))
+                refreshSlots();
+            reply = send({command}, {nodeFor(command)}).first();
+        }
+    }
+    return reply;
+}
+
 std::optional<RedisReply> RedisConnection::readPushed()
 {
-    if (!m_ctx)
+    if (m_pubsubNode < 0 || size_t(m_pubsubNode) >= m_nodes.size() || !m_nodes[size_t(m_pubsubNode)].ctx)
         return std::nullopt;
+    Node &node = m_nodes[size_t(m_pubsubNode)];
     void *raw = nullptr;
-    if (redisGetReply(m_ctx, &raw) != REDIS_OK) {
-        if (m_ctx->err == REDIS_ERR_IO &&
+    if (redisGetReply(node.ctx, &raw) != REDIS_OK) {
+        if (node.ctx->err == REDIS_ERR_IO &&
             (errno == EAGAIN || errno == EWOULDBLOCK ||
-             std::strstr(m_ctx->errstr, "temporarily unavailable"))) {
+             std::strstr(node.ctx->errstr, "temporarily unavailable"))) {
             // The read timed out: nothing pushed. hiredis marks the context failed; clear it.
-            m_ctx->err = 0;
-            m_ctx->errstr[0] = '\0';
+            node.ctx->err = 0;
+            node.ctx->errstr[0] = '\0';
             return std::nullopt;
         }
-        m_lastError = QString::fromUtf8(m_ctx->errstr);
-        disconnect();
+        m_lastError = QString::fromUtf8(node.ctx->errstr);
+        drop(node);
         return std::nullopt;
     }
     auto *reply = static_cast<redisReply *>(raw);
@@ -220,30 +449,56 @@ RedisReply RedisConnection::command(const QList<QByteArray> &args)
 
 QList<RedisReply> RedisConnection::pipeline(const QList<QList<QByteArray>> &commands)
 {
-    QList<RedisReply> replies;
-    if (!ensureConnected()) {
-        for (qsizetype i = 0; i < commands.size(); ++i)
-            replies.append(RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}});
-        return replies;
-    }
     metrics::registry().redisRoundTrips.fetch_add(1, std::memory_order_relaxed);
+    QList<int> nodes;
+    nodes.reserve(commands.size());
     for (const auto &cmd : commands)
-        appendCommand(cmd);
-    replies.reserve(commands.size());
+        nodes.append(nodeFor(cmd));
+    QList<RedisReply> replies = send(commands, nodes);
     for (qsizetype i = 0; i < commands.size(); ++i) {
-        if (!m_ctx) {
-            replies.append(RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}});
-            continue;
-        }
-        replies.append(readReply());
+        const QByteArray &name = commands[i].first();
+        if ((name == "SUBSCRIBE" || name == "subscribe") && replies[i].ok())
+            m_pubsubNode = nodes[i];
+    }
+    if (!m_endpoint.isCluster())
+        return replies;
+    for (qsizetype i = 0; i < commands.size(); ++i) {
+        if (isRedirection(replies[i]))
+            replies[i] = redirect(commands[i], replies[i]);
+        else if (replies[i].type == RedisReply::IoError)
+            m_slots.clear(); // a master failed or moved: read the map again before the next command
     }
     return replies;
 }
 
-RedisReply RedisConnection::eval(const RedisScript &script, const QList<QByteArray> &args)
+QList<RedisReply> RedisConnection::onEveryMaster(const QList<QByteArray> &args)
 {
-    QList<QByteArray> cmd{"EVALSHA", script.sha, "0"};
+    if (!m_endpoint.isCluster())
+        return {command(args)};
+    if (m_slots.empty())
+        refreshSlots();
+    QList<int> masters;
+    for (const qint16 n : m_slots)
+        if (n >= 0 && !masters.contains(n))
+            masters.append(n);
+    QList<QList<QByteArray>> commands(masters.size(), args);
+    return send(commands, masters);
+}
+
+QList<QByteArray> RedisConnection::evalCommand(const RedisScript &script, const QList<QByteArray> &keys,
+                                               const QList<QByteArray> &args)
+{
+    QList<QByteArray> cmd{"EVALSHA", script.sha, QByteArray::number(keys.size())};
+    cmd.reserve(3 + keys.size() + args.size());
+    cmd.append(keys);
     cmd.append(args);
+    return cmd;
+}
+
+RedisReply RedisConnection::eval(const RedisScript &script, const QList<QByteArray> &keys,
+                                 const QList<QByteArray> &args)
+{
+    QList<QByteArray> cmd = evalCommand(script, keys, args);
     RedisReply r = command(cmd);
     if (r.type == RedisReply::Error && r.str.startsWith("NOSCRIPT")) {
         cmd[0] = "EVAL";

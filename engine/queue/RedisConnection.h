@@ -1,8 +1,10 @@
 #pragma once
 #include <QByteArray>
 #include <QList>
+#include <QPair>
 #include <QString>
 #include <optional>
+#include <vector>
 
 struct redisContext;
 
@@ -15,10 +17,18 @@ struct RedisEndpoint
     QString unixSocket;
     QString password;
     int db = 0;
+    // A Redis Cluster: the seed nodes (host, port) the slot map is first asked of.
+    QList<QPair<QString, int>> clusterSeeds;
 
-    // redis://[:password@]host[:port][/db] or unix:///path/to/redis.sock
+    [[nodiscard]] bool isCluster() const { return !clusterSeeds.isEmpty(); }
+
+    // redis://[:password@]host[:port][/db], unix:///path/to/redis.sock or
+    // redis+cluster://[:password@]host1:port1,host2:port2 (any reachable seed nodes)
     static std::optional<RedisEndpoint> fromUrl(const QString &url, QString *error);
 };
+
+// The cluster slot of a key (CRC16 of its hash tag, or of the whole key), 0…16383.
+[[nodiscard]] int redisKeySlot(const QByteArray &key);
 
 struct RedisReply
 {
@@ -47,6 +57,14 @@ struct RedisScript
 
 // One synchronous hiredis connection, owned by exactly one thread. Used only on worker-type
 // threads (never on the thread that serves HTTP/WS). Reconnects lazily after an I/O error.
+//
+// On a Redis Cluster it is one connection per master: every command goes to the master of its
+// key's slot (from CLUSTER SLOTS), a pipeline is split by master and sent to all of them before
+// any reply is read, and MOVED (the slot map is read again), ASK (ASKING, then the command, on
+// the importing node) and TRYAGAIN (a multi-key command during a slot's migration: retried
+// with a short backoff) are followed here, so callers see a single Redis. A command's key is
+// its first argument; a script's its first KEYS entry; a command without one (PING, TIME,
+// PUBLISH — the cluster bus carries it to every node — SUBSCRIBE) goes to any one node.
 class RedisConnection
 {
 public:
@@ -58,25 +76,54 @@ public:
     RedisReply command(const QList<QByteArray> &args);
     // Sends all commands before reading any reply: one round trip.
     QList<RedisReply> pipeline(const QList<QList<QByteArray>> &commands);
-    RedisReply eval(const RedisScript &script, const QList<QByteArray> &args);
+    // EVALSHA (EVAL after NOSCRIPT) with its keys declared: on a cluster, all of them must
+    // share one hash tag (the script runs on that slot's master).
+    RedisReply eval(const RedisScript &script, const QList<QByteArray> &keys,
+                    const QList<QByteArray> &args);
+    // The EVALSHA command, for pipelining with others (a NOSCRIPT reply is the caller's to
+    // handle, e.g. by calling eval()).
+    [[nodiscard]] static QList<QByteArray> evalCommand(const RedisScript &script,
+                                                       const QList<QByteArray> &keys,
+                                                       const QList<QByteArray> &args);
+    // Runs one command on every master (FLUSHALL for tests, INFO); one reply per master.
+    QList<RedisReply> onEveryMaster(const QList<QByteArray> &args);
 
     // Pub/sub: the next pushed message; nullopt when none arrived within the timeout.
     std::optional<RedisReply> readPushed();
 
-    [[nodiscard]] bool isConnected() const { return m_ctx != nullptr; }
+    [[nodiscard]] bool isConnected() const;
+    [[nodiscard]] bool isCluster() const { return m_endpoint.isCluster(); }
     [[nodiscard]] QString lastError() const { return m_lastError; }
     void disconnect();
 
 private:
-    bool ensureConnected();
-    void appendCommand(const QList<QByteArray> &args);
-    RedisReply readReply();
+    struct Node
+    {
+        QString host;
+        int port = 0;
+        redisContext *ctx = nullptr;
+        qint64 nextConnectAttemptMs = 0;
+    };
+
+    bool ensureConnected(Node &node);
+    void appendCommand(Node &node, const QList<QByteArray> &args);
+    RedisReply readReply(Node &node);
+    void drop(Node &node);
+    int nodeIndex(const QString &host, int port);
+    int anyNode();
+    int nodeFor(const QList<QByteArray> &command);
+    bool refreshSlots();
+    // Sends the commands (to their nodes) and reads every reply, without following redirections.
+    QList<RedisReply> send(const QList<QList<QByteArray>> &commands, const QList<int> &nodes);
+    // Follows MOVED / ASK / TRYAGAIN for one command until it gets a real answer.
+    RedisReply redirect(const QList<QByteArray> &command, RedisReply reply);
 
     RedisEndpoint m_endpoint;
     int m_timeoutMs;
-    redisContext *m_ctx = nullptr;
+    std::vector<Node> m_nodes;      // one (the server) or, on a cluster, every master known
+    std::vector<qint16> m_slots;    // cluster: the node index serving each slot, -1 unknown
+    int m_pubsubNode = -1;          // the node this connection subscribed on
     QString m_lastError;
-    qint64 m_nextConnectAttemptMs = 0;
 };
 
 } // namespace oee

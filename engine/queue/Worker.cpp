@@ -1,4 +1,5 @@
 #include "queue/Worker.h"
+#include "queue/RedisKeys.h"
 
 #include "dex/Chain.h"
 #include "execution/OrderExecutor.h"
@@ -42,7 +43,7 @@ void Worker::start()
     m_queue = std::make_unique<JobQueue>(m_redis.get(), m_settings.queue);
     m_chain = std::make_unique<SimulatedChain>(m_redis.get(), m_settings.queue.prefix.toUtf8());
     m_writer = new EventWriter(m_store.get(), m_redis.get(),
-                               m_settings.queue.prefix.toUtf8() + "events",
+                               rkeys::eventsChannel(m_settings.queue.prefix.toUtf8()),
                                m_settings.instanceId, this);
     m_writer->setChaosExitAfterCommits(m_settings.chaosExitAfterCommits);
     connect(m_writer, &EventWriter::committed, this, &Worker::eventsCommitted);

@@ -95,11 +95,16 @@ const QList<OptionSpec> &optionSpecs()
              return std::nullopt;
          }},
         {"redis-url", "REDIS_URL",
-         "redis://host:port[/db] or unix:///path/redis.sock (default: a private redis-server).",
+         "redis://host:port[/db], unix:///path/redis.sock or redis+cluster://h1:p1,h2:p2 (a Redis Cluster; "
+         "any reachable seed nodes) (default: a private redis-server).",
          [](Config &c, const QString &v) -> std::optional<QString> {
              c.redisUrl = v;
              return std::nullopt;
          }},
+        {"queue-shards", "QUEUE_SHARDS",
+         "Queue shards {oee:0}…{oee:N-1} (default: 1 on one Redis, 8 on a Redis Cluster; "
+         "every process must agree).",
+         [](Config &c, const QString &v) { return parseInt(v, 1, 1024, &c.queueShards); }},
         {"database-url", "DATABASE_URL",
          "postgres://user:pass@host:port/db[?host=/socket/dir] (default: a private PostgreSQL).",
          [](Config &c, const QString &v) -> std::optional<QString> {

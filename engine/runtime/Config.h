@@ -61,6 +61,7 @@ struct Config
     QString role = QStringLiteral("all");
     bool runWorkers = true;      // false: accept and queue orders, execute none
     QString queuePrefix = QStringLiteral("oee:");
+    int queueShards = 0;         // 0: 1 on a single Redis, 8 on a Redis Cluster
     QString screenshotPath;      // console: save a screenshot here after screenshotAfterMs, then quit
     int screenshotAfterMs = 10000;
     int windowWidth = 0;         // console: 0 = its default

@@ -1,4 +1,5 @@
 #pragma once
+#include "queue/RedisKeys.h"
 #include "domain/ApiError.h"
 
 #include <QDateTime>
@@ -83,7 +84,7 @@ public:
     // The state as GET /api/control answers it.
     [[nodiscard]] QJsonObject toJson() const;
 
-    [[nodiscard]] static QByteArray key(const QByteArray &prefix) { return prefix + "control"; }
+    [[nodiscard]] static QByteArray key(const QByteArray &prefix) { return rkeys::control(prefix); }
     // HGETALL of the hash; nullopt if Redis did not answer.
     [[nodiscard]] static std::optional<ControlState> read(RedisConnection &redis, const QByteArray &prefix);
     // The hash fields an action sets, and the state it makes from `s`.

@@ -190,6 +190,8 @@ QByteArray render(const Gauges &g)
     sample(out, "oee_pg_batch_failures_total", {}, double(r.pgBatchFailures.load(std::memory_order_relaxed)));
     header(out, "oee_redis_round_trips_total", "counter", "Round trips to Redis (a pipeline counts once).");
     sample(out, "oee_redis_round_trips_total", {}, double(r.redisRoundTrips.load(std::memory_order_relaxed)));
+    header(out, "oee_redis_redirections_total", "counter", "MOVED and ASK redirections followed (Redis Cluster).");
+    sample(out, "oee_redis_redirections_total", {}, double(r.redisRedirections.load(std::memory_order_relaxed)));
     return out;
 }
 

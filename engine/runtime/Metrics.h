@@ -59,6 +59,7 @@ struct Registry
     Histogram pgCommitSeconds;
     std::atomic<quint64> pgBatchFailures{0};
     std::atomic<quint64> redisRoundTrips{0};
+    std::atomic<quint64> redisRedirections{0}; // MOVED and ASK followed (Redis Cluster)
 
     Registry();
 };

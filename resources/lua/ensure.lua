@@ -2,31 +2,36 @@
   Recreates the jobs of orders PostgreSQL says are unfinished but Redis holds nowhere (Redis lost data).
 
   Input:
-    KEYS: none yet; the keys are built from ARGV (issue 14 moves them to KEYS under one hash tag):
-          <prefix>job:<id>, <prefix>active, <prefix>delayed, <prefix>staged, <prefix>wait, <prefix>stats; PUBLISH <prefix>wake
-    ARGV[1]  the queue prefix
-    ARGV[2]  the stats field to count them in
-    ARGV[3…] job id, payload, …
+    KEYS[1]  <shard>active
+    KEYS[2]  <shard>delayed
+    KEYS[3]  <shard>staged
+    KEYS[4]  <shard>wait
+    KEYS[5]  <shard>stats
+    ARGV[1]  the shard's job key prefix, <shard>job:
+    ARGV[2]  the wake channel
+    ARGV[3]  the stats field to count them in
+    ARGV[4…] job id, payload, …
 
   Output: the ids recreated
 ]]
-local p = ARGV[1]
+local active, delayed, staged, wait, stats = KEYS[1], KEYS[2], KEYS[3], KEYS[4], KEYS[5]
+local jp = ARGV[1]
 local out = {}
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   local id = ARGV[i]
-  local jk = p .. 'job:' .. id
+  local jk = jp .. id
   local held = redis.call('EXISTS', jk) == 1 and (
-    redis.call('ZSCORE', p .. 'active', id) or redis.call('ZSCORE', p .. 'delayed', id) or
-    redis.call('ZSCORE', p .. 'staged', id) or redis.call('LPOS', p .. 'wait', id))
+    redis.call('ZSCORE', active, id) or redis.call('ZSCORE', delayed, id) or
+    redis.call('ZSCORE', staged, id) or redis.call('LPOS', wait, id))
   if not held then
     redis.call('HSET', jk, 'data', ARGV[i + 1], 'attempts', 0)
-    redis.call('LREM', p .. 'wait', 0, id)
-    redis.call('RPUSH', p .. 'wait', id)
+    redis.call('LREM', wait, 0, id)
+    redis.call('RPUSH', wait, id)
     out[#out + 1] = id
   end
 end
 if #out > 0 then
-  redis.call('HINCRBY', p .. 'stats', ARGV[2], #out)
-  redis.call('PUBLISH', p .. 'wake', #out)
+  redis.call('HINCRBY', stats, ARGV[3], #out)
+  redis.call('PUBLISH', ARGV[2], #out)
 end
 return out

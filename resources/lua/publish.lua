@@ -2,20 +2,19 @@
   Makes staged jobs visible to workers, first in first out, and wakes them.
 
   Input:
-    KEYS: none yet; the keys are built from ARGV (issue 14 moves them to KEYS under one hash tag):
-          <prefix>staged, <prefix>wait; PUBLISH <prefix>wake
-    ARGV[1]  the queue prefix
+    KEYS[1]  <shard>staged
+    KEYS[2]  <shard>wait
+    ARGV[1]  the wake channel
     ARGV[2…] job ids
 
   Output: the number published
 ]]
-local p = ARGV[1]
 local n = 0
 for i = 2, #ARGV do
-  if redis.call('ZREM', p .. 'staged', ARGV[i]) == 1 then
-    redis.call('LPUSH', p .. 'wait', ARGV[i])
+  if redis.call('ZREM', KEYS[1], ARGV[i]) == 1 then
+    redis.call('LPUSH', KEYS[2], ARGV[i])
     n = n + 1
   end
 end
-if n > 0 then redis.call('PUBLISH', p .. 'wake', n) end
+if n > 0 then redis.call('PUBLISH', ARGV[1], n) end
 return n

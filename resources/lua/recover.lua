@@ -2,19 +2,19 @@
   Puts jobs whose lease expired back on wait (their worker died or stalled).
 
   Input:
-    KEYS: none yet; the keys are built from ARGV (issue 14 moves them to KEYS under one hash tag):
-          <prefix>active, <prefix>wait, <prefix>stats; PUBLISH <prefix>wake
-    ARGV[1]  the queue prefix
+    KEYS[1]  <shard>active
+    KEYS[2]  <shard>wait
+    KEYS[3]  <shard>stats
+    ARGV[1]  the wake channel
 
   Output: the number recovered
 ]]
 --- @include "includes/now"
-local p = ARGV[1]
-local ids = redis.call('ZRANGEBYSCORE', p .. 'active', '-inf', now, 'LIMIT', 0, 1000)
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, 1000)
 for _, id in ipairs(ids) do
-  redis.call('ZREM', p .. 'active', id)
-  redis.call('RPUSH', p .. 'wait', id)
-  redis.call('HINCRBY', p .. 'stats', 'stalled', 1)
+  redis.call('ZREM', KEYS[1], id)
+  redis.call('RPUSH', KEYS[2], id)
+  redis.call('HINCRBY', KEYS[3], 'stalled', 1)
 end
-if #ids > 0 then redis.call('PUBLISH', p .. 'wake', #ids) end
+if #ids > 0 then redis.call('PUBLISH', ARGV[1], #ids) end
 return #ids

@@ -1,5 +1,6 @@
 #pragma once
 #include "Engine.h"
+#include "runtime/LocalRedisCluster.h"
 #include "runtime/ManagedServers.h"
 
 #include <QJsonDocument>
@@ -24,6 +25,9 @@ public:
     [[nodiscard]] QString redisUrl() const { return m_redisUrl; }
     [[nodiscard]] QString databaseUrl() const { return m_databaseUrl; }
     [[nodiscard]] ManagedServers &servers() { return *m_servers; }
+    // OEE_TEST_REDIS=cluster: Redis is a real 3-master Redis Cluster on loopback.
+    [[nodiscard]] static bool clusterMode();
+    [[nodiscard]] LocalRedisCluster *cluster() { return m_cluster.get(); }
     // Empties Redis and the order tables between test cases.
     bool reset(QString *error);
     // Runs one SQL query on a test-side connection; returns the first column of each row.
@@ -33,6 +37,7 @@ public:
 private:
     QTemporaryDir m_dir;
     std::unique_ptr<ManagedServers> m_servers;
+    std::unique_ptr<LocalRedisCluster> m_cluster;
     QString m_redisUrl;
     QString m_databaseUrl;
 };

@@ -1,0 +1,41 @@
+#pragma once
+#include <QProcess>
+#include <QString>
+#include <QStringList>
+#include <memory>
+#include <vector>
+
+namespace oee {
+
+// A real Redis Cluster of N masters on loopback, for the tests and the benchmark: N
+// `redis-server --cluster-enabled yes` on free ports under one directory, joined with
+// `redis-cli --cluster create` (no replicas). The servers die with this process.
+class LocalRedisCluster
+{
+public:
+    explicit LocalRedisCluster(QString dir);
+    ~LocalRedisCluster();
+    LocalRedisCluster(const LocalRedisCluster &) = delete;
+    LocalRedisCluster &operator=(const LocalRedisCluster &) = delete;
+
+    // Blocks until every node reports cluster_state:ok.
+    bool start(int masters, QString *error);
+    void stop();
+    // redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…
+    [[nodiscard]] QString url() const;
+    [[nodiscard]] QList<int> ports() const;
+    // Moves `slotCount` hash slots from one master to another (`redis-cli --cluster reshard`),
+    // keys and all, while clients keep using the cluster. Blocks until it is done.
+    bool reshard(int fromNode, int toNode, int slotCount, QString *error);
+    // Runs redis-cli against one node; its standard output.
+    QByteArray cli(int node, const QStringList &arguments);
+
+private:
+    bool waitHealthy(QString *error);
+
+    QString m_dir;
+    std::vector<std::unique_ptr<QProcess>> m_nodes;
+    QList<int> m_ports;
+};
+
+} // namespace oee
