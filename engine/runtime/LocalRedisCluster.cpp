@@ -1,5 +1,6 @@
 #include "runtime/LocalRedisCluster.h"
 
+#include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
 
 #include <QDeadlineTimer>
@@ -154,6 +155,30 @@ bool LocalRedisCluster::waitHealthy(QString *error)
         }
         QThread::msleep(100);
     }
+}
+
+int LocalRedisCluster::nodeServing(int slot, int *slotsBefore)
+{
+    RedisEndpoint node;
+    node.port = m_ports.value(0);
+    RedisConnection redis(node);
+    const RedisReply r = redis.command({"CLUSTER", "SLOTS"});
+    int owner = -1;
+    for (const RedisReply &range : r.elements) {
+        if (range.elements.size() >= 3 && range.elements[0].toInt() <= slot && slot <= range.elements[1].toInt())
+            owner = int(m_ports.indexOf(int(range.elements[2].elements.value(1).toInt())));
+    }
+    if (slotsBefore) {
+        *slotsBefore = 0;
+        for (const RedisReply &range : r.elements) {
+            if (range.elements.size() < 3 || m_ports.indexOf(int(range.elements[2].elements.value(1).toInt())) != owner)
+                continue;
+            const qint64 first = range.elements[0].toInt(), last = range.elements[1].toInt();
+            if (first < slot)
+                *slotsBefore += int(qMin<qint64>(last, slot - 1) - first + 1);
+        }
+    }
+    return owner;
 }
 
 QString LocalRedisCluster::url() const

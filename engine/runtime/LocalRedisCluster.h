@@ -27,6 +27,9 @@ public:
     // Moves `slotCount` hash slots from one master to another (`redis-cli --cluster reshard`),
     // keys and all, while clients keep using the cluster. Blocks until it is done.
     bool reshard(int fromNode, int toNode, int slotCount, QString *error);
+    // The node (index into ports()) serving a hash slot, -1 if unknown; and the slots it serves
+    // below that one (how many a reshard must move from it to move this slot too).
+    int nodeServing(int slot, int *slotsBefore = nullptr);
     // Runs redis-cli against one node; its standard output.
     QByteArray cli(int node, const QStringList &arguments);
 

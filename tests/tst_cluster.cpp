@@ -1,0 +1,140 @@
+// oee on a real 3-master Redis Cluster (started here on loopback): the queue's shards and the
+// simulated chain spread over the masters, and a resharding (`redis-cli --cluster reshard`)
+// that moves queue shards and the chain to another master while orders flow loses nothing.
+// The rest of the suite runs against the cluster too: CTest's *_cluster entries.
+#include "TestSupport.h"
+#include "queue/JobQueue.h"
+#include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
+#include "runtime/Metrics.h"
+
+#include <QSet>
+#include <QTest>
+#include <atomic>
+#include <thread>
+
+using namespace oee;
+using namespace oee::test;
+
+class TestCluster : public QObject
+{
+    Q_OBJECT
+    TestServers m_servers;
+
+private slots:
+    void initTestCase()
+    {
+        qputenv("OEE_TEST_REDIS", "cluster");
+        QString error;
+        QVERIFY2(m_servers.start(&error), qPrintable(error));
+        QVERIFY(m_servers.cluster());
+        QVERIFY(m_servers.redisUrl().startsWith(QLatin1String("redis+cluster://")));
+    }
+
+    void init()
+    {
+        QString error;
+        QVERIFY2(m_servers.reset(&error), qPrintable(error));
+    }
+
+    void theShardsSpreadOverTheMasters()
+    {
+        const Config c = fastConfig(m_servers);
+        auto engine = startedEngine(c);
+        Http http(engine->port());
+        QSet<QString> ids;
+        for (int i = 0; i < 40; ++i)
+            ids << http.submit(order(1));
+        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), 40, 60000);
+        // Eight shards by default on a cluster; their slots are served by every master.
+        QSet<int> masters;
+        for (int s = 0; s < 8; ++s)
+            masters << m_servers.cluster()->nodeServing(redisKeySlot(rkeys::shard("oee:", s)));
+        QCOMPARE(masters.size(), 3);
+        // Every process on the cluster agrees on the shard count (it is written once).
+        RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
+        QCOMPARE(redis.command({"GET", rkeys::shardCount("oee:")}).str, QByteArray("8"));
+        JobQueue::Options other;
+        other.shards = 4;
+        QString error;
+        QVERIFY(!JobQueue(&redis, other).checkShardCount(&error));
+        QVERIFY2(error.contains(QLatin1String("QUEUE_SHARDS")), qPrintable(error));
+    }
+
+    void reshardingWhileOrdersFlowLosesNothing()
+    {
+        Config c = fastConfig(m_servers);
+        c.concurrency = 20;
+        c.dex.executionLatencyMinMs = 20; // orders stay in flight while the slots move
+        c.dex.executionLatencyMaxMs = 60;
+        auto engine = startedEngine(c);
+        LocalRedisCluster *cluster = m_servers.cluster();
+
+        // From the master serving the most of oee's slots (the chain's, the queue shards'),
+        // move every slot up to and including the last of them: all of them move while
+        // orders use them.
+        QList<QByteArray> tags{rkeys::chain("oee:")};
+        for (int s = 0; s < 8; ++s)
+            tags << rkeys::shard("oee:", s);
+        QList<int> perNode(3, 0);
+        for (const QByteArray &tag : std::as_const(tags))
+            ++perNode[qMax(0, cluster->nodeServing(redisKeySlot(tag)))];
+        const int from = int(std::max_element(perNode.cbegin(), perNode.cend()) - perNode.cbegin());
+        int count = 0;
+        QList<int> moving;
+        for (const QByteArray &tag : std::as_const(tags)) {
+            int before = 0;
+            if (cluster->nodeServing(redisKeySlot(tag), &before) == from) {
+                moving << redisKeySlot(tag);
+                count = qMax(count, before + 1);
+            }
+        }
+        QVERIFY(moving.size() >= 2);
+        const int to = (from + 1) % 3;
+        const quint64 redirectionsBefore = metrics::registry().redisRedirections.load();
+
+        std::atomic<bool> done{false};
+        bool resharded = false;
+        QString reshardError;
+        // A few orders first, so jobs and pools exist in the slots that move.
+        Http http(engine->port());
+        QStringList ids;
+        for (int i = 0; i < 20; ++i)
+            ids << http.submit(order(1 + i % 3));
+        std::thread mover([&] {
+            resharded = cluster->reshard(from, to, count, &reshardError);
+            done = true;
+        });
+        // Orders keep coming while the slots move (and a few after).
+        while (!done && ids.size() < 2000)
+            ids << http.submit(order(1 + ids.size() % 3));
+        QVERIFY(waitUntil([&] { return done.load(); }, 300000));
+        mover.join();
+        for (int i = 0; i < 20; ++i)
+            ids << http.submit(order(1 + i % 3));
+        QVERIFY2(resharded, qPrintable(reshardError));
+        for (const int slot : std::as_const(moving))
+            QCOMPARE(cluster->nodeServing(slot), to);
+        QVERIFY(!ids.contains(QString()));
+        const int n = int(ids.size());
+        qInfo("%d orders across a reshard of %d slots (%lld of them used by oee)", n, count, qlonglong(moving.size()));
+
+        // Every order confirmed, exactly once, and the queue empty.
+        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), n, 120000);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), n);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")), n);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(DISTINCT tx_signature) FROM orders")), n);
+        RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
+        JobQueue::Options o;
+        o.shards = 8;
+        QueueCounts q;
+        QVERIFY(waitUntil([&] { q = JobQueue(&redis, o).counts(); return q.ok && q.active == 0; }));
+        QCOMPARE(q.waiting, 0);
+        QCOMPARE(q.completed, n);
+        // The engine was sent elsewhere while the slots moved, and followed.
+        QVERIFY(metrics::registry().redisRedirections.load() > redirectionsBefore);
+    }
+};
+
+QTEST_MAIN(TestCluster)
+#include "tst_cluster.moc"
