@@ -2,6 +2,8 @@
 // (HTTP POSTs on keep-alive connections, WebSocket subscriptions) and reports submission and
 // end-to-end latency, throughput, the server's RSS and CPU, and whether anything went missing.
 // `--scenario a|b|c|d|e|r` starts its own server with the scenario's settings.
+#include "runtime/LocalRedisCluster.h"
+
 #include <QCommandLineParser>
 #include <QCoreApplication>
 #include <QDateTime>
@@ -960,7 +962,8 @@ int main(int argc, char *argv[])
     const QCommandLineOption binary(QStringLiteral("oee"), QStringLiteral("The oee binary for --scenario."), QStringLiteral("path"));
     const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Write the result as JSON to this file."), QStringLiteral("file"));
     const QCommandLineOption resting(QStringLiteral("resting"), QStringLiteral("Scenario r: resting limit orders (default 100000)."), QStringLiteral("n"));
-    for (const auto &o : {scenario, url, conns, duration, rate, subs, batch, clientsOption, pid, db, binary, json, resting})
+    const QCommandLineOption redisCluster(QStringLiteral("redis-cluster"), QStringLiteral("With --scenario: the server's Redis is a real Redis Cluster of n masters on loopback (QUEUE_SHARDS from the environment, default 8)."), QStringLiteral("n"));
+    for (const auto &o : {scenario, url, conns, duration, rate, subs, batch, clientsOption, pid, db, binary, json, resting, redisCluster})
         p.addOption(o);
     p.process(app);
 
@@ -979,6 +982,7 @@ int main(int argc, char *argv[])
     s.databaseUrl = p.value(db);
 
     std::unique_ptr<QProcess> server;
+    std::unique_ptr<oee::LocalRedisCluster> cluster;
     QByteArray serverErrors; // the last of the server's stderr, shown when something is wrong
     QTemporaryDir dataDir;
     QString title = QStringLiteral("oee-bench against %1:%2").arg(s.host).arg(s.port);
@@ -992,6 +996,15 @@ int main(int argc, char *argv[])
         env.insert(QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0"));
         env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("oee.*.info=false"));
         env.insert(QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2000"));
+        if (p.isSet(redisCluster)) {
+            cluster = std::make_unique<oee::LocalRedisCluster>(dataDir.path() + QStringLiteral("/cluster"));
+            QString error;
+            if (!cluster->start(p.value(redisCluster).toInt(), &error)) {
+                std::fprintf(stderr, "cannot start the Redis Cluster: %s\n", qPrintable(error));
+                return 1;
+            }
+            env.insert(QStringLiteral("REDIS_URL"), cluster->url());
+        }
         if (name == QLatin1String("r")) {
             // No arbitrage flow: a crossing stays crossed (the flow would pull the pools back
             // toward the reference within 250 ms, racing the orders it is measuring). The market
@@ -1012,7 +1025,7 @@ int main(int argc, char *argv[])
             s.rate = 200;
         if (name == QLatin1String("d") && !p.isSet(rate))
             s.rate = 1000;
-        title = QStringLiteral("scenario (%1)").arg(name);
+        title = QStringLiteral("scenario (%1)%2").arg(name, cluster ? QStringLiteral(" on a %1-master Redis Cluster").arg(cluster->ports().size()) : QString());
         server = std::make_unique<QProcess>();
         server->setProcessEnvironment(env);
         server->setProgram(p.isSet(binary) ? p.value(binary) : QStringLiteral(OEE_DEFAULT_BINARY));
