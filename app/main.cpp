@@ -9,8 +9,8 @@
 #include "RemoteBackend.h"
 
 #include <QApplication>
-#include <QQuickWindow>
 #include <QElapsedTimer>
+#include <QQuickWindow>
 #include <QTimer>
 #endif
 #include <QSocketNotifier>
@@ -63,7 +63,8 @@ int main(int argc, char *argv[])
     bool serverMode = false;
     bool help = false;
     if (auto error = oee::Config::load(app.arguments(), &config, &serverMode, &help)) {
-        std::fprintf(stderr, "oee: %s\n\n%s", qPrintable(*error), qPrintable(oee::Config::helpText()));
+        std::fprintf(stderr, "oee: %s\n\n%s", qPrintable(*error),
+                     qPrintable(oee::Config::helpText()));
         return 2;
     }
     if (help) {
@@ -81,11 +82,14 @@ int main(int argc, char *argv[])
     if (!config.connectUrl.isEmpty()) {
         // The console alone, attached to an engine elsewhere (its REST and WebSocket API).
         if (!console) {
-            std::fputs("oee: --connect opens the console, which needs a display (and no --server)\n", stderr);
+            std::fputs(
+                "oee: --connect opens the console, which needs a display (and no --server)\n",
+                stderr);
             return 2;
         }
         oee::ui::Console::applyPalette(config.palette);
-        oee::ui::Console remote(std::make_unique<oee::ui::RemoteBackend>(QUrl(config.connectUrl), config.apiKey));
+        oee::ui::Console remote(
+            std::make_unique<oee::ui::RemoteBackend>(QUrl(config.connectUrl), config.apiKey));
         QString loadError;
         if (!remote.load(&loadError)) {
             std::fprintf(stderr, "oee: %s\n", qPrintable(loadError));
@@ -95,11 +99,13 @@ int main(int argc, char *argv[])
             remote.window()->resize(config.windowWidth, config.windowHeight);
         std::printf("oee console attached to %s\n", qPrintable(config.connectUrl));
         std::fflush(stdout);
-        QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app, &QCoreApplication::quit);
+        QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app,
+                         &QCoreApplication::quit);
         if (!config.screenshotPath.isEmpty())
             QTimer::singleShot(config.screenshotAfterMs, &app, [&] {
                 const bool saved = remote.window()->grabWindow().save(config.screenshotPath);
-                std::fprintf(stderr, "oee: screenshot %s %s\n", qPrintable(config.screenshotPath), saved ? "saved" : "FAILED");
+                std::fprintf(stderr, "oee: screenshot %s %s\n", qPrintable(config.screenshotPath),
+                             saved ? "saved" : "FAILED");
                 app.quit();
             });
         return app.exec();
@@ -139,9 +145,10 @@ int main(int argc, char *argv[])
         return 1;
     }
     if (engine.port()) {
-        std::printf("oee listening (role %s)\n  REST      %s\n  WebSocket %s (all orders), %s/<orderId>\n",
-                    qPrintable(config.role), qPrintable(engine.restUrl()),
-                    qPrintable(engine.wsUrl()), qPrintable(engine.wsUrl()));
+        std::printf(
+            "oee listening (role %s)\n  REST      %s\n  WebSocket %s (all orders), %s/<orderId>\n",
+            qPrintable(config.role), qPrintable(engine.restUrl()), qPrintable(engine.wsUrl()),
+            qPrintable(engine.wsUrl()));
     } else {
         std::printf("oee worker ready (role worker, serves no HTTP)\n");
     }
@@ -160,7 +167,8 @@ int main(int argc, char *argv[])
         }
         if (config.windowWidth > 0)
             ui->window()->resize(config.windowWidth, config.windowHeight);
-        QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app, &QCoreApplication::quit);
+        QObject::connect(qGuiApp, &QGuiApplication::lastWindowClosed, &app,
+                         &QCoreApplication::quit);
         if (!config.screenshotPath.isEmpty()) {
             // With a screenshot, also measure whether the GUI thread ever froze: the worst
             // lateness of a 16 ms timer and the longest gap between rendered frames.
@@ -178,19 +186,21 @@ int main(int argc, char *argv[])
             auto worstGapMs = std::make_shared<qint64>(0);
             QObject::connect(ui->window(), &QQuickWindow::frameSwapped, &app,
                              [frames, frameClock, worstGapMs] {
-                if (frameClock->isValid())
-                    *worstGapMs = std::max(*worstGapMs, frameClock->restart());
-                else
-                    frameClock->start();
-                ++*frames;
-            });
+                                 if (frameClock->isValid())
+                                     *worstGapMs = std::max(*worstGapMs, frameClock->restart());
+                                 else
+                                     frameClock->start();
+                                 ++*frames;
+                             });
             QObject::connect(&app, &QCoreApplication::aboutToQuit, &app, [=] {
-                std::fprintf(stderr, "oee: gui %lld frames, longest gap between frames %lld ms, "
-                                     "worst event-loop lateness %lld ms\n",
+                std::fprintf(stderr,
+                             "oee: gui %lld frames, longest gap between frames %lld ms, "
+                             "worst event-loop lateness %lld ms\n",
                              qlonglong(*frames), qlonglong(*worstGapMs), qlonglong(*worstLateMs));
             });
             QTimer::singleShot(config.screenshotAfterMs, &app, [&] {
-                const bool saved = ui->window() && ui->window()->grabWindow().save(config.screenshotPath);
+                const bool saved =
+                    ui->window() && ui->window()->grabWindow().save(config.screenshotPath);
                 std::fprintf(stderr, "oee: screenshot %s %s\n", qPrintable(config.screenshotPath),
                              saved ? "saved" : "FAILED");
                 app.quit();

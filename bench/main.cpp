@@ -84,8 +84,10 @@ public:
     {
         m_done = std::move(done);
         m_sentUs = nowUs();
-        m_socket.write("POST " + path + " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
-                       "Content-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        m_socket.write("POST " + path +
+                       " HTTP/1.1\r\nHost: bench\r\nContent-Type: application/json\r\n"
+                       "Content-Length: " +
+                       QByteArray::number(body.size()) + "\r\n\r\n" + body);
     }
 
 private:
@@ -97,7 +99,8 @@ private:
             return;
         const QByteArray head = m_buffer.left(headerEnd).toLower();
         const int cl = head.indexOf("content-length:");
-        const int length = cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toInt();
+        const int length =
+            cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toInt();
         if (m_buffer.size() < headerEnd + 4 + length)
             return;
         const int status = m_buffer.mid(9, 3).toInt();
@@ -289,7 +292,8 @@ private:
                     v = v * 10 + (ts[from + i] - '0');
                 return v;
             };
-            const qint64 sent = num(0, 2) * 3600000LL + num(3, 2) * 60000LL + num(6, 2) * 1000LL + num(9, 3);
+            const qint64 sent =
+                num(0, 2) * 3600000LL + num(3, 2) * 60000LL + num(6, 2) * 1000LL + num(9, 3);
             const qint64 now = QDateTime::currentMSecsSinceEpoch() % 86400000LL;
             m_totals.latencyMs.push_back(double((now - sent + 86400000LL) % 86400000LL));
         }
@@ -326,7 +330,8 @@ ProcSample sampleProcess(qint64 pid)
         const QByteArray text = stat.readAll();
         const QList<QByteArray> f = text.mid(text.lastIndexOf(')') + 2).split(' ');
         if (f.size() > 13)
-            s.cpuSeconds = double(f[11].toLongLong() + f[12].toLongLong()) / double(sysconf(_SC_CLK_TCK));
+            s.cpuSeconds =
+                double(f[11].toLongLong() + f[12].toLongLong()) / double(sysconf(_SC_CLK_TCK));
     }
     return s;
 }
@@ -337,9 +342,9 @@ struct Settings
     quint16 port = 3000;
     int connections = 32;
     double durationS = 20;
-    double rate = 0;        // offered orders/s; 0: as fast as the connections go (closed loop)
-    int subscribers = 0;    // extra all-orders WebSocket subscribers (delivery latency)
-    bool batched = false;   // they ask for batched frames (?batch=1)
+    double rate = 0;      // offered orders/s; 0: as fast as the connections go (closed loop)
+    int subscribers = 0;  // extra all-orders WebSocket subscribers (delivery latency)
+    bool batched = false; // they ask for batched frames (?batch=1)
     qint64 serverPid = 0;
     QString databaseUrl;
     int drainTimeoutS = 180;
@@ -392,7 +397,8 @@ public:
         pacer.stop();
         const qint64 submitDoneUs = nowUs();
         // Drain: every accepted order must reach a terminal status.
-        waitFor([this] { return m_terminal.size() >= m_accepted.size(); }, m_s.drainTimeoutS * 1000);
+        waitFor([this] { return m_terminal.size() >= m_accepted.size(); },
+                m_s.drainTimeoutS * 1000);
         const qint64 drainedUs = nowUs();
         sampler.stop();
         const ProcSample after = sampleProcess(m_s.serverPid);
@@ -467,8 +473,8 @@ private:
 
     QByteArray nextOrder()
     {
-        static const char *pairs[][2] = {{"SOL", "USDC"}, {"USDC", "SOL"}, {"SOL", "USDT"},
-                                         {"JUP", "USDC"}, {"BONK", "SOL"}};
+        static const char *pairs[][2] = {
+            {"SOL", "USDC"}, {"USDC", "SOL"}, {"SOL", "USDT"}, {"JUP", "USDC"}, {"BONK", "SOL"}};
         const auto &p = pairs[m_sent % 5];
         const double amount = 0.5 + double(m_sent % 17) * 0.25;
         return QByteArray("{\"orderType\":\"market\",\"tokenIn\":\"") + p[0] +
@@ -482,19 +488,20 @@ private:
             return;
         ++m_inFlightPosts;
         ++m_sent;
-        c->post("/api/orders/execute", nextOrder(), [this, c](int status, const QByteArray &body, qint64 sentUs) {
-            --m_inFlightPosts;
-            const qint64 now = nowUs();
-            m_submitMs.push_back(double(now - sentUs) / 1000.0);
-            if (status == 200) {
-                const int i = body.indexOf("\"orderId\":\"");
-                m_accepted.insert(QString::fromLatin1(body.mid(i + 11, 36)), sentUs);
-            } else {
-                ++m_rejected;
-            }
-            if (m_s.rate <= 0)
-                sendNext(c);
-        });
+        c->post("/api/orders/execute", nextOrder(),
+                [this, c](int status, const QByteArray &body, qint64 sentUs) {
+                    --m_inFlightPosts;
+                    const qint64 now = nowUs();
+                    m_submitMs.push_back(double(now - sentUs) / 1000.0);
+                    if (status == 200) {
+                        const int i = body.indexOf("\"orderId\":\"");
+                        m_accepted.insert(QString::fromLatin1(body.mid(i + 11, 36)), sentUs);
+                    } else {
+                        ++m_rejected;
+                    }
+                    if (m_s.rate <= 0)
+                        sendNext(c);
+                });
     }
 
     void pace()
@@ -532,10 +539,12 @@ private:
     {
         const QUrl url(m_s.databaseUrl);
         QSqlDatabase::removeDatabase(QStringLiteral("bench")); // a previous run's
-        QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("bench"));
-        db.setHostName(QUrlQuery(url).hasQueryItem(QStringLiteral("host"))
-                           ? QUrlQuery(url).queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded)
-                           : url.host());
+        QSqlDatabase db =
+            QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("bench"));
+        db.setHostName(
+            QUrlQuery(url).hasQueryItem(QStringLiteral("host"))
+                ? QUrlQuery(url).queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded)
+                : url.host());
         db.setPort(url.port(5432));
         db.setUserName(url.userName());
         db.setPassword(url.password());
@@ -548,7 +557,8 @@ private:
         QSqlQuery q(db);
         // Every accepted order is terminal in PostgreSQL and has one event row per status change.
         q.exec(QStringLiteral("SELECT count(*) FILTER (WHERE status IN ('confirmed','failed')), "
-                              "count(*) FILTER (WHERE last_seq <> (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)) "
+                              "count(*) FILTER (WHERE last_seq <> (SELECT count(*) FROM "
+                              "order_events e WHERE e.order_id = o.id)) "
                               "FROM orders o"));
         if (q.next()) {
             out.insert(QStringLiteral("terminalOrders"), q.value(0).toDouble());
@@ -574,7 +584,7 @@ private:
     int m_rejected = 0;
     qint64 m_eventsSeen = 0;
     std::vector<double> m_submitMs;
-    QHash<QString, qint64> m_accepted;               // orderId → POST sent (µs)
+    QHash<QString, qint64> m_accepted;                  // orderId → POST sent (µs)
     QHash<QString, std::pair<qint64, bool>> m_terminal; // orderId → (terminal seen, confirmed)
 };
 
@@ -627,18 +637,20 @@ private:
         if (m_sent >= m_clients)
             return;
         ++m_sent;
-        const QByteArray body = "{\"orderType\":\"market\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\","
-                                "\"amount\":0.5,\"slippage\":0.05}";
-        c->post("/api/orders/execute", body, [this, c](int status, const QByteArray &reply, qint64 sentUs) {
-            if (status == 200) {
-                ++m_submitted;
-                const int i = reply.indexOf("\"orderId\":\"");
-                follow(QString::fromLatin1(reply.mid(i + 11, 36)), sentUs);
-            } else {
-                ++m_rejected;
-            }
-            post(c);
-        });
+        const QByteArray body =
+            "{\"orderType\":\"market\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\","
+            "\"amount\":0.5,\"slippage\":0.05}";
+        c->post("/api/orders/execute", body,
+                [this, c](int status, const QByteArray &reply, qint64 sentUs) {
+                    if (status == 200) {
+                        ++m_submitted;
+                        const int i = reply.indexOf("\"orderId\":\"");
+                        follow(QString::fromLatin1(reply.mid(i + 11, 36)), sentUs);
+                    } else {
+                        ++m_rejected;
+                    }
+                    post(c);
+                });
     }
 
     void follow(const QString &id, qint64 sentUs)
@@ -677,7 +689,8 @@ private:
             }
             ws->deleteLater();
         });
-        ws->open(QUrl(QStringLiteral("ws://%1:%2/ws/orders/%3").arg(m_s.host).arg(m_s.port).arg(id)));
+        ws->open(
+            QUrl(QStringLiteral("ws://%1:%2/ws/orders/%3").arg(m_s.host).arg(m_s.port).arg(id)));
     }
 
     Settings m_s;
@@ -710,7 +723,9 @@ class RestingScenario : public QObject
 {
 public:
     RestingScenario(Settings s, int resting, int crossers)
-        : m_s(std::move(s)), m_resting(resting), m_crossers(crossers) {}
+        : m_s(std::move(s)), m_resting(resting), m_crossers(crossers)
+    {
+    }
 
     QJsonObject run()
     {
@@ -735,10 +750,12 @@ public:
         for (int i = 0; i < m_resting; ++i) {
             const quint64 step = 1100 + quint64(i % 5000); // 1.1 … 1.6
             if (i % 2 == 0)
-                bodies << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\",\"amount\":\"1\",\"minAmountOut\":\"" +
+                bodies << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\","
+                          "\"amount\":\"1\",\"minAmountOut\":\"" +
                               units(solUsdc * step / 1000, 6) + "\"}";
             else
-                bodies << "{\"orderType\":\"limit\",\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"10\",\"minAmountOut\":\"" +
+                bodies << "{\"orderType\":\"limit\",\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\","
+                          "\"amount\":\"10\",\"minAmountOut\":\"" +
                               units(usdcSol * step / 1000, 9) + "\"}";
         }
         const qint64 placeStart = nowUs();
@@ -767,12 +784,14 @@ public:
         const quint64 tenth = quote("SOL", "USDC", "0.1");
         QList<QByteArray> crossers;
         for (int i = 0; i < m_crossers; ++i)
-            crossers << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\",\"amount\":\"0.1\",\"minAmountOut\":\"" +
+            crossers << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\","
+                        "\"amount\":\"0.1\",\"minAmountOut\":\"" +
                             units(tenth * 1002 / 1000, 6) + "\"}";
         const qint64 openBefore = openCount();
         submitAll(crossers);
         waitOpen(int(openBefore) + m_crossers, 120);
-        submitAll({"{\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"4000000\",\"slippage\":0.5}"});
+        submitAll({"{\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"4000000\",\"slippage\":"
+                   "0.5}"});
         const qint64 deadline = nowUs() + 60'000'000;
         QJsonObject trigger;
         while (nowUs() < deadline) {
@@ -787,19 +806,22 @@ public:
         // sequence of small buys, each waiting for the last: a crossing fires one or two orders,
         // as a market moving by itself does.
         QSqlQuery nowQuery(db());
-        nowQuery.exec(QStringLiteral("SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
+        nowQuery.exec(QStringLiteral(
+            "SELECT to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.US\"Z\"')"));
         const QString since = nowQuery.next() ? nowQuery.value(0).toString() : QString();
         const quint64 tenthNow = quote("SOL", "USDC", "0.1");
         QList<QByteArray> ladder;
         for (int i = 0; i < 100; ++i)
-            ladder << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\",\"amount\":\"0.1\",\"minAmountOut\":\"" +
+            ladder << "{\"orderType\":\"limit\",\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\","
+                      "\"amount\":\"0.1\",\"minAmountOut\":\"" +
                           units(tenthNow * (10020 + 5 * quint64(i)) / 10000, 6) + "\"}";
         const qint64 openNow = openCount();
         submitAll(ladder);
         waitOpen(int(openNow) + 100, 120);
         QJsonObject oneByOne;
         for (int step = 0; step < 400; ++step) {
-            submitAll({"{\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"150000\",\"slippage\":0.5}"});
+            submitAll({"{\"tokenIn\":\"USDC\",\"tokenOut\":\"SOL\",\"amount\":\"150000\","
+                       "\"slippage\":0.5}"});
             pause(60);
             oneByOne = triggerLatency(since);
             if (oneByOne.value(QStringLiteral("routed")).toInt() >= 100)
@@ -813,7 +835,8 @@ private:
     static QJsonObject summary(const QJsonObject &r)
     {
         QJsonObject o;
-        for (const char *k : {"completedPerS", "submitP50Ms", "submitP99Ms", "e2eP99Ms", "missing", "serverRssPeakMb"})
+        for (const char *k : {"completedPerS", "submitP50Ms", "submitP99Ms", "e2eP99Ms", "missing",
+                              "serverRssPeakMb"})
             o.insert(QLatin1String(k), r.value(QLatin1String(k)));
         return o;
     }
@@ -833,13 +856,18 @@ private:
         sock.connectToHost(m_s.host, m_s.port);
         if (!sock.waitForConnected(5000))
             return 0;
-        sock.write(QByteArray("GET /api/quotes?tokenIn=") + in + "&tokenOut=" + out + "&amount=" + amount +
-                   " HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
+        sock.write(QByteArray("GET /api/quotes?tokenIn=") + in + "&tokenOut=" + out +
+                   "&amount=" + amount + " HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n");
         QByteArray all;
         while (sock.waitForReadyRead(5000))
             all += sock.readAll();
-        const QJsonObject o = QJsonDocument::fromJson(all.mid(all.indexOf("\r\n\r\n") + 4)).object();
-        return o.value(QStringLiteral("plan")).toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+        const QJsonObject o =
+            QJsonDocument::fromJson(all.mid(all.indexOf("\r\n\r\n") + 4)).object();
+        return o.value(QStringLiteral("plan"))
+            .toObject()
+            .value(QStringLiteral("amountOutRaw"))
+            .toString()
+            .toULongLong();
     }
 
     int submitAll(const QList<QByteArray> &bodies)
@@ -848,11 +876,12 @@ private:
         std::function<void(HttpConnection *)> send = [&](HttpConnection *c) {
             if (next >= bodies.size())
                 return;
-            c->post("/api/orders/execute", bodies[next++], [&, c](int status, const QByteArray &, qint64) {
-                ++done;
-                accepted += status == 200;
-                send(c);
-            });
+            c->post("/api/orders/execute", bodies[next++],
+                    [&, c](int status, const QByteArray &, qint64) {
+                        ++done;
+                        accepted += status == 200;
+                        send(c);
+                    });
         };
         for (HttpConnection *c : m_conns)
             send(c);
@@ -870,9 +899,10 @@ private:
             return d;
         const QUrl url(m_s.databaseUrl);
         d = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), QStringLiteral("resting"));
-        d.setHostName(QUrlQuery(url).hasQueryItem(QStringLiteral("host"))
-                          ? QUrlQuery(url).queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded)
-                          : url.host());
+        d.setHostName(
+            QUrlQuery(url).hasQueryItem(QStringLiteral("host"))
+                ? QUrlQuery(url).queryItemValue(QStringLiteral("host"), QUrl::FullyDecoded)
+                : url.host());
         d.setPort(url.port(5432));
         d.setUserName(url.userName());
         d.setDatabaseName(url.path().mid(1));
@@ -899,10 +929,13 @@ private:
     QJsonObject triggerLatency(const QString &since = QStringLiteral("-infinity"))
     {
         QSqlQuery q(db());
-        q.prepare(QStringLiteral(
-            "SELECT extract(epoch FROM (e.created_at - (e.data->'trigger'->>'poolChangedAt')::timestamptz)) * 1000, "
-            "extract(epoch FROM (e.created_at - (e.data->'trigger'->>'firedAt')::timestamptz)) * 1000 "
-            "FROM order_events e WHERE e.status = 'routing' AND e.data->'trigger' IS NOT NULL AND e.created_at > ?::timestamptz"));
+        q.prepare(
+            QStringLiteral("SELECT extract(epoch FROM (e.created_at - "
+                           "(e.data->'trigger'->>'poolChangedAt')::timestamptz)) * 1000, "
+                           "extract(epoch FROM (e.created_at - "
+                           "(e.data->'trigger'->>'firedAt')::timestamptz)) * 1000 "
+                           "FROM order_events e WHERE e.status = 'routing' AND e.data->'trigger' "
+                           "IS NOT NULL AND e.created_at > ?::timestamptz"));
         q.addBindValue(since);
         q.exec();
         std::vector<double> fromChange, fromFire;
@@ -910,11 +943,12 @@ private:
             fromChange.push_back(q.value(0).toDouble());
             fromFire.push_back(q.value(1).toDouble());
         }
-        return QJsonObject{{QStringLiteral("routed"), double(fromChange.size())},
-                           {QStringLiteral("poolChangeToRoutingP50Ms"), percentile(fromChange, 50)},
-                           {QStringLiteral("poolChangeToRoutingP99Ms"), percentile(fromChange, 99)},
-                           {QStringLiteral("poolChangeToRoutingMaxMs"), percentile(fromChange, 100)},
-                           {QStringLiteral("firedToRoutingP99Ms"), percentile(fromFire, 99)}};
+        return QJsonObject{
+            {QStringLiteral("routed"), double(fromChange.size())},
+            {QStringLiteral("poolChangeToRoutingP50Ms"), percentile(fromChange, 50)},
+            {QStringLiteral("poolChangeToRoutingP99Ms"), percentile(fromChange, 99)},
+            {QStringLiteral("poolChangeToRoutingMaxMs"), percentile(fromChange, 100)},
+            {QStringLiteral("firedToRoutingP99Ms"), percentile(fromFire, 99)}};
     }
 
     Settings m_s;
@@ -931,10 +965,12 @@ void printTable(const QString &title, const QJsonObject &r)
             const QJsonObject o = it->toObject();
             for (auto j = o.begin(); j != o.end(); ++j)
                 std::printf("  %-24s %s\n", qPrintable(it.key() + QLatin1Char('.') + j.key()),
-                            qPrintable(j->isDouble() ? QString::number(j->toDouble(), 'f', 2) : j->toString()));
+                            qPrintable(j->isDouble() ? QString::number(j->toDouble(), 'f', 2)
+                                                     : j->toString()));
         } else {
             std::printf("  %-24s %s\n", qPrintable(it.key()),
-                        qPrintable(it->isDouble() ? QString::number(it->toDouble(), 'f', 2) : it->toString()));
+                        qPrintable(it->isDouble() ? QString::number(it->toDouble(), 'f', 2)
+                                                  : it->toString()));
         }
     }
 }
@@ -947,23 +983,57 @@ int main(int argc, char *argv[])
     qputenv("QT_NO_GLIB", "1");
     QCoreApplication app(argc, argv);
     QCommandLineParser p;
-    p.setApplicationDescription(QStringLiteral("oee-bench: load and measure a running oee --server"));
+    p.setApplicationDescription(
+        QStringLiteral("oee-bench: load and measure a running oee --server"));
     p.addHelpOption();
-    const QCommandLineOption scenario(QStringLiteral("scenario"), QStringLiteral("a|b|c|d|e|r: start a server with that scenario's settings and run it."), QStringLiteral("name"));
-    const QCommandLineOption url(QStringLiteral("url"), QStringLiteral("A running server (default http://127.0.0.1:3000)."), QStringLiteral("url"));
-    const QCommandLineOption conns(QStringLiteral("connections"), QStringLiteral("Keep-alive HTTP connections (default 32)."), QStringLiteral("n"));
-    const QCommandLineOption duration(QStringLiteral("duration"), QStringLiteral("Seconds of submissions (default 20)."), QStringLiteral("s"));
-    const QCommandLineOption rate(QStringLiteral("rate"), QStringLiteral("Offered orders/s (default 0: as fast as possible)."), QStringLiteral("r"));
-    const QCommandLineOption subs(QStringLiteral("subscribers"), QStringLiteral("Extra all-orders WebSocket subscribers."), QStringLiteral("n"));
-    const QCommandLineOption clientsOption(QStringLiteral("clients"), QStringLiteral("Scenario e: clients (default 2000)."), QStringLiteral("n"));
-    const QCommandLineOption batch(QStringLiteral("batch"), QStringLiteral("The subscribers ask for batched frames (?batch=1)."));
-    const QCommandLineOption pid(QStringLiteral("server-pid"), QStringLiteral("PID of the server, for RSS and CPU."), QStringLiteral("pid"));
-    const QCommandLineOption db(QStringLiteral("database-url"), QStringLiteral("The server's PostgreSQL, to verify every status change is there."), QStringLiteral("url"));
-    const QCommandLineOption binary(QStringLiteral("oee"), QStringLiteral("The oee binary for --scenario."), QStringLiteral("path"));
-    const QCommandLineOption json(QStringLiteral("json"), QStringLiteral("Write the result as JSON to this file."), QStringLiteral("file"));
-    const QCommandLineOption resting(QStringLiteral("resting"), QStringLiteral("Scenario r: resting limit orders (default 100000)."), QStringLiteral("n"));
-    const QCommandLineOption redisCluster(QStringLiteral("redis-cluster"), QStringLiteral("With --scenario: the server's Redis is a real Redis Cluster of n masters on loopback (QUEUE_SHARDS from the environment, default 8)."), QStringLiteral("n"));
-    for (const auto &o : {scenario, url, conns, duration, rate, subs, batch, clientsOption, pid, db, binary, json, resting, redisCluster})
+    const QCommandLineOption scenario(
+        QStringLiteral("scenario"),
+        QStringLiteral("a|b|c|d|e|r: start a server with that scenario's settings and run it."),
+        QStringLiteral("name"));
+    const QCommandLineOption url(
+        QStringLiteral("url"), QStringLiteral("A running server (default http://127.0.0.1:3000)."),
+        QStringLiteral("url"));
+    const QCommandLineOption conns(QStringLiteral("connections"),
+                                   QStringLiteral("Keep-alive HTTP connections (default 32)."),
+                                   QStringLiteral("n"));
+    const QCommandLineOption duration(QStringLiteral("duration"),
+                                      QStringLiteral("Seconds of submissions (default 20)."),
+                                      QStringLiteral("s"));
+    const QCommandLineOption rate(
+        QStringLiteral("rate"),
+        QStringLiteral("Offered orders/s (default 0: as fast as possible)."), QStringLiteral("r"));
+    const QCommandLineOption subs(QStringLiteral("subscribers"),
+                                  QStringLiteral("Extra all-orders WebSocket subscribers."),
+                                  QStringLiteral("n"));
+    const QCommandLineOption clientsOption(QStringLiteral("clients"),
+                                           QStringLiteral("Scenario e: clients (default 2000)."),
+                                           QStringLiteral("n"));
+    const QCommandLineOption batch(
+        QStringLiteral("batch"),
+        QStringLiteral("The subscribers ask for batched frames (?batch=1)."));
+    const QCommandLineOption pid(QStringLiteral("server-pid"),
+                                 QStringLiteral("PID of the server, for RSS and CPU."),
+                                 QStringLiteral("pid"));
+    const QCommandLineOption db(
+        QStringLiteral("database-url"),
+        QStringLiteral("The server's PostgreSQL, to verify every status change is there."),
+        QStringLiteral("url"));
+    const QCommandLineOption binary(QStringLiteral("oee"),
+                                    QStringLiteral("The oee binary for --scenario."),
+                                    QStringLiteral("path"));
+    const QCommandLineOption json(QStringLiteral("json"),
+                                  QStringLiteral("Write the result as JSON to this file."),
+                                  QStringLiteral("file"));
+    const QCommandLineOption resting(
+        QStringLiteral("resting"),
+        QStringLiteral("Scenario r: resting limit orders (default 100000)."), QStringLiteral("n"));
+    const QCommandLineOption redisCluster(
+        QStringLiteral("redis-cluster"),
+        QStringLiteral("With --scenario: the server's Redis is a real Redis Cluster of n masters "
+                       "on loopback (QUEUE_SHARDS from the environment, default 8)."),
+        QStringLiteral("n"));
+    for (const auto &o : {scenario, url, conns, duration, rate, subs, batch, clientsOption, pid, db,
+                          binary, json, resting, redisCluster})
         p.addOption(o);
     p.process(app);
 
@@ -997,7 +1067,8 @@ int main(int argc, char *argv[])
         env.insert(QStringLiteral("QT_LOGGING_RULES"), QStringLiteral("oee.*.info=false"));
         env.insert(QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("2000"));
         if (p.isSet(redisCluster)) {
-            cluster = std::make_unique<oee::LocalRedisCluster>(dataDir.path() + QStringLiteral("/cluster"));
+            cluster = std::make_unique<oee::LocalRedisCluster>(dataDir.path() +
+                                                               QStringLiteral("/cluster"));
             QString error;
             if (!cluster->start(p.value(redisCluster).toInt(), &error)) {
                 std::fprintf(stderr, "cannot start the Redis Cluster: %s\n", qPrintable(error));
@@ -1011,8 +1082,8 @@ int main(int argc, char *argv[])
             // flow moves SOL/USDC by a few percent at most; the resting orders are 10 %+ away.
             env.insert(QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0"));
         }
-        if (name == QLatin1String("a") || name == QLatin1String("c") || name == QLatin1String("d") ||
-            name == QLatin1String("e") ||
+        if (name == QLatin1String("a") || name == QLatin1String("c") ||
+            name == QLatin1String("d") || name == QLatin1String("e") ||
             name == QLatin1String("r")) {
             env.insert(QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0"));
             env.insert(QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0"));
@@ -1025,11 +1096,15 @@ int main(int argc, char *argv[])
             s.rate = 200;
         if (name == QLatin1String("d") && !p.isSet(rate))
             s.rate = 1000;
-        title = QStringLiteral("scenario (%1)%2").arg(name, cluster ? QStringLiteral(" on a %1-master Redis Cluster").arg(cluster->ports().size()) : QString());
+        title = QStringLiteral("scenario (%1)%2")
+                    .arg(name, cluster ? QStringLiteral(" on a %1-master Redis Cluster")
+                                             .arg(cluster->ports().size())
+                                       : QString());
         server = std::make_unique<QProcess>();
         server->setProcessEnvironment(env);
         server->setProgram(p.isSet(binary) ? p.value(binary) : QStringLiteral(OEE_DEFAULT_BINARY));
-        server->setArguments({QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
+        server->setArguments(
+            {QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
         server->start();
         if (!server->waitForStarted(10000)) {
             std::fprintf(stderr, "cannot start %s\n", qPrintable(server->program()));
@@ -1038,13 +1113,15 @@ int main(int argc, char *argv[])
         QByteArray out;
         static const QRegularExpression rest(QStringLiteral("REST\\s+http://([^:]+):(\\d+)/api"));
         static const QRegularExpression pg(QStringLiteral("Postgres\\s+(\\S+)"));
-        while (server->state() == QProcess::Running && !pg.match(QString::fromUtf8(out)).hasMatch()) {
+        while (server->state() == QProcess::Running &&
+               !pg.match(QString::fromUtf8(out)).hasMatch()) {
             server->waitForReadyRead(1000);
             out += server->readAllStandardOutput();
         }
         const auto m = rest.match(QString::fromUtf8(out));
         if (!m.hasMatch()) {
-            std::fprintf(stderr, "server did not start: %s %s\n", out.constData(), server->readAllStandardError().constData());
+            std::fprintf(stderr, "server did not start: %s %s\n", out.constData(),
+                         server->readAllStandardError().constData());
             return 1;
         }
         s.host = m.captured(1);
@@ -1095,20 +1172,35 @@ int main(int argc, char *argv[])
         server->waitForFinished(60000);
     }
     bool ok = result.value(QStringLiteral("missing")).toInt() == 0 &&
-              result.value(QStringLiteral("postgres")).toObject().value(QStringLiteral("ordersWithEventGaps")).toInt() == 0;
+              result.value(QStringLiteral("postgres"))
+                      .toObject()
+                      .value(QStringLiteral("ordersWithEventGaps"))
+                      .toInt() == 0;
     if (p.value(scenario) == QLatin1String("r")) {
         // Nothing lost, every resting order resting, every crossed one routed.
         const auto flowOk = [&](const char *k) {
-            return result.value(QLatin1String(k)).toObject().value(QStringLiteral("missing")).toInt() == 0;
+            return result.value(QLatin1String(k))
+                       .toObject()
+                       .value(QStringLiteral("missing"))
+                       .toInt() == 0;
         };
         ok = flowOk("marketFlowWithout") && flowOk("marketFlowWith") &&
-             result.value(QStringLiteral("restingStillOpen")).toInt() == result.value(QStringLiteral("restingPlaced")).toInt() &&
-             result.value(QStringLiteral("trigger")).toObject().value(QStringLiteral("routed")).toInt() == 200 &&
-             result.value(QStringLiteral("triggerOneByOne")).toObject().value(QStringLiteral("routed")).toInt() >= 100;
+             result.value(QStringLiteral("restingStillOpen")).toInt() ==
+                 result.value(QStringLiteral("restingPlaced")).toInt() &&
+             result.value(QStringLiteral("trigger"))
+                     .toObject()
+                     .value(QStringLiteral("routed"))
+                     .toInt() == 200 &&
+             result.value(QStringLiteral("triggerOneByOne"))
+                     .toObject()
+                     .value(QStringLiteral("routed"))
+                     .toInt() >= 100;
     }
     if (p.value(scenario) == QLatin1String("e")) // every lifecycle complete and whole
-        ok = ok && result.value(QStringLiteral("whole")).toInt() == result.value(QStringLiteral("clients")).toInt();
+        ok = ok && result.value(QStringLiteral("whole")).toInt() ==
+                       result.value(QStringLiteral("clients")).toInt();
     if (!ok && !serverErrors.isEmpty())
-        std::fprintf(stderr, "\nserver stderr (last lines):\n%s\n", serverErrors.right(8192).constData());
+        std::fprintf(stderr, "\nserver stderr (last lines):\n%s\n",
+                     serverErrors.right(8192).constData());
     return ok ? 0 : 3;
 }

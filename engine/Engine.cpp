@@ -5,7 +5,6 @@
 #include "api/QueryService.h"
 #include "api/Reads.h"
 #include "api/WsHub.h"
-#include "runtime/Metrics.h"
 #include "dex/Market.h"
 #include "dex/PoolSync.h"
 #include "execution/RestingBook.h"
@@ -14,17 +13,18 @@
 #include "queue/Worker.h"
 #include "runtime/Logging.h"
 #include "runtime/ManagedServers.h"
+#include "runtime/Metrics.h"
 #include "store/Database.h"
 #include "store/EventLog.h"
 #include "store/OrderStore.h"
 
 #include <QEventLoop>
 #include <QMetaMethod>
-#include <QSet>
 #include <QPointer>
+#include <QSet>
 #include <QThread>
-#include <QUuid>
 #include <QTimer>
+#include <QUuid>
 
 namespace oee {
 
@@ -118,8 +118,8 @@ bool Engine::start(QString *error)
     }
     // The pools' shared state: seeded (first start) and read before anything routes; the
     // switches read with them.
-    auto *pools = new PoolSync(*redis, queue.prefix.toUtf8(), m_market.get(), m_config.dex.poolSyncMs,
-                               m_config.dex.arbitrageMs);
+    auto *pools = new PoolSync(*redis, queue.prefix.toUtf8(), m_market.get(),
+                               m_config.dex.poolSyncMs, m_config.dex.arbitrageMs);
     pools->setControls(m_controls.get());
     spawn(pools, QStringLiteral("oee-pools"));
     queue.leaseMs = m_config.leaseMs;
@@ -132,16 +132,19 @@ bool Engine::start(QString *error)
 
     if (serves) {
         // Every stream is fed from the event log, whichever process wrote the events.
-        m_log = spawn(new EventLog(*pg, kLogPollMs, m_config.eventLogRetentionS), QStringLiteral("oee-log"));
+        m_log = spawn(new EventLog(*pg, kLogPollMs, m_config.eventLogRetentionS),
+                      QStringLiteral("oee-log"));
         connect(m_log, &EventLog::logged, this, &Engine::orderEvents);
         for (int i = 0; i < m_config.readThreads; ++i)
-            m_queries << spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-query-%1").arg(i));
+            m_queries << spawn(new QueryService(*redis, *pg, queue),
+                               QStringLiteral("oee-query-%1").arg(i));
         m_reads = std::make_unique<ReadPool>(m_queries, m_config.maxQueuedReads);
         m_health = spawn(new QueryService(*redis, *pg, queue), QStringLiteral("oee-health"));
         auto *ingest = new Ingest(*redis, *pg, queue, instanceId);
         ingest->setControls(m_controls.get());
         m_ingest = spawn(ingest, QStringLiteral("oee-ingest"));
-        connect(m_ingest, &Ingest::eventsCommitted, m_log, &EventLog::onCommitted, Qt::DirectConnection);
+        connect(m_ingest, &Ingest::eventsCommitted, m_log, &EventLog::onCommitted,
+                Qt::DirectConnection);
     }
 
     if (executes) {
@@ -150,7 +153,8 @@ bool Engine::start(QString *error)
             WorkerSettings s;
             s.index = i;
             // Concurrency is orders in flight per process, spread over the threads.
-            s.capacity = m_config.concurrency / threads + (i < m_config.concurrency % threads ? 1 : 0);
+            s.capacity =
+                m_config.concurrency / threads + (i < m_config.concurrency % threads ? 1 : 0);
             if (s.capacity == 0)
                 continue;
             s.redis = *redis;
@@ -166,7 +170,8 @@ bool Engine::start(QString *error)
             s.instanceId = instanceId;
             auto *worker = new Worker(s, m_market.get());
             if (m_log)
-                connect(worker, &Worker::eventsCommitted, m_log, &EventLog::onCommitted, Qt::DirectConnection);
+                connect(worker, &Worker::eventsCommitted, m_log, &EventLog::onCommitted,
+                        Qt::DirectConnection);
             else // the worker role: no streams, the console (if any) sees its own events
                 connect(worker, &Worker::eventsCommitted, this, &Engine::orderEvents);
             if (m_ingest)
@@ -200,7 +205,8 @@ bool Engine::start(QString *error)
         connect(m_subscriber, &EventSubscriber::remoteEvents, m_book, &RestingBook::onEvents);
         connect(m_subscriber, &EventSubscriber::launched, m_book, &RestingBook::discoverLaunches);
         if (m_log)
-            connect(m_book, &RestingBook::eventsCommitted, m_log, &EventLog::onCommitted, Qt::DirectConnection);
+            connect(m_book, &RestingBook::eventsCommitted, m_log, &EventLog::onCommitted,
+                    Qt::DirectConnection);
         else
             connect(m_book, &RestingBook::eventsCommitted, this, &Engine::orderEvents);
         spawn(m_book, QStringLiteral("oee-book"));
@@ -230,19 +236,24 @@ bool Engine::start(QString *error)
         m_hub->setMaxUnsentBytes(m_config.wsMaxBufferBytes);
         m_hub->setApiKey(m_config.apiKey);
         spawn(m_hub, QStringLiteral("oee-ws"));
-        QMetaObject::invokeMethod(&context, [&] {
-            m_http = new HttpApi(m_config, m_ingest, m_reads.get(), m_health, m_market.get(), m_hub);
-            m_http->setRestingBook(m_book);
-            m_http->setControls(m_controls.get());
-            m_port = m_http->listen(m_config.host, m_config.port, &listenError);
-            m_wsPort = m_http->wsPort();
-        }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &context,
+            [&] {
+                m_http =
+                    new HttpApi(m_config, m_ingest, m_reads.get(), m_health, m_market.get(), m_hub);
+                m_http->setRestingBook(m_book);
+                m_http->setControls(m_controls.get());
+                m_port = m_http->listen(m_config.host, m_config.port, &listenError);
+                m_wsPort = m_http->wsPort();
+            },
+            Qt::BlockingQueuedConnection);
         // From the log's thread straight to the hub's: in log order, one hop. Only while
         // anyone listens: a stream subscriber, or the console (connectNotify).
         connect(m_log, &EventLog::logged, m_hub, &WsHub::publish);
-        m_log->setAudience([subscribers = m_hub->subscriberCounter(), listening = m_consoleListening] {
-            return subscribers->loadRelaxed() > 0 || listening->load(std::memory_order_relaxed);
-        });
+        m_log->setAudience(
+            [subscribers = m_hub->subscriberCounter(), listening = m_consoleListening] {
+                return subscribers->loadRelaxed() > 0 || listening->load(std::memory_order_relaxed);
+            });
         if (!m_port) {
             *error = listenError;
             return false;
@@ -250,9 +261,10 @@ bool Engine::start(QString *error)
         m_config.port = m_port;
     }
     m_started = true;
-    qCInfo(lcEngine, "engine started (role %s): %d worker thread(s), concurrency %d, rate %d per %d ms",
-           qPrintable(m_config.role), int(m_workers.size()), m_config.concurrency, m_config.ratePerWindow,
-           m_config.rateWindowMs);
+    qCInfo(lcEngine,
+           "engine started (role %s): %d worker thread(s), concurrency %d, rate %d per %d ms",
+           qPrintable(m_config.role), int(m_workers.size()), m_config.concurrency,
+           m_config.ratePerWindow, m_config.rateWindowMs);
     return true;
 }
 
@@ -271,7 +283,8 @@ static std::function<void(const Result &)> onContext(QObject *context,
     QPointer<QObject> guard(context);
     return [guard, done = std::move(done)](const Result &r) {
         if (guard)
-            QMetaObject::invokeMethod(guard, [done, r] { done(r); }, Qt::QueuedConnection);
+            QMetaObject::invokeMethod(
+                guard, [done, r] { done(r); }, Qt::QueuedConnection);
     };
 }
 
@@ -281,7 +294,9 @@ void Engine::submitOrder(const OrderRequest &request, QObject *context,
     if (!m_ingest) {
         SubmitResult r;
         r.error = ApiError{ErrorKind::NotServing,
-                           QStringLiteral("this process does not accept orders (role worker)"), {}, {}};
+                           QStringLiteral("this process does not accept orders (role worker)"),
+                           {},
+                           {}};
         done(r);
         return;
     }
@@ -309,7 +324,8 @@ void Engine::launchToken(const LaunchSpec &spec, QObject *context,
         done(r);
         return;
     }
-    m_ingest->launch(m_market.get(), spec, onContext(context, std::move(done)), QStringLiteral("console"));
+    m_ingest->launch(m_market.get(), spec, onContext(context, std::move(done)),
+                     QStringLiteral("console"));
 }
 
 void Engine::control(ControlAction action, QObject *context,
@@ -317,7 +333,10 @@ void Engine::control(ControlAction action, QObject *context,
 {
     if (!m_ingest) {
         ControlReply r;
-        r.error = {ErrorKind::NotServing, QStringLiteral("this process takes no actions (role worker)"), {}, {}};
+        r.error = {ErrorKind::NotServing,
+                   QStringLiteral("this process takes no actions (role worker)"),
+                   {},
+                   {}};
         done(r);
         return;
     }
@@ -330,7 +349,10 @@ void Engine::retryOrder(const QString &orderId, QObject *context,
 {
     if (!m_ingest) {
         Ingest::RetryResult r;
-        r.submit.error = {ErrorKind::NotServing, QStringLiteral("this process accepts no orders (role worker)"), {}, {}};
+        r.submit.error = {ErrorKind::NotServing,
+                          QStringLiteral("this process accepts no orders (role worker)"),
+                          {},
+                          {}};
         done(r);
         return;
     }
@@ -345,43 +367,52 @@ static void queryThen(Queue *queries, QObject *context, Work work,
         return;
     QPointer<QObject> guard(context);
     // A refused read (too many waiting) is dropped: the console asks again on its next tick.
-    (void)queries->post([guard, work, done](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
-        Result result = work(store, queue, redis);
-        if (guard)
-            QMetaObject::invokeMethod(guard, [done, result] { done(result); }, Qt::QueuedConnection);
-    });
+    (void)queries->post(
+        [guard, work, done](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
+            Result result = work(store, queue, redis);
+            if (guard)
+                QMetaObject::invokeMethod(
+                    guard, [done, result] { done(result); }, Qt::QueuedConnection);
+        });
 }
 
 void Engine::fetchOrderEvents(const QString &orderId, QObject *context,
                               std::function<void(const QList<OrderEvent> &)> done)
 {
-    queryThen<QList<OrderEvent>>(m_reads.get(), context,
+    queryThen<QList<OrderEvent>>(
+        m_reads.get(), context,
         [orderId](OrderStore &store, JobQueue &, RedisConnection &) {
             return reads::order(store, orderId, true).events;
-        }, std::move(done));
+        },
+        std::move(done));
 }
 
 void Engine::fetchRecentOrders(int limit, QObject *context,
                                std::function<void(const QList<Order> &)> done)
 {
-    queryThen<QList<Order>>(m_reads.get(), context,
+    queryThen<QList<Order>>(
+        m_reads.get(), context,
         [limit](OrderStore &store, JobQueue &, RedisConnection &) {
             return reads::orders(store, std::nullopt, limit, 0).orders;
-        }, std::move(done));
+        },
+        std::move(done));
 }
 
 void Engine::fetchActions(int limit, QObject *context,
                           std::function<void(const QList<OperatorAction> &)> done)
 {
-    queryThen<QList<OperatorAction>>(m_reads.get(), context,
+    queryThen<QList<OperatorAction>>(
+        m_reads.get(), context,
         [limit](OrderStore &store, JobQueue &, RedisConnection &) {
             return store.recentActions(limit).value_or(QList<OperatorAction>{});
-        }, std::move(done));
+        },
+        std::move(done));
 }
 
 void Engine::fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done)
 {
-    queryThen<QueueCounts>(m_reads.get(), context,
+    queryThen<QueueCounts>(
+        m_reads.get(), context,
         [](OrderStore &, JobQueue &queue, RedisConnection &) { return queue.counts(); },
         std::move(done));
 }
@@ -389,8 +420,11 @@ void Engine::fetchQueueCounts(QObject *context, std::function<void(const QueueCo
 void Engine::checkHealth(QObject *context,
                          std::function<void(bool, const QString &, bool, const QString &)> done)
 {
-    queryThen<reads::Health>(m_health, context,
-        [](OrderStore &store, JobQueue &, RedisConnection &redis) { return reads::health(store, redis); },
+    queryThen<reads::Health>(
+        m_health, context,
+        [](OrderStore &store, JobQueue &, RedisConnection &redis) {
+            return reads::health(store, redis);
+        },
         std::function<void(const reads::Health &)>([done](const reads::Health &h) {
             done(h.redisUp, h.redis, h.postgresUp, h.postgres);
         }));
@@ -403,7 +437,8 @@ void Engine::stop()
         // threads' objects below, after the in-flight orders have had their grace period).
         QObject context;
         context.moveToThread(m_httpThread);
-        QMetaObject::invokeMethod(&context, [this] { delete m_http; }, Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            &context, [this] { delete m_http; }, Qt::BlockingQueuedConnection);
         m_http = nullptr;
         m_httpThread->quit();
         m_httpThread->wait();
@@ -418,11 +453,14 @@ void Engine::stop()
         QEventLoop loop;
         QSet<Worker *> drainedWorkers;
         for (Worker *w : std::as_const(m_workers)) {
-            connect(w, &Worker::drained, &loop, [&, w] {
-                drainedWorkers.insert(w);
-                if (drainedWorkers.size() == m_workers.size())
-                    loop.quit();
-            }, Qt::QueuedConnection);
+            connect(
+                w, &Worker::drained, &loop,
+                [&, w] {
+                    drainedWorkers.insert(w);
+                    if (drainedWorkers.size() == m_workers.size())
+                        loop.quit();
+                },
+                Qt::QueuedConnection);
             QMetaObject::invokeMethod(w, &Worker::drain, Qt::QueuedConnection);
         }
         QTimer::singleShot(m_config.shutdownGraceMs, &loop, &QEventLoop::quit);
@@ -438,8 +476,8 @@ void Engine::stop()
     // that nothing outlives what it calls (the writers call the event log directly).
     for (qsizetype i = m_threads.size() - 1; i >= 0; --i) {
         QObject *object = m_threadObjects[i];
-        QMetaObject::invokeMethod(object, [object] { delete object; },
-                                  Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            object, [object] { delete object; }, Qt::BlockingQueuedConnection);
         m_threads[i]->quit();
         m_threads[i]->wait();
         delete m_threads[i];

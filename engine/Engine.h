@@ -1,6 +1,6 @@
 #pragma once
-#include "domain/Order.h"
 #include "api/Ingest.h"
+#include "domain/Order.h"
 #include "queue/JobQueue.h"
 #include "runtime/Config.h"
 #include "runtime/Controls.h"
@@ -42,7 +42,7 @@ public:
     // Graceful: stops taking jobs, writes what is pending, hands in-flight jobs back.
     void stop();
 
-    [[nodiscard]] quint16 port() const { return m_port; } // 0 in the worker role
+    [[nodiscard]] quint16 port() const { return m_port; }     // 0 in the worker role
     [[nodiscard]] quint16 wsPort() const { return m_wsPort; } // WS_PORT's bound port, or 0
     [[nodiscard]] QString restUrl() const;
     [[nodiscard]] QString wsUrl() const;
@@ -64,10 +64,12 @@ public:
     void launchToken(const LaunchSpec &spec, QObject *context,
                      std::function<void(const Ingest::LaunchReply &)> done);
     // The operator's switches (pause, venues, volatility, kill) and a failed order's retry.
-    void control(ControlAction action, QObject *context, std::function<void(const ControlReply &)> done);
+    void control(ControlAction action, QObject *context,
+                 std::function<void(const ControlReply &)> done);
     void retryOrder(const QString &orderId, QObject *context,
                     std::function<void(const Ingest::RetryResult &)> done);
-    void fetchActions(int limit, QObject *context, std::function<void(const QList<oee::OperatorAction> &)> done);
+    void fetchActions(int limit, QObject *context,
+                      std::function<void(const QList<oee::OperatorAction> &)> done);
     // The switches as this process sees them (changed is emitted from other threads).
     [[nodiscard]] Controls *controls() const { return m_controls.get(); }
     void fetchOrderEvents(const QString &orderId, QObject *context,
@@ -99,14 +101,15 @@ private:
     QList<QThread *> m_threads;
     QList<QObject *> m_threadObjects;
     Ingest *m_ingest = nullptr;
-    QList<QueryService *> m_queries; // the read pool's threads
-    QueryService *m_health = nullptr;  // /health and the console's health check only
+    QList<QueryService *> m_queries;  // the read pool's threads
+    QueryService *m_health = nullptr; // /health and the console's health check only
     std::unique_ptr<ReadPool> m_reads;
     QList<Worker *> m_workers;
     WsHub *m_hub = nullptr;
     EventLog *m_log = nullptr; // when this process serves streams
     // Someone connected to orderEvents (the console): the log emits whatever the streams do.
-    std::shared_ptr<std::atomic<bool>> m_consoleListening = std::make_shared<std::atomic<bool>>(false);
+    std::shared_ptr<std::atomic<bool>> m_consoleListening =
+        std::make_shared<std::atomic<bool>>(false);
     static constexpr int kLogPollMs = 50; // for writers that died before their hint
     EventSubscriber *m_subscriber = nullptr;
     RestingBook *m_book = nullptr;

@@ -30,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             std::abort();
     } else {
         const auto &e = std::get<oee::ApiError>(result);
-        if (e.httpStatus() < 400 || e.httpStatus() > 499 || e.code().isEmpty() || e.message.isEmpty())
+        if (e.httpStatus() < 400 || e.httpStatus() > 499 || e.code().isEmpty() ||
+            e.message.isEmpty())
             std::abort();
     }
     return 0;

@@ -1,25 +1,25 @@
 // The engine end to end over real Redis and PostgreSQL, driven as an external client would:
 // HTTP requests and WebSocket subscriptions against an in-process Engine.
 #include "TestSupport.h"
-#include "money/Amount.h"
-#include "dex/Market.h"
-#include "queue/RedisConnection.h"
-#include "dex/Signature.h"
 #include "api/WsHub.h"
+#include "dex/Market.h"
+#include "dex/Signature.h"
+#include "money/Amount.h"
+#include "queue/RedisConnection.h"
 #include "queue/RedisKeys.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QNetworkReply>
-#include <QSignalSpy>
 #include <QProcess>
 #include <QSemaphore>
-#include <QTcpServer>
-#include <QTemporaryDir>
-#include <QTcpSocket>
-#include <QWebSocket>
-#include <QTest>
 #include <QSet>
+#include <QSignalSpy>
+#include <QTcpServer>
+#include <QTcpSocket>
+#include <QTemporaryDir>
+#include <QTest>
+#include <QWebSocket>
 
 using namespace oee;
 using namespace oee::test;
@@ -73,7 +73,8 @@ QStringList statuses(const QList<QJsonObject> &timeline)
 
 QString lastStatus(const QList<QJsonObject> &timeline)
 {
-    return timeline.isEmpty() ? QString() : timeline.last().value(QStringLiteral("status")).toString();
+    return timeline.isEmpty() ? QString()
+                              : timeline.last().value(QStringLiteral("status")).toString();
 }
 } // namespace
 
@@ -114,7 +115,8 @@ class TestApi : public QObject
     std::unique_ptr<WsClient> subscribeToAll()
     {
         auto all = std::make_unique<WsClient>(ws(QStringLiteral("/ws/orders")));
-        if (!all->waitConnected() || !all->waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }))
+        if (!all->waitConnected() ||
+            !all->waitFor([](const QList<QJsonObject> &m) { return !m.isEmpty(); }))
             return nullptr;
         return all;
     }
@@ -159,33 +161,67 @@ private slots:
         };
         const QList<Case> cases = {
             {"malformed", "{\"tokenIn\":\"SOL\",", "application/json", 400, {}},
-            {"wrong content type", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1})", "text/plain", 415, {}},
-            {"missing tokenIn", R"({"tokenOut":"USDC","amount":1})", "application/json", 400, "tokenIn"},
-            {"non-string tokenOut", R"({"tokenIn":"SOL","tokenOut":["USDC"],"amount":1})", "application/json", 400, "tokenOut"},
-            {"unknown token", R"({"tokenIn":"XYZ","tokenOut":"USDC","amount":1})", "application/json", 400, "tokenIn"},
-            {"same tokens", R"({"tokenIn":"USDC","tokenOut":"USDC","amount":1})", "application/json", 400, "tokenOut"},
-            {"zero amount", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":0})", "application/json", 400, "amount"},
-            {"amount not a number", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":"lots"})", "application/json", 400, "amount"},
-            {"absurd amount", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1e200})", "application/json", 400, "amount"},
-            {"slippage too high", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.9})", "application/json", 400, "slippage"},
-            {"slippage zero", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0})", "application/json", 400, "slippage"},
-            {"unknown orderType", R"({"orderType":"stop","tokenIn":"SOL","tokenOut":"USDC","amount":1})", "application/json", 400, "orderType"},
+            {"wrong content type",
+             R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1})",
+             "text/plain",
+             415,
+             {}},
+            {"missing tokenIn", R"({"tokenOut":"USDC","amount":1})", "application/json", 400,
+             "tokenIn"},
+            {"non-string tokenOut", R"({"tokenIn":"SOL","tokenOut":["USDC"],"amount":1})",
+             "application/json", 400, "tokenOut"},
+            {"unknown token", R"({"tokenIn":"XYZ","tokenOut":"USDC","amount":1})",
+             "application/json", 400, "tokenIn"},
+            {"same tokens", R"({"tokenIn":"USDC","tokenOut":"USDC","amount":1})",
+             "application/json", 400, "tokenOut"},
+            {"zero amount", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":0})", "application/json",
+             400, "amount"},
+            {"amount not a number", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":"lots"})",
+             "application/json", 400, "amount"},
+            {"absurd amount", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1e200})",
+             "application/json", 400, "amount"},
+            {"slippage too high",
+             R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.9})", "application/json",
+             400, "slippage"},
+            {"slippage zero", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0})",
+             "application/json", 400, "slippage"},
+            {"unknown orderType",
+             R"({"orderType":"stop","tokenIn":"SOL","tokenOut":"USDC","amount":1})",
+             "application/json", 400, "orderType"},
             {"oversized body", QByteArray(8000, ' ') + "{}", "application/json", 413, {}},
             // A field oee does not read is refused, not ignored (a misspelt tolerance would
             // otherwise execute with the default one).
-            {"unknown field", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slipage":0.5})", "application/json", 400, "slipage"},
-            {"limitPrice on a market order", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":180})", "application/json", 400, "limitPrice"},
-            {"slippage_pct zero", R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":0})", "application/json", 400, "slippage_pct"},
-            {"slippage_pct negative", R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":-1})", "application/json", 400, "slippage_pct"},
-            {"slippage_pct over 50", R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":51})", "application/json", 400, "slippage_pct"},
-            {"both tolerances", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.01,"slippage_pct":1})", "application/json", 400, "slippage_pct"},
-            {"unknown inputMint", R"({"inputMint":"BTC","outputMint":"USDC","amount":1.5})", "application/json", 400, "inputMint"},
-            {"tokenIn and inputMint differ", R"({"tokenIn":"SOL","inputMint":"JUP","tokenOut":"USDC","amount":1})", "application/json", 400, "inputMint"},
-            {"bad side", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"side":"hold"})", "application/json", 400, "side"},
+            {"unknown field", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slipage":0.5})",
+             "application/json", 400, "slipage"},
+            {"limitPrice on a market order",
+             R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"limitPrice":180})",
+             "application/json", 400, "limitPrice"},
+            {"slippage_pct zero",
+             R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":0})",
+             "application/json", 400, "slippage_pct"},
+            {"slippage_pct negative",
+             R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":-1})",
+             "application/json", 400, "slippage_pct"},
+            {"slippage_pct over 50",
+             R"({"inputMint":"SOL","outputMint":"USDC","amount":1,"slippage_pct":51})",
+             "application/json", 400, "slippage_pct"},
+            {"both tolerances",
+             R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"slippage":0.01,"slippage_pct":1})",
+             "application/json", 400, "slippage_pct"},
+            {"unknown inputMint", R"({"inputMint":"BTC","outputMint":"USDC","amount":1.5})",
+             "application/json", 400, "inputMint"},
+            {"tokenIn and inputMint differ",
+             R"({"tokenIn":"SOL","inputMint":"JUP","tokenOut":"USDC","amount":1})",
+             "application/json", 400, "inputMint"},
+            {"bad side", R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1,"side":"hold"})",
+             "application/json", 400, "side"},
         };
         for (const Case &k : cases) {
             const HttpResult r = http.post(QStringLiteral("/api/orders/execute"), k.body, k.type);
-            QVERIFY2(r.status == k.status, qPrintable(QStringLiteral("%1: %2 %3").arg(QLatin1String(k.name)).arg(r.status).arg(QString::fromUtf8(r.body))));
+            QVERIFY2(r.status == k.status, qPrintable(QStringLiteral("%1: %2 %3")
+                                                          .arg(QLatin1String(k.name))
+                                                          .arg(r.status)
+                                                          .arg(QString::fromUtf8(r.body))));
             // {"success":false,"error":"<text>","code","message","field"}
             const QJsonObject err = r.json();
             QCOMPARE(err.value(QStringLiteral("success")).toBool(true), false);
@@ -199,21 +235,35 @@ private slots:
         QCOMPARE(http.get(QStringLiteral("/api/nothing")).status, 404);
         QCOMPARE(http.post(QStringLiteral("/api/orders/nope"), "{}").status, 404);
         QCOMPARE(http.get(QStringLiteral("/api/orders/not-an-id")).status, 404);
-        const HttpResult missing = http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"));
+        const HttpResult missing =
+            http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"));
         QCOMPARE(missing.status, 404);
-        QCOMPARE(missing.json().value(QStringLiteral("code")).toString(), QStringLiteral("order_not_found"));
-        QCOMPARE(missing.json().value(QStringLiteral("error")).toString(), QStringLiteral("Order not found"));
-        QCOMPARE(http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11/events")).status, 404);
+        QCOMPARE(missing.json().value(QStringLiteral("code")).toString(),
+                 QStringLiteral("order_not_found"));
+        QCOMPARE(missing.json().value(QStringLiteral("error")).toString(),
+                 QStringLiteral("Order not found"));
+        QCOMPARE(http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11/events"))
+                     .status,
+                 404);
         QCOMPARE(http.get(QStringLiteral("/api/orders?status=bogus")).status, 400);
         QCOMPARE(http.get(QStringLiteral("/api/orders?limit=0")).status, 400);
-        QCOMPARE(http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=-1")).status, 400);
+        QCOMPARE(http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=-1")).status,
+                 400);
 
         // Nothing was written anywhere.
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 0);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events")), 0);
         const QJsonObject metrics = http.get(QStringLiteral("/api/metrics")).json();
-        QCOMPARE(metrics.value(QStringLiteral("queue")).toObject().value(QStringLiteral("waiting")).toInt(), 0);
-        QCOMPARE(metrics.value(QStringLiteral("orders")).toObject().value(QStringLiteral("total")).toInt(), 0);
+        QCOMPARE(metrics.value(QStringLiteral("queue"))
+                     .toObject()
+                     .value(QStringLiteral("waiting"))
+                     .toInt(),
+                 0);
+        QCOMPARE(metrics.value(QStringLiteral("orders"))
+                     .toObject()
+                     .value(QStringLiteral("total"))
+                     .toInt(),
+                 0);
     }
 
     void marketOrderLifecycleOverWebSocket()
@@ -223,24 +273,29 @@ private slots:
         const auto subscribed = subscribeToAll();
         QVERIFY(subscribed);
         WsClient &all = *subscribed;
-        QCOMPARE(all.messages().first().value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
+        QCOMPARE(all.messages().first().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("snapshot"));
 
-        const HttpResult created = http.post(QStringLiteral("/api/orders/execute"),
-                                             QJsonDocument(solUsdc()).toJson());
+        const HttpResult created =
+            http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson());
         QCOMPARE(created.status, 200);
         const QJsonObject body = created.json();
         const QString id = body.value(QStringLiteral("orderId")).toString();
         QVERIFY(!id.isEmpty());
         QCOMPARE(body.value(QStringLiteral("status")).toString(), QStringLiteral("pending"));
-        QCOMPARE(body.value(QStringLiteral("wsUrl")).toString(), QStringLiteral("/ws/orders/") + id);
+        QCOMPARE(body.value(QStringLiteral("wsUrl")).toString(),
+                 QStringLiteral("/ws/orders/") + id);
         QCOMPARE(created.headers.value("location"), "/api/orders/" + id.toLatin1());
         // Durable when answered.
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE id = '%1'").arg(id)), 1);
+        QCOMPARE(
+            m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE id = '%1'").arg(id)),
+            1);
 
         WsClient one(ws(QStringLiteral("/ws/orders/") + id));
         QVERIFY(one.waitConnected());
         QVERIFY(one.waitFor(hasTerminal));
-        QCOMPARE(one.messages().first().value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
+        QCOMPARE(one.messages().first().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("snapshot"));
         const QList<QJsonObject> timeline = orderTimeline(one.messages());
         QCOMPARE(statuses(timeline), kHappyPath);
         for (int i = 0; i < timeline.size(); ++i) {
@@ -253,33 +308,56 @@ private slots:
         QStringList venues;
         for (const QJsonValue &c : routing.value(QStringLiteral("candidates")).toArray()) {
             venues << c.toObject().value(QStringLiteral("venue")).toString();
-            QVERIFY(c.toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong() > 0);
+            QVERIFY(c.toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong() >
+                    0);
         }
-        QVERIFY2(venues.contains(QStringLiteral("raydium")) && venues.contains(QStringLiteral("meteora")), qPrintable(venues.join(',')));
-        const QJsonArray legs = routing.value(QStringLiteral("candidates")).toArray().first().toObject().value(QStringLiteral("legs")).toArray();
+        QVERIFY2(venues.contains(QStringLiteral("raydium")) &&
+                     venues.contains(QStringLiteral("meteora")),
+                 qPrintable(venues.join(',')));
+        const QJsonArray legs = routing.value(QStringLiteral("candidates"))
+                                    .toArray()
+                                    .first()
+                                    .toObject()
+                                    .value(QStringLiteral("legs"))
+                                    .toArray();
         QVERIFY(!legs.isEmpty());
-        QCOMPARE(routing.value(QStringLiteral("expectedAmountOutRaw")), routing.value(QStringLiteral("candidates")).toArray().first().toObject().value(QStringLiteral("amountOutRaw")));
+        QCOMPARE(routing.value(QStringLiteral("expectedAmountOutRaw")),
+                 routing.value(QStringLiteral("candidates"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QStringLiteral("amountOutRaw")));
         QVERIFY(!timeline[1].contains(QStringLiteral("amountOut"))); // only a fill has one
-        QCOMPARE(routing.value(QStringLiteral("venue")).toString(), routing.value(QStringLiteral("candidates")).toArray().first().toObject().value(QStringLiteral("venue")).toString());
+        QCOMPARE(routing.value(QStringLiteral("venue")).toString(),
+                 routing.value(QStringLiteral("candidates"))
+                     .toArray()
+                     .first()
+                     .toObject()
+                     .value(QStringLiteral("venue"))
+                     .toString());
         const QJsonObject confirmed = timeline[4].value(QStringLiteral("data")).toObject();
         QVERIFY(confirmed.value(QStringLiteral("signature")).toString().size() >= 86);
         // Exact decimal strings in data; numbers at the top level for the seeds' clients.
         QVERIFY(confirmed.value(QStringLiteral("executedPrice")).toString().toDouble() > 100);
         QVERIFY(confirmed.value(QStringLiteral("amountOut")).toString().toDouble() > 150);
         // The decimal is the raw base units with USDC's 6 decimals, exactly.
-        const auto raw = parseTokenAmount(confirmed.value(QStringLiteral("amountOut")).toString(), 6);
+        const auto raw =
+            parseTokenAmount(confirmed.value(QStringLiteral("amountOut")).toString(), 6);
         QVERIFY(std::holds_alternative<BaseUnits>(raw));
-        QCOMPARE(QString::number(std::get<BaseUnits>(raw)), confirmed.value(QStringLiteral("amountOutRaw")).toString());
+        QCOMPARE(QString::number(std::get<BaseUnits>(raw)),
+                 confirmed.value(QStringLiteral("amountOutRaw")).toString());
         QCOMPARE(timeline[4].value(QStringLiteral("amountOut")).toDouble(),
                  confirmed.value(QStringLiteral("amountOut")).toString().toDouble());
 
         // The all-orders stream saw the same statuses in order.
-        QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m, id).size() == 5; }));
+        QVERIFY(all.waitFor(
+            [&](const QList<QJsonObject> &m) { return statusesOf(m, id).size() == 5; }));
         QCOMPARE(statusesOf(all.messages(), id), kHappyPath);
 
         // Late subscribers, on every alias, get the complete snapshot.
-        for (const QString &path : {QStringLiteral("/ws/orders/%1"), QStringLiteral("/api/orders/%1/stream"),
-                                    QStringLiteral("/ws/%1")}) {
+        for (const QString &path :
+             {QStringLiteral("/ws/orders/%1"), QStringLiteral("/api/orders/%1/stream"),
+              QStringLiteral("/ws/%1")}) {
             WsClient late(ws(path.arg(id)));
             QVERIFY(late.waitConnected());
             QVERIFY(late.waitFor(hasTerminal));
@@ -287,9 +365,14 @@ private slots:
             QVERIFY(late.waitClosed());
             QCOMPARE(int(late.socket().closeCode()), int(QWebSocketProtocol::CloseCodeNormal));
             // Seed 001's path says "connected" before the snapshot (tst_seeds covers its dialect).
-            const QJsonObject snap = late.messages().value(path.startsWith(QStringLiteral("/api")) ? 1 : 0);
+            const QJsonObject snap =
+                late.messages().value(path.startsWith(QStringLiteral("/api")) ? 1 : 0);
             QCOMPARE(snap.value(QStringLiteral("type")).toString(), QStringLiteral("snapshot"));
-            QCOMPARE(snap.value(QStringLiteral("order")).toObject().value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
+            QCOMPARE(snap.value(QStringLiteral("order"))
+                         .toObject()
+                         .value(QStringLiteral("status"))
+                         .toString(),
+                     QStringLiteral("confirmed"));
             QCOMPARE(statuses(orderTimeline(late.messages())), kHappyPath);
         }
         WsClient stranger(ws(QStringLiteral("/ws/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11")));
@@ -312,20 +395,22 @@ private slots:
         QVERIFY(gate);
         QStringList ids;
         for (int i = 0; i < 20; ++i) {
-            const HttpResult r = http.post(QStringLiteral("/api/orders/execute"),
-                                           QJsonDocument(solUsdc()).toJson());
+            const HttpResult r =
+                http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson());
             QCOMPARE(r.status, 200);
             ids << r.json().value(QStringLiteral("orderId")).toString();
         }
         // Every order was answered while no event could be written to any stream.
         QCOMPARE(all.messages().size(), 1);
         gate->release();
-        QVERIFY(all.waitFor([&](const QList<QJsonObject> &) {
-            for (const QString &id : std::as_const(ids))
-                if (statusesOf(all.messages(), id) != kHappyPath)
-                    return false;
-            return true;
-        }, 60000));
+        QVERIFY(all.waitFor(
+            [&](const QList<QJsonObject> &) {
+                for (const QString &id : std::as_const(ids))
+                    if (statusesOf(all.messages(), id) != kHappyPath)
+                        return false;
+                return true;
+            },
+            60000));
     }
 
     void batchedFramesCarryArraysOfEvents()
@@ -340,19 +425,29 @@ private slots:
                 [&](const QString &m) { frames << m.toUtf8(); });
         socket.open(QUrl(ws(QStringLiteral("/ws/orders?batch=1"))));
         QVERIFY(waitUntil([&] { return !frames.isEmpty(); }, 10000));
-        QCOMPARE(QJsonDocument::fromJson(frames.first()).object().value(QStringLiteral("type")).toString(),
+        QCOMPARE(QJsonDocument::fromJson(frames.first())
+                     .object()
+                     .value(QStringLiteral("type"))
+                     .toString(),
                  QStringLiteral("snapshot"));
 
         const auto gate = holdFanOut();
         QVERIFY(gate);
         QStringList ids;
         for (int i = 0; i < 3; ++i)
-            ids << http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson())
-                       .json().value(QStringLiteral("orderId")).toString();
+            ids << http.post(QStringLiteral("/api/orders/execute"),
+                             QJsonDocument(solUsdc()).toJson())
+                       .json()
+                       .value(QStringLiteral("orderId"))
+                       .toString();
         for (const QString &id : std::as_const(ids)) {
             QVERIFY(waitUntil([&] {
-                return http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order"))
-                           .toObject().value(QStringLiteral("status")).toString() == QStringLiteral("confirmed");
+                return http.get(QStringLiteral("/api/orders/") + id)
+                           .json()
+                           .value(QStringLiteral("order"))
+                           .toObject()
+                           .value(QStringLiteral("status"))
+                           .toString() == QStringLiteral("confirmed");
             }));
         }
         gate->release();
@@ -382,8 +477,11 @@ private slots:
     {
         QStringList ids;
         for (int i = 0; i < n; ++i)
-            ids << http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson())
-                       .json().value(QStringLiteral("orderId")).toString();
+            ids << http.post(QStringLiteral("/api/orders/execute"),
+                             QJsonDocument(solUsdc()).toJson())
+                       .json()
+                       .value(QStringLiteral("orderId"))
+                       .toString();
         return ids;
     }
 
@@ -406,7 +504,8 @@ private slots:
         QVERIFY(subscribed);
         WsClient &all = *subscribed;
         const QStringList first = runOrders(http, 6);
-        QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, first); }, 60000));
+        QVERIFY(
+            all.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, first); }, 60000));
         const QList<qint64> seen = eventIdsOf(all.messages());
         QCOMPARE(seen.size(), 6 * 5);
         for (qsizetype i = 1; i < seen.size(); ++i)
@@ -419,7 +518,8 @@ private slots:
         WsClient resumed(ws(QStringLiteral("/ws/orders?since=%1").arg(since)));
         QVERIFY(resumed.waitConnected());
         const QStringList both = first + second;
-        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, second); }, 60000));
+        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, second); },
+                                60000));
         QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, both); }, 60000));
         const QList<qint64> everything = eventIdsOf(all.messages());
         // Exactly what the live stream had after `since`, in the same order; no snapshot.
@@ -449,7 +549,8 @@ private slots:
         WsClient bad(ws(QStringLiteral("/ws/orders?since=yesterday")));
         QVERIFY(bad.waitClosed(10000));
         QCOMPARE(int(bad.socket().closeCode()), 4400);
-        QCOMPARE(bad.messages().value(0).value(QStringLiteral("field")).toString(), QStringLiteral("since"));
+        QCOMPARE(bad.messages().value(0).value(QStringLiteral("field")).toString(),
+                 QStringLiteral("since"));
     }
 
     void resumeWorksAcrossARestart()
@@ -464,24 +565,31 @@ private slots:
             const auto subscribed = subscribeToAll();
             QVERIFY(subscribed);
             before = runOrders(http, 1);
-            QVERIFY(subscribed->waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, before); }, 60000));
+            QVERIFY(subscribed->waitFor(
+                [&](const QList<QJsonObject> &m) { return allEnded(m, before); }, 60000));
             since = eventIdsOf(subscribed->messages()).value(2); // it saw three events, then left
             before += runOrders(http, 2);
             QVERIFY(since > 0);
-            QVERIFY(waitUntil([&] {
-                return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 3;
-            }, 60000));
+            QVERIFY(waitUntil(
+                [&] {
+                    return m_servers.count(QStringLiteral(
+                               "SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 3;
+                },
+                60000));
         }
         m_engine.reset();
         startEngine(fastConfig(m_servers));
         Http http(m_engine->port());
         WsClient resumed(ws(QStringLiteral("/ws/orders?since=%1").arg(since)));
         QVERIFY(resumed.waitConnected());
-        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, before.mid(1)); }, 60000));
+        QVERIFY(resumed.waitFor(
+            [&](const QList<QJsonObject> &m) { return allEnded(m, before.mid(1)); }, 60000));
         // No snapshot: what happened meanwhile comes as the live messages did.
-        QCOMPARE(resumed.messages().first().value(QStringLiteral("type")).toString(), QStringLiteral("status"));
+        QCOMPARE(resumed.messages().first().value(QStringLiteral("type")).toString(),
+                 QStringLiteral("status"));
         const QStringList after = runOrders(http, 2);
-        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, after); }, 60000));
+        QVERIFY(resumed.waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, after); },
+                                60000));
         const QList<qint64> ids = eventIdsOf(resumed.messages());
         QCOMPARE(ids.first(), since + 1);
         for (qsizetype i = 1; i < ids.size(); ++i)
@@ -504,25 +612,32 @@ private slots:
         const auto subscribed = subscribeToAll();
         QVERIFY(subscribed);
         QStringList ids;
-        for (int i = 0; i < 3; ++i) { // one after the other: several sequencer runs, several entries
+        for (int i = 0; i < 3;
+             ++i) { // one after the other: several sequencer runs, several entries
             ids += runOrders(http, 1);
-            QVERIFY(subscribed->waitFor([&](const QList<QJsonObject> &m) { return allEnded(m, ids); }, 60000));
+            QVERIFY(subscribed->waitFor(
+                [&](const QList<QJsonObject> &m) { return allEnded(m, ids); }, 60000));
         }
         const qint64 firstSeen = eventIdsOf(subscribed->messages()).first();
-        QVERIFY(waitUntil([&] {
-            return m_servers.count(QStringLiteral("SELECT count(*) FROM event_log")) == 1 &&
-                   m_servers.count(QStringLiteral("SELECT min(first_id) FROM event_log")) > firstSeen;
-        }, 30000));
+        QVERIFY(waitUntil(
+            [&] {
+                return m_servers.count(QStringLiteral("SELECT count(*) FROM event_log")) == 1 &&
+                       m_servers.count(QStringLiteral("SELECT min(first_id) FROM event_log")) >
+                           firstSeen;
+            },
+            30000));
         const qint64 start = m_servers.count(QStringLiteral("SELECT min(first_id) FROM event_log"));
 
         WsClient tooOld(ws(QStringLiteral("/ws/orders?since=%1").arg(firstSeen)));
         QVERIFY(tooOld.waitClosed(10000));
         QCOMPARE(int(tooOld.socket().closeCode()), 4410);
-        QCOMPARE(tooOld.messages().value(0).value(QStringLiteral("field")).toString(), QStringLiteral("since"));
+        QCOMPARE(tooOld.messages().value(0).value(QStringLiteral("field")).toString(),
+                 QStringLiteral("since"));
 
         WsClient fromStart(ws(QStringLiteral("/ws/orders?since=%1").arg(start - 1)));
         QVERIFY(fromStart.waitConnected());
-        QVERIFY(fromStart.waitFor([&](const QList<QJsonObject> &m) { return !m.isEmpty(); }, 10000));
+        QVERIFY(
+            fromStart.waitFor([&](const QList<QJsonObject> &m) { return !m.isEmpty(); }, 10000));
         QCOMPARE(eventIdsOf(fromStart.messages()).first(), start);
     }
 
@@ -532,14 +647,16 @@ private slots:
     {
         const QString dir = QStringLiteral(OEE_SOURCE_DIR "/tests/clients/openapi");
         if (!QFile::exists(dir + QStringLiteral("/node_modules/@redocly/cli/package.json")))
-            qFatal("the OpenAPI tools are not installed: run ./oee.sh test (npm ci in %s)", qPrintable(dir));
+            qFatal("the OpenAPI tools are not installed: run ./oee.sh test (npm ci in %s)",
+                   qPrintable(dir));
         QProcess p;
         p.setWorkingDirectory(dir);
         p.setProcessChannelMode(QProcess::MergedChannels);
         QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
         env.insert(QStringLiteral("REDOCLY_TELEMETRY"), QStringLiteral("off")); // offline, quiet
         env.insert(QStringLiteral("REDOCLY_SUPPRESS_UPDATE_NOTICE"), QStringLiteral("true"));
-        env.insert(QStringLiteral("NODE_NO_WARNINGS"), QStringLiteral("1")); // Node 18: fetch is "experimental"
+        env.insert(QStringLiteral("NODE_NO_WARNINGS"),
+                   QStringLiteral("1")); // Node 18: fetch is "experimental"
         p.setProcessEnvironment(env);
         p.start(program, args);
         if (!waitUntil([&] { return p.state() == QProcess::NotRunning; }, 180000)) {
@@ -563,20 +680,29 @@ private slots:
         QFile source(QStringLiteral(OEE_SOURCE_DIR "/resources/openapi.json"));
         QVERIFY(source.open(QIODevice::ReadOnly));
         QVERIFY(served.body == source.readAll());
-        QCOMPARE(QJsonDocument::fromJson(served.body).object().value(QStringLiteral("openapi")).toString(),
+        QCOMPARE(QJsonDocument::fromJson(served.body)
+                     .object()
+                     .value(QStringLiteral("openapi"))
+                     .toString(),
                  QStringLiteral("3.1.0"));
 
         int code = 0;
         QString out = runContractTool(QStringLiteral("node"),
-                                      {QStringLiteral("node_modules/@redocly/cli/bin/cli.js"), QStringLiteral("lint"),
-                                       QStringLiteral("../../../resources/openapi.json")}, &code);
+                                      {QStringLiteral("node_modules/@redocly/cli/bin/cli.js"),
+                                       QStringLiteral("lint"),
+                                       QStringLiteral("../../../resources/openapi.json")},
+                                      &code);
         QVERIFY2(code == 0, qPrintable(out.right(6000)));
         out = runContractTool(QStringLiteral("node"),
-                              {QStringLiteral("check.mjs"), QStringLiteral("http://127.0.0.1:%1").arg(m_engine->port())}, &code);
+                              {QStringLiteral("check.mjs"),
+                               QStringLiteral("http://127.0.0.1:%1").arg(m_engine->port())},
+                              &code);
         QVERIFY2(code == 0, qPrintable(out.right(6000)));
         // The report is the last thing printed (a JSON object).
-        const QJsonObject report = QJsonDocument::fromJson(out.mid(out.indexOf(QLatin1Char('{'))).toUtf8()).object();
-        QVERIFY2(report.value(QStringLiteral("replayed")).toInt() >= 60, qPrintable(out)); // 49 before the operator actions
+        const QJsonObject report =
+            QJsonDocument::fromJson(out.mid(out.indexOf(QLatin1Char('{'))).toUtf8()).object();
+        QVERIFY2(report.value(QStringLiteral("replayed")).toInt() >= 60,
+                 qPrintable(out)); // 49 before the operator actions
         // Its last operator action resumes intake (the document orders them so).
         QVERIFY(!m_engine->controls()->paused());
     }
@@ -594,11 +720,13 @@ private slots:
                      "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                      "Sec-WebSocket-Version: 13\r\n\r\n");
         QByteArray got;
-        QVERIFY(waitUntil([&] {
-            socket.waitForReadyRead(100);
-            got += socket.readAll();
-            return got.contains("a WebSocket upgrade must be the first request");
-        }, 10000));
+        QVERIFY(waitUntil(
+            [&] {
+                socket.waitForReadyRead(100);
+                got += socket.readAll();
+                return got.contains("a WebSocket upgrade must be the first request");
+            },
+            10000));
         QVERIFY(got.contains("HTTP/1.1 400"));
         QVERIFY(!got.contains("101 Switching Protocols"));
     }
@@ -619,29 +747,37 @@ private slots:
         for (int i = 0; i < 2; ++i)
             QCOMPARE(statuses(runToEnd(http.post(QStringLiteral("/api/orders/execute"),
                                                  QJsonDocument(solUsdc()).toJson())
-                                           .json().value(QStringLiteral("orderId")).toString())),
+                                           .json()
+                                           .value(QStringLiteral("orderId"))
+                                           .toString())),
                      kHappyPath);
         const HttpResult scraped = http.get(QStringLiteral("/metrics"));
         QCOMPARE(scraped.status, 200);
         QVERIFY(scraped.headers.value("content-type").startsWith("text/plain; version=0.0.4"));
         QCOMPARE(value(scraped.body, confirmed) - value(before, confirmed), 2.0);
         QCOMPARE(value(scraped.body, "oee_order_duration_seconds_count") -
-                     value(before, "oee_order_duration_seconds_count"), 2.0);
+                     value(before, "oee_order_duration_seconds_count"),
+                 2.0);
         QCOMPARE(value(scraped.body, "oee_submit_seconds_count") -
-                     value(before, "oee_submit_seconds_count"), 2.0); // intake, per submission
+                     value(before, "oee_submit_seconds_count"),
+                 2.0); // intake, per submission
         const double batches = value(scraped.body, "oee_ingest_commit_seconds_count") -
                                value(before, "oee_ingest_commit_seconds_count");
-        QVERIFY2(batches >= 1 && batches <= 2, qPrintable(QString::number(batches))); // one or two batches
+        QVERIFY2(batches >= 1 && batches <= 2,
+                 qPrintable(QString::number(batches))); // one or two batches
         QCOMPARE(value(scraped.body, "oee_ingest_batch_orders_sum") -
-                     value(before, "oee_ingest_batch_orders_sum"), 2.0);
+                     value(before, "oee_ingest_batch_orders_sum"),
+                 2.0);
         QCOMPARE(value(scraped.body, "oee_orders{status=\"confirmed\"}"), 2.0); // this database's
         QVERIFY(value(scraped.body, "oee_queue_jobs{state=\"waiting\"}") >= 0);
         const QString confirmedNow = QString::number(value(scraped.body, confirmed));
 
         // Debian's promtool: the exposition parses and passes its lint.
         QProcess promtool;
-        promtool.start(QStringLiteral("promtool"), {QStringLiteral("check"), QStringLiteral("metrics")});
-        QVERIFY2(promtool.waitForStarted(10000), "promtool missing: ./oee.sh test installs Debian's prometheus");
+        promtool.start(QStringLiteral("promtool"),
+                       {QStringLiteral("check"), QStringLiteral("metrics")});
+        QVERIFY2(promtool.waitForStarted(10000),
+                 "promtool missing: ./oee.sh test installs Debian's prometheus");
         promtool.write(scraped.body);
         promtool.closeWriteChannel();
         QVERIFY(promtool.waitForFinished(30000));
@@ -658,25 +794,41 @@ private slots:
         QVERIFY(config.open(QIODevice::WriteOnly));
         config.write(QStringLiteral("global:\n  scrape_interval: 1s\nscrape_configs:\n"
                                     "  - job_name: oee\n    static_configs:\n"
-                                    "      - targets: ['127.0.0.1:%1']\n").arg(m_engine->port()).toUtf8());
+                                    "      - targets: ['127.0.0.1:%1']\n")
+                         .arg(m_engine->port())
+                         .toUtf8());
         config.close();
         QProcess prometheus;
         prometheus.setProcessChannelMode(QProcess::MergedChannels);
-        prometheus.start(QStringLiteral("prometheus"),
-                         {QStringLiteral("--config.file=") + config.fileName(),
-                          QStringLiteral("--storage.tsdb.path=") + dir.filePath(QStringLiteral("data")),
-                          QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(promPort)});
+        prometheus.start(
+            QStringLiteral("prometheus"),
+            {QStringLiteral("--config.file=") + config.fileName(),
+             QStringLiteral("--storage.tsdb.path=") + dir.filePath(QStringLiteral("data")),
+             QStringLiteral("--web.listen-address=127.0.0.1:%1").arg(promPort)});
         QVERIFY2(prometheus.waitForStarted(10000), "prometheus missing: ./oee.sh test installs it");
         Http prom(promPort);
         const auto query = [&](const QString &expr) {
-            return prom.get(QStringLiteral("/api/v1/query?query=") +
-                            QString::fromLatin1(QUrl::toPercentEncoding(expr))).json()
-                .value(QStringLiteral("data")).toObject().value(QStringLiteral("result")).toArray();
+            return prom
+                .get(QStringLiteral("/api/v1/query?query=") +
+                     QString::fromLatin1(QUrl::toPercentEncoding(expr)))
+                .json()
+                .value(QStringLiteral("data"))
+                .toObject()
+                .value(QStringLiteral("result"))
+                .toArray();
         };
-        const bool scrapedByPrometheus = waitUntil([&] {
-            const QJsonArray r = query(QStringLiteral("oee_status_changes_total{job=\"oee\",status=\"confirmed\"}"));
-            return !r.isEmpty() && r.first().toObject().value(QStringLiteral("value")).toArray().at(1).toString() == confirmedNow;
-        }, 60000);
+        const bool scrapedByPrometheus = waitUntil(
+            [&] {
+                const QJsonArray r = query(
+                    QStringLiteral("oee_status_changes_total{job=\"oee\",status=\"confirmed\"}"));
+                return !r.isEmpty() && r.first()
+                                               .toObject()
+                                               .value(QStringLiteral("value"))
+                                               .toArray()
+                                               .at(1)
+                                               .toString() == confirmedNow;
+            },
+            60000);
         const QByteArray log = prometheus.readAll();
         prometheus.terminate();
         prometheus.waitForFinished(10000);
@@ -693,32 +845,79 @@ private slots:
         QCOMPARE(statuses(timeline), kHappyPath);
 
         const QString where = QStringLiteral(" WHERE order_id = '%1'").arg(id);
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM order_events") + where + QStringLiteral(" ORDER BY seq")), kHappyPath);
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT seq FROM order_events") + where + QStringLiteral(" ORDER BY seq")),
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM order_events") + where +
+                               QStringLiteral(" ORDER BY seq")),
+                 kHappyPath);
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT seq FROM order_events") + where +
+                               QStringLiteral(" ORDER BY seq")),
                  (QStringList{"1", "2", "3", "4", "5"}));
-        const QString signature = timeline.last().value(QStringLiteral("data")).toObject().value(QStringLiteral("signature")).toString();
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status || '|' || last_seq || '|' || tx_signature || '|' || dex FROM orders WHERE id = '%1'").arg(id)),
-                 QStringList{QStringLiteral("confirmed|5|%1|%2").arg(signature, timeline[1].value(QStringLiteral("data")).toObject().value(QStringLiteral("venue")).toString())});
+        const QString signature = timeline.last()
+                                      .value(QStringLiteral("data"))
+                                      .toObject()
+                                      .value(QStringLiteral("signature"))
+                                      .toString();
+        QCOMPARE(
+            m_servers.sql(QStringLiteral("SELECT status || '|' || last_seq || '|' || tx_signature "
+                                         "|| '|' || dex FROM orders WHERE id = '%1'")
+                              .arg(id)),
+            QStringList{QStringLiteral("confirmed|5|%1|%2")
+                            .arg(signature, timeline[1]
+                                                .value(QStringLiteral("data"))
+                                                .toObject()
+                                                .value(QStringLiteral("venue"))
+                                                .toString())});
         // NUMERIC keeps the submitted precision.
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT amount::text FROM orders WHERE id = '%1'").arg(id)), QStringList{QStringLiteral("1234.567890123")});
+        QCOMPARE(m_servers.sql(
+                     QStringLiteral("SELECT amount::text FROM orders WHERE id = '%1'").arg(id)),
+                 QStringList{QStringLiteral("1234.567890123")});
 
         // The REST views agree with the rows.
-        const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject();
+        const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id)
+                                      .json()
+                                      .value(QStringLiteral("order"))
+                                      .toObject();
         QCOMPARE(order.value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
         QCOMPARE(order.value(QStringLiteral("txSignature")).toString(), signature);
         QCOMPARE(order.value(QStringLiteral("attempts")).toInt(), 1);
-        const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id)).json().value(QStringLiteral("events")).toArray();
+        const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id))
+                                      .json()
+                                      .value(QStringLiteral("events"))
+                                      .toArray();
         QCOMPARE(events.size(), 5);
-        QCOMPARE(events.last().toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("signature")).toString(), signature);
-        const QJsonArray list = QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=confirmed&limit=10")).body).array();
+        QCOMPARE(events.last()
+                     .toObject()
+                     .value(QStringLiteral("data"))
+                     .toObject()
+                     .value(QStringLiteral("signature"))
+                     .toString(),
+                 signature);
+        const QJsonArray list =
+            QJsonDocument::fromJson(
+                http.get(QStringLiteral("/api/orders?status=confirmed&limit=10")).body)
+                .array();
         QCOMPARE(list.first().toObject().value(QStringLiteral("id")).toString(), id);
-        QCOMPARE(QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=failed")).body).array().size(), 0);
-        const QJsonObject quotes = http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=2")).json();
-        QVERIFY(quotes.value(QStringLiteral("raydium")).toObject().value(QStringLiteral("amountOut")).toDouble() > 0);
+        QCOMPARE(QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=failed")).body)
+                     .array()
+                     .size(),
+                 0);
+        const QJsonObject quotes =
+            http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=2")).json();
+        QVERIFY(quotes.value(QStringLiteral("raydium"))
+                    .toObject()
+                    .value(QStringLiteral("amountOut"))
+                    .toDouble() > 0);
         QVERIFY(!quotes.value(QStringLiteral("chosen")).toString().isEmpty());
         const QJsonObject metrics = http.get(QStringLiteral("/api/metrics")).json();
-        QCOMPARE(metrics.value(QStringLiteral("orders")).toObject().value(QStringLiteral("confirmed")).toInt(), 1);
-        QCOMPARE(metrics.value(QStringLiteral("queue")).toObject().value(QStringLiteral("completed")).toInt(), 1);
+        QCOMPARE(metrics.value(QStringLiteral("orders"))
+                     .toObject()
+                     .value(QStringLiteral("confirmed"))
+                     .toInt(),
+                 1);
+        QCOMPARE(metrics.value(QStringLiteral("queue"))
+                     .toObject()
+                     .value(QStringLiteral("completed"))
+                     .toInt(),
+                 1);
     }
 
     void pagingIsNewestFirst()
@@ -736,16 +935,29 @@ private slots:
         QCOMPARE(first.size(), 3);
         QCOMPARE(first[0].toObject().value(QStringLiteral("id")).toString(), ids[0]);
         const QByteArray link = page1.headers.value("link");
-        QVERIFY2(link.startsWith("</api/orders?limit=3&before=") && link.endsWith(">; rel=\"next\""), link.constData());
+        QVERIFY2(link.startsWith("</api/orders?limit=3&before=") &&
+                     link.endsWith(">; rel=\"next\""),
+                 link.constData());
         const QString next = QString::fromLatin1(link.mid(1, link.indexOf('>') - 1));
-        QCOMPARE(next, QStringLiteral("/api/orders?limit=3&before=") + QString::fromLatin1(page1.headers.value("x-next-cursor")));
+        QCOMPARE(next, QStringLiteral("/api/orders?limit=3&before=") +
+                           QString::fromLatin1(page1.headers.value("x-next-cursor")));
         const HttpResult page2 = http.get(next);
         const QJsonArray second = QJsonDocument::fromJson(page2.body).array();
         QCOMPARE(second.size(), 2);
         QCOMPARE(second[1].toObject().value(QStringLiteral("id")).toString(), ids[4]);
         QVERIFY(!page2.headers.contains("link")); // the last page
-        QCOMPARE(QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=pending")).body).array().size(), 5);
-        QCOMPARE(http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject().value(QStringLiteral("waiting")).toInt(), 5);
+        QCOMPARE(
+            QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=pending")).body)
+                .array()
+                .size(),
+            5);
+        QCOMPARE(http.get(QStringLiteral("/api/metrics"))
+                     .json()
+                     .value(QStringLiteral("queue"))
+                     .toObject()
+                     .value(QStringLiteral("waiting"))
+                     .toInt(),
+                 5);
     }
 
     void cancelAPendingOrder()
@@ -760,25 +972,41 @@ private slots:
         WsClient stream(ws(QStringLiteral("/ws/orders/") + id));
         QVERIFY(stream.waitConnected());
         QVERIFY(waitUntil([&] {
-            return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE id = '%1' AND status = 'pending' AND attempts = 1").arg(id)) == 1;
+            return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE id = '%1' AND "
+                                                  "status = 'pending' AND attempts = 1")
+                                       .arg(id)) == 1;
         }));
         const HttpResult r = http.del(QStringLiteral("/api/orders/") + id.toUpper()); // any case
         QCOMPARE(r.status, 200);
         QCOMPARE(r.json().value(QStringLiteral("status")).toString(), QStringLiteral("cancelled"));
         // Streamed like any status change, and the per-order stream ends.
-        QVERIFY(stream.waitFor([](const QList<QJsonObject> &m) { return lastStatus(orderTimeline(m)) == QStringLiteral("cancelled"); }));
+        QVERIFY(stream.waitFor([](const QList<QJsonObject> &m) {
+            return lastStatus(orderTimeline(m)) == QStringLiteral("cancelled");
+        }));
         QVERIFY(stream.waitClosed());
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id)), QStringList{QStringLiteral("cancelled")});
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM order_events WHERE order_id = '%1' ORDER BY seq DESC LIMIT 1").arg(id)),
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id)),
+                 QStringList{QStringLiteral("cancelled")});
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT status FROM order_events WHERE order_id = "
+                                              "'%1' ORDER BY seq DESC LIMIT 1")
+                                   .arg(id)),
                  QStringList{QStringLiteral("cancelled")});
         QCOMPARE(http.get(QStringLiteral("/api/orders?status=cancelled")).status, 200);
         // Once ended (or routing), a cancel is a 409 naming the status; both paths.
-        const HttpResult again = http.post(QStringLiteral("/api/orders/%1/cancel").arg(id), QByteArray());
+        const HttpResult again =
+            http.post(QStringLiteral("/api/orders/%1/cancel").arg(id), QByteArray());
         QCOMPARE(again.status, 409);
-        QCOMPARE(again.json().value(QStringLiteral("code")).toString(), QStringLiteral("not_cancellable"));
-        QCOMPARE(again.json().value(QStringLiteral("status")).toString(), QStringLiteral("cancelled"));
-        QCOMPARE(http.del(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11")).status, 404);
-        QCOMPARE(http.del(QStringLiteral("/api/orders/nope")).json().value(QStringLiteral("code")).toString(), QStringLiteral("not_found"));
+        QCOMPARE(again.json().value(QStringLiteral("code")).toString(),
+                 QStringLiteral("not_cancellable"));
+        QCOMPARE(again.json().value(QStringLiteral("status")).toString(),
+                 QStringLiteral("cancelled"));
+        QCOMPARE(
+            http.del(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11")).status,
+            404);
+        QCOMPARE(http.del(QStringLiteral("/api/orders/nope"))
+                     .json()
+                     .value(QStringLiteral("code"))
+                     .toString(),
+                 QStringLiteral("not_found"));
     }
 
     void cancelRacingTheWorkersHasOneWinner()
@@ -793,44 +1021,67 @@ private slots:
         QHash<QString, int> cancelStatus;
         int submitted = 0;
         for (int i = 0; i < total; ++i) {
-            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(m_engine->port())));
+            QNetworkRequest req(QUrl(
+                QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(m_engine->port())));
             req.setRawHeader("Content-Type", "application/json");
             QNetworkReply *post = nam.post(req, QJsonDocument(solUsdc()).toJson());
             connect(post, &QNetworkReply::finished, this, [&, post] {
                 post->deleteLater();
-                const QString id = QJsonDocument::fromJson(post->readAll()).object().value(QStringLiteral("orderId")).toString();
+                const QString id = QJsonDocument::fromJson(post->readAll())
+                                       .object()
+                                       .value(QStringLiteral("orderId"))
+                                       .toString();
                 ++submitted;
-                QNetworkReply *del = nam.deleteResource(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/%2").arg(m_engine->port()).arg(id))));
+                QNetworkReply *del = nam.deleteResource(
+                    QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/%2")
+                                             .arg(m_engine->port())
+                                             .arg(id))));
                 connect(del, &QNetworkReply::finished, this, [&, del, id] {
                     del->deleteLater();
-                    cancelStatus.insert(id, del->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt());
+                    cancelStatus.insert(
+                        id, del->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt());
                 });
             });
         }
         QVERIFY(waitUntil([&] { return cancelStatus.size() == total; }, 60000));
-        QVERIFY(waitUntil([&] {
-            return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status IN ('confirmed', 'cancelled')")) == total;
-        }, 60000));
+        QVERIFY(waitUntil(
+            [&] {
+                return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status IN "
+                                                      "('confirmed', 'cancelled')")) == total;
+            },
+            60000));
         QString error;
         const auto endpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
         RedisConnection redis(*endpoint);
         int cancelled = 0;
         for (auto it = cancelStatus.cbegin(); it != cancelStatus.cend(); ++it) {
-            const QString status = m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(it.key())).value(0);
-            QVERIFY2(it.value() == 200 || it.value() == 409, qPrintable(QString::number(it.value())));
+            const QString status =
+                m_servers
+                    .sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(it.key()))
+                    .value(0);
+            QVERIFY2(it.value() == 200 || it.value() == 409,
+                     qPrintable(QString::number(it.value())));
             // Exactly one winner: a 200 is a cancelled order, a 409 one that went on.
             QCOMPARE(status == QStringLiteral("cancelled"), it.value() == 200);
             if (status != QStringLiteral("cancelled"))
                 continue;
             ++cancelled;
             // Never executed: no submitted or confirmed event, nothing landed on the chain.
-            QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE order_id = '%1' AND status IN ('submitted', 'confirmed')").arg(it.key())), 0);
-            const RedisReply landed = redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(it.key(), 1))});
+            QCOMPARE(
+                m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE order_id = "
+                                               "'%1' AND status IN ('submitted', 'confirmed')")
+                                    .arg(it.key())),
+                0);
+            const RedisReply landed =
+                redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(it.key(), 1))});
             QCOMPARE(landed.toInt(), 0);
         }
         QVERIFY(cancelled > 0);
         // Every row matches its events (no half-written cancel, no write after it).
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders o WHERE last_seq <> (SELECT count(*) FROM order_events e WHERE e.order_id = o.id)")), 0);
+        QCOMPARE(m_servers.count(
+                     QStringLiteral("SELECT count(*) FROM orders o WHERE last_seq <> (SELECT "
+                                    "count(*) FROM order_events e WHERE e.order_id = o.id)")),
+                 0);
     }
 
     void slippageExceededFailsWithThatReason()
@@ -844,18 +1095,25 @@ private slots:
         const QList<QJsonObject> timeline = runToEnd(id);
         QCOMPARE(lastStatus(timeline), QStringLiteral("failed"));
         const QJsonObject failed = timeline.last().value(QStringLiteral("data")).toObject();
-        QVERIFY2(failed.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("Slippage tolerance exceeded")),
+        QVERIFY2(failed.value(QStringLiteral("error"))
+                     .toString()
+                     .startsWith(QStringLiteral("Slippage tolerance exceeded")),
                  qPrintable(failed.value(QStringLiteral("error")).toString()));
         QCOMPARE(failed.value(QStringLiteral("attempt")).toInt(), 2);
-        const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject();
+        const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id)
+                                      .json()
+                                      .value(QStringLiteral("order"))
+                                      .toObject();
         QCOMPARE(order.value(QStringLiteral("status")).toString(), QStringLiteral("failed"));
-        QVERIFY(order.value(QStringLiteral("error")).toString().startsWith(QStringLiteral("Slippage tolerance exceeded")));
+        QVERIFY(order.value(QStringLiteral("error"))
+                    .toString()
+                    .startsWith(QStringLiteral("Slippage tolerance exceeded")));
     }
 
     void transientFailureIsRetriedWithBackoffThenConfirmed()
     {
         Config c = fastConfig(m_servers);
-        c.dex.failAttempts = 1;   // the first attempt fails at the venue
+        c.dex.failAttempts = 1; // the first attempt fails at the venue
         c.retryBackoffMs = 300;
         startEngine(c);
         Http http(m_engine->port());
@@ -865,15 +1123,25 @@ private slots:
                  (QStringList{"pending", "routing", "building", "submitted", "pending", "routing",
                               "building", "submitted", "confirmed"}));
         const QJsonObject retry = timeline[4].value(QStringLiteral("data")).toObject();
-        QVERIFY(retry.value(QStringLiteral("error")).toString().contains(QStringLiteral("rejected")));
+        QVERIFY(
+            retry.value(QStringLiteral("error")).toString().contains(QStringLiteral("rejected")));
         QCOMPARE(retry.value(QStringLiteral("attempt")).toInt(), 1);
         QCOMPARE(retry.value(QStringLiteral("retryInMs")).toInt(), 300);
         // The second attempt did not start before its backoff.
-        const QDateTime failedAt = QDateTime::fromString(timeline[4].value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
-        const QDateTime retriedAt = QDateTime::fromString(timeline[5].value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+        const QDateTime failedAt = QDateTime::fromString(
+            timeline[4].value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+        const QDateTime retriedAt = QDateTime::fromString(
+            timeline[5].value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
         QVERIFY(failedAt.msecsTo(retriedAt) >= 290);
-        QCOMPARE(timeline[8].value(QStringLiteral("data")).toObject().value(QStringLiteral("attempt")).toInt(), 2);
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT attempts || '|' || status || '|' || coalesce(error, '-') FROM orders WHERE id = '%1'").arg(id)),
+        QCOMPARE(timeline[8]
+                     .value(QStringLiteral("data"))
+                     .toObject()
+                     .value(QStringLiteral("attempt"))
+                     .toInt(),
+                 2);
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT attempts || '|' || status || '|' || "
+                                              "coalesce(error, '-') FROM orders WHERE id = '%1'")
+                                   .arg(id)),
                  QStringList{QStringLiteral("2|confirmed|-")});
     }
 
@@ -889,9 +1157,22 @@ private slots:
         QCOMPARE(lastStatus(timeline), QStringLiteral("failed"));
         QCOMPARE(statuses(timeline).count(QStringLiteral("submitted")), 3);
         QCOMPARE(statuses(timeline).count(QStringLiteral("routing")), 3);
-        QCOMPARE(timeline.last().value(QStringLiteral("data")).toObject().value(QStringLiteral("attempts")).toInt(), 3);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT attempts FROM orders WHERE id = '%1'").arg(id)), 3);
-        QCOMPARE(http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject().value(QStringLiteral("failed")).toInt(), 1);
+        QCOMPARE(timeline.last()
+                     .value(QStringLiteral("data"))
+                     .toObject()
+                     .value(QStringLiteral("attempts"))
+                     .toInt(),
+                 3);
+        QCOMPARE(
+            m_servers.count(QStringLiteral("SELECT attempts FROM orders WHERE id = '%1'").arg(id)),
+            3);
+        QCOMPARE(http.get(QStringLiteral("/api/metrics"))
+                     .json()
+                     .value(QStringLiteral("queue"))
+                     .toObject()
+                     .value(QStringLiteral("failed"))
+                     .toInt(),
+                 1);
     }
 
     void twoHundredOrdersAtOnceAllFinishOnce()
@@ -902,7 +1183,8 @@ private slots:
         QNetworkAccessManager nam;
         QList<QNetworkReply *> replies;
         for (int i = 0; i < 200; ++i) {
-            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(m_engine->port())));
+            QNetworkRequest req(QUrl(
+                QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(m_engine->port())));
             req.setRawHeader("Content-Type", "application/json");
             replies.append(nam.post(req, QJsonDocument(solUsdc(1 + i % 7)).toJson()));
         }
@@ -911,19 +1193,34 @@ private slots:
             if (!r->isFinished())
                 QVERIFY(QSignalSpy(r, &QNetworkReply::finished).wait(60000));
             QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
-            ids.insert(QJsonDocument::fromJson(r->readAll()).object().value(QStringLiteral("orderId")).toString());
+            ids.insert(QJsonDocument::fromJson(r->readAll())
+                           .object()
+                           .value(QStringLiteral("orderId"))
+                           .toString());
             r->deleteLater();
         }
         QCOMPARE(ids.size(), 200);
-        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status IN ('confirmed', 'failed')")), 200, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(
+            m_servers.count(QStringLiteral(
+                "SELECT count(*) FROM orders WHERE status IN ('confirmed', 'failed')")),
+            200, 120000);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 200);
         // Executed once: exactly one confirmed event and one submitted transaction per order.
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")), 200);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM (SELECT order_id FROM order_events WHERE status = 'submitted' GROUP BY order_id HAVING count(*) > 1) d")), 0);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(DISTINCT tx_signature) FROM orders")), 200);
+        QCOMPARE(m_servers.count(QStringLiteral(
+                     "SELECT count(*) FROM order_events WHERE status = 'confirmed'")),
+                 200);
+        QCOMPARE(m_servers.count(QStringLiteral(
+                     "SELECT count(*) FROM (SELECT order_id FROM order_events WHERE status = "
+                     "'submitted' GROUP BY order_id HAVING count(*) > 1) d")),
+                 0);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(DISTINCT tx_signature) FROM orders")),
+                 200);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events")), 1000);
         Http http(m_engine->port());
-        const QJsonObject queue = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject();
+        const QJsonObject queue = http.get(QStringLiteral("/api/metrics"))
+                                      .json()
+                                      .value(QStringLiteral("queue"))
+                                      .toObject();
         QCOMPARE(queue.value(QStringLiteral("completed")).toInt(), 200);
         QCOMPARE(queue.value(QStringLiteral("active")).toInt(), 0);
         QCOMPARE(queue.value(QStringLiteral("waiting")).toInt(), 0);
@@ -938,22 +1235,30 @@ private slots:
         Http http(m_engine->port());
         for (int i = 0; i < 6; ++i)
             QVERIFY(!http.submit(solUsdc()).isEmpty());
-        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), 3, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral(
+                                      "SELECT count(*) FROM orders WHERE status = 'confirmed'")),
+                                  3, 60000);
         // A job is settled just after its order's terminal status is committed: wait for that.
         QJsonObject queue;
         QVERIFY(waitUntil([&] {
-            queue = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject();
+            queue = http.get(QStringLiteral("/api/metrics"))
+                        .json()
+                        .value(QStringLiteral("queue"))
+                        .toObject();
             return queue.value(QStringLiteral("active")).toInt() == 0;
         }));
         QCOMPARE(queue.value(QStringLiteral("waiting")).toInt(), 3);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'pending'")), 3);
+        QCOMPARE(
+            m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'pending'")),
+            3);
     }
 
     void idempotencyKeyReturnsTheOriginalOrder()
     {
         startEngine(fastConfig(m_servers));
         const auto post = [](quint16 port, const QByteArray &key, QNetworkAccessManager &nam) {
-            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(port)));
+            QNetworkRequest req(
+                QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(port)));
             req.setRawHeader("Content-Type", "application/json");
             req.setRawHeader("Idempotency-Key", key);
             return nam.post(req, QJsonDocument(solUsdc()).toJson());
@@ -967,7 +1272,8 @@ private slots:
             int status = r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
             // The header must agree with the body: a disagreement is reported as status -1,
             // which no comparison below accepts.
-            if (status == 200 && r->rawHeader("Idempotent-Replayed") != (replayed ? "true" : "false"))
+            if (status == 200 &&
+                r->rawHeader("Idempotent-Replayed") != (replayed ? "true" : "false"))
                 status = -1;
             const QString id = body.value(QStringLiteral("orderId")).toString();
             r->deleteLater();
@@ -999,19 +1305,26 @@ private slots:
         }
         QCOMPARE(ids.size(), 1);
         QCOMPARE(created, 1);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE idempotency_key = 'client-burst'")), 1);
+        QCOMPARE(m_servers.count(QStringLiteral(
+                     "SELECT count(*) FROM orders WHERE idempotency_key = 'client-burst'")),
+                 1);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 2);
 
         // Across a restart.
         m_engine.reset();
         startEngine(fastConfig(m_servers));
-        QCOMPARE(finish(post(m_engine->port(), "client-retry-1", nam)), std::make_pair(200, first.second));
+        QCOMPARE(finish(post(m_engine->port(), "client-retry-1", nam)),
+                 std::make_pair(200, first.second));
         // A malformed key is refused, naming the header.
         const auto bad = post(m_engine->port(), QByteArray(300, 'k'), nam);
         if (!bad->isFinished())
             QSignalSpy(bad, &QNetworkReply::finished).wait(30000);
         QCOMPARE(bad->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 400);
-        QCOMPARE(QJsonDocument::fromJson(bad->readAll()).object().value(QStringLiteral("field")).toString(), QStringLiteral("Idempotency-Key"));
+        QCOMPARE(QJsonDocument::fromJson(bad->readAll())
+                     .object()
+                     .value(QStringLiteral("field"))
+                     .toString(),
+                 QStringLiteral("Idempotency-Key"));
         bad->deleteLater();
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 2);
     }
@@ -1033,13 +1346,18 @@ private slots:
         const QByteArray body = QJsonDocument(solUsdc()).toJson();
         const HttpResult denied = http.post(QStringLiteral("/api/orders/execute"), body);
         QCOMPARE(denied.status, 401);
-        QCOMPARE(denied.json().value(QStringLiteral("field")).toString(), QStringLiteral("Authorization"));
-        const HttpResult wrong = http.raw("POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                          "Authorization: Bearer nope\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        QCOMPARE(denied.json().value(QStringLiteral("field")).toString(),
+                 QStringLiteral("Authorization"));
+        const HttpResult wrong = http.raw(
+            "POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Authorization: Bearer nope\r\nContent-Length: " +
+            QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QCOMPARE(wrong.status, 401);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 0);
-        const HttpResult ok = http.raw("POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                       "Authorization: Bearer s3cret\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        const HttpResult ok = http.raw(
+            "POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Authorization: Bearer s3cret\r\nContent-Length: " +
+            QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QCOMPARE(ok.status, 200);
         const QString id = ok.json().value(QStringLiteral("orderId")).toString();
         QCOMPARE(http.get(QStringLiteral("/api/orders/") + id).status, 200); // reads stay open
@@ -1065,17 +1383,28 @@ private slots:
             s.waitForConnected(5000);
             s.write(request);
             QByteArray data;
-            waitUntil([&] { data += s.readAll(); return data.contains("\r\n\r\n"); }, 10000);
+            waitUntil(
+                [&] {
+                    data += s.readAll();
+                    return data.contains("\r\n\r\n");
+                },
+                10000);
             for (const QByteArray &line : data.split('\n'))
                 if (line.toLower().startsWith(name.toLower() + ':'))
                     return line.mid(name.size() + 1).trimmed();
             return QByteArray();
         };
-        QCOMPARE(header("GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://ops.example\r\n\r\n", "Access-Control-Allow-Origin"), QByteArray("https://ops.example"));
-        QCOMPARE(header("GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n", "Access-Control-Allow-Origin"), QByteArray());
-        const QByteArray preflight = "OPTIONS /api/orders/execute HTTP/1.1\r\nHost: x\r\nOrigin: https://desk.example\r\n"
-                                     "Access-Control-Request-Method: POST\r\n\r\n";
-        QCOMPARE(header(preflight, "Access-Control-Allow-Origin"), QByteArray("https://desk.example"));
+        QCOMPARE(header("GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://ops.example\r\n\r\n",
+                        "Access-Control-Allow-Origin"),
+                 QByteArray("https://ops.example"));
+        QCOMPARE(header("GET /health HTTP/1.1\r\nHost: x\r\nOrigin: https://evil.example\r\n\r\n",
+                        "Access-Control-Allow-Origin"),
+                 QByteArray());
+        const QByteArray preflight =
+            "OPTIONS /api/orders/execute HTTP/1.1\r\nHost: x\r\nOrigin: https://desk.example\r\n"
+            "Access-Control-Request-Method: POST\r\n\r\n";
+        QCOMPARE(header(preflight, "Access-Control-Allow-Origin"),
+                 QByteArray("https://desk.example"));
         QVERIFY(header(preflight, "Access-Control-Allow-Headers").contains("Idempotency-Key"));
     }
 
@@ -1091,13 +1420,21 @@ private slots:
         m_servers.servers().stopRedis();
         const HttpResult down = http.get(QStringLiteral("/health"));
         QCOMPARE(down.status, 503);
-        QVERIFY(down.json().value(QStringLiteral("redis")).toString().startsWith(QStringLiteral("down")));
+        QVERIFY(down.json()
+                    .value(QStringLiteral("redis"))
+                    .toString()
+                    .startsWith(QStringLiteral("down")));
         QCOMPARE(down.json().value(QStringLiteral("postgres")).toString(), QStringLiteral("up"));
-        QVERIFY(down.json().value(QStringLiteral("error")).toString().contains(QStringLiteral("redis")));
+        QVERIFY(down.json()
+                    .value(QStringLiteral("error"))
+                    .toString()
+                    .contains(QStringLiteral("redis")));
         // A submission while Redis is down is refused and leaves nothing behind.
-        const HttpResult refused = http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson());
+        const HttpResult refused =
+            http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(solUsdc()).toJson());
         QCOMPARE(refused.status, 503);
-        QCOMPARE(refused.json().value(QStringLiteral("code")).toString(), QStringLiteral("queue_unavailable"));
+        QCOMPARE(refused.json().value(QStringLiteral("code")).toString(),
+                 QStringLiteral("queue_unavailable"));
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 0);
 
         QString url, error;

@@ -45,7 +45,9 @@ private slots:
         QSet<QString> ids;
         for (int i = 0; i < 40; ++i)
             ids << http.submit(order(1));
-        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), 40, 60000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral(
+                                      "SELECT count(*) FROM orders WHERE status = 'confirmed'")),
+                                  40, 60000);
         // Eight shards by default on a cluster; their slots are served by every master.
         QSet<int> masters;
         for (int s = 0; s < 8; ++s)
@@ -117,18 +119,27 @@ private slots:
             QCOMPARE(cluster->nodeServing(slot), to);
         QVERIFY(!ids.contains(QString()));
         const int n = int(ids.size());
-        qInfo("%d orders across a reshard of %d slots (%lld of them used by oee)", n, count, qlonglong(moving.size()));
+        qInfo("%d orders across a reshard of %d slots (%lld of them used by oee)", n, count,
+              qlonglong(moving.size()));
 
         // Every order confirmed, exactly once, and the queue empty.
-        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), n, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(m_servers.count(QStringLiteral(
+                                      "SELECT count(*) FROM orders WHERE status = 'confirmed'")),
+                                  n, 120000);
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), n);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")), n);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(DISTINCT tx_signature) FROM orders")), n);
+        QCOMPARE(m_servers.count(QStringLiteral(
+                     "SELECT count(*) FROM order_events WHERE status = 'confirmed'")),
+                 n);
+        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(DISTINCT tx_signature) FROM orders")),
+                 n);
         RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
         JobQueue::Options o;
         o.shards = 8;
         QueueCounts q;
-        QVERIFY(waitUntil([&] { q = JobQueue(&redis, o).counts(); return q.ok && q.active == 0; }));
+        QVERIFY(waitUntil([&] {
+            q = JobQueue(&redis, o).counts();
+            return q.ok && q.active == 0;
+        }));
         QCOMPARE(q.waiting, 0);
         QCOMPARE(q.completed, n);
         // The engine was sent elsewhere while the slots moved, and followed.

@@ -32,7 +32,8 @@ class TestControl : public QObject
 
     QString statusOf(const QString &id)
     {
-        const QStringList s = m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id));
+        const QStringList s =
+            m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id));
         return s.value(0);
     }
     bool waitStatus(const QString &id, const QString &status, int timeoutMs = 60000)
@@ -72,25 +73,32 @@ private slots:
     void pauseRefusesNewOrdersWhileInFlightOnesFinish()
     {
         Config c = fastConfig(m_servers);
-        c.dex.executionLatencyMinMs = c.dex.executionLatencyMaxMs = 1500; // an order stays in flight
+        c.dex.executionLatencyMinMs = c.dex.executionLatencyMaxMs =
+            1500; // an order stays in flight
         m_engine = startedEngine(c);
         Http http(m_engine->port());
         const QString inFlight = http.submit(order(1));
         QVERIFY(!inFlight.isEmpty());
         QVERIFY(waitStatus(inFlight, QStringLiteral("submitted")));
 
-        const HttpResult paused = http.post(QStringLiteral("/api/control/pause"), R"({"reason":"venue maintenance"})");
+        const HttpResult paused =
+            http.post(QStringLiteral("/api/control/pause"), R"({"reason":"venue maintenance"})");
         QCOMPARE(paused.status, 200);
         const QJsonObject intake = paused.json().value(QStringLiteral("intake")).toObject();
         QCOMPARE(intake.value(QStringLiteral("paused")).toBool(), true);
-        QCOMPARE(intake.value(QStringLiteral("reason")).toString(), QStringLiteral("venue maintenance"));
+        QCOMPARE(intake.value(QStringLiteral("reason")).toString(),
+                 QStringLiteral("venue maintenance"));
         QVERIFY(!intake.value(QStringLiteral("since")).toString().isEmpty());
 
         // New orders: 503 `paused`, naming the reason; nothing written.
-        const HttpResult refused = http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(2)).toJson());
+        const HttpResult refused =
+            http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(2)).toJson());
         QCOMPARE(refused.status, 503);
         QCOMPARE(refused.json().value(QStringLiteral("code")).toString(), QStringLiteral("paused"));
-        QVERIFY(refused.json().value(QStringLiteral("message")).toString().contains(QStringLiteral("venue maintenance")));
+        QVERIFY(refused.json()
+                    .value(QStringLiteral("message"))
+                    .toString()
+                    .contains(QStringLiteral("venue maintenance")));
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders")), 1);
         // The console's own submit path is refused the same way.
         bool answered = false;
@@ -101,14 +109,22 @@ private slots:
         request.tokenOut = QStringLiteral("USDC");
         request.amount = 1'000'000'000;
         request.slippagePpm = 10000;
-        m_engine->submitOrder(request, &context, [&](const SubmitResult &r) { console = r; answered = true; });
+        m_engine->submitOrder(request, &context, [&](const SubmitResult &r) {
+            console = r;
+            answered = true;
+        });
         QVERIFY(waitUntil([&] { return answered; }));
         QCOMPARE(console.error.kind, ErrorKind::Paused);
 
         // The order in flight finishes.
         QVERIFY(waitStatus(inFlight, QStringLiteral("confirmed")));
-        QCOMPARE(http.get(QStringLiteral("/api/control")).json().value(QStringLiteral("intake")).toObject()
-                     .value(QStringLiteral("paused")).toBool(), true);
+        QCOMPARE(http.get(QStringLiteral("/api/control"))
+                     .json()
+                     .value(QStringLiteral("intake"))
+                     .toObject()
+                     .value(QStringLiteral("paused"))
+                     .toBool(),
+                 true);
 
         // Resumed (from the console's path this time): orders are taken again.
         ControlAction resume;
@@ -120,13 +136,25 @@ private slots:
         QVERIFY(waitStatus(after, QStringLiteral("confirmed")));
 
         // Audited, with who did it.
-        const QJsonArray actions = http.get(QStringLiteral("/api/control/actions")).json().value(QStringLiteral("actions")).toArray();
+        const QJsonArray actions = http.get(QStringLiteral("/api/control/actions"))
+                                       .json()
+                                       .value(QStringLiteral("actions"))
+                                       .toArray();
         QCOMPARE(actions.size(), 2);
-        QCOMPARE(actions[0].toObject().value(QStringLiteral("action")).toString(), QStringLiteral("resume"));
-        QCOMPARE(actions[0].toObject().value(QStringLiteral("source")).toString(), QStringLiteral("console"));
-        QCOMPARE(actions[1].toObject().value(QStringLiteral("action")).toString(), QStringLiteral("pause"));
-        QCOMPARE(actions[1].toObject().value(QStringLiteral("source")).toString(), QStringLiteral("rest 127.0.0.1"));
-        QCOMPARE(actions[1].toObject().value(QStringLiteral("detail")).toObject().value(QStringLiteral("reason")).toString(),
+        QCOMPARE(actions[0].toObject().value(QStringLiteral("action")).toString(),
+                 QStringLiteral("resume"));
+        QCOMPARE(actions[0].toObject().value(QStringLiteral("source")).toString(),
+                 QStringLiteral("console"));
+        QCOMPARE(actions[1].toObject().value(QStringLiteral("action")).toString(),
+                 QStringLiteral("pause"));
+        QCOMPARE(actions[1].toObject().value(QStringLiteral("source")).toString(),
+                 QStringLiteral("rest 127.0.0.1"));
+        QCOMPARE(actions[1]
+                     .toObject()
+                     .value(QStringLiteral("detail"))
+                     .toObject()
+                     .value(QStringLiteral("reason"))
+                     .toString(),
                  QStringLiteral("venue maintenance"));
     }
 
@@ -140,13 +168,18 @@ private slots:
         QCOMPARE(http.post(QStringLiteral("/api/control/pause"), QByteArray()).status, 200);
         // The other process reads the switch with its pools.
         QVERIFY(waitUntil([&] { return other->controls()->paused(); }, 10000));
-        QCOMPARE(otherHttp.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(1)).toJson()).status, 503);
+        QCOMPARE(
+            otherHttp.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(1)).toJson())
+                .status,
+            503);
         other.reset();
         m_engine.reset();
         m_engine = startedEngine(c);
         QVERIFY(m_engine->controls()->paused());
         Http again(m_engine->port());
-        QCOMPARE(again.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(1)).toJson()).status, 503);
+        QCOMPARE(again.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(1)).toJson())
+                     .status,
+                 503);
         QCOMPARE(again.post(QStringLiteral("/api/control/resume"), QByteArray()).status, 200);
         QVERIFY(!again.submit(order(1)).isEmpty());
     }
@@ -155,22 +188,30 @@ private slots:
     {
         m_engine = startedEngine(fastConfig(m_servers));
         Http http(m_engine->port());
-        const HttpResult out = http.post(QStringLiteral("/api/control/venues/meteora"), R"({"routing":false})");
+        const HttpResult out =
+            http.post(QStringLiteral("/api/control/venues/meteora"), R"({"routing":false})");
         QCOMPARE(out.status, 200);
         for (const QJsonValue &v : out.json().value(QStringLiteral("venues")).toArray())
             QCOMPARE(v.toObject().value(QStringLiteral("routing")).toBool(),
-                     v.toObject().value(QStringLiteral("name")).toString() != QStringLiteral("meteora"));
+                     v.toObject().value(QStringLiteral("name")).toString() !=
+                         QStringLiteral("meteora"));
         QStringList ids;
         for (int i = 0; i < 12; ++i)
             ids << http.submit(order(0.5 + i));
         for (const QString &id : ids)
             QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE dex <> 'raydium'")), 0);
+        QCOMPARE(
+            m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE dex <> 'raydium'")),
+            0);
         // The quotes show the router's choice without it.
-        const QJsonObject quotes = http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=1")).json();
-        QVERIFY2(!QJsonDocument(quotes).toJson().contains("\"chosen\":\"meteora\""), QJsonDocument(quotes).toJson().constData());
+        const QJsonObject quotes =
+            http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=1")).json();
+        QVERIFY2(!QJsonDocument(quotes).toJson().contains("\"chosen\":\"meteora\""),
+                 QJsonDocument(quotes).toJson().constData());
 
-        QCOMPARE(http.post(QStringLiteral("/api/control/venues/meteora"), R"({"routing":true})").status, 200);
+        QCOMPARE(
+            http.post(QStringLiteral("/api/control/venues/meteora"), R"({"routing":true})").status,
+            200);
         QVERIFY(m_engine->market()->disabledVenues().isEmpty());
         // Both route again: over a spread of sizes, meteora wins some (its pools are deeper).
         ids.clear();
@@ -178,19 +219,25 @@ private slots:
             ids << http.submit(order(0.5 + i));
         for (const QString &id : ids)
             QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
-        QVERIFY(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE dex = 'meteora'")) > 0);
+        QVERIFY(m_servers.count(
+                    QStringLiteral("SELECT count(*) FROM orders WHERE dex = 'meteora'")) > 0);
 
         // Refusals name the field.
-        const HttpResult unknown = http.post(QStringLiteral("/api/control/venues/orca"), R"({"routing":false})");
+        const HttpResult unknown =
+            http.post(QStringLiteral("/api/control/venues/orca"), R"({"routing":false})");
         QCOMPARE(unknown.status, 404);
         QCOMPARE(unknown.json().value(QStringLiteral("field")).toString(), QStringLiteral("venue"));
-        const HttpResult bad = http.post(QStringLiteral("/api/control/venues/raydium"), R"({"routing":"off"})");
+        const HttpResult bad =
+            http.post(QStringLiteral("/api/control/venues/raydium"), R"({"routing":"off"})");
         QCOMPARE(bad.status, 400);
         QCOMPARE(bad.json().value(QStringLiteral("field")).toString(), QStringLiteral("routing"));
-        const HttpResult extra = http.post(QStringLiteral("/api/control/venues/raydium"), R"({"routing":true,"why":1})");
+        const HttpResult extra =
+            http.post(QStringLiteral("/api/control/venues/raydium"), R"({"routing":true,"why":1})");
         QCOMPARE(extra.status, 400);
         QCOMPARE(extra.json().value(QStringLiteral("field")).toString(), QStringLiteral("why"));
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM operator_actions WHERE action = 'venue'")), 2);
+        QCOMPARE(m_servers.count(QStringLiteral(
+                     "SELECT count(*) FROM operator_actions WHERE action = 'venue'")),
+                 2);
     }
 
     void theSimulatorsVolatilityIsSetAtRunTime()
@@ -202,17 +249,24 @@ private slots:
         const auto price = [&] {
             return http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=1")).body;
         };
-        const HttpResult set = http.post(QStringLiteral("/api/control/simulator"), R"({"volatility":"0.01"})");
+        const HttpResult set =
+            http.post(QStringLiteral("/api/control/simulator"), R"({"volatility":"0.01"})");
         QCOMPARE(set.status, 200);
-        QCOMPARE(set.json().value(QStringLiteral("simulator")).toObject().value(QStringLiteral("volatility")).toString(),
+        QCOMPARE(set.json()
+                     .value(QStringLiteral("simulator"))
+                     .toObject()
+                     .value(QStringLiteral("volatility"))
+                     .toString(),
                  QStringLiteral("0.01"));
         QCOMPARE(m_engine->market()->volatility(), 0.01);
         // The arbitrage flow now moves the pools.
         const QByteArray before = price();
         QVERIFY(waitUntil([&] { return price() != before; }, 20000));
-        const HttpResult bad = http.post(QStringLiteral("/api/control/simulator"), R"({"volatility":"-1"})");
+        const HttpResult bad =
+            http.post(QStringLiteral("/api/control/simulator"), R"({"volatility":"-1"})");
         QCOMPARE(bad.status, 400);
-        QCOMPARE(bad.json().value(QStringLiteral("field")).toString(), QStringLiteral("volatility"));
+        QCOMPARE(bad.json().value(QStringLiteral("field")).toString(),
+                 QStringLiteral("volatility"));
     }
 
     void theKillSwitchPausesAndCancelsEveryOrderNotBegun()
@@ -228,7 +282,9 @@ private slots:
             QVERIFY(waitStatus(id, QStringLiteral("open")));
         const QString done = http.submit(order(1));
         QVERIFY(waitStatus(done, QStringLiteral("confirmed")));
-        WsClient stream(QStringLiteral("ws://127.0.0.1:%1/ws/orders/%2").arg(m_engine->port()).arg(resting.first()));
+        WsClient stream(QStringLiteral("ws://127.0.0.1:%1/ws/orders/%2")
+                            .arg(m_engine->port())
+                            .arg(resting.first()));
         QVERIFY(stream.waitConnected());
 
         const HttpResult kill = http.post(QStringLiteral("/api/control/kill"), QByteArray());
@@ -239,7 +295,12 @@ private slots:
         cancelled.sort();
         resting.sort();
         QCOMPARE(cancelled, resting);
-        QCOMPARE(kill.json().value(QStringLiteral("intake")).toObject().value(QStringLiteral("paused")).toBool(), true);
+        QCOMPARE(kill.json()
+                     .value(QStringLiteral("intake"))
+                     .toObject()
+                     .value(QStringLiteral("paused"))
+                     .toBool(),
+                 true);
         for (const QString &id : resting)
             QCOMPARE(statusOf(id), QStringLiteral("cancelled"));
         QCOMPARE(statusOf(done), QStringLiteral("confirmed"));
@@ -247,14 +308,23 @@ private slots:
         QVERIFY(stream.waitFor([](const QList<QJsonObject> &m) {
             return statusesOf(m).contains(QStringLiteral("cancelled"));
         }));
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT data->>'reason' FROM order_events WHERE order_id = '%1' AND status = 'cancelled'")
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT data->>'reason' FROM order_events WHERE "
+                                              "order_id = '%1' AND status = 'cancelled'")
                                    .arg(resting.first())),
                  QStringList{QStringLiteral("kill switch")});
-        QCOMPARE(http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(1)).toJson()).status, 503);
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT action || ':' || (detail->>'cancelled') FROM operator_actions WHERE action = 'kill-cancelled'")),
+        QCOMPARE(http.post(QStringLiteral("/api/orders/execute"), QJsonDocument(order(1)).toJson())
+                     .status,
+                 503);
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT action || ':' || (detail->>'cancelled') FROM "
+                                              "operator_actions WHERE action = 'kill-cancelled'")),
                  QStringList{QStringLiteral("kill-cancelled:3")});
         // A second pull finds nothing left.
-        QCOMPARE(http.post(QStringLiteral("/api/control/kill"), QByteArray()).json().value(QStringLiteral("cancelled")).toArray().size(), 0);
+        QCOMPARE(http.post(QStringLiteral("/api/control/kill"), QByteArray())
+                     .json()
+                     .value(QStringLiteral("cancelled"))
+                     .toArray()
+                     .size(),
+                 0);
     }
 
     void aFailedOrderIsRetriedAsANewOrderLinkedToIt()
@@ -271,16 +341,24 @@ private slots:
             // Only a failed order can be retried.
             const QString fine = http.submit(limitOrder(QStringLiteral("100000")));
             QVERIFY(waitStatus(fine, QStringLiteral("open")));
-            const HttpResult notFailed = http.post(QStringLiteral("/api/orders/%1/retry").arg(fine), QByteArray());
+            const HttpResult notFailed =
+                http.post(QStringLiteral("/api/orders/%1/retry").arg(fine), QByteArray());
             QCOMPARE(notFailed.status, 409);
-            QCOMPARE(notFailed.json().value(QStringLiteral("code")).toString(), QStringLiteral("not_retryable"));
-            QCOMPARE(notFailed.json().value(QStringLiteral("status")).toString(), QStringLiteral("open"));
-            QCOMPARE(http.post(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11/retry"), QByteArray()).status, 404);
+            QCOMPARE(notFailed.json().value(QStringLiteral("code")).toString(),
+                     QStringLiteral("not_retryable"));
+            QCOMPARE(notFailed.json().value(QStringLiteral("status")).toString(),
+                     QStringLiteral("open"));
+            QCOMPARE(
+                http.post(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11/retry"),
+                          QByteArray())
+                    .status,
+                404);
         }
         m_engine.reset();
         m_engine = startedEngine(fastConfig(m_servers)); // ...and is back
         Http http(m_engine->port());
-        const HttpResult retried = http.post(QStringLiteral("/api/orders/%1/retry").arg(failed), QByteArray());
+        const HttpResult retried =
+            http.post(QStringLiteral("/api/orders/%1/retry").arg(failed), QByteArray());
         QCOMPARE(retried.status, 201);
         const QString fresh = retried.json().value(QStringLiteral("orderId")).toString();
         QVERIFY(!fresh.isEmpty() && fresh != failed);
@@ -288,10 +366,13 @@ private slots:
         QVERIFY(waitStatus(fresh, QStringLiteral("confirmed")));
         QCOMPARE(statusOf(failed), QStringLiteral("failed")); // its history stays the record
         // The new order says what it retries, with the same terms.
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT data->>'retryOf' || ' ' || (data->>'amount') FROM order_events WHERE order_id = '%1' AND seq = 1").arg(fresh)),
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT data->>'retryOf' || ' ' || (data->>'amount') "
+                                              "FROM order_events WHERE order_id = '%1' AND seq = 1")
+                                   .arg(fresh)),
                  QStringList{failed + QStringLiteral(" 1")});
         // Asking again answers with the same new order.
-        const HttpResult again = http.post(QStringLiteral("/api/orders/%1/retry").arg(failed), QByteArray());
+        const HttpResult again =
+            http.post(QStringLiteral("/api/orders/%1/retry").arg(failed), QByteArray());
         QCOMPARE(again.status, 200);
         QCOMPARE(again.json().value(QStringLiteral("orderId")).toString(), fresh);
         QCOMPARE(again.json().value(QStringLiteral("replayed")).toBool(), true);
@@ -299,10 +380,14 @@ private slots:
         bool answered = false;
         Ingest::RetryResult viaConsole;
         QObject context;
-        m_engine->retryOrder(fresh, &context, [&](const Ingest::RetryResult &r) { viaConsole = r; answered = true; });
+        m_engine->retryOrder(fresh, &context, [&](const Ingest::RetryResult &r) {
+            viaConsole = r;
+            answered = true;
+        });
         QVERIFY(waitUntil([&] { return answered; }));
         QCOMPARE(viaConsole.submit.error.kind, ErrorKind::NotRetryable);
-        QCOMPARE(m_servers.sql(QStringLiteral("SELECT action || ' ' || target || ' ' || (detail->>'newOrderId') FROM operator_actions")),
+        QCOMPARE(m_servers.sql(QStringLiteral("SELECT action || ' ' || target || ' ' || "
+                                              "(detail->>'newOrderId') FROM operator_actions")),
                  QStringList{QStringLiteral("retry %1 %2").arg(failed, fresh)});
     }
 
@@ -312,25 +397,30 @@ private slots:
         c.apiKey = QStringLiteral("s3cret");
         m_engine = startedEngine(c);
         Http http(m_engine->port());
-        for (const QString &path : {QStringLiteral("/api/control/pause"), QStringLiteral("/api/control/resume"),
-                                    QStringLiteral("/api/control/kill"), QStringLiteral("/api/control/simulator"),
-                                    QStringLiteral("/api/control/venues/raydium"),
-                                    QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11/retry")}) {
+        for (const QString &path :
+             {QStringLiteral("/api/control/pause"), QStringLiteral("/api/control/resume"),
+              QStringLiteral("/api/control/kill"), QStringLiteral("/api/control/simulator"),
+              QStringLiteral("/api/control/venues/raydium"),
+              QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11/retry")}) {
             const HttpResult r = http.post(path, R"({"routing":false})");
             QCOMPARE(r.status, 401);
-            QCOMPARE(r.json().value(QStringLiteral("field")).toString(), QStringLiteral("Authorization"));
+            QCOMPARE(r.json().value(QStringLiteral("field")).toString(),
+                     QStringLiteral("Authorization"));
         }
         QVERIFY(!m_engine->controls()->paused());
         QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM operator_actions")), 0);
         const QByteArray body = R"({"reason":"drill"})";
-        const HttpResult ok = http.raw("POST /api/control/pause HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-                                       "Authorization: Bearer s3cret\r\nContent-Length: " + QByteArray::number(body.size()) + "\r\n\r\n" + body);
+        const HttpResult ok = http.raw(
+            "POST /api/control/pause HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+            "Authorization: Bearer s3cret\r\nContent-Length: " +
+            QByteArray::number(body.size()) + "\r\n\r\n" + body);
         QCOMPARE(ok.status, 200);
         QVERIFY(m_engine->controls()->paused());
         QCOMPARE(http.get(QStringLiteral("/api/control")).status, 200); // reads stay open
         const HttpResult badLimit = http.get(QStringLiteral("/api/control/actions?limit=0"));
         QCOMPARE(badLimit.status, 400);
-        QCOMPARE(badLimit.json().value(QStringLiteral("field")).toString(), QStringLiteral("limit"));
+        QCOMPARE(badLimit.json().value(QStringLiteral("field")).toString(),
+                 QStringLiteral("limit"));
     }
 };
 

@@ -26,7 +26,10 @@ class TestCrash : public QObject
 
     static QJsonObject ordersByStatus(Http &http)
     {
-        return http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
+        return http.get(QStringLiteral("/api/metrics"))
+            .json()
+            .value(QStringLiteral("orders"))
+            .toObject();
     }
 
 private slots:
@@ -50,7 +53,8 @@ private slots:
             QProcess oee;
             // Self-kill: executions take at least 1.5 s, so every submission is answered before
             // the 25th landing kills the process (at 300 ms it raced the answers under load).
-            QMap<QString, QString> e = env(selfKill ? QStringLiteral("1500-3000") : QStringLiteral("300-3000"));
+            QMap<QString, QString> e =
+                env(selfKill ? QStringLiteral("1500-3000") : QStringLiteral("300-3000"));
             if (selfKill)
                 e.insert(QStringLiteral("OEE_CHAOS_CRASH_AFTER_LANDINGS"), QStringLiteral("25"));
             const quint16 port = launchOee(oee, dataDir.path(), e);
@@ -58,30 +62,37 @@ private slots:
             QNetworkAccessManager nam;
             QList<QNetworkReply *> replies;
             for (int i = 0; i < total; ++i) {
-                QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(port)));
+                QNetworkRequest req(
+                    QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(port)));
                 req.setRawHeader("Content-Type", "application/json");
                 // A 5 % tolerance: a transaction resumed after the restart is priced on pools
                 // that 300 sells and the arbitrage flow moved meanwhile; at 1 % it could miss its
                 // floor and be retried (a second transaction, legitimately), which is not what
                 // this test is about.
-                replies.append(nam.post(req, QByteArray("{\"tokenIn\":\"SOL\",\"tokenOut\":\"USDC\",\"slippage\":0.05,\"amount\":") +
+                replies.append(nam.post(req, QByteArray("{\"tokenIn\":\"SOL\",\"tokenOut\":"
+                                                        "\"USDC\",\"slippage\":0.05,\"amount\":") +
                                                  QByteArray::number(1 + i % 5) + "}"));
             }
             for (QNetworkReply *r : replies) {
                 if (!r->isFinished())
                     QVERIFY(QSignalSpy(r, &QNetworkReply::finished).wait(60000));
                 QCOMPARE(r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
-                ids << QJsonDocument::fromJson(r->readAll()).object().value(QStringLiteral("orderId")).toString();
+                ids << QJsonDocument::fromJson(r->readAll())
+                           .object()
+                           .value(QStringLiteral("orderId"))
+                           .toString();
                 r->deleteLater();
             }
             if (!selfKill) {
                 // Kill it while some orders have ended and many have a submitted transaction.
                 Http http(port);
-                QVERIFY(waitUntil([&] {
-                    const QJsonObject o = ordersByStatus(http);
-                    return o.value(QStringLiteral("confirmed")).toInt() >= 20 &&
-                           o.value(QStringLiteral("submitted")).toInt() >= 50;
-                }, 60000));
+                QVERIFY(waitUntil(
+                    [&] {
+                        const QJsonObject o = ordersByStatus(http);
+                        return o.value(QStringLiteral("confirmed")).toInt() >= 20 &&
+                               o.value(QStringLiteral("submitted")).toInt() >= 50;
+                    },
+                    60000));
                 ::kill(pid_t(oee.processId()), SIGKILL);
             }
             QVERIFY(oee.waitForFinished(120000));
@@ -93,32 +104,47 @@ private slots:
             const quint16 port = launchOee(oee, dataDir.path(), env(QStringLiteral("0")));
             QVERIFY(port);
             Http http(port);
-            QVERIFY(waitUntil([&] {
-                const QJsonObject o = ordersByStatus(http);
-                return o.value(QStringLiteral("confirmed")).toInt() + o.value(QStringLiteral("failed")).toInt() == total;
-            }, 120000));
+            QVERIFY(waitUntil(
+                [&] {
+                    const QJsonObject o = ordersByStatus(http);
+                    return o.value(QStringLiteral("confirmed")).toInt() +
+                               o.value(QStringLiteral("failed")).toInt() ==
+                           total;
+                },
+                120000));
             QCOMPARE(ordersByStatus(http).value(QStringLiteral("total")).toInt(), total);
             int resumed = 0;
             for (const QString &id : std::as_const(ids)) {
-                const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id)).json().value(QStringLiteral("events")).toArray();
+                const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id))
+                                              .json()
+                                              .value(QStringLiteral("events"))
+                                              .toArray();
                 QStringList statuses;
                 QSet<QString> signatures;
                 for (const QJsonValue &v : events) {
                     const QJsonObject e = v.toObject();
                     statuses << e.value(QStringLiteral("status")).toString();
-                    const QString sig = e.value(QStringLiteral("data")).toObject().value(QStringLiteral("signature")).toString();
+                    const QString sig = e.value(QStringLiteral("data"))
+                                            .toObject()
+                                            .value(QStringLiteral("signature"))
+                                            .toString();
                     if (!sig.isEmpty())
                         signatures.insert(sig);
-                    resumed += e.value(QStringLiteral("data")).toObject().value(QStringLiteral("alreadyLanded")).toBool();
+                    resumed += e.value(QStringLiteral("data"))
+                                   .toObject()
+                                   .value(QStringLiteral("alreadyLanded"))
+                                   .toBool();
                 }
                 // Each status once, in order; one transaction per order.
-                QVERIFY2(statuses == (QStringList{"pending", "routing", "building", "submitted", "confirmed"}),
+                QVERIFY2(statuses == (QStringList{"pending", "routing", "building", "submitted",
+                                                  "confirmed"}),
                          qPrintable(id + QStringLiteral(": ") + statuses.join(QLatin1Char(','))));
                 QCOMPARE(signatures.size(), 1);
                 for (int i = 0; i < events.size(); ++i)
                     QCOMPARE(events[i].toObject().value(QStringLiteral("seq")).toInt(), i + 1);
             }
-            qInfo("%d order(s) had landed before the crash and were confirmed as already landed", resumed);
+            qInfo("%d order(s) had landed before the crash and were confirmed as already landed",
+                  resumed);
             // The one landed in the instant before the kill, and possibly one more that the
             // other worker thread landed in that same instant (two worker threads here).
             if (selfKill)

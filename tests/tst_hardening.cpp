@@ -3,13 +3,14 @@
 #include "TestSupport.h"
 #include "queue/JobQueue.h"
 #include "queue/RedisConnection.h"
+#include "queue/RedisKeys.h"
 #include "store/Database.h"
 #include "store/OrderStore.h"
-#include "queue/RedisKeys.h"
 
 #include <QFile>
 #include <QJsonArray>
 #include <QNetworkReply>
+#include <QSet>
 #include <QSignalSpy>
 #include <QSqlError>
 #include <QSqlQuery>
@@ -18,7 +19,6 @@
 #include <QUuid>
 #include <csignal>
 #include <malloc.h>
-#include <QSet>
 
 using namespace oee;
 using namespace oee::test;
@@ -33,12 +33,17 @@ class TestHardening : public QObject
     // Every order confirmed once, its events numbered 1..n without a gap or a repeat.
     void verifyConfirmedOnce(int total)
     {
-        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")), total);
-        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")), total);
+        QCOMPARE(count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")),
+                 total);
+        QCOMPARE(
+            count(QStringLiteral("SELECT count(*) FROM order_events WHERE status = 'confirmed'")),
+            total);
         QCOMPARE(count(QStringLiteral(
-                     "SELECT count(*) FROM orders o WHERE last_seq <> (SELECT count(*) FROM order_events e "
+                     "SELECT count(*) FROM orders o WHERE last_seq <> (SELECT count(*) FROM "
+                     "order_events e "
                      "WHERE e.order_id = o.id) OR last_seq <> (SELECT max(seq) FROM order_events e "
-                     "WHERE e.order_id = o.id)")), 0);
+                     "WHERE e.order_id = o.id)")),
+                 0);
     }
 
 private slots:
@@ -72,7 +77,8 @@ private slots:
         for (int i = 0; i < total; ++i)
             QVERIFY(!http.submit(order(1 + i)).isEmpty());
         QVERIFY(waitUntil([&] {
-            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'submitted'")) == total;
+            return count(QStringLiteral(
+                       "SELECT count(*) FROM orders WHERE status = 'submitted'")) == total;
         }));
 
         // Freeze every write to order_events: A's workers block in their next write (the
@@ -102,16 +108,25 @@ private slots:
             const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
             QVERIFY(redisEndpoint);
             RedisConnection redis(*redisEndpoint);
-            QVERIFY2(waitUntil([&] {
-                const QueueCounts c = JobQueue(&redis, {}).counts();
-                return c.stalled >= total && c.waiting == 0;
-            }, 60000), "B never took the orders over");
+            QVERIFY2(waitUntil(
+                         [&] {
+                             const QueueCounts c = JobQueue(&redis, {}).counts();
+                             return c.stalled >= total && c.waiting == 0;
+                         },
+                         60000),
+                     "B never took the orders over");
             QVERIFY(locker.rollback()); // A wakes up, stale
             lock.finish();
 
-            QVERIFY2(waitUntil([&] {
-                return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == total;
-            }, 60000), "orders stuck after the stale worker woke up");
+            QVERIFY2(
+                waitUntil(
+                    [&] {
+                        return count(QStringLiteral(
+                                   "SELECT count(*) FROM orders WHERE status = 'confirmed'")) ==
+                               total;
+                    },
+                    60000),
+                "orders stuck after the stale worker woke up");
             verifyConfirmedOnce(total);
 
             // Neither process is wedged: new orders on both all finish.
@@ -120,10 +135,19 @@ private slots:
                 QVERIFY(!http.submit(order(1)).isEmpty());
                 QVERIFY(!httpB.submit(order(2)).isEmpty());
             }
-            QVERIFY2(waitUntil([&] {
-                return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 3 * total;
-            }, 60000), qPrintable(QStringLiteral("%1 of %2 new orders stuck").arg(
-                           3 * total - count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'"))).arg(2 * total)));
+            QVERIFY2(
+                waitUntil(
+                    [&] {
+                        return count(QStringLiteral(
+                                   "SELECT count(*) FROM orders WHERE status = 'confirmed'")) ==
+                               3 * total;
+                    },
+                    60000),
+                qPrintable(QStringLiteral("%1 of %2 new orders stuck")
+                               .arg(3 * total -
+                                    count(QStringLiteral(
+                                        "SELECT count(*) FROM orders WHERE status = 'confirmed'")))
+                               .arg(2 * total)));
             verifyConfirmedOnce(3 * total);
         }
         Database::remove(QStringLiteral("hardening-lock"));
@@ -156,14 +180,29 @@ private slots:
             // The first claimant, stale, writes three steps at once; refused as a whole.
             QList<OrderEvent> stale;
             for (int seq = 2; seq <= 4; ++seq)
-                stale.append(OrderEvent{o.id, seq, OrderStatus::Routing, {}, o.createdAt, {}, first->value(o.id).fence, {}, {}});
+                stale.append(OrderEvent{o.id,
+                                        seq,
+                                        OrderStatus::Routing,
+                                        {},
+                                        o.createdAt,
+                                        {},
+                                        first->value(o.id).fence,
+                                        {},
+                                        {}});
             const AppendResult refused = store.appendEvents(stale);
             QVERIFY(refused.ok);
             QCOMPARE(refused.superseded, QSet<QString>{o.id});
             QCOMPARE(count(QStringLiteral("SELECT count(*) FROM order_events")), 1);
             // The owner's write goes through.
-            const AppendResult written = store.appendEvents(
-                {OrderEvent{o.id, 2, OrderStatus::Routing, {}, o.createdAt, {}, second->value(o.id).fence, {}, {}}});
+            const AppendResult written = store.appendEvents({OrderEvent{o.id,
+                                                                        2,
+                                                                        OrderStatus::Routing,
+                                                                        {},
+                                                                        o.createdAt,
+                                                                        {},
+                                                                        second->value(o.id).fence,
+                                                                        {},
+                                                                        {}}});
             QVERIFY(written.ok && written.superseded.isEmpty());
             QCOMPARE(count(QStringLiteral("SELECT last_seq FROM orders")), 2);
         }
@@ -192,17 +231,26 @@ private slots:
             QSqlDatabase locker = Database::open(QStringLiteral("hardening-slow"), *pg);
             QVERIFY(locker.transaction());
             QSqlQuery lock(locker);
-            QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE orders IN SHARE MODE")), qPrintable(lock.lastError().text()));
-            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(engine.port())));
+            QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE orders IN SHARE MODE")),
+                     qPrintable(lock.lastError().text()));
+            QNetworkRequest req(
+                QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(engine.port())));
             req.setRawHeader("Content-Type", "application/json");
             reply = nam.post(req, QJsonDocument(order()).toJson());
             // The job is staged; its INSERT waits behind the lock. Then the sweep passes over
             // it a few times (and leaves it), or, as it did before, drops it.
-            QVERIFY(waitUntil([&] { return redis.command({"ZCARD", rkeys::shard("oee:", 0) + "staged"}).toInt() == 1; }));
-            QVERIFY2(waitUntil([&] {
-                return redis.command({"HGET", rkeys::shard("oee:", 0) + "stats", "stagedWaiting"}).str.toInt() >= 3 ||
-                       redis.command({"ZCARD", rkeys::shard("oee:", 0) + "staged"}).toInt() == 0;
-            }), "the sweep never looked at the staged job");
+            QVERIFY(waitUntil([&] {
+                return redis.command({"ZCARD", rkeys::shard("oee:", 0) + "staged"}).toInt() == 1;
+            }));
+            QVERIFY2(
+                waitUntil([&] {
+                    return redis.command(
+                                    {"HGET", rkeys::shard("oee:", 0) + "stats", "stagedWaiting"})
+                                   .str.toInt() >= 3 ||
+                           redis.command({"ZCARD", rkeys::shard("oee:", 0) + "staged"}).toInt() ==
+                               0;
+                }),
+                "the sweep never looked at the staged job");
             QVERIFY(!reply->isFinished()); // still inside its INSERT
             QVERIFY(locker.rollback());
             lock.finish();
@@ -211,11 +259,17 @@ private slots:
         if (!reply->isFinished())
             QVERIFY(QSignalSpy(reply, &QNetworkReply::finished).wait(30000));
         QCOMPARE(reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt(), 200);
-        const QString id = QJsonDocument::fromJson(reply->readAll()).object().value(QStringLiteral("orderId")).toString();
+        const QString id = QJsonDocument::fromJson(reply->readAll())
+                               .object()
+                               .value(QStringLiteral("orderId"))
+                               .toString();
         reply->deleteLater();
         QVERIFY2(waitUntil([&] {
-            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed' AND id = '%1'").arg(id)) == 1;
-        }), "the accepted order never ran: its job was swept");
+                     return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = "
+                                                 "'confirmed' AND id = '%1'")
+                                      .arg(id)) == 1;
+                 }),
+                 "the accepted order never ran: its job was swept");
     }
 
     // 9. An Idempotency-Key reused with a different request is refused (422), as Stripe does;
@@ -227,7 +281,8 @@ private slots:
         QVERIFY2(engine.start(&error), qPrintable(error));
         QNetworkAccessManager nam;
         const auto post = [&](const QByteArray &body) {
-            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(engine.port())));
+            QNetworkRequest req(
+                QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/execute").arg(engine.port())));
             req.setRawHeader("Content-Type", "application/json");
             req.setRawHeader("Idempotency-Key", "order-7");
             QNetworkReply *r = nam.post(req, body);
@@ -242,8 +297,10 @@ private slots:
         const QString id = first.second.value(QStringLiteral("orderId")).toString();
         const auto other = post(R"({"tokenIn":"SOL","tokenOut":"USDC","amount":20})");
         QCOMPARE(other.first, 422);
-        QCOMPARE(other.second.value(QStringLiteral("code")).toString(), QStringLiteral("idempotency_key_reused"));
-        QCOMPARE(other.second.value(QStringLiteral("field")).toString(), QStringLiteral("Idempotency-Key"));
+        QCOMPARE(other.second.value(QStringLiteral("code")).toString(),
+                 QStringLiteral("idempotency_key_reused"));
+        QCOMPARE(other.second.value(QStringLiteral("field")).toString(),
+                 QStringLiteral("Idempotency-Key"));
         const auto same = post(R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":2})");
         QCOMPARE(same.first, 200);
         QCOMPARE(same.second.value(QStringLiteral("replayed")).toBool(), true);
@@ -258,9 +315,10 @@ private slots:
         QTemporaryDir dataDir;
         QVERIFY(dataDir.isValid());
         QProcess oee;
-        const quint16 port = launchOee(oee, dataDir.path(),
-                                       {{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
-                                        {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0")}});
+        const quint16 port =
+            launchOee(oee, dataDir.path(),
+                      {{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+                       {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0")}});
         QVERIFY(port);
         Http http(port);
         const auto pidIn = [&](const QString &file) {
@@ -270,19 +328,27 @@ private slots:
         const auto runsAnOrder = [&] {
             const QString id = http.submit(order());
             return !id.isEmpty() && waitUntil([&] {
-                return http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("status")).toString() ==
-                       QStringLiteral("confirmed");
+                return http.get(QStringLiteral("/api/orders/") + id)
+                           .json()
+                           .value(QStringLiteral("status"))
+                           .toString() == QStringLiteral("confirmed");
             });
         };
         QVERIFY(runsAnOrder());
-        for (const QString &pidFile : {QStringLiteral("run/redis.pid"), QStringLiteral("postgres/postmaster.pid")}) {
+        for (const QString &pidFile :
+             {QStringLiteral("run/redis.pid"), QStringLiteral("postgres/postmaster.pid")}) {
             const qint64 pid = pidIn(pidFile);
             QVERIFY2(pid > 0, qPrintable(pidFile));
             QCOMPARE(::kill(pid_t(pid), SIGKILL), 0);
-            QVERIFY2(waitUntil([&] { return pidIn(pidFile) != pid && pidIn(pidFile) > 0 &&
-                                            http.get(QStringLiteral("/health")).status == 200; }, 90000),
+            QVERIFY2(waitUntil(
+                         [&] {
+                             return pidIn(pidFile) != pid && pidIn(pidFile) > 0 &&
+                                    http.get(QStringLiteral("/health")).status == 200;
+                         },
+                         90000),
                      qPrintable(pidFile + QStringLiteral(": not restarted")));
-            QVERIFY2(waitUntil(runsAnOrder, 60000), qPrintable(pidFile + QStringLiteral(": orders do not run")));
+            QVERIFY2(waitUntil(runsAnOrder, 60000),
+                     qPrintable(pidFile + QStringLiteral(": orders do not run")));
         }
         QCOMPARE(oee.state(), QProcess::Running);
         ::kill(pid_t(oee.processId()), SIGTERM);
@@ -313,20 +379,30 @@ private slots:
             return answer;
         };
         const QByteArray body = R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1})";
-        const QByteArray post = "POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
+        const QByteArray post =
+            "POST /api/orders/execute HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n";
         const QByteArray length = QByteArray::number(body.size());
-        const QByteArray chunked = QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n";
-        QVERIFY(exchange(post + "Content-Length: " + length + "\r\nContent-Length: " + length + "\r\n\r\n" + body).startsWith("HTTP/1.1 400"));
-        QVERIFY(exchange(post + "Content-Length: " + length + "\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked).startsWith("HTTP/1.1 400"));
+        const QByteArray chunked =
+            QByteArray::number(body.size(), 16) + "\r\n" + body + "\r\n0\r\n\r\n";
+        QVERIFY(exchange(post + "Content-Length: " + length + "\r\nContent-Length: " + length +
+                         "\r\n\r\n" + body)
+                    .startsWith("HTTP/1.1 400"));
+        QVERIFY(exchange(post + "Content-Length: " + length +
+                         "\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked)
+                    .startsWith("HTTP/1.1 400"));
         // A well-formed chunked order still goes through.
-        const QByteArray ok = exchange(post + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked);
+        const QByteArray ok =
+            exchange(post + "Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n" + chunked);
         QVERIFY2(ok.startsWith("HTTP/1.1 200"), ok.constData());
         // A 20 KiB head that arrives with its end in one segment.
-        QVERIFY(exchange("GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + QByteArray(20000, 'a') + "\r\n\r\n").startsWith("HTTP/1.1 431"));
+        QVERIFY(exchange("GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: " + QByteArray(20000, 'a') +
+                         "\r\n\r\n")
+                    .startsWith("HTTP/1.1 431"));
         QByteArray many = post;
         for (int i = 0; i < 150; ++i)
             many += "X-Field-" + QByteArray::number(i) + ": v\r\n";
-        QVERIFY(exchange(many + "Content-Length: " + length + "\r\n\r\n" + body).startsWith("HTTP/1.1 431"));
+        QVERIFY(exchange(many + "Content-Length: " + length + "\r\n\r\n" + body)
+                    .startsWith("HTTP/1.1 431"));
 
         // Refused requests give back what they buffered: ten stalled 4 MiB bodies, each 408.
         const auto inUse = [] {
@@ -353,8 +429,10 @@ private slots:
             }
         }
         qint64 now = 0;
-        QVERIFY2(waitUntil([&] { return (now = inUse()) < before + (16LL << 20); }, 10000),
-                 qPrintable(QStringLiteral("%1 MiB still held after the refusals").arg((now - before) >> 20)));
+        QVERIFY2(
+            waitUntil([&] { return (now = inUse()) < before + (16LL << 20); }, 10000),
+            qPrintable(
+                QStringLiteral("%1 MiB still held after the refusals").arg((now - before) >> 20)));
 
         // A chunked body over the limit is refused while it arrives, not after it is buffered.
         {
@@ -365,7 +443,8 @@ private slots:
             const QByteArray chunk = "10000\r\n" + QByteArray(0x10000, 'x') + "\r\n";
             qint64 sent = 0;
             QByteArray answer;
-            while (answer.isEmpty() && sent < (256LL << 20) && s.state() == QAbstractSocket::ConnectedState) {
+            while (answer.isEmpty() && sent < (256LL << 20) &&
+                   s.state() == QAbstractSocket::ConnectedState) {
                 s.write(chunk);
                 sent += 0x10000;
                 s.waitForBytesWritten(10000);
@@ -376,7 +455,8 @@ private slots:
                 answer += s.readAll();
             answer += s.readAll();
             QVERIFY2(answer.startsWith("HTTP/1.1 413"), answer.left(200).constData());
-            QVERIFY2(sent < (64LL << 20), qPrintable(QStringLiteral("%1 MiB sent before the 413").arg(sent >> 20)));
+            QVERIFY2(sent < (64LL << 20),
+                     qPrintable(QStringLiteral("%1 MiB sent before the 413").arg(sent >> 20)));
         }
     }
 
@@ -404,8 +484,9 @@ private slots:
         raw.setReadBufferSize(4096); // or Qt reads everything into memory for us
         raw.connectToHost(QHostAddress::LocalHost, engine.port());
         QVERIFY(raw.waitForConnected(10000));
-        raw.write("GET /ws/orders HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                  "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
+        raw.write(
+            "GET /ws/orders HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+            "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n");
         QByteArray handshake;
         while (!handshake.contains("\r\n\r\n") && raw.waitForReadyRead(10000))
             handshake += raw.read(4096);
@@ -418,22 +499,32 @@ private slots:
             frame.append(char(payload[i] ^ "\x01\x02\x03\x04"[i % 4]));
         // WebSocket protocol pings (opcode 9), which Qt answers with pongs by itself.
         QByteArray control;
-        control.append(char(0x89)).append(char(0x80 | 4)).append("\x01\x02\x03\x04", 4).append("\x71\x71\x71\x71", 4);
+        control.append(char(0x89))
+            .append(char(0x80 | 4))
+            .append("\x01\x02\x03\x04", 4)
+            .append("\x71\x71\x71\x71", 4);
         frame = control; // only those: they never pass through oee's own sending
         Http http(engine.port());
         const auto dropped = [&] {
-            return http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("webSocketDropped")).toInt();
+            return http.get(QStringLiteral("/api/metrics"))
+                .json()
+                .value(QStringLiteral("webSocketDropped"))
+                .toInt();
         };
         int sent = 0;
-        QVERIFY2(waitUntil([&] {
-            if (raw.state() == QAbstractSocket::ConnectedState) {
-                for (int i = 0; i < 2000; ++i)
-                    raw.write(frame);
-                raw.waitForBytesWritten(1000);
-                sent += 2000;
-            }
-            return dropped() >= 1 || sent > 2000000;
-        }, 60000) && dropped() >= 1, qPrintable(QStringLiteral("not dropped after %1 pings").arg(sent)));
+        QVERIFY2(waitUntil(
+                     [&] {
+                         if (raw.state() == QAbstractSocket::ConnectedState) {
+                             for (int i = 0; i < 2000; ++i)
+                                 raw.write(frame);
+                             raw.waitForBytesWritten(1000);
+                             sent += 2000;
+                         }
+                         return dropped() >= 1 || sent > 2000000;
+                     },
+                     60000) &&
+                     dropped() >= 1,
+                 qPrintable(QStringLiteral("not dropped after %1 pings").arg(sent)));
     }
 
     // 4. PostgreSQL is the record: orders whose jobs Redis lost (a FLUSHALL, a restart without
@@ -442,8 +533,8 @@ private slots:
     void ordersWhoseJobsRedisLostAreReconciled()
     {
         Config c = fastConfig(m_servers);
-        c.dex.failAttempts = 1;          // the first attempt fails...
-        c.retryBackoffMs = 600000;       // ...and its retry waits in Redis for ten minutes
+        c.dex.failAttempts = 1;    // the first attempt fails...
+        c.retryBackoffMs = 600000; // ...and its retry waits in Redis for ten minutes
         c.leaseMs = 1000;
         c.reconcileMs = 200;
         Engine engine(c);
@@ -454,15 +545,22 @@ private slots:
         for (int i = 0; i < total; ++i)
             QVERIFY(!http.submit(order(1 + i)).isEmpty());
         QVERIFY(waitUntil([&] {
-            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'pending' AND attempts = 1")) == total;
+            return count(QStringLiteral(
+                       "SELECT count(*) FROM orders WHERE status = 'pending' AND attempts = 1")) ==
+                   total;
         }));
         const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
         QVERIFY(redisEndpoint);
         RedisConnection redis(*redisEndpoint);
         QVERIFY(redis.command({"FLUSHALL"}).ok()); // every job, the delayed set, all of it
-        QVERIFY2(waitUntil([&] {
-            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == total;
-        }, 30000), "orders stuck after Redis lost their jobs");
+        QVERIFY2(waitUntil(
+                     [&] {
+                         return count(QStringLiteral(
+                                    "SELECT count(*) FROM orders WHERE status = 'confirmed'")) ==
+                                total;
+                     },
+                     30000),
+                 "orders stuck after Redis lost their jobs");
         // Attempt 2 ran (not a fresh attempt 1): the attempts left were kept.
         QCOMPARE(count(QStringLiteral("SELECT count(*) FROM orders WHERE attempts = 2")), total);
         verifyConfirmedOnce(total);
@@ -489,25 +587,31 @@ private slots:
             QSqlDatabase locker = Database::open(QStringLiteral("hardening-reads"), *pg);
             QVERIFY(locker.transaction());
             QSqlQuery lock(locker);
-            QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")), qPrintable(lock.lastError().text()));
+            QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE orders IN ACCESS EXCLUSIVE MODE")),
+                     qPrintable(lock.lastError().text()));
             for (int i = 0; i < 20; ++i) {
                 auto s = std::make_unique<QTcpSocket>();
                 s->connectToHost(QHostAddress::LocalHost, engine.port());
                 QVERIFY(s->waitForConnected(10000));
-                s->write("GET /api/orders/" + QUuid::createUuid().toByteArray(QUuid::WithoutBraces) +
+                s->write("GET /api/orders/" +
+                         QUuid::createUuid().toByteArray(QUuid::WithoutBraces) +
                          " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
                 s->flush();
                 reads.push_back(std::move(s));
             }
             int refused = 0;
-            QVERIFY2(waitUntil([&] {
-                refused = 0;
-                for (size_t i = 0; i < reads.size(); ++i) {
-                    answers[int(i)] += reads[i]->readAll();
-                    refused += statusOf(answers[int(i)]) == 503 && answers[int(i)].contains("Retry-After: 1");
-                }
-                return refused >= 20 - 1 - c.maxQueuedReads;
-            }, 20000), qPrintable(QStringLiteral("%1 reads refused").arg(refused)));
+            QVERIFY2(waitUntil(
+                         [&] {
+                             refused = 0;
+                             for (size_t i = 0; i < reads.size(); ++i) {
+                                 answers[int(i)] += reads[i]->readAll();
+                                 refused += statusOf(answers[int(i)]) == 503 &&
+                                            answers[int(i)].contains("Retry-After: 1");
+                             }
+                             return refused >= 20 - 1 - c.maxQueuedReads;
+                         },
+                         20000),
+                     qPrintable(QStringLiteral("%1 reads refused").arg(refused)));
             Http http(engine.port());
             const HttpResult health = http.get(QStringLiteral("/health"));
             QCOMPARE(health.status, 200);
@@ -541,17 +645,28 @@ private slots:
             QVERIFY(!http.submit(o).isEmpty());
         }
         QVERIFY(waitUntil([&] {
-            return count(QStringLiteral("SELECT count(*) FROM orders WHERE status IN ('confirmed', 'failed')")) == 20;
+            return count(QStringLiteral(
+                       "SELECT count(*) FROM orders WHERE status IN ('confirmed', 'failed')")) ==
+                   20;
         }));
-        QJsonObject orders = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
-        for (const char *status : {"pending", "routing", "building", "submitted", "confirmed", "failed"})
+        QJsonObject orders = http.get(QStringLiteral("/api/metrics"))
+                                 .json()
+                                 .value(QStringLiteral("orders"))
+                                 .toObject();
+        for (const char *status :
+             {"pending", "routing", "building", "submitted", "confirmed", "failed"})
             QCOMPARE(orders.value(QLatin1String(status)).toInt(-1),
-                     int(count(QStringLiteral("SELECT count(*) FROM orders WHERE status = '%1'").arg(QLatin1String(status)))));
+                     int(count(QStringLiteral("SELECT count(*) FROM orders WHERE status = '%1'")
+                                   .arg(QLatin1String(status)))));
         QCOMPARE(orders.value(QStringLiteral("confirmed")).toInt(), 10);
         QCOMPARE(orders.value(QStringLiteral("total")).toInt(), 20);
         // What /api/metrics reads is the counters: change them and it follows.
-        m_servers.sql(QStringLiteral("INSERT INTO order_status_counts VALUES ('confirmed', 99, 1000)"));
-        orders = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
+        m_servers.sql(
+            QStringLiteral("INSERT INTO order_status_counts VALUES ('confirmed', 99, 1000)"));
+        orders = http.get(QStringLiteral("/api/metrics"))
+                     .json()
+                     .value(QStringLiteral("orders"))
+                     .toObject();
         QCOMPARE(orders.value(QStringLiteral("confirmed")).toInt(), 1010);
     }
 
@@ -562,15 +677,16 @@ private slots:
     {
         QTemporaryDir dataDir;
         QVERIFY(dataDir.isValid());
-        const QMap<QString, QString> env{{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
-                                         {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("1500")},
-                                         {QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0")},
-                                         {QStringLiteral("DEX_FAIL_ATTEMPTS"), QStringLiteral("2")},
-                                         {QStringLiteral("MAX_RETRY_ATTEMPTS"), QStringLiteral("3")},
-                                         {QStringLiteral("RETRY_BACKOFF_MS"), QStringLiteral("50")},
-                                         {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("100")},
-                                         {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")},
-                                         {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")}};
+        const QMap<QString, QString> env{
+            {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+            {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("1500")},
+            {QStringLiteral("DEX_FAILURE_RATE"), QStringLiteral("0")},
+            {QStringLiteral("DEX_FAIL_ATTEMPTS"), QStringLiteral("2")},
+            {QStringLiteral("MAX_RETRY_ATTEMPTS"), QStringLiteral("3")},
+            {QStringLiteral("RETRY_BACKOFF_MS"), QStringLiteral("50")},
+            {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("100")},
+            {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")},
+            {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")}};
         const int total = 20;
         {
             QProcess oee;
@@ -580,14 +696,18 @@ private slots:
             for (int i = 0; i < total; ++i)
                 QVERIFY(!http.submit(order(1 + i)).isEmpty());
             // Kill it while attempt 2 of every order is submitted (executing at the venue).
-            QVERIFY(waitUntil([&] {
-                const QJsonArray rows = QJsonDocument::fromJson(
-                    http.get(QStringLiteral("/api/orders?status=submitted&limit=500")).body).array();
-                int second = 0;
-                for (const QJsonValue &r : rows)
-                    second += r.toObject().value(QStringLiteral("attempts")).toInt() == 2;
-                return second == total;
-            }, 60000));
+            QVERIFY(waitUntil(
+                [&] {
+                    const QJsonArray rows =
+                        QJsonDocument::fromJson(
+                            http.get(QStringLiteral("/api/orders?status=submitted&limit=500")).body)
+                            .array();
+                    int second = 0;
+                    for (const QJsonValue &r : rows)
+                        second += r.toObject().value(QStringLiteral("attempts")).toInt() == 2;
+                    return second == total;
+                },
+                60000));
             ::kill(pid_t(oee.processId()), SIGKILL);
             QVERIFY(oee.waitForFinished(60000));
         }
@@ -596,12 +716,20 @@ private slots:
         QVERIFY(port);
         Http http(port);
         QJsonObject orders;
-        QVERIFY(waitUntil([&] {
-            orders = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
-            return orders.value(QStringLiteral("confirmed")).toInt() + orders.value(QStringLiteral("failed")).toInt() == total;
-        }, 120000));
+        QVERIFY(waitUntil(
+            [&] {
+                orders = http.get(QStringLiteral("/api/metrics"))
+                             .json()
+                             .value(QStringLiteral("orders"))
+                             .toObject();
+                return orders.value(QStringLiteral("confirmed")).toInt() +
+                           orders.value(QStringLiteral("failed")).toInt() ==
+                       total;
+            },
+            120000));
         QCOMPARE(orders.value(QStringLiteral("confirmed")).toInt(), total);
-        const QJsonArray rows = QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?limit=500")).body).array();
+        const QJsonArray rows =
+            QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?limit=500")).body).array();
         for (const QJsonValue &r : rows)
             QCOMPARE(r.toObject().value(QStringLiteral("attempts")).toInt(), 3);
         ::kill(pid_t(oee.processId()), SIGTERM);

@@ -4,13 +4,13 @@
 #include "dex/Chain.h"
 #include "dex/Market.h"
 
-#include <QJsonDocument>
 #include "queue/JobQueue.h"
 #include "queue/RedisKeys.h"
+#include <QJsonDocument>
 
+#include <QSet>
 #include <QSignalSpy>
 #include <QTest>
-#include <QSet>
 
 using namespace oee;
 using namespace oee::test;
@@ -128,7 +128,8 @@ private slots:
         QCOMPARE(c.jobs.first().id, QStringLiteral("job-1"));
         // job-0's submitter "died" before publishing: the sweep finds it once it is stale.
         QVERIFY(q.staleStaged(600000).isEmpty());
-        QVERIFY(waitUntil([&] { return q.staleStaged(50) == QStringList{QStringLiteral("job-0")}; }));
+        QVERIFY(
+            waitUntil([&] { return q.staleStaged(50) == QStringList{QStringLiteral("job-0")}; }));
         QVERIFY(q.remove({QStringLiteral("job-0")}));
         QVERIFY(q.staleStaged(0).isEmpty());
         QVERIFY(q.claim(10).jobs.isEmpty());
@@ -146,7 +147,8 @@ private slots:
         QVERIFY(market.seed(&conn, "chaintest:", nullptr));
         SimulatedChain chain(&conn, "chaintest:");
         QVERIFY(chain.lookup(QStringLiteral("sig-1")).value() == std::nullopt);
-        const RoutePlan plan = market.route(QStringLiteral("SOL"), QStringLiteral("USDC"), 2'000'000'000);
+        const RoutePlan plan =
+            market.route(QStringLiteral("SOL"), QStringLiteral("USDC"), 2'000'000'000);
         const auto landed = chain.execute(QStringLiteral("sig-1"), plan, 0, &market);
         QVERIFY(landed && !landed->duplicate && landed->fill.ok);
         QCOMPARE(landed->fill.amountOut, plan.best.amountOut);
@@ -168,7 +170,9 @@ private slots:
         // same state. The second to land finds the pool moved, prices again and gets less; the
         // pool in Redis is both fills applied one after the other.
         RedisConnection a(m_endpoint), b(m_endpoint);
-        a.command({"EVAL", "for _, k in ipairs(redis.call('KEYS', 'spend:*')) do redis.call('DEL', k) end", "0"});
+        a.command({"EVAL",
+                   "for _, k in ipairs(redis.call('KEYS', 'spend:*')) do redis.call('DEL', k) end",
+                   "0"});
         DexConfig still;
         still.volatility = 0;
         Market first(still), second(still);
@@ -183,7 +187,8 @@ private slots:
         const auto l2 = c2.execute(QStringLiteral("sig-b"), p2, 0, &second);
         QVERIFY(l1 && l1->fill.ok && l2 && l2->fill.ok);
         QCOMPARE(l1->fill.amountOut, p1.best.amountOut);
-        QVERIFY2(l2->fill.amountOut < p2.best.amountOut, "the second fill was priced on spent liquidity");
+        QVERIFY2(l2->fill.amountOut < p2.best.amountOut,
+                 "the second fill was priced on spent liquidity");
         // Replay both on a fresh genesis copy: Redis holds exactly that state.
         Market replay(still);
         QVERIFY(replay.executeLocally(p1, 0).ok);
@@ -204,7 +209,8 @@ private slots:
         QVERIFY(q.enqueue(jobs(1), &error));
         const ClaimResult held = q.claim(1);
         QCOMPARE(held.jobs.size(), 1);
-        QVERIFY(q.settle({{Settle::Retry, QStringLiteral("job-0"), 60000, held.jobs.first().token}}));
+        QVERIFY(
+            q.settle({{Settle::Retry, QStringLiteral("job-0"), 60000, held.jobs.first().token}}));
         const ClaimResult c = q.claim(1);
         QVERIFY(c.jobs.isEmpty()); // not before its backoff
         QCOMPARE(q.counts().delayed, 1);
@@ -217,7 +223,8 @@ private slots:
         QVERIFY(q2.enqueue(jobs(1, QStringLiteral("short")), &error));
         const ClaimResult shortHeld = q2.claim(5);
         QCOMPARE(shortHeld.jobs.size(), 1);
-        QVERIFY(q2.settle({{Settle::Retry, QStringLiteral("short-0"), 100, shortHeld.jobs.first().token}}));
+        QVERIFY(q2.settle(
+            {{Settle::Retry, QStringLiteral("short-0"), 100, shortHeld.jobs.first().token}}));
         Job next;
         QVERIFY(waitUntil([&] {
             const ClaimResult r = q2.claim(5);

@@ -19,17 +19,20 @@ private slots:
     void everyPairAgainstTheTable()
     {
         const QSet<QString> allowed = {
-            QStringLiteral("->pending"),
-            QStringLiteral("pending->routing"), QStringLiteral("pending->pending"), QStringLiteral("pending->failed"),
-            QStringLiteral("pending->cancelled"), QStringLiteral("pending->open"), QStringLiteral("pending->expired"),
-            QStringLiteral("open->routing"), QStringLiteral("open->failed"), QStringLiteral("open->cancelled"),
-            QStringLiteral("open->expired"),
-            QStringLiteral("routing->building"), QStringLiteral("routing->routing"), QStringLiteral("routing->pending"),
-            QStringLiteral("routing->failed"), QStringLiteral("routing->open"), QStringLiteral("routing->expired"),
-            QStringLiteral("building->submitted"), QStringLiteral("building->routing"), QStringLiteral("building->pending"),
-            QStringLiteral("building->failed"), QStringLiteral("building->open"), QStringLiteral("building->expired"),
-            QStringLiteral("submitted->confirmed"), QStringLiteral("submitted->pending"), QStringLiteral("submitted->failed"),
-            QStringLiteral("submitted->open"), QStringLiteral("submitted->expired"),
+            QStringLiteral("->pending"),          QStringLiteral("pending->routing"),
+            QStringLiteral("pending->pending"),   QStringLiteral("pending->failed"),
+            QStringLiteral("pending->cancelled"), QStringLiteral("pending->open"),
+            QStringLiteral("pending->expired"),   QStringLiteral("open->routing"),
+            QStringLiteral("open->failed"),       QStringLiteral("open->cancelled"),
+            QStringLiteral("open->expired"),      QStringLiteral("routing->building"),
+            QStringLiteral("routing->routing"),   QStringLiteral("routing->pending"),
+            QStringLiteral("routing->failed"),    QStringLiteral("routing->open"),
+            QStringLiteral("routing->expired"),   QStringLiteral("building->submitted"),
+            QStringLiteral("building->routing"),  QStringLiteral("building->pending"),
+            QStringLiteral("building->failed"),   QStringLiteral("building->open"),
+            QStringLiteral("building->expired"),  QStringLiteral("submitted->confirmed"),
+            QStringLiteral("submitted->pending"), QStringLiteral("submitted->failed"),
+            QStringLiteral("submitted->open"),    QStringLiteral("submitted->expired"),
         };
         QList<std::optional<OrderStatus>> froms{std::nullopt};
         for (OrderStatus s : allStatuses())
@@ -37,7 +40,8 @@ private slots:
         int checked = 0;
         for (const auto &from : froms) {
             for (OrderStatus to : allStatuses()) {
-                const QString key = (from ? statusName(*from) : QString()) + QStringLiteral("->") + statusName(to);
+                const QString key =
+                    (from ? statusName(*from) : QString()) + QStringLiteral("->") + statusName(to);
                 QVERIFY2(canFollow(from, to) == allowed.contains(key), qPrintable(key));
                 ++checked;
             }
@@ -59,22 +63,28 @@ private slots:
     {
         using S = OrderStatus;
         const QList<QList<S>> paths = {
-            {S::Pending, S::Routing, S::Building, S::Submitted, S::Confirmed},              // happy path
-            {S::Pending, S::Routing, S::Building, S::Submitted, S::Pending, S::Routing,     // a retry
+            {S::Pending, S::Routing, S::Building, S::Submitted, S::Confirmed}, // happy path
+            {S::Pending, S::Routing, S::Building, S::Submitted, S::Pending, S::Routing, // a retry
              S::Building, S::Submitted, S::Confirmed},
-            {S::Pending, S::Pending, S::Routing, S::Building, S::Submitted, S::Failed},     // no route, then exhausted
-            {S::Pending, S::Routing, S::Routing, S::Building, S::Submitted, S::Confirmed},   // crash mid-attempt
-            {S::Pending, S::Open, S::Routing, S::Building, S::Submitted, S::Confirmed},      // a limit that crossed
-            {S::Pending, S::Open, S::Routing, S::Building, S::Submitted, S::Open,            // missed, rests again
+            {S::Pending, S::Pending, S::Routing, S::Building, S::Submitted,
+             S::Failed}, // no route, then exhausted
+            {S::Pending, S::Routing, S::Routing, S::Building, S::Submitted,
+             S::Confirmed}, // crash mid-attempt
+            {S::Pending, S::Open, S::Routing, S::Building, S::Submitted,
+             S::Confirmed}, // a limit that crossed
+            {S::Pending, S::Open, S::Routing, S::Building, S::Submitted,
+             S::Open, // missed, rests again
              S::Routing, S::Building, S::Submitted, S::Confirmed},
             {S::Pending, S::Open, S::Cancelled},
             {S::Pending, S::Open, S::Expired},
-            {S::Pending, S::Routing, S::Building, S::Submitted, S::Expired},               // missed after its time
+            {S::Pending, S::Routing, S::Building, S::Submitted,
+             S::Expired}, // missed after its time
         };
         for (const QList<S> &path : paths) {
             std::optional<S> at;
             for (S next : path) {
-                QVERIFY2(canFollow(at, next), qPrintable((at ? statusName(*at) : QString()) + "->" + statusName(next)));
+                QVERIFY2(canFollow(at, next),
+                         qPrintable((at ? statusName(*at) : QString()) + "->" + statusName(next)));
                 at = next;
             }
         }
@@ -104,24 +114,38 @@ private slots:
         r.slippagePpm = 10000;
         r.limitMinOut = 225'000'000;
         r.limitPrice = QStringLiteral("150");
-        r.expiresAt = QDateTime::fromString(QStringLiteral("2099-01-01T00:00:00.250Z"), Qt::ISODateWithMs);
-        const QDateTime t = QDateTime::fromString(QStringLiteral("2026-11-22T12:00:00.125Z"), Qt::ISODateWithMs);
+        r.expiresAt =
+            QDateTime::fromString(QStringLiteral("2099-01-01T00:00:00.250Z"), Qt::ISODateWithMs);
+        const QDateTime t =
+            QDateTime::fromString(QStringLiteral("2026-11-22T12:00:00.125Z"), Qt::ISODateWithMs);
         using S = OrderStatus;
         const QList<std::pair<S, EventData>> kinds = {
             {S::Pending, SubmittedOrder{r}},
-            {S::Pending, RetryScheduled{2, QStringLiteral("raydium"), QStringLiteral("rejected"), 2000}},
-            {S::Routing, RoutingPlan{1, QStringLiteral("meteora"),
-                                     QJsonObject{{QStringLiteral("route"), QStringLiteral("direct")}},
-                                     TriggerInfo{QStringLiteral("price"), t, t.addMSecs(3)}}},
-            {S::Building, TransactionBuilt{1, QStringLiteral("meteora"), QStringLiteral("direct"), 225'100'000,
-                                           QStringLiteral("225.1"), 225'000'000, QStringLiteral("225"), QStringLiteral("0.01")}},
-            {S::Submitted, TransactionSubmitted{1, QStringLiteral("meteora"), QStringLiteral("5sig")}},
-            {S::Confirmed, FillReport{1, QStringLiteral("meteora"), QStringLiteral("5sig"), 1'500'000'000,
-                                      QStringLiteral("1.5"), 225'100'000, QStringLiteral("225.1"),
-                                      QStringLiteral("150.066666666666"), QJsonArray{QJsonObject{{QStringLiteral("pool"), QStringLiteral("p")}}}, true}},
-            {S::Failed, FailureReport{3, 3, QStringLiteral("raydium"), QStringLiteral("exhausted")}},
+            {S::Pending,
+             RetryScheduled{2, QStringLiteral("raydium"), QStringLiteral("rejected"), 2000}},
+            {S::Routing,
+             RoutingPlan{1, QStringLiteral("meteora"),
+                         QJsonObject{{QStringLiteral("route"), QStringLiteral("direct")}},
+                         TriggerInfo{QStringLiteral("price"), t, t.addMSecs(3)}}},
+            {S::Building, TransactionBuilt{1, QStringLiteral("meteora"), QStringLiteral("direct"),
+                                           225'100'000, QStringLiteral("225.1"), 225'000'000,
+                                           QStringLiteral("225"), QStringLiteral("0.01")}},
+            {S::Submitted,
+             TransactionSubmitted{1, QStringLiteral("meteora"), QStringLiteral("5sig")}},
+            {S::Confirmed,
+             FillReport{1, QStringLiteral("meteora"), QStringLiteral("5sig"), 1'500'000'000,
+                        QStringLiteral("1.5"), 225'100'000, QStringLiteral("225.1"),
+                        QStringLiteral("150.066666666666"),
+                        QJsonArray{QJsonObject{{QStringLiteral("pool"), QStringLiteral("p")}}},
+                        true}},
+            {S::Failed,
+             FailureReport{3, 3, QStringLiteral("raydium"), QStringLiteral("exhausted")}},
             {S::Open, RestingOrderData{r, QStringLiteral("the limit asks for 225"), 0, {}, {}}},
-            {S::Open, RestingOrderData{r, {}, 2, QStringLiteral("meteora"), QStringLiteral("Slippage tolerance exceeded")}},
+            {S::Open, RestingOrderData{r,
+                                       {},
+                                       2,
+                                       QStringLiteral("meteora"),
+                                       QStringLiteral("Slippage tolerance exceeded")}},
             {S::Cancelled, CancelReport{QStringLiteral("cancelled by the client")}},
             {S::Expired, ExpiryReport{0, r.expiresAt}},
         };
@@ -152,8 +176,10 @@ private slots:
         QCOMPARE(fill.executedPrice, QStringLiteral("150.066666666666"));
         QCOMPARE(fill.amountOut, QStringLiteral("225.1"));
         QCOMPARE(eventDataJson(kinds[1].second).value(QStringLiteral("nextAttempt")).toInt(), 3);
-        QCOMPARE(eventDataJson(kinds[0].second).value(QStringLiteral("limitPrice")).toString(), QStringLiteral("150"));
-        const auto resting = std::get<RestingOrderData>(eventDataFromJson(S::Open, eventDataJson(kinds[7].second)));
+        QCOMPARE(eventDataJson(kinds[0].second).value(QStringLiteral("limitPrice")).toString(),
+                 QStringLiteral("150"));
+        const auto resting =
+            std::get<RestingOrderData>(eventDataFromJson(S::Open, eventDataJson(kinds[7].second)));
         QCOMPARE(resting.request.limitMinOut, r.limitMinOut);
         QCOMPARE(resting.request.expiresAt, r.expiresAt);
     }

@@ -38,8 +38,10 @@ private slots:
         // The same order again gets less: the fill moved the price.
         const RoutePlan second = m.route(SOL, USDC, sol(100));
         QVERIFY(second.ok());
-        QVERIFY2(second.best.amountOut < first.best.amountOut,
-                 qPrintable(QStringLiteral("%1 then %2").arg(first.best.amountOut).arg(second.best.amountOut)));
+        QVERIFY2(
+            second.best.amountOut < first.best.amountOut,
+            qPrintable(
+                QStringLiteral("%1 then %2").arg(first.best.amountOut).arg(second.best.amountOut)));
         // And the other way round, a fill pays it back: selling USDC for SOL now gets more SOL.
     }
 
@@ -51,11 +53,12 @@ private slots:
         m.setVenueEnabled(QStringLiteral("raydium"), false);
         const RoutePlan plan = m.route(JUP, SOL, 1'000'000'000'000'000ULL); // 1e9 JUP
         QVERIFY(!plan.ok());
-        QVERIFY2(plan.error().contains(QStringLiteral("insufficient liquidity")), qPrintable(plan.error()));
+        QVERIFY2(plan.error().contains(QStringLiteral("insufficient liquidity")),
+                 qPrintable(plan.error()));
         // A DLMM pool alone: more USDC than its bins hold of SOL.
         const auto pool = m.pool(QStringLiteral("meteora-SOL-USDC"));
         const SwapResult r = pool->quote(TokenRegistry::instance().bySymbol(USDC)->mint,
-                                                            100'000'000'000'000ULL, Market::now());
+                                         100'000'000'000'000ULL, Market::now());
         QCOMPARE(r.failure, SwapResult::Failure::InsufficientLiquidity);
     }
 
@@ -70,7 +73,8 @@ private slots:
         QCOMPARE(large.best.type, RouteCandidate::Type::Split);
         QCOMPARE(large.best.legs.size(), 2);
         QCOMPARE(large.best.legs[0].shareBps + large.best.legs[1].shareBps, 10000);
-        QCOMPARE(large.best.legs[0].result.inAmount + large.best.legs[1].result.inAmount, sol(60'000));
+        QCOMPARE(large.best.legs[0].result.inAmount + large.best.legs[1].result.inAmount,
+                 sol(60'000));
         // It nets more than every single pool, and it is what executes.
         for (const RouteCandidate &c : large.candidates)
             if (c.type == RouteCandidate::Type::Direct && c.ok())
@@ -114,10 +118,12 @@ private slots:
         QVERIFY(m.executeLocally(competitor, 0).ok);
         const Fill f = m.executeLocally(mine, minOut);
         QVERIFY(!f.ok);
-        QVERIFY2(f.error.startsWith(QStringLiteral("Slippage tolerance exceeded")), qPrintable(f.error));
+        QVERIFY2(f.error.startsWith(QStringLiteral("Slippage tolerance exceeded")),
+                 qPrintable(f.error));
         // The refused fill moved nothing: a fresh quote prices the same as before it.
         const RoutePlan after = m.route(SOL, USDC, sol(50));
-        const Fill ok = m.executeLocally(after, BaseUnits(u128(after.best.amountOut) * 990'000 / 1'000'000));
+        const Fill ok =
+            m.executeLocally(after, BaseUnits(u128(after.best.amountOut) * 990'000 / 1'000'000));
         QVERIFY2(ok.ok, qPrintable(ok.error));
         QCOMPARE(ok.amountOut, after.best.amountOut);
     }
@@ -171,7 +177,8 @@ private slots:
 
     void signaturesAreBase58AndDeterministic()
     {
-        QCOMPARE(base58Encode(QByteArrayLiteral("Hello World!")), QStringLiteral("2NEpo7TZRRrLZSi2U"));
+        QCOMPARE(base58Encode(QByteArrayLiteral("Hello World!")),
+                 QStringLiteral("2NEpo7TZRRrLZSi2U"));
         QCOMPARE(base58Encode(QByteArray::fromHex("00000001")), QStringLiteral("1112"));
         const QString a = transactionSignature(QStringLiteral("order-1"), 1);
         QCOMPARE(a, transactionSignature(QStringLiteral("order-1"), 1));

@@ -59,7 +59,8 @@ class TestOrderTypes : public QObject
 
     QString status(const QString &id)
     {
-        const QStringList s = m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id));
+        const QStringList s =
+            m_servers.sql(QStringLiteral("SELECT status FROM orders WHERE id = '%1'").arg(id));
         return s.isEmpty() ? QString() : s.first();
     }
 
@@ -70,20 +71,26 @@ class TestOrderTypes : public QObject
 
     QStringList statuses(const QString &id)
     {
-        return m_servers.sql(QStringLiteral("SELECT status FROM order_events WHERE order_id = '%1' ORDER BY seq").arg(id));
+        return m_servers.sql(
+            QStringLiteral("SELECT status FROM order_events WHERE order_id = '%1' ORDER BY seq")
+                .arg(id));
     }
 
     QJsonObject eventData(const QString &id, const QString &st)
     {
-        const QStringList d = m_servers.sql(QStringLiteral(
-            "SELECT data::text FROM order_events WHERE order_id = '%1' AND status = '%2' ORDER BY seq DESC LIMIT 1").arg(id, st));
+        const QStringList d =
+            m_servers.sql(QStringLiteral("SELECT data::text FROM order_events WHERE order_id = "
+                                         "'%1' AND status = '%2' ORDER BY seq DESC LIMIT 1")
+                              .arg(id, st));
         return d.isEmpty() ? QJsonObject() : QJsonDocument::fromJson(d.first().toUtf8()).object();
     }
 
     // What 1 SOL fetches in USDC now (base units), on the engine's pools.
     BaseUnits quoteOneSol()
     {
-        return m_engine->market()->route(QStringLiteral("SOL"), QStringLiteral("USDC"), 1'000'000'000).best.amountOut;
+        return m_engine->market()
+            ->route(QStringLiteral("SOL"), QStringLiteral("USDC"), 1'000'000'000)
+            .best.amountOut;
     }
 
     // Every event sequence of the order is one the transition table allows.
@@ -93,7 +100,8 @@ class TestOrderTypes : public QObject
         for (const QString &s : statuses(id)) {
             const auto next = statusFromName(s);
             QVERIFY(next);
-            QVERIFY2(canFollow(at, *next), qPrintable(id + QStringLiteral(": ") + statuses(id).join(QLatin1Char(','))));
+            QVERIFY2(canFollow(at, *next),
+                     qPrintable(id + QStringLiteral(": ") + statuses(id).join(QLatin1Char(','))));
             at = next;
         }
     }
@@ -134,11 +142,16 @@ private slots:
         QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open")}));
         const QJsonObject open = eventData(id, QStringLiteral("open"));
         QCOMPARE(open.value(QStringLiteral("minAmountOutRaw")).toString(), QString::number(floor));
-        QVERIFY(open.value(QStringLiteral("waitingFor")).toString().contains(QStringLiteral("limit asks for")));
+        QVERIFY(open.value(QStringLiteral("waitingFor"))
+                    .toString()
+                    .contains(QStringLiteral("limit asks for")));
         // Listed as resting.
-        const QJsonArray listed = QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=open")).body).array();
+        const QJsonArray listed =
+            QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=open")).body)
+                .array();
         QCOMPARE(listed.size(), 1);
-        QCOMPARE(listed[0].toObject().value(QStringLiteral("minAmountOutRaw")).toString(), QString::number(floor));
+        QCOMPARE(listed[0].toObject().value(QStringLiteral("minAmountOutRaw")).toString(),
+                 QString::number(floor));
 
         // A move the right way that does not reach the limit: it stays open.
         const QString small = http.submit(pushUp(QStringLiteral("20000")));
@@ -151,13 +164,22 @@ private slots:
         const QString big = http.submit(pushUp(QStringLiteral("4000000")));
         QVERIFY(waitStatus(big, QStringLiteral("confirmed")));
         QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
-        QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open"), QStringLiteral("routing"),
-                                            QStringLiteral("building"), QStringLiteral("submitted"), QStringLiteral("confirmed")}));
-        const QJsonObject trigger = eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject();
+        QCOMPARE(statuses(id),
+                 (QStringList{QStringLiteral("pending"), QStringLiteral("open"),
+                              QStringLiteral("routing"), QStringLiteral("building"),
+                              QStringLiteral("submitted"), QStringLiteral("confirmed")}));
+        const QJsonObject trigger =
+            eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject();
         QCOMPARE(trigger.value(QStringLiteral("reason")).toString(), QStringLiteral("price"));
         QVERIFY(trigger.contains(QStringLiteral("poolChangedAt")));
-        QCOMPARE(eventData(id, QStringLiteral("building")).value(QStringLiteral("minAmountOutRaw")).toString(), QString::number(floor));
-        const BaseUnits out = eventData(id, QStringLiteral("confirmed")).value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+        QCOMPARE(eventData(id, QStringLiteral("building"))
+                     .value(QStringLiteral("minAmountOutRaw"))
+                     .toString(),
+                 QString::number(floor));
+        const BaseUnits out = eventData(id, QStringLiteral("confirmed"))
+                                  .value(QStringLiteral("amountOutRaw"))
+                                  .toString()
+                                  .toULongLong();
         QVERIFY2(out >= floor, qPrintable(QStringLiteral("%1 < %2").arg(out).arg(floor)));
         QVERIFY(m_engine->restingBook()->stats().triggered >= 1);
     }
@@ -172,11 +194,15 @@ private slots:
         const QString id = http.submit(limitOrder(QStringLiteral("1"), quoteOneSol() * 99 / 100));
         QVERIFY(waitUntil([&] { return statuses(id).contains(QStringLiteral("open")); }));
         const QJsonObject missed = eventData(id, QStringLiteral("open"));
-        QVERIFY2(missed.value(QStringLiteral("error")).toString().contains(QStringLiteral("Slippage tolerance exceeded")),
+        QVERIFY2(missed.value(QStringLiteral("error"))
+                     .toString()
+                     .contains(QStringLiteral("Slippage tolerance exceeded")),
                  qPrintable(QJsonDocument(missed).toJson()));
         QCOMPARE(missed.value(QStringLiteral("attempt")).toInt(), 1);
-        QCOMPARE(statuses(id).mid(0, 5), (QStringList{QStringLiteral("pending"), QStringLiteral("routing"), QStringLiteral("building"),
-                                                      QStringLiteral("submitted"), QStringLiteral("open")}));
+        QCOMPARE(statuses(id).mid(0, 5),
+                 (QStringList{QStringLiteral("pending"), QStringLiteral("routing"),
+                              QStringLiteral("building"), QStringLiteral("submitted"),
+                              QStringLiteral("open")}));
         // It is tried again (after a backoff) and misses again; a cancel ends it whenever it
         // meets it open (a 409 names the status of an attempt in progress).
         QVERIFY(waitUntil([&] { return statuses(id).count(QStringLiteral("open")) >= 2; }));
@@ -188,7 +214,9 @@ private slots:
             return r.status == 200;
         }));
         for (const QString &s : std::as_const(refusedAs))
-            QVERIFY2(QStringList({QStringLiteral("routing"), QStringLiteral("building"), QStringLiteral("submitted")}).contains(s),
+            QVERIFY2(QStringList({QStringLiteral("routing"), QStringLiteral("building"),
+                                  QStringLiteral("submitted")})
+                         .contains(s),
                      qPrintable(s));
         QCOMPARE(status(id), QStringLiteral("cancelled"));
         verifyLifecycle(id);
@@ -198,8 +226,12 @@ private slots:
         RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
         const int attempts = statuses(id).count(QStringLiteral("submitted"));
         for (int a = 1; a <= attempts; ++a)
-            QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, a))}).toInt(), 0);
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")), 0);
+            QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, a))})
+                         .toInt(),
+                     0);
+        QCOMPARE(
+            m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")),
+            0);
     }
 
     void expiresOnTimeAlsoAcrossARestart()
@@ -207,23 +239,38 @@ private slots:
         startEngine(fastConfig(m_servers));
         Http http(m_engine->port());
         const BaseUnits far = quoteOneSol() * 2;
-        const QString soon = http.submit(limitOrder(QStringLiteral("1"), far, {{QStringLiteral("ttlSeconds"), 1}}));
+        const QString soon =
+            http.submit(limitOrder(QStringLiteral("1"), far, {{QStringLiteral("ttlSeconds"), 1}}));
         QVERIFY(waitStatus(soon, QStringLiteral("expired")));
-        QCOMPARE(statuses(soon), (QStringList{QStringLiteral("pending"), QStringLiteral("open"), QStringLiteral("expired")}));
-        const QDateTime expiresAt = QDateTime::fromString(eventData(soon, QStringLiteral("expired")).value(QStringLiteral("expiresAt")).toString(), Qt::ISODateWithMs);
-        const QDateTime at = QDateTime::fromString(m_servers.sql(QStringLiteral(
-            "SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM order_events "
-            "WHERE order_id = '%1' AND status = 'expired'").arg(soon)).value(0), Qt::ISODateWithMs);
+        QCOMPARE(statuses(soon), (QStringList{QStringLiteral("pending"), QStringLiteral("open"),
+                                              QStringLiteral("expired")}));
+        const QDateTime expiresAt = QDateTime::fromString(eventData(soon, QStringLiteral("expired"))
+                                                              .value(QStringLiteral("expiresAt"))
+                                                              .toString(),
+                                                          Qt::ISODateWithMs);
+        const QDateTime at = QDateTime::fromString(
+            m_servers
+                .sql(QStringLiteral("SELECT to_char(created_at AT TIME ZONE 'UTC', "
+                                    "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') FROM order_events "
+                                    "WHERE order_id = '%1' AND status = 'expired'")
+                         .arg(soon))
+                .value(0),
+            Qt::ISODateWithMs);
         QVERIFY(expiresAt.isValid() && at.isValid());
         QVERIFY2(at >= expiresAt && at.msecsTo(expiresAt) > -1000,
-                 qPrintable(at.toString(Qt::ISODateWithMs) + QStringLiteral(" vs ") + expiresAt.toString(Qt::ISODateWithMs)));
+                 qPrintable(at.toString(Qt::ISODateWithMs) + QStringLiteral(" vs ") +
+                            expiresAt.toString(Qt::ISODateWithMs)));
 
         // Open when the engine stops, due while it is down: expired when it is back.
-        const QString later = http.submit(limitOrder(QStringLiteral("1"), far, {{QStringLiteral("ttlSeconds"), 2}}));
+        const QString later =
+            http.submit(limitOrder(QStringLiteral("1"), far, {{QStringLiteral("ttlSeconds"), 2}}));
         QVERIFY(waitStatus(later, QStringLiteral("open")));
-        const QDateTime due = QDateTime::fromString(eventData(later, QStringLiteral("open")).value(QStringLiteral("expiresAt")).toString(), Qt::ISODateWithMs);
+        const QDateTime due = QDateTime::fromString(
+            eventData(later, QStringLiteral("open")).value(QStringLiteral("expiresAt")).toString(),
+            Qt::ISODateWithMs);
         m_engine.reset();
-        QVERIFY(waitUntil([&] { return QDateTime::currentDateTimeUtc() > due.addMSecs(200); }, 10000));
+        QVERIFY(
+            waitUntil([&] { return QDateTime::currentDateTimeUtc() > due.addMSecs(200); }, 10000));
         QCOMPARE(status(later), QStringLiteral("open"));
         startEngine(fastConfig(m_servers));
         QVERIFY(waitStatus(later, QStringLiteral("expired")));
@@ -241,15 +288,23 @@ private slots:
         Http http(m_engine->port());
         const QString id = http.submit(limitOrder(QStringLiteral("1"), quoteOneSol() * 2));
         QVERIFY(waitStatus(id, QStringLiteral("open")));
-        WsClient stream(QStringLiteral("ws://127.0.0.1:%1/ws/orders/%2").arg(m_engine->port()).arg(id));
+        WsClient stream(
+            QStringLiteral("ws://127.0.0.1:%1/ws/orders/%2").arg(m_engine->port()).arg(id));
         QVERIFY(stream.waitConnected());
         QVERIFY(stream.waitFor([](const QList<QJsonObject> &m) {
-            return !m.isEmpty() && m.first().value(QStringLiteral("type")).toString() == QStringLiteral("snapshot");
+            return !m.isEmpty() &&
+                   m.first().value(QStringLiteral("type")).toString() == QStringLiteral("snapshot");
         }));
-        QCOMPARE(http.post(QStringLiteral("/api/orders/%1/cancel").arg(id), QByteArray()).status, 200);
-        QVERIFY(stream.waitFor([&](const QList<QJsonObject> &m) { return statusesOf(m, id).contains(QStringLiteral("cancelled")); }));
-        QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open"), QStringLiteral("cancelled")}));
-        QVERIFY(QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=open")).body).array().isEmpty());
+        QCOMPARE(http.post(QStringLiteral("/api/orders/%1/cancel").arg(id), QByteArray()).status,
+                 200);
+        QVERIFY(stream.waitFor([&](const QList<QJsonObject> &m) {
+            return statusesOf(m, id).contains(QStringLiteral("cancelled"));
+        }));
+        QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open"),
+                                            QStringLiteral("cancelled")}));
+        QVERIFY(QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=open")).body)
+                    .array()
+                    .isEmpty());
         QCOMPARE(http.del(QStringLiteral("/api/orders/") + id).status, 409);
         // A confirmed market order is not cancellable either.
         const QString market = http.submit(order(1));
@@ -275,17 +330,22 @@ private slots:
         for (int i = 0; i < total; ++i)
             ids << http.submit(limitOrder(QStringLiteral("0.1"), floor));
         QVERIFY(!ids.contains(QString()));
-        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")) == total; }));
+        QVERIFY(waitUntil([&] {
+            return m_servers.count(QStringLiteral(
+                       "SELECT count(*) FROM orders WHERE status = 'open'")) == total;
+        }));
         // The crossing move and every cancel at once.
         QNetworkAccessManager nam;
         const auto post = [&](const QString &path, const QByteArray &body) {
-            QNetworkRequest req(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_engine->port()).arg(path)));
+            QNetworkRequest req(
+                QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_engine->port()).arg(path)));
             req.setRawHeader("Content-Type", "application/json");
             return nam.post(req, body);
         };
         WsClient all(QStringLiteral("ws://127.0.0.1:%1/ws/orders").arg(m_engine->port()));
         QVERIFY(all.waitConnected());
-        QNetworkReply *mover = post(QStringLiteral("/api/orders/execute"), QJsonDocument(pushUp(QStringLiteral("4000000"))).toJson());
+        QNetworkReply *mover = post(QStringLiteral("/api/orders/execute"),
+                                    QJsonDocument(pushUp(QStringLiteral("4000000"))).toJson());
         // The cancels go out when the first fired order starts routing.
         QVERIFY(all.waitFor([&](const QList<QJsonObject> &m) {
             for (const QJsonObject &e : m)
@@ -297,10 +357,17 @@ private slots:
         QHash<QString, int> cancelStatus;
         QHash<QString, QString> cancelSaid;
         for (const QString &id : std::as_const(ids)) {
-            QNetworkReply *r = nam.deleteResource(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/%2").arg(m_engine->port()).arg(id))));
+            QNetworkReply *r = nam.deleteResource(
+                QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1/api/orders/%2")
+                                         .arg(m_engine->port())
+                                         .arg(id))));
             connect(r, &QNetworkReply::finished, this, [&, r, id] {
-                cancelStatus.insert(id, r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt());
-                cancelSaid.insert(id, QJsonDocument::fromJson(r->readAll()).object().value(QStringLiteral("status")).toString());
+                cancelStatus.insert(id,
+                                    r->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt());
+                cancelSaid.insert(id, QJsonDocument::fromJson(r->readAll())
+                                          .object()
+                                          .value(QStringLiteral("status"))
+                                          .toString());
                 r->deleteLater();
             });
         }
@@ -311,18 +378,27 @@ private slots:
         RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
         int cancelled = 0, executed = 0;
         for (const QString &id : std::as_const(ids)) {
-            QVERIFY(waitUntil([&] { const QString s = status(id); return s == QLatin1String("cancelled") || s == QLatin1String("confirmed") || s == QLatin1String("open"); }));
+            QVERIFY(waitUntil([&] {
+                const QString s = status(id);
+                return s == QLatin1String("cancelled") || s == QLatin1String("confirmed") ||
+                       s == QLatin1String("open");
+            }));
             verifyLifecycle(id);
             const QString s = status(id);
             if (cancelStatus.value(id) == 200) {
                 QCOMPARE(s, QStringLiteral("cancelled"));
                 QVERIFY(!statuses(id).contains(QStringLiteral("submitted")));
-                QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, 1))}).toInt(), 0);
+                QCOMPARE(
+                    redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, 1))})
+                        .toInt(),
+                    0);
                 ++cancelled;
             } else {
                 QCOMPARE(cancelStatus.value(id), 409);
-                QVERIFY2(QStringList({QStringLiteral("routing"), QStringLiteral("building"), QStringLiteral("submitted"), QStringLiteral("confirmed")})
-                             .contains(cancelSaid.value(id)), qPrintable(cancelSaid.value(id)));
+                QVERIFY2(QStringList({QStringLiteral("routing"), QStringLiteral("building"),
+                                      QStringLiteral("submitted"), QStringLiteral("confirmed")})
+                             .contains(cancelSaid.value(id)),
+                         qPrintable(cancelSaid.value(id)));
                 QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
                 QCOMPARE(statuses(id).count(QStringLiteral("confirmed")), 1);
                 ++executed;
@@ -348,32 +424,54 @@ private slots:
         const QString cheap = http.submit(capped);
         QVERIFY(waitStatus(id, QStringLiteral("open")));
         QVERIFY(waitStatus(cheap, QStringLiteral("open")));
-        QVERIFY(eventData(id, QStringLiteral("open")).value(QStringLiteral("waitingFor")).toString().contains(QStringLiteral("launch")));
+        QVERIFY(eventData(id, QStringLiteral("open"))
+                    .value(QStringLiteral("waitingFor"))
+                    .toString()
+                    .contains(QStringLiteral("launch")));
         // A market order for it is refused: it does not trade.
-        QCOMPARE(http.post(QStringLiteral("/api/orders/execute"), R"({"tokenIn":"SOL","tokenOut":"PEPE","amount":1})").status, 400);
+        QCOMPARE(http.post(QStringLiteral("/api/orders/execute"),
+                           R"({"tokenIn":"SOL","tokenOut":"PEPE","amount":1})")
+                     .status,
+                 400);
         waitForTwoEvaluations();
         QCOMPARE(statuses(id), (QStringList{QStringLiteral("pending"), QStringLiteral("open")}));
 
         // Launch input is checked like any other.
-        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"quoteToken":"SOL"})").json().value(QStringLiteral("field")).toString(), QStringLiteral("symbol"));
-        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"X","quoteToken":"DOGE"})").json().value(QStringLiteral("field")).toString(), QStringLiteral("quoteToken"));
-        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"X","price":"-1"})").json().value(QStringLiteral("field")).toString(), QStringLiteral("price"));
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"quoteToken":"SOL"})")
+                     .json()
+                     .value(QStringLiteral("field"))
+                     .toString(),
+                 QStringLiteral("symbol"));
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"X","quoteToken":"DOGE"})")
+                     .json()
+                     .value(QStringLiteral("field"))
+                     .toString(),
+                 QStringLiteral("quoteToken"));
+        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"X","price":"-1"})")
+                     .json()
+                     .value(QStringLiteral("field"))
+                     .toString(),
+                 QStringLiteral("price"));
         QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"SOL"})").status, 409);
 
-        const HttpResult launched = http.post(QStringLiteral("/api/launches"),
-                                              R"({"symbol":"PEPE","quoteToken":"SOL","price":"0.01","liquidity":100000,"decimals":6})");
+        const HttpResult launched = http.post(
+            QStringLiteral("/api/launches"),
+            R"({"symbol":"PEPE","quoteToken":"SOL","price":"0.01","liquidity":100000,"decimals":6})");
         QCOMPARE(launched.status, 201);
         const QString mint = launched.json().value(QStringLiteral("mint")).toString();
         QCOMPARE(mint.size(), 44);
-        QCOMPARE(launched.json().value(QStringLiteral("poolId")).toString(), QStringLiteral("raydium-PEPE-SOL"));
+        QCOMPARE(launched.json().value(QStringLiteral("poolId")).toString(),
+                 QStringLiteral("raydium-PEPE-SOL"));
         QCOMPARE(http.get(QStringLiteral("/api/pools/raydium-PEPE-SOL")).status, 200);
         QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"pepe"})").status, 409);
 
         QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
-        const QJsonObject trigger = eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject();
+        const QJsonObject trigger =
+            eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject();
         QCOMPARE(trigger.value(QStringLiteral("reason")).toString(), QStringLiteral("launch"));
         const QJsonObject fill = eventData(id, QStringLiteral("confirmed"));
-        QVERIFY(fill.value(QStringLiteral("amountOutRaw")).toString().toULongLong() > 40'000'000); // ~49.5 PEPE
+        QVERIFY(fill.value(QStringLiteral("amountOutRaw")).toString().toULongLong() >
+                40'000'000); // ~49.5 PEPE
         // The capped one: the launch price (0.01) is above its maxPrice (0.005): it rests.
         waitForTwoEvaluations();
         QCOMPARE(status(cheap), QStringLiteral("open"));
@@ -398,37 +496,53 @@ private slots:
         Http http(m_engine->port());
         Market *market = m_engine->market();
         const BaseUnits sell = 35'000'000'000'000; // 35,000 SOL: about 2 % of impact on its own
-        const BaseUnits sellQuote = market->route(QStringLiteral("SOL"), QStringLiteral("USDC"), sell).best.amountOut;
-        const BaseUnits buy = 20'000'000'000;      // 20,000 USDC
-        const BaseUnits buyQuote = market->route(QStringLiteral("USDC"), QStringLiteral("SOL"), buy).best.amountOut;
+        const BaseUnits sellQuote =
+            market->route(QStringLiteral("SOL"), QStringLiteral("USDC"), sell).best.amountOut;
+        const BaseUnits buy = 20'000'000'000; // 20,000 USDC
+        const BaseUnits buyQuote =
+            market->route(QStringLiteral("USDC"), QStringLiteral("SOL"), buy).best.amountOut;
         QStringList sells, buys;
         sells << http.submit(limitOrder(QStringLiteral("35000"), sellQuote * 1004 / 1000));
         for (int i = 0; i < 6; ++i)
-            buys << http.submit({{QStringLiteral("orderType"), QStringLiteral("limit")},
-                                 {QStringLiteral("tokenIn"), QStringLiteral("USDC")},
-                                 {QStringLiteral("tokenOut"), QStringLiteral("SOL")},
-                                 {QStringLiteral("amount"), QStringLiteral("20000")},
-                                 {QStringLiteral("minAmountOut"), formatTokenAmount(buyQuote * 1003 / 1000, 9)}});
+            buys << http.submit(
+                {{QStringLiteral("orderType"), QStringLiteral("limit")},
+                 {QStringLiteral("tokenIn"), QStringLiteral("USDC")},
+                 {QStringLiteral("tokenOut"), QStringLiteral("SOL")},
+                 {QStringLiteral("amount"), QStringLiteral("20000")},
+                 {QStringLiteral("minAmountOut"), formatTokenAmount(buyQuote * 1003 / 1000, 9)}});
         const QStringList all = sells + buys;
         QVERIFY(!all.contains(QString()));
-        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")) == all.size(); }));
+        QVERIFY(waitUntil([&] {
+            return m_servers.count(QStringLiteral(
+                       "SELECT count(*) FROM orders WHERE status = 'open'")) == all.size();
+        }));
         const QString mover = http.submit(pushUp(QStringLiteral("4000000")));
         QVERIFY(waitStatus(mover, QStringLiteral("confirmed")));
         for (const QString &id : sells)
-            QVERIFY2(waitStatus(id, QStringLiteral("confirmed")), qPrintable(id + QStringLiteral(" ") + status(id)));
+            QVERIFY2(waitStatus(id, QStringLiteral("confirmed")),
+                     qPrintable(id + QStringLiteral(" ") + status(id)));
         for (const QString &id : buys) // crossed by the sells' fills, not by the mover
-            QVERIFY2(waitStatus(id, QStringLiteral("confirmed")), qPrintable(id + QStringLiteral(" ") + status(id)));
+            QVERIFY2(waitStatus(id, QStringLiteral("confirmed")),
+                     qPrintable(id + QStringLiteral(" ") + status(id)));
         // The buys were crossed by the sell's fill: none routed before the sell was sent.
-        const QString sellSent = m_servers.sql(QStringLiteral(
-            "SELECT created_at FROM order_events WHERE order_id = '%1' AND status = 'submitted'").arg(sells.first())).value(0);
+        const QString sellSent =
+            m_servers
+                .sql(QStringLiteral("SELECT created_at FROM order_events WHERE order_id = '%1' AND "
+                                    "status = 'submitted'")
+                         .arg(sells.first()))
+                .value(0);
         QVERIFY(!sellSent.isEmpty());
         for (const QString &id : buys) {
-            QCOMPARE(m_servers.count(QStringLiteral(
-                         "SELECT count(*) FROM order_events WHERE order_id = '%1' AND status = 'routing' "
-                         "AND created_at < '%2'::timestamptz").arg(id, sellSent)), 0);
-            QCOMPARE(m_servers.count(QStringLiteral(
-                         "SELECT count(*) FROM order_events WHERE order_id = '%1' AND status = 'routing' "
-                         "AND created_at >= '%2'::timestamptz").arg(id, sellSent)), 1);
+            QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE "
+                                                    "order_id = '%1' AND status = 'routing' "
+                                                    "AND created_at < '%2'::timestamptz")
+                                         .arg(id, sellSent)),
+                     0);
+            QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM order_events WHERE "
+                                                    "order_id = '%1' AND status = 'routing' "
+                                                    "AND created_at >= '%2'::timestamptz")
+                                         .arg(id, sellSent)),
+                     1);
         }
         // It has ended: the book passes over its index again and nothing more happens.
         const qint64 events = m_servers.count(QStringLiteral("SELECT count(*) FROM order_events"));
@@ -441,7 +555,9 @@ private slots:
             const int attempts = statuses(id).count(QStringLiteral("submitted"));
             int landed = 0;
             for (int a = 1; a <= attempts; ++a)
-                landed += redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, a))}).toInt();
+                landed +=
+                    redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, a))})
+                        .toInt();
             QCOMPARE(landed, 1);
         }
     }
@@ -450,37 +566,64 @@ private slots:
     {
         // Two processes, each with its workers and its RestingBook, on one Redis and one
         // PostgreSQL: both see the crossing and fire; each order executes once.
-        const QMap<QString, QString> env{{QStringLiteral("REDIS_URL"), m_servers.redisUrl()},
-                                         {QStringLiteral("DATABASE_URL"), m_servers.databaseUrl()},
-                                         {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
-                                         {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0-300")},
-                                         {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
-                                         {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")}};
+        const QMap<QString, QString> env{
+            {QStringLiteral("REDIS_URL"), m_servers.redisUrl()},
+            {QStringLiteral("DATABASE_URL"), m_servers.databaseUrl()},
+            {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+            {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0-300")},
+            {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
+            {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")}};
         QTemporaryDir dirA, dirB;
         QProcess a, b;
         const quint16 portA = launchOee(a, dirA.path(), env);
         const quint16 portB = launchOee(b, dirB.path(), env);
         QVERIFY(portA && portB);
         Http httpA(portA), httpB(portB);
-        const QJsonObject q = httpA.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=0.1")).json();
-        const BaseUnits tenth = q.value(QStringLiteral("plan")).toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+        const QJsonObject q =
+            httpA.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=0.1")).json();
+        const BaseUnits tenth = q.value(QStringLiteral("plan"))
+                                    .toObject()
+                                    .value(QStringLiteral("amountOutRaw"))
+                                    .toString()
+                                    .toULongLong();
         QVERIFY(tenth > 0);
         QStringList ids;
         for (int i = 0; i < 40; ++i)
-            ids << (i % 2 ? httpA : httpB).submit(limitOrder(QStringLiteral("0.1"), tenth * 1003 / 1000));
+            ids << (i % 2 ? httpA : httpB)
+                       .submit(limitOrder(QStringLiteral("0.1"), tenth * 1003 / 1000));
         QVERIFY(!ids.contains(QString()));
-        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")) == 40; }));
+        QVERIFY(waitUntil([&] {
+            return m_servers.count(
+                       QStringLiteral("SELECT count(*) FROM orders WHERE status = 'open'")) == 40;
+        }));
         QVERIFY(!httpB.submit(pushUp(QStringLiteral("4000000"))).isEmpty());
-        QVERIFY(waitUntil([&] { return m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 41; }, 60000));
-        const qint64 firedA = httpA.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("restingBook")).toObject().value(QStringLiteral("triggered")).toInteger();
-        const qint64 firedB = httpB.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("restingBook")).toObject().value(QStringLiteral("triggered")).toInteger();
+        QVERIFY(waitUntil(
+            [&] {
+                return m_servers.count(QStringLiteral(
+                           "SELECT count(*) FROM orders WHERE status = 'confirmed'")) == 41;
+            },
+            60000));
+        const qint64 firedA = httpA.get(QStringLiteral("/api/metrics"))
+                                  .json()
+                                  .value(QStringLiteral("restingBook"))
+                                  .toObject()
+                                  .value(QStringLiteral("triggered"))
+                                  .toInteger();
+        const qint64 firedB = httpB.get(QStringLiteral("/api/metrics"))
+                                  .json()
+                                  .value(QStringLiteral("restingBook"))
+                                  .toObject()
+                                  .value(QStringLiteral("triggered"))
+                                  .toInteger();
         qInfo("fired by A %lld, by B %lld", firedA, firedB);
         QVERIFY(firedA + firedB >= 40);
         RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
         for (const QString &id : std::as_const(ids)) {
             verifyLifecycle(id);
             QCOMPARE(statuses(id).count(QStringLiteral("confirmed")), 1);
-            QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, 1))}).toInt(), 1);
+            QCOMPARE(redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(id, 1))})
+                         .toInt(),
+                     1);
         }
         a.terminate();
         b.terminate();
@@ -492,12 +635,13 @@ private slots:
         // The launch is made by an api-only process (no workers, no book); the worker process
         // reads pools only once a minute here, so only the launch's own notice (Redis pub/sub)
         // can fire its sniper in time.
-        const QMap<QString, QString> common{{QStringLiteral("REDIS_URL"), m_servers.redisUrl()},
-                                            {QStringLiteral("DATABASE_URL"), m_servers.databaseUrl()},
-                                            {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
-                                            {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0")},
-                                            {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
-                                            {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")}};
+        const QMap<QString, QString> common{
+            {QStringLiteral("REDIS_URL"), m_servers.redisUrl()},
+            {QStringLiteral("DATABASE_URL"), m_servers.databaseUrl()},
+            {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+            {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("0")},
+            {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
+            {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")}};
         QMap<QString, QString> workerEnv = common;
         workerEnv.insert(QStringLiteral("OEE_ROLE"), QStringLiteral("worker"));
         workerEnv.insert(QStringLiteral("POOL_SYNC_MS"), QStringLiteral("60000"));
@@ -515,10 +659,17 @@ private slots:
                                         {QStringLiteral("amount"), QStringLiteral("0.5")},
                                         {QStringLiteral("slippage"), 0.05}});
         QVERIFY(waitStatus(id, QStringLiteral("open")));
-        QCOMPARE(http.post(QStringLiteral("/api/launches"), R"({"symbol":"POPCAT","quoteToken":"SOL","price":"0.02"})").status, 201);
+        QCOMPARE(http.post(QStringLiteral("/api/launches"),
+                           R"({"symbol":"POPCAT","quoteToken":"SOL","price":"0.02"})")
+                     .status,
+                 201);
         QVERIFY(waitStatus(id, QStringLiteral("confirmed"), 30000));
-        QCOMPARE(eventData(id, QStringLiteral("routing")).value(QStringLiteral("trigger")).toObject()
-                     .value(QStringLiteral("reason")).toString(), QStringLiteral("launch"));
+        QCOMPARE(eventData(id, QStringLiteral("routing"))
+                     .value(QStringLiteral("trigger"))
+                     .toObject()
+                     .value(QStringLiteral("reason"))
+                     .toString(),
+                 QStringLiteral("launch"));
         worker.terminate();
         api.terminate();
         QVERIFY(worker.waitForFinished(30000) && api.waitForFinished(30000));
@@ -528,12 +679,13 @@ private slots:
     {
         QTemporaryDir dataDir;
         QVERIFY(dataDir.isValid());
-        const QMap<QString, QString> env{{QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
-                                         {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("200-1500")},
-                                         {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
-                                         {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("200")},
-                                         {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")},
-                                         {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")}};
+        const QMap<QString, QString> env{
+            {QStringLiteral("DEX_QUOTE_LATENCY_MS"), QStringLiteral("0")},
+            {QStringLiteral("DEX_EXECUTION_LATENCY_MS"), QStringLiteral("200-1500")},
+            {QStringLiteral("DEX_VOLATILITY"), QStringLiteral("0")},
+            {QStringLiteral("MAX_CONCURRENT_ORDERS"), QStringLiteral("200")},
+            {QStringLiteral("MAX_ORDERS_PER_MINUTE"), QStringLiteral("0")},
+            {QStringLiteral("JOB_LEASE_MS"), QStringLiteral("1500")}};
         const int total = 60;
         QStringList ids;
         {
@@ -541,21 +693,35 @@ private slots:
             const quint16 port = launchOee(oee, dataDir.path(), env);
             QVERIFY(port);
             Http http(port);
-            const QJsonObject q = http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=0.1")).json();
-            const BaseUnits tenth = q.value(QStringLiteral("plan")).toObject().value(QStringLiteral("amountOutRaw")).toString().toULongLong();
+            const QJsonObject q =
+                http.get(QStringLiteral("/api/quotes?tokenIn=SOL&tokenOut=USDC&amount=0.1")).json();
+            const BaseUnits tenth = q.value(QStringLiteral("plan"))
+                                        .toObject()
+                                        .value(QStringLiteral("amountOutRaw"))
+                                        .toString()
+                                        .toULongLong();
             QVERIFY(tenth > 0);
             for (int i = 0; i < total; ++i) // half will cross, half rest far away
-                ids << http.submit(limitOrder(QStringLiteral("0.1"), i % 2 ? tenth * 1003 / 1000 : tenth * 3));
+                ids << http.submit(
+                    limitOrder(QStringLiteral("0.1"), i % 2 ? tenth * 1003 / 1000 : tenth * 3));
             QVERIFY(!ids.contains(QString()));
             QVERIFY(waitUntil([&] {
-                return http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject()
-                           .value(QStringLiteral("open")).toInt() == total;
+                return http.get(QStringLiteral("/api/metrics"))
+                           .json()
+                           .value(QStringLiteral("orders"))
+                           .toObject()
+                           .value(QStringLiteral("open"))
+                           .toInt() == total;
             }));
             http.submit(pushUp(QStringLiteral("4000000")));
             // Killed while the crossed ones are in flight (routing … submitted).
             QVERIFY(waitUntil([&] {
-                return http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject()
-                           .value(QStringLiteral("submitted")).toInt() >= 5;
+                return http.get(QStringLiteral("/api/metrics"))
+                           .json()
+                           .value(QStringLiteral("orders"))
+                           .toObject()
+                           .value(QStringLiteral("submitted"))
+                           .toInt() >= 5;
             }));
             ::kill(pid_t(oee.processId()), SIGKILL);
             oee.waitForFinished(10000);
@@ -567,43 +733,71 @@ private slots:
             Http http(port);
             // Every crossed order executes (resumed or fired again), the far ones still rest.
             QJsonObject counts;
-            if (!waitUntil([&] {
-                    counts = http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("orders")).toObject();
-                    return counts.value(QStringLiteral("confirmed")).toInt() == total / 2 + 1 &&
-                           counts.value(QStringLiteral("open")).toInt() == total / 2;
-                }, 90000)) {
+            if (!waitUntil(
+                    [&] {
+                        counts = http.get(QStringLiteral("/api/metrics"))
+                                     .json()
+                                     .value(QStringLiteral("orders"))
+                                     .toObject();
+                        return counts.value(QStringLiteral("confirmed")).toInt() == total / 2 + 1 &&
+                               counts.value(QStringLiteral("open")).toInt() == total / 2;
+                    },
+                    90000)) {
                 // Say which crossed orders did not end, and where they are.
                 QStringList stuck;
                 for (int i = 1; i < total; i += 2) {
-                    const QJsonObject o = http.get(QStringLiteral("/api/orders/") + ids[i]).json().value(QStringLiteral("order")).toObject();
+                    const QJsonObject o = http.get(QStringLiteral("/api/orders/") + ids[i])
+                                              .json()
+                                              .value(QStringLiteral("order"))
+                                              .toObject();
                     if (o.value(QStringLiteral("status")).toString() != QStringLiteral("confirmed"))
-                        stuck << ids[i] + QLatin1Char(' ') + o.value(QStringLiteral("status")).toString() +
-                                     QLatin1Char(' ') + QString::fromUtf8(QJsonDocument(http.get(QStringLiteral("/api/orders/%1/events").arg(ids[i])).json()).toJson(QJsonDocument::Compact)).left(1500);
+                        stuck << ids[i] + QLatin1Char(' ') +
+                                     o.value(QStringLiteral("status")).toString() +
+                                     QLatin1Char(' ') +
+                                     QString::fromUtf8(
+                                         QJsonDocument(
+                                             http.get(QStringLiteral("/api/orders/%1/events")
+                                                          .arg(ids[i]))
+                                                 .json())
+                                             .toJson(QJsonDocument::Compact))
+                                         .left(1500);
                 }
-                QFAIL(qPrintable(QStringLiteral("orders by status %1; crossed orders not confirmed: %2")
-                                     .arg(QString::fromUtf8(QJsonDocument(counts).toJson(QJsonDocument::Compact)),
-                                          stuck.join(QStringLiteral("\n")))));
+                QFAIL(qPrintable(
+                    QStringLiteral("orders by status %1; crossed orders not confirmed: %2")
+                        .arg(
+                            QString::fromUtf8(QJsonDocument(counts).toJson(QJsonDocument::Compact)),
+                            stuck.join(QStringLiteral("\n")))));
             }
             const QString redisSocket = dataDir.path() + QStringLiteral("/run/redis.sock");
-            RedisConnection redis(*RedisEndpoint::fromUrl(QStringLiteral("unix://") + redisSocket, nullptr));
+            RedisConnection redis(
+                *RedisEndpoint::fromUrl(QStringLiteral("unix://") + redisSocket, nullptr));
             for (int i = 0; i < total; ++i) {
-                const QJsonObject events = http.get(QStringLiteral("/api/orders/%1/events").arg(ids[i])).json();
+                const QJsonObject events =
+                    http.get(QStringLiteral("/api/orders/%1/events").arg(ids[i])).json();
                 std::optional<OrderStatus> at;
                 int confirmed = 0;
                 int maxAttempt = 0;
                 for (const QJsonValue &v : events.value(QStringLiteral("events")).toArray()) {
-                    const auto next = statusFromName(v.toObject().value(QStringLiteral("status")).toString());
+                    const auto next =
+                        statusFromName(v.toObject().value(QStringLiteral("status")).toString());
                     QVERIFY(next && canFollow(at, *next));
                     at = next;
                     confirmed += *next == OrderStatus::Confirmed;
-                    maxAttempt = qMax(maxAttempt, v.toObject().value(QStringLiteral("data")).toObject().value(QStringLiteral("attempt")).toInt());
+                    maxAttempt = qMax(maxAttempt, v.toObject()
+                                                      .value(QStringLiteral("data"))
+                                                      .toObject()
+                                                      .value(QStringLiteral("attempt"))
+                                                      .toInt());
                 }
                 QCOMPARE(*at, i % 2 ? OrderStatus::Confirmed : OrderStatus::Open);
                 QCOMPARE(confirmed, i % 2 ? 1 : 0);
                 // At most one of its transactions landed.
                 int landed = 0;
                 for (int a = 1; a <= maxAttempt; ++a)
-                    landed += redis.command({"EXISTS", rkeys::ledger("oee:", transactionSignature(ids[i], a))}).toInt();
+                    landed += redis
+                                  .command({"EXISTS",
+                                            rkeys::ledger("oee:", transactionSignature(ids[i], a))})
+                                  .toInt();
                 QCOMPARE(landed, i % 2 ? 1 : 0);
             }
             oee.terminate();

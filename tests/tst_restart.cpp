@@ -2,8 +2,8 @@
 // jobs survive a restart of the product (SIGTERM, then start again on the same data dir).
 #include "TestSupport.h"
 
-#include <QFile>
 #include <QDateTime>
+#include <QFile>
 #include <QJsonArray>
 #include <QProcess>
 #include <QSignalSpy>
@@ -30,7 +30,8 @@ class TestRestart : public QObject
 
     static int countWithStatus(Http &http, const QString &status)
     {
-        const HttpResult page = http.get(QStringLiteral("/api/orders?status=%1&limit=500").arg(status));
+        const HttpResult page =
+            http.get(QStringLiteral("/api/orders?status=%1&limit=500").arg(status));
         return int(QJsonDocument::fromJson(page.body).array().size());
     }
 
@@ -38,7 +39,8 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dataDir.isValid());
-        QVERIFY2(QFile::exists(qEnvironmentVariable("OEE_BINARY")), "OEE_BINARY must name the oee binary");
+        QVERIFY2(QFile::exists(qEnvironmentVariable("OEE_BINARY")),
+                 "OEE_BINARY must name the oee binary");
     }
 
     void ordersAndJobsSurviveARestart()
@@ -50,15 +52,22 @@ private slots:
             QVERIFY(port);
             Http http(port);
             for (int i = 0; i < 5; ++i) {
-                const QString id = http.submit({{QStringLiteral("tokenIn"), QStringLiteral("SOL")},
-                                                {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
-                                                {QStringLiteral("amount"), 1 + i}});
+                const QString id =
+                    http.submit({{QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+                                 {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+                                 {QStringLiteral("amount"), 1 + i}});
                 QVERIFY(!id.isEmpty());
                 ids << id;
             }
             // Two in flight (concurrency 2), three waiting in the queue.
             QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("submitted")), 2, 60000);
-            QCOMPARE(http.get(QStringLiteral("/api/metrics")).json().value(QStringLiteral("queue")).toObject().value(QStringLiteral("waiting")).toInt(), 3);
+            QCOMPARE(http.get(QStringLiteral("/api/metrics"))
+                         .json()
+                         .value(QStringLiteral("queue"))
+                         .toObject()
+                         .value(QStringLiteral("waiting"))
+                         .toInt(),
+                     3);
 
             ::kill(pid_t(oee.processId()), SIGTERM);
             QVERIFY(oee.waitForFinished(60000));
@@ -72,9 +81,13 @@ private slots:
             const quint16 port = launch(oee, QStringLiteral("0"));
             QVERIFY(port);
             Http http(port);
-            QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("confirmed")), 5, 120000);
+            QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("confirmed")), 5,
+                                      120000);
             for (const QString &id : ids) {
-                const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id)).json().value(QStringLiteral("events")).toArray();
+                const QJsonArray events = http.get(QStringLiteral("/api/orders/%1/events").arg(id))
+                                              .json()
+                                              .value(QStringLiteral("events"))
+                                              .toArray();
                 int confirmed = 0, pending = 0;
                 for (const QJsonValue &e : events) {
                     const QString s = e.toObject().value(QStringLiteral("status")).toString();
@@ -83,7 +96,8 @@ private slots:
                 }
                 QCOMPARE(confirmed, 1);
                 QCOMPARE(pending, 1);
-                QCOMPARE(events.last().toObject().value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
+                QCOMPARE(events.last().toObject().value(QStringLiteral("status")).toString(),
+                         QStringLiteral("confirmed"));
             }
             ::kill(pid_t(oee.processId()), SIGTERM);
             QVERIFY(oee.waitForFinished(60000));
@@ -108,7 +122,10 @@ private slots:
                                     {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
                                     {QStringLiteral("amount"), 1}});
             QTRY_COMPARE_WITH_TIMEOUT(countWithStatus(http, QStringLiteral("submitted")), 2, 60000);
-            for (const QJsonValue &o : QJsonDocument::fromJson(http.get(QStringLiteral("/api/orders?status=submitted")).body).array())
+            for (const QJsonValue &o :
+                 QJsonDocument::fromJson(
+                     http.get(QStringLiteral("/api/orders?status=submitted")).body)
+                     .array())
                 inFlightAtSigterm << o.toObject().value(QStringLiteral("id")).toString();
             ::kill(pid_t(oee.processId()), SIGTERM);
             QVERIFY(oee.waitForFinished(60000));
@@ -123,9 +140,13 @@ private slots:
         // The two in flight at SIGTERM were finished by the first process, before it exited.
         QCOMPARE(inFlightAtSigterm.size(), 2);
         for (const QString &id : std::as_const(inFlightAtSigterm)) {
-            const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id).json().value(QStringLiteral("order")).toObject();
+            const QJsonObject order = http.get(QStringLiteral("/api/orders/") + id)
+                                          .json()
+                                          .value(QStringLiteral("order"))
+                                          .toObject();
             QCOMPARE(order.value(QStringLiteral("status")).toString(), QStringLiteral("confirmed"));
-            QVERIFY(QDateTime::fromString(order.value(QStringLiteral("updatedAt")).toString(), Qt::ISODateWithMs) < restartedAt);
+            QVERIFY(QDateTime::fromString(order.value(QStringLiteral("updatedAt")).toString(),
+                                          Qt::ISODateWithMs) < restartedAt);
         }
         ::kill(pid_t(oee.processId()), SIGTERM);
         QVERIFY(oee.waitForFinished(60000));

@@ -73,7 +73,8 @@ RawUpgrade rawUpgrade(quint16 port, const QByteArray &target)
     socket.connectToHost(QHostAddress::LocalHost, port);
     if (!socket.waitForConnected(10000))
         return {};
-    socket.write("GET " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
+    socket.write("GET " + target +
+                 " HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"
                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
                  "Sec-WebSocket-Version: 13\r\n\r\n");
     QByteArray data;
@@ -174,7 +175,8 @@ private slots:
         startEngine(c);
         QCOMPARE(m_engine->wsPort(), c.wsPort);
         Http http(m_engine->port());
-        const HttpResult created = post(http, R"({"orderType":"market","tokenIn":"SOL","tokenOut":"USDC","amount":1})");
+        const HttpResult created =
+            post(http, R"({"orderType":"market","tokenIn":"SOL","tokenOut":"USDC","amount":1})");
         QCOMPARE(created.status, 200);
         const QString id = str(created.json(), "orderId");
         QVERIFY(!id.isEmpty());
@@ -215,7 +217,9 @@ private slots:
             });
         }));
 
-        const HttpResult created = post(http, R"({"orderType":"market","tokenIn":"SOL","tokenOut":"USDC","amountIn":1.0,"slippage":0.01})");
+        const HttpResult created = post(
+            http,
+            R"({"orderType":"market","tokenIn":"SOL","tokenOut":"USDC","amountIn":1.0,"slippage":0.01})");
         QCOMPARE(created.status, 200);
         const QJsonObject body = created.json();
         const QString id = str(body, "orderId");
@@ -247,7 +251,11 @@ private slots:
             if (str(m, "type") != QStringLiteral("status_update") || str(m, "orderId") != id)
                 continue;
             seen << str(m, "status");
-            QVERIFY2(!m.value(QStringLiteral("data")).toObject().value(QStringLiteral("message")).toString().isEmpty(),
+            QVERIFY2(!m.value(QStringLiteral("data"))
+                          .toObject()
+                          .value(QStringLiteral("message"))
+                          .toString()
+                          .isEmpty(),
                      qPrintable(str(m, "status")));
         }
         QCOMPARE(seen, kLifecycle);
@@ -255,8 +263,10 @@ private slots:
         const QJsonObject got = http.get(QStringLiteral("/api/orders/") + id).json();
         QCOMPARE(got.value(QStringLiteral("success")).toBool(), true);
         QCOMPARE(str(got.value(QStringLiteral("order")).toObject(), "id"), id);
-        QCOMPARE(str(got.value(QStringLiteral("order")).toObject(), "status"), QStringLiteral("confirmed"));
-        const HttpResult missing = http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"));
+        QCOMPARE(str(got.value(QStringLiteral("order")).toObject(), "status"),
+                 QStringLiteral("confirmed"));
+        const HttpResult missing =
+            http.get(QStringLiteral("/api/orders/6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"));
         QCOMPARE(missing.status, 404);
         QCOMPARE(missing.json().value(QStringLiteral("success")).toBool(true), false);
         QCOMPARE(str(missing.json(), "error"), QStringLiteral("Order not found"));
@@ -268,7 +278,8 @@ private slots:
         QCOMPARE(orders.value(QStringLiteral("processing")).toInt(-1), 0);
         QCOMPARE(orders.value(QStringLiteral("total")).toInt(-1), 1);
         for (const char *key : {"waiting", "active", "completed", "failed", "delayed"})
-            QVERIFY2(metrics.value(QStringLiteral("queue")).toObject().contains(QLatin1String(key)), key);
+            QVERIFY2(metrics.value(QStringLiteral("queue")).toObject().contains(QLatin1String(key)),
+                     key);
     }
 
     // Seed 002: {tokenIn, tokenOut, amount, side} and a relative wsUrl to /ws/orders/<id>.
@@ -276,7 +287,8 @@ private slots:
     {
         startEngine(liveConfig());
         Http http(m_engine->port());
-        const HttpResult created = post(http, R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1.5,"side":"buy"})");
+        const HttpResult created =
+            post(http, R"({"tokenIn":"SOL","tokenOut":"USDC","amount":1.5,"side":"buy"})");
         QCOMPARE(created.status, 200);
         const QString id = str(created.json(), "orderId");
         QCOMPARE(str(created.json(), "wsUrl"), QStringLiteral("/ws/orders/") + id);
@@ -295,12 +307,14 @@ private slots:
     {
         startEngine(liveConfig());
         Http http(m_engine->port());
-        const HttpResult created = post(http, R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":100,"slippage":0.01})");
+        const HttpResult created =
+            post(http, R"({"tokenIn":"SOL","tokenOut":"USDC","amountIn":100,"slippage":0.01})");
         QCOMPARE(created.status, 200);
         const QString id = str(created.json(), "orderId");
         // Not executed yet: no amount out, no price (null, not 0).
         const QJsonObject pending = http.get(QStringLiteral("/api/orders/") + id).json();
-        QVERIFY2(pending.value(QStringLiteral("amountOut")).isNull(), QJsonDocument(pending).toJson().constData());
+        QVERIFY2(pending.value(QStringLiteral("amountOut")).isNull(),
+                 QJsonDocument(pending).toJson().constData());
         QVERIFY(pending.value(QStringLiteral("executedPrice")).isNull());
         QVERIFY(pending.value(QStringLiteral("tx_hash")).isNull());
         WsClient stream(ws(QStringLiteral("/ws/orders/") + id));
@@ -310,7 +324,8 @@ private slots:
         QCOMPARE(str(last, "status"), QStringLiteral("confirmed"));
         QVERIFY(!str(last, "txHash").isEmpty());
         QVERIFY(last.value(QStringLiteral("executedPrice")).toDouble() > 0);
-        QCOMPARE(last.value(QStringLiteral("executionPrice")), last.value(QStringLiteral("executedPrice")));
+        QCOMPARE(last.value(QStringLiteral("executionPrice")),
+                 last.value(QStringLiteral("executedPrice")));
 
         const QJsonObject row = http.get(QStringLiteral("/api/orders/") + id).json();
         QCOMPARE(str(row, "id"), id);
@@ -325,7 +340,8 @@ private slots:
         QVERIFY(doc.isArray());
         QCOMPARE(doc.array().size(), 1);
         const QJsonObject first = doc.array().first().toObject();
-        for (const char *key : {"id", "status", "tx_hash", "token_in", "token_out", "updated_at", "created_at"})
+        for (const char *key :
+             {"id", "status", "tx_hash", "token_in", "token_out", "updated_at", "created_at"})
             QVERIFY2(first.contains(QLatin1String(key)), key);
     }
 
@@ -337,19 +353,33 @@ private slots:
         Http http(m_engine->port());
         const HttpResult test = http.get(QStringLiteral("/api/test"));
         QCOMPARE(test.status, 200);
-        QCOMPARE(test.json(), QJsonObject({{QStringLiteral("msg"), QStringLiteral("Server working!")}}));
+        QCOMPARE(test.json(),
+                 QJsonObject({{QStringLiteral("msg"), QStringLiteral("Server working!")}}));
 
         QCOMPARE(post(http, R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5})").status, 200);
         QCOMPARE(post(http, R"({"outputMint":"BTC"})").status, 400);
-        QCOMPARE(post(http, R"({"inputMint":"BTC","outputMint":"not-a-number","amount":"buy"})").status, 400);
-        QCOMPARE(post(http, R"({"inputMint":"BTC","outputMint":"not-a-number","amount":1.5,"slippage_pct":0})").status, 400);
-        QCOMPARE(post(http, R"({"inputMint":"BTC","outputMint":"not-a-number","amount":1.5,"slippage_pct":-1})").status, 400);
-        const HttpResult zero = post(http, R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5,"slippage_pct":0})");
+        QCOMPARE(
+            post(http, R"({"inputMint":"BTC","outputMint":"not-a-number","amount":"buy"})").status,
+            400);
+        QCOMPARE(
+            post(http,
+                 R"({"inputMint":"BTC","outputMint":"not-a-number","amount":1.5,"slippage_pct":0})")
+                .status,
+            400);
+        QCOMPARE(
+            post(
+                http,
+                R"({"inputMint":"BTC","outputMint":"not-a-number","amount":1.5,"slippage_pct":-1})")
+                .status,
+            400);
+        const HttpResult zero =
+            post(http, R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5,"slippage_pct":0})");
         QCOMPARE(zero.status, 400);
         QCOMPARE(str(zero.json(), "field"), QStringLiteral("slippage_pct"));
 
         // The full flow: snapshot first, the terminal status last, then the server closes.
-        const HttpResult created = post(http, R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5})");
+        const HttpResult created =
+            post(http, R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5})");
         QCOMPARE(created.status, 200);
         const QString id = str(created.json(), "orderId");
         const QString url = ws(QStringLiteral("/api/orders/ws?orderId=") + id);
@@ -368,7 +398,8 @@ private slots:
             QVERIFY(again.waitConnected());
             QVERIFY(again.waitClosed(30000));
             QCOMPARE(str(again.messages().first(), "type"), QStringLiteral("snapshot"));
-            QCOMPARE(str(again.messages().last(), "error"), QStringLiteral("Order already processed"));
+            QCOMPARE(str(again.messages().last(), "error"),
+                     QStringLiteral("Order already processed"));
         }
 
         QCOMPARE(http.get(QStringLiteral("/api/orders/")).status, 404);
@@ -388,10 +419,18 @@ private slots:
                 return QStringLiteral("messages: %1").arg(client.messages().size());
             return QString();
         };
-        QCOMPARE(refused(QStringLiteral("/api/orders/ws?orderId="), QStringLiteral("Missing orderId")), QString());
-        QCOMPARE(refused(QStringLiteral("/api/orders/ws"), QStringLiteral("Missing orderId")), QString());
-        QCOMPARE(refused(QStringLiteral("/api/orders/ws?orderId=random-orderId12121"), QStringLiteral("Order not found")), QString());
-        QCOMPARE(refused(QStringLiteral("/api/orders/ws?orderId=6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"), QStringLiteral("Order not found")), QString());
+        QCOMPARE(
+            refused(QStringLiteral("/api/orders/ws?orderId="), QStringLiteral("Missing orderId")),
+            QString());
+        QCOMPARE(refused(QStringLiteral("/api/orders/ws"), QStringLiteral("Missing orderId")),
+                 QString());
+        QCOMPARE(refused(QStringLiteral("/api/orders/ws?orderId=random-orderId12121"),
+                         QStringLiteral("Order not found")),
+                 QString());
+        QCOMPARE(
+            refused(QStringLiteral("/api/orders/ws?orderId=6f1c0a52-8d4b-4d8e-9a57-3c1f8e0b2d11"),
+                    QStringLiteral("Order not found")),
+            QString());
 
         const HttpResult list = http.get(QStringLiteral("/api/orders"));
         const QJsonArray rows = QJsonDocument::fromJson(list.body).array();
@@ -414,17 +453,25 @@ private slots:
         Http http(m_engine->port());
         const auto run = [&](const QByteArray &json) {
             const HttpResult created = post(http, json);
-            WsClient stream(ws(QStringLiteral("/api/orders/ws?orderId=") + str(created.json(), "orderId")));
+            WsClient stream(
+                ws(QStringLiteral("/api/orders/ws?orderId=") + str(created.json(), "orderId")));
             stream.waitConnected();
             stream.waitClosed(30000);
             return stream.messages().isEmpty() ? QJsonObject() : stream.messages().last();
         };
-        const QJsonObject tight = run(R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5,"slippage_pct":0.001})");
+        const QJsonObject tight =
+            run(R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5,"slippage_pct":0.001})");
         QCOMPARE(str(tight, "status"), QStringLiteral("failed"));
-        QVERIFY2(str(tight, "error").contains(QStringLiteral("Slippage tolerance")), qPrintable(str(tight, "error")));
-        QCOMPARE(str(run(R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5})"), "status"), QStringLiteral("failed"));
-        QCOMPARE(str(run(R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5,"slippage_pct":10})"), "status"), QStringLiteral("confirmed"));
-        QCOMPARE(m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE slippage = 0.1")), 1);
+        QVERIFY2(str(tight, "error").contains(QStringLiteral("Slippage tolerance")),
+                 qPrintable(str(tight, "error")));
+        QCOMPARE(str(run(R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5})"), "status"),
+                 QStringLiteral("failed"));
+        QCOMPARE(
+            str(run(R"({"inputMint":"SOL","outputMint":"USDC","amount":1.5,"slippage_pct":10})"),
+                "status"),
+            QStringLiteral("confirmed"));
+        QCOMPARE(
+            m_servers.count(QStringLiteral("SELECT count(*) FROM orders WHERE slippage = 0.1")), 1);
     }
 
     // A WebSocket upgrade gets exactly one answer whatever its path: 101 and an error frame,

@@ -77,7 +77,12 @@ QString checkCpmm(RaydiumCpmmPool &pool, bool aToB, quint64 amountIn, const QJso
     const SwapResult r = pool.swap(aToB ? kMintA : kMintB, amountIn, 0, true);
     const auto mismatch = [&](const char *what, quint64 got, quint64 want) {
         return QStringLiteral("%1: got %2, SDK %3 (in %4, vaults %5/%6)")
-            .arg(QLatin1String(what)).arg(got).arg(want).arg(amountIn).arg(vin).arg(vout);
+            .arg(QLatin1String(what))
+            .arg(got)
+            .arg(want)
+            .arg(amountIn)
+            .arg(vin)
+            .arg(vout);
     };
     if (!e.value(QStringLiteral("ok")).toBool()) {
         if (r.failure != SwapResult::Failure::ZeroOutput)
@@ -112,7 +117,11 @@ QString checkDlmm(Pool &pool, bool forY, quint64 amountIn, qint64 now, const QJs
     const SwapResult r = pool.swap(forY ? kMintA : kMintB, amountIn, now, true);
     const auto mismatch = [&](const char *what, qint64 got, qint64 want) {
         return QStringLiteral("%1: got %2, SDK %3 (in %4, forY %5)")
-            .arg(QLatin1String(what)).arg(got).arg(want).arg(amountIn).arg(forY);
+            .arg(QLatin1String(what))
+            .arg(got)
+            .arg(want)
+            .arg(amountIn)
+            .arg(forY);
     };
     if (!e.value(QStringLiteral("ok")).toBool()) {
         if (r.failure != SwapResult::Failure::InsufficientLiquidity)
@@ -128,20 +137,24 @@ QString checkDlmm(Pool &pool, bool forY, quint64 amountIn, qint64 now, const QJs
     if (r.outAmount != u64(e[QStringLiteral("outAmount")]))
         return mismatch("outAmount", r.outAmount, u64(e[QStringLiteral("outAmount")]));
     if (r.consumedInAmount != u64(e[QStringLiteral("consumedInAmount")]))
-        return mismatch("consumedInAmount", r.consumedInAmount, u64(e[QStringLiteral("consumedInAmount")]));
+        return mismatch("consumedInAmount", r.consumedInAmount,
+                        u64(e[QStringLiteral("consumedInAmount")]));
     if (r.protocolFee != sdkProtocol)
         return mismatch("protocolFee", r.protocolFee, sdkProtocol);
     if (r.fee != sdkFee + sdkProtocol)
         return mismatch("fee (whole)", r.fee, sdkFee + sdkProtocol);
     if (!r.endActiveId || *r.endActiveId != e[QStringLiteral("endActiveId")].toInt())
-        return mismatch("endActiveId", r.endActiveId.value_or(-999999), e[QStringLiteral("endActiveId")].toInt());
+        return mismatch("endActiveId", r.endActiveId.value_or(-999999),
+                        e[QStringLiteral("endActiveId")].toInt());
     // New state: the old bins with the changed ones replaced, the new active id and vParameters.
     const QJsonObject after = pool.toJson();
     QMap<int, QPair<quint64, quint64>> want;
     for (const QJsonValue &b : before[QStringLiteral("bins")].toArray())
-        want[b[QStringLiteral("id")].toInt()] = {u64(b[QStringLiteral("amountX")]), u64(b[QStringLiteral("amountY")])};
+        want[b[QStringLiteral("id")].toInt()] = {u64(b[QStringLiteral("amountX")]),
+                                                 u64(b[QStringLiteral("amountY")])};
     for (const QJsonValue &b : e[QStringLiteral("changedBins")].toArray()) {
-        const QPair<quint64, quint64> v{u64(b[QStringLiteral("amountX")]), u64(b[QStringLiteral("amountY")])};
+        const QPair<quint64, quint64> v{u64(b[QStringLiteral("amountX")]),
+                                        u64(b[QStringLiteral("amountY")])};
         if (v.first == 0 && v.second == 0)
             want.remove(b[QStringLiteral("id")].toInt());
         else
@@ -149,14 +162,17 @@ QString checkDlmm(Pool &pool, bool forY, quint64 amountIn, qint64 now, const QJs
     }
     QMap<int, QPair<quint64, quint64>> got;
     for (const QJsonValue &b : after[QStringLiteral("bins")].toArray())
-        got[b[QStringLiteral("id")].toInt()] = {u64(b[QStringLiteral("amountX")]), u64(b[QStringLiteral("amountY")])};
+        got[b[QStringLiteral("id")].toInt()] = {u64(b[QStringLiteral("amountX")]),
+                                                u64(b[QStringLiteral("amountY")])};
     if (got != want)
         return QStringLiteral("bins differ after the swap (in %1)").arg(amountIn);
     if (after[QStringLiteral("activeId")].toInt() != e[QStringLiteral("endActiveId")].toInt())
-        return mismatch("activeId", after[QStringLiteral("activeId")].toInt(), e[QStringLiteral("endActiveId")].toInt());
+        return mismatch("activeId", after[QStringLiteral("activeId")].toInt(),
+                        e[QStringLiteral("endActiveId")].toInt());
     const QJsonObject v = after[QStringLiteral("vParameters")].toObject();
     const QJsonObject ev = e[QStringLiteral("newVParameters")].toObject();
-    for (const char *key : {"volatilityAccumulator", "volatilityReference", "indexReference", "lastUpdateTimestamp"}) {
+    for (const char *key : {"volatilityAccumulator", "volatilityReference", "indexReference",
+                            "lastUpdateTimestamp"}) {
         const QString k = QString::fromLatin1(key);
         if (qint64(u64(v[k].isString() ? v[k] : QJsonValue(v[k].toInteger()))) != ev[k].toInteger())
             return mismatch(key, v[k].toVariant().toLongLong(), ev[k].toInteger());
@@ -182,7 +198,8 @@ private slots:
 
     void raydiumCpmmMatchesSdk()
     {
-        const QJsonArray cases = m_vectors[QStringLiteral("cpmm")][QStringLiteral("cases")].toArray();
+        const QJsonArray cases =
+            m_vectors[QStringLiteral("cpmm")][QStringLiteral("cases")].toArray();
         QVERIFY(cases.size() >= 1000);
         int ok = 0, refused = 0;
         for (const QJsonValue &c : cases) {
@@ -200,7 +217,8 @@ private slots:
 
     void raydiumCpmmSequences()
     {
-        const QJsonArray seqs = m_vectors[QStringLiteral("cpmm")][QStringLiteral("sequences")].toArray();
+        const QJsonArray seqs =
+            m_vectors[QStringLiteral("cpmm")][QStringLiteral("sequences")].toArray();
         QVERIFY(!seqs.isEmpty());
         for (const QJsonValue &s : seqs) {
             auto pool = cpmm(s[QStringLiteral("pool")].toObject());
@@ -216,7 +234,8 @@ private slots:
 
     void meteoraDlmmMatchesSdk()
     {
-        const QJsonArray cases = m_vectors[QStringLiteral("dlmm")][QStringLiteral("cases")].toArray();
+        const QJsonArray cases =
+            m_vectors[QStringLiteral("dlmm")][QStringLiteral("cases")].toArray();
         QVERIFY(cases.size() >= 1000);
         int multiBin = 0, short_ = 0;
         for (const QJsonValue &c : cases) {
@@ -238,7 +257,8 @@ private slots:
 
     void meteoraDlmmSequences()
     {
-        const QJsonArray seqs = m_vectors[QStringLiteral("dlmm")][QStringLiteral("sequences")].toArray();
+        const QJsonArray seqs =
+            m_vectors[QStringLiteral("dlmm")][QStringLiteral("sequences")].toArray();
         QVERIFY(!seqs.isEmpty());
         for (const QJsonValue &s : seqs) {
             auto pool = dlmm(s[QStringLiteral("pool")].toObject());
@@ -256,7 +276,8 @@ private slots:
     void encodedStateReadsBack()
     {
         // What Redis keeps (Pool::encode) is the whole state: read back, it is the same pool.
-        const QJsonArray cases = m_vectors[QStringLiteral("dlmm")][QStringLiteral("cases")].toArray();
+        const QJsonArray cases =
+            m_vectors[QStringLiteral("dlmm")][QStringLiteral("cases")].toArray();
         for (int i = 0; i < 50; ++i) {
             auto pool = dlmm(cases[i][QStringLiteral("pool")].toObject());
             pool->slot = quint64(i) * 7;
@@ -264,7 +285,10 @@ private slots:
             QVERIFY(back);
             QCOMPARE(back->toJson(), pool->toJson());
         }
-        auto c = cpmm(m_vectors[QStringLiteral("cpmm")][QStringLiteral("cases")].toArray().first()[QStringLiteral("pool")].toObject());
+        auto c = cpmm(m_vectors[QStringLiteral("cpmm")][QStringLiteral("cases")]
+                          .toArray()
+                          .first()[QStringLiteral("pool")]
+                          .toObject());
         c->id = QStringLiteral("raydium-X");
         const auto back = decodePool(c->encode());
         QVERIFY(back);
@@ -294,20 +318,24 @@ private slots:
         QTest::newRow("string") << QJsonValue(QStringLiteral("1.5")) << 9 << "1500000000";
         QTest::newRow("0.1 is 0.1") << QJsonValue(0.1) << 6 << "100000";
         QTest::newRow("1 unit") << QJsonValue(QStringLiteral("0.000001")) << 6 << "1";
-        QTest::newRow("trailing zeros") << QJsonValue(QStringLiteral("2.500000000")) << 6 << "2500000";
+        QTest::newRow("trailing zeros")
+            << QJsonValue(QStringLiteral("2.500000000")) << 6 << "2500000";
         QTest::newRow("exponent") << QJsonValue(QStringLiteral("1e-6")) << 6 << "1";
         QTest::newRow("too precise") << QJsonValue(QStringLiteral("0.0000001")) << 6 << "";
         QTest::newRow("too precise number") << QJsonValue(1.1234567) << 6 << "";
         QTest::newRow("zero") << QJsonValue(0) << 6 << "";
         QTest::newRow("negative") << QJsonValue(QStringLiteral("-1")) << 6 << "";
-        QTest::newRow("u64 max") << QJsonValue(QStringLiteral("18446744073.709551615")) << 9 << "18446744073709551615";
-        QTest::newRow("u64 max + 1") << QJsonValue(QStringLiteral("18446744073.709551616")) << 9 << "";
+        QTest::newRow("u64 max") << QJsonValue(QStringLiteral("18446744073.709551615")) << 9
+                                 << "18446744073709551615";
+        QTest::newRow("u64 max + 1")
+            << QJsonValue(QStringLiteral("18446744073.709551616")) << 9 << "";
         QTest::newRow("huge") << QJsonValue(QStringLiteral("1e30")) << 6 << "";
         QTest::newRow("huge number") << QJsonValue(1e300) << 6 << "";
         QTest::newRow("not a number") << QJsonValue(QStringLiteral("1.5 SOL")) << 9 << "";
         QTest::newRow("bool") << QJsonValue(true) << 9 << "";
         QTest::newRow("above 2^53 as number") << QJsonValue(1e16) << 0 << "";
-        QTest::newRow("above 2^53 as string") << QJsonValue(QStringLiteral("12345678901234567")) << 0 << "12345678901234567";
+        QTest::newRow("above 2^53 as string")
+            << QJsonValue(QStringLiteral("12345678901234567")) << 0 << "12345678901234567";
     }
 
     void amountsParseExactly()
@@ -320,8 +348,9 @@ private slots:
             QVERIFY2(std::holds_alternative<QString>(r), "expected an error");
             QVERIFY(!std::get<QString>(r).isEmpty());
         } else {
-            QVERIFY2(std::holds_alternative<BaseUnits>(r),
-                     qPrintable(std::holds_alternative<QString>(r) ? std::get<QString>(r) : QString()));
+            QVERIFY2(
+                std::holds_alternative<BaseUnits>(r),
+                qPrintable(std::holds_alternative<QString>(r) ? std::get<QString>(r) : QString()));
             QCOMPARE(QString::number(std::get<BaseUnits>(r)), baseUnits);
         }
     }
@@ -332,7 +361,8 @@ private slots:
         QCOMPARE(formatTokenAmount(1, 6), QStringLiteral("0.000001"));
         QCOMPARE(formatTokenAmount(42000000, 6), QStringLiteral("42"));
         QCOMPARE(formatTokenAmount(0, 6), QStringLiteral("0"));
-        QCOMPARE(formatTokenAmount(18446744073709551615ULL, 9), QStringLiteral("18446744073.709551615"));
+        QCOMPARE(formatTokenAmount(18446744073709551615ULL, 9),
+                 QStringLiteral("18446744073.709551615"));
         // 1 SOL for 150.123456 USDC: 150.123456 USDC per SOL
         QCOMPARE(formatRatio(150123456, 6, 1000000000, 9), QStringLiteral("150.123456"));
         QCOMPARE(formatRatio(1, 6, 3, 6, 5), QStringLiteral("0.33333"));

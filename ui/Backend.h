@@ -13,7 +13,7 @@
 namespace oee {
 class Engine;
 class Market;
-}
+} // namespace oee
 
 namespace oee::ui {
 
@@ -58,10 +58,12 @@ public:
                                   std::function<void(const QList<oee::OrderEvent> &)> done) = 0;
     virtual void fetchRecentOrders(int limit, QObject *context,
                                    std::function<void(const QList<oee::Order> &)> done) = 0;
-    virtual void fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done) = 0;
+    virtual void fetchQueueCounts(QObject *context,
+                                  std::function<void(const QueueCounts &)> done) = 0;
     // (redis up, its detail, postgres up, its detail)
-    virtual void checkHealth(QObject *context,
-                             std::function<void(bool, const QString &, bool, const QString &)> done) = 0;
+    virtual void
+    checkHealth(QObject *context,
+                std::function<void(bool, const QString &, bool, const QString &)> done) = 0;
     virtual void fetchActions(int limit, QObject *context,
                               std::function<void(const QList<oee::OperatorAction> &)> done) = 0;
 
@@ -101,8 +103,9 @@ public:
     void fetchRecentOrders(int limit, QObject *context,
                            std::function<void(const QList<oee::Order> &)> done) override;
     void fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done) override;
-    void checkHealth(QObject *context,
-                     std::function<void(bool, const QString &, bool, const QString &)> done) override;
+    void
+    checkHealth(QObject *context,
+                std::function<void(bool, const QString &, bool, const QString &)> done) override;
     void fetchActions(int limit, QObject *context,
                       std::function<void(const QList<oee::OperatorAction> &)> done) override;
 

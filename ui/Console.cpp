@@ -7,14 +7,12 @@
 #include <QGuiApplication>
 #include <QQmlApplicationEngine>
 #include <QQmlContext>
-#include <QtQml>
 #include <QQuickWindow>
+#include <QtQml>
 
 namespace oee::ui {
 
-Console::Console(Engine *engine) : Console(std::make_unique<LocalBackend>(engine))
-{
-}
+Console::Console(Engine *engine) : Console(std::make_unique<LocalBackend>(engine)) {}
 
 Console::Console(std::unique_ptr<Backend> backend)
     : m_backend(std::move(backend)),
@@ -34,8 +32,8 @@ bool Console::load(QString *error)
     qmlRegisterType<LifecycleLane>("Oee", 1, 0, "LifecycleLane");
     m_qml->rootContext()->setContextProperty(QStringLiteral("console"), m_controller.get());
     QStringList warnings;
-    const auto collect = QObject::connect(m_qml.get(), &QQmlApplicationEngine::warnings, m_qml.get(),
-                                          [&warnings](const QList<QQmlError> &list) {
+    const auto collect = QObject::connect(m_qml.get(), &QQmlApplicationEngine::warnings,
+                                          m_qml.get(), [&warnings](const QList<QQmlError> &list) {
                                               for (const QQmlError &e : list)
                                                   warnings << e.toString();
                                           });
@@ -71,8 +69,9 @@ void Console::applyPalette(const QString &name)
 
 QQuickWindow *Console::window() const
 {
-    return m_qml->rootObjects().isEmpty() ? nullptr
-                                          : qobject_cast<QQuickWindow *>(m_qml->rootObjects().first());
+    return m_qml->rootObjects().isEmpty()
+               ? nullptr
+               : qobject_cast<QQuickWindow *>(m_qml->rootObjects().first());
 }
 
 } // namespace oee::ui

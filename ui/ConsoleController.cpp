@@ -21,8 +21,10 @@ ConsoleController::ConsoleController(Backend *backend, QObject *parent)
     m_open.setStatus(QStringLiteral("open"));
     connect(backend->market()->signalsObject(), &MarketSignals::launched, this,
             [this](const QString &symbol, const QString &, const QString &poolId) {
-                m_launches.prepend(QStringLiteral("%1  %2 launched (%3)")
-                                       .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), symbol, poolId));
+                m_launches.prepend(
+                    QStringLiteral("%1  %2 launched (%3)")
+                        .arg(QTime::currentTime().toString(QStringLiteral("HH:mm:ss")), symbol,
+                             poolId));
                 while (m_launches.size() > 20)
                     m_launches.removeLast();
                 emit tokensChanged();
@@ -51,31 +53,36 @@ ConsoleController::ConsoleController(Backend *backend, QObject *parent)
             });
     // The switches: changed by this console, by REST, or by another process (read with the
     // pools); `changed` comes from whichever thread applied it.
-    connect(backend->controls(), &Controls::changed, this, [this] {
-        m_venueStats.setDisabled(m_backend->controls()->state().disabledVenues);
-        emit controlsChanged();
-        refreshActions();
-    }, Qt::QueuedConnection);
+    connect(
+        backend->controls(), &Controls::changed, this,
+        [this] {
+            m_venueStats.setDisabled(m_backend->controls()->state().disabledVenues);
+            emit controlsChanged();
+            refreshActions();
+        },
+        Qt::QueuedConnection);
     m_venueStats.setDisabled(backend->controls()->state().disabledVenues);
     // Remote: the connection's state shows; after a reconnect that could not resume, the
     // orders are read again.
     connect(backend, &Backend::connectionChanged, this, &ConsoleController::connectionChanged);
     connect(backend, &Backend::resynced, this, [this] {
-        m_backend->fetchRecentOrders(200, this, [this](const QList<Order> &orders) { m_orders.seed(orders); });
+        m_backend->fetchRecentOrders(200, this,
+                                     [this](const QList<Order> &orders) { m_orders.seed(orders); });
     });
     connect(&m_actionsTimer, &QTimer::timeout, this, &ConsoleController::refreshActions);
     m_actionsTimer.start(5000);
     refreshActions();
-    backend->fetchRecentOrders(200, this, [this](const QList<Order> &orders) { m_orders.seed(orders); });
+    backend->fetchRecentOrders(200, this,
+                               [this](const QList<Order> &orders) { m_orders.seed(orders); });
     const auto checkHealth = [this] {
-        m_backend->checkHealth(this, [this](bool redisUp, const QString &redis, bool pgUp,
-                                           const QString &pg) {
-            m_redisUp = redisUp;
-            m_postgresUp = pgUp;
-            m_redisState = redis;
-            m_postgresState = pg;
-            emit healthChanged();
-        });
+        m_backend->checkHealth(
+            this, [this](bool redisUp, const QString &redis, bool pgUp, const QString &pg) {
+                m_redisUp = redisUp;
+                m_postgresUp = pgUp;
+                m_redisState = redis;
+                m_postgresState = pg;
+                emit healthChanged();
+            });
     };
     connect(&m_healthTimer, &QTimer::timeout, this, checkHealth);
     m_healthTimer.start(2000);
@@ -128,8 +135,10 @@ void ConsoleController::submit(const QString &tokenIn, const QString &tokenOut,
 void ConsoleController::burst(int count, const QString &tokenIn, const QString &tokenOut,
                               const QString &amount, double slippage)
 {
-    submitParsed(QJsonObject{{QStringLiteral("tokenIn"), tokenIn}, {QStringLiteral("tokenOut"), tokenOut},
-                             {QStringLiteral("amount"), amount}, {QStringLiteral("slippage"), slippage}},
+    submitParsed(QJsonObject{{QStringLiteral("tokenIn"), tokenIn},
+                             {QStringLiteral("tokenOut"), tokenOut},
+                             {QStringLiteral("amount"), amount},
+                             {QStringLiteral("slippage"), slippage}},
                  count);
 }
 
@@ -137,8 +146,10 @@ void ConsoleController::submitOrder(const QString &orderType, const QString &tok
                                     const QString &tokenOut, const QString &amount, double slippage,
                                     const QString &price, int ttlSeconds)
 {
-    QJsonObject o{{QStringLiteral("orderType"), orderType}, {QStringLiteral("tokenIn"), tokenIn},
-                  {QStringLiteral("tokenOut"), tokenOut}, {QStringLiteral("amount"), amount},
+    QJsonObject o{{QStringLiteral("orderType"), orderType},
+                  {QStringLiteral("tokenIn"), tokenIn},
+                  {QStringLiteral("tokenOut"), tokenOut},
+                  {QStringLiteral("amount"), amount},
                   {QStringLiteral("slippage"), slippage}};
     if (orderType == QLatin1String("limit"))
         o.insert(QStringLiteral("limitPrice"), price);
@@ -152,9 +163,9 @@ void ConsoleController::submitOrder(const QString &orderType, const QString &tok
 void ConsoleController::submitParsed(const QJsonObject &order, int count)
 {
     // The same validation as the REST API.
-    const auto parsed = parseOrderRequest(QJsonDocument(order).toJson(QJsonDocument::Compact),
-                                          "application/json",
-                                          m_backend->defaultSlippagePpm(), m_backend->maxBodyBytes());
+    const auto parsed =
+        parseOrderRequest(QJsonDocument(order).toJson(QJsonDocument::Compact), "application/json",
+                          m_backend->defaultSlippagePpm(), m_backend->maxBodyBytes());
     if (const auto *e = std::get_if<ApiError>(&parsed)) {
         setMessage(e->message);
         return;
@@ -163,17 +174,18 @@ void ConsoleController::submitParsed(const QJsonObject &order, int count)
     auto accepted = std::make_shared<int>(0);
     auto answered = std::make_shared<int>(0);
     for (int i = 0; i < n; ++i) {
-        m_backend->submit(order, std::get<OrderRequest>(parsed), this,
-                              [this, n, accepted, answered](const SubmitResult &r) {
-            ++*answered;
-            if (r.ok)
-                ++*accepted;
-            else
-                setMessage(r.error.message);
-            if (*answered == n && *accepted == n)
-                setMessage(n == 1 ? QStringLiteral("order %1 accepted").arg(r.orderId.left(8))
-                                  : QStringLiteral("%1 orders accepted").arg(n));
-        });
+        m_backend->submit(
+            order, std::get<OrderRequest>(parsed), this,
+            [this, n, accepted, answered](const SubmitResult &r) {
+                ++*answered;
+                if (r.ok)
+                    ++*accepted;
+                else
+                    setMessage(r.error.message);
+                if (*answered == n && *accepted == n)
+                    setMessage(n == 1 ? QStringLiteral("order %1 accepted").arg(r.orderId.left(8))
+                                      : QStringLiteral("%1 orders accepted").arg(n));
+            });
     }
 }
 
@@ -187,16 +199,19 @@ void ConsoleController::cancel(const QString &orderId)
         else if (r.cancelled)
             setMessage(QStringLiteral("order %1 cancelled").arg(orderId.left(8)));
         else if (r.current)
-            setMessage(QStringLiteral("order %1 is %2: only a pending or open order can be cancelled")
-                           .arg(orderId.left(8), statusName(*r.current)));
+            setMessage(
+                QStringLiteral("order %1 is %2: only a pending or open order can be cancelled")
+                    .arg(orderId.left(8), statusName(*r.current)));
         else
             setMessage(QStringLiteral("no order %1").arg(orderId.left(8)));
     });
 }
 
-void ConsoleController::launch(const QString &symbol, const QString &quoteToken, const QString &price)
+void ConsoleController::launch(const QString &symbol, const QString &quoteToken,
+                               const QString &price)
 {
-    QJsonObject o{{QStringLiteral("symbol"), symbol.trimmed()}, {QStringLiteral("quoteToken"), quoteToken}};
+    QJsonObject o{{QStringLiteral("symbol"), symbol.trimmed()},
+                  {QStringLiteral("quoteToken"), quoteToken}};
     if (!price.trimmed().isEmpty())
         o.insert(QStringLiteral("price"), price.trimmed());
     const auto spec = parseLaunchSpec(o);
@@ -219,10 +234,11 @@ void ConsoleController::selectOrder(const QString &orderId)
     m_history.show(orderId, known);
     if (known.isEmpty() || known.first().seq != 1) {
         // Not seen live (from before the console started): read its history.
-        m_backend->fetchOrderEvents(orderId, this, [this, orderId](const QList<OrderEvent> &events) {
-            if (m_history.orderId() == orderId)
-                m_history.show(orderId, events);
-        });
+        m_backend->fetchOrderEvents(orderId, this,
+                                    [this, orderId](const QList<OrderEvent> &events) {
+                                        if (m_history.orderId() == orderId)
+                                            m_history.show(orderId, events);
+                                    });
     }
 }
 
@@ -239,15 +255,20 @@ QString ConsoleController::pausedReason() const
 QVariantList ConsoleController::venues() const
 {
     QVariantList out;
-    for (const QJsonValue &v : m_backend->controls()->toJson().value(QStringLiteral("venues")).toArray())
+    for (const QJsonValue &v :
+         m_backend->controls()->toJson().value(QStringLiteral("venues")).toArray())
         out << v.toObject().toVariantMap();
     return out;
 }
 
 QString ConsoleController::volatility() const
 {
-    return m_backend->controls()->toJson().value(QStringLiteral("simulator")).toObject()
-        .value(QStringLiteral("volatility")).toString();
+    return m_backend->controls()
+        ->toJson()
+        .value(QStringLiteral("simulator"))
+        .toObject()
+        .value(QStringLiteral("volatility"))
+        .toString();
 }
 
 void ConsoleController::refreshActions()
@@ -258,11 +279,12 @@ void ConsoleController::refreshActions()
             QStringList detail;
             for (auto it = a.detail.constBegin(); it != a.detail.constEnd(); ++it)
                 detail << it.key() + QLatin1Char('=') + it.value().toVariant().toString();
-            list << QVariantMap{{QStringLiteral("time"), a.at.toLocalTime().toString(QStringLiteral("hh:mm:ss"))},
-                                {QStringLiteral("action"), a.action},
-                                {QStringLiteral("target"), a.target.size() == 36 ? a.target.left(8) : a.target},
-                                {QStringLiteral("detail"), detail.join(QStringLiteral(" "))},
-                                {QStringLiteral("source"), a.source}};
+            list << QVariantMap{
+                {QStringLiteral("time"), a.at.toLocalTime().toString(QStringLiteral("hh:mm:ss"))},
+                {QStringLiteral("action"), a.action},
+                {QStringLiteral("target"), a.target.size() == 36 ? a.target.left(8) : a.target},
+                {QStringLiteral("detail"), detail.join(QStringLiteral(" "))},
+                {QStringLiteral("source"), a.source}};
         }
         if (list != m_actions) {
             m_actions = list;
@@ -279,7 +301,10 @@ void ConsoleController::control(ControlAction action, const QString &done)
             setMessage(r.error.message);
             return;
         }
-        setMessage(r.cancelled.isEmpty() ? done : QStringLiteral("%1; %2 order(s) cancelled").arg(done).arg(r.cancelled.size()));
+        setMessage(
+            r.cancelled.isEmpty()
+                ? done
+                : QStringLiteral("%1; %2 order(s) cancelled").arg(done).arg(r.cancelled.size()));
         emit controlsChanged();
         refreshActions();
     });
@@ -289,7 +314,8 @@ void ConsoleController::pauseIntake(const QString &reason)
 {
     ControlAction a;
     a.kind = ControlAction::Kind::Pause;
-    a.reason = reason.trimmed().isEmpty() ? QStringLiteral("paused from the console") : reason.trimmed();
+    a.reason =
+        reason.trimmed().isEmpty() ? QStringLiteral("paused from the console") : reason.trimmed();
     control(a, QStringLiteral("intake paused: new orders are refused, orders in flight finish"));
 }
 
@@ -323,7 +349,8 @@ void ConsoleController::setVolatility(const QString &volatility)
     ControlAction a;
     a.kind = ControlAction::Kind::Volatility;
     // The REST body's rules, so the console refuses what the API refuses.
-    const QByteArray body = QJsonDocument(QJsonObject{{QStringLiteral("volatility"), volatility.trimmed()}}).toJson();
+    const QByteArray body =
+        QJsonDocument(QJsonObject{{QStringLiteral("volatility"), volatility.trimmed()}}).toJson();
     if (const auto error = parseControlBody(body, &a)) {
         setMessage(error->message);
         return;
@@ -337,12 +364,14 @@ void ConsoleController::retry(const QString &orderId)
         return;
     m_backend->retry(orderId, this, [this, orderId](const Ingest::RetryResult &r) {
         if (!r.submit.ok) {
-            setMessage(QStringLiteral("retry of %1 refused: %2").arg(orderId.left(8), r.submit.error.message));
+            setMessage(QStringLiteral("retry of %1 refused: %2")
+                           .arg(orderId.left(8), r.submit.error.message));
             return;
         }
-        setMessage(r.submit.replayed
-                       ? QStringLiteral("%1 was already retried as %2").arg(orderId.left(8), r.submit.orderId.left(8))
-                       : QStringLiteral("%1 retried as new order %2").arg(orderId.left(8), r.submit.orderId.left(8)));
+        setMessage(r.submit.replayed ? QStringLiteral("%1 was already retried as %2")
+                                           .arg(orderId.left(8), r.submit.orderId.left(8))
+                                     : QStringLiteral("%1 retried as new order %2")
+                                           .arg(orderId.left(8), r.submit.orderId.left(8)));
         refreshActions();
     });
 }
@@ -351,7 +380,8 @@ void ConsoleController::copyText(const QString &text)
 {
     if (QClipboard *c = QGuiApplication::clipboard())
         c->setText(text);
-    setMessage(QStringLiteral("copied %1").arg(text.left(16) + (text.size() > 16 ? QStringLiteral("…") : QString())));
+    setMessage(QStringLiteral("copied %1")
+                   .arg(text.left(16) + (text.size() > 16 ? QStringLiteral("…") : QString())));
 }
 
 } // namespace oee::ui

@@ -11,7 +11,6 @@
 
 #include "runtime/Controls.h"
 
-
 namespace oee::ui {
 
 // What the QML console binds to: the engine's models and actions, in process (never HTTP).
@@ -86,7 +85,10 @@ public:
     [[nodiscard]] bool remote() const { return m_backend->isRemote(); }
     [[nodiscard]] bool connected() const { return m_backend->isConnected(); }
     [[nodiscard]] QString connectionState() const { return m_backend->connectionState(); }
-    [[nodiscard]] static int startTab() { return qBound(0, qEnvironmentVariableIntValue("OEE_CONSOLE_TAB"), 3); }
+    [[nodiscard]] static int startTab()
+    {
+        return qBound(0, qEnvironmentVariableIntValue("OEE_CONSOLE_TAB"), 3);
+    }
     [[nodiscard]] OrdersModel *orders() { return &m_orders; }
     [[nodiscard]] OrderFilter *filteredOrders() { return &m_filter; }
     [[nodiscard]] OrderFilter *openOrders() { return &m_open; }

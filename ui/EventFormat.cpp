@@ -13,7 +13,9 @@ namespace {
 
 QVariantMap fact(const QString &label, const QString &value, bool copy = false)
 {
-    return {{QStringLiteral("label"), label}, {QStringLiteral("value"), value}, {QStringLiteral("copy"), copy}};
+    return {{QStringLiteral("label"), label},
+            {QStringLiteral("value"), value},
+            {QStringLiteral("copy"), copy}};
 }
 
 QString percentOfPpm(quint32 ppm)
@@ -93,7 +95,9 @@ FormattedEvent formatEvent(const QList<OrderEvent> &events, int index)
         for (const OrderEvent &x : events) {
             const EventData d = x.typed();
             if (const auto *r = std::get_if<RoutingPlan>(&d); r && r->attempt == attempt)
-                return r->plan.value(QStringLiteral("expectedAmountOutRaw")).toString().toULongLong();
+                return r->plan.value(QStringLiteral("expectedAmountOutRaw"))
+                    .toString()
+                    .toULongLong();
         }
         return 0;
     };
@@ -101,29 +105,44 @@ FormattedEvent formatEvent(const QList<OrderEvent> &events, int index)
     const EventData data = e.typed();
     if (const auto *d = std::get_if<SubmittedOrder>(&data)) {
         const OrderRequest &r = d->request;
-        out.headline = QStringLiteral("%1 order: %2 → %3").arg(r.orderType, tokenAmount(QString::number(r.amount), r.tokenIn), r.tokenOut);
+        out.headline =
+            QStringLiteral("%1 order: %2 → %3")
+                .arg(r.orderType, tokenAmount(QString::number(r.amount), r.tokenIn), r.tokenOut);
         out.facts << fact(QStringLiteral("Slippage"), percentOfPpm(r.slippagePpm));
         if (!r.limitPrice.isEmpty())
-            out.facts << fact(QStringLiteral("Limit price"), QStringLiteral("%1 %2 per %3").arg(r.limitPrice, r.tokenOut, r.tokenIn));
+            out.facts << fact(
+                QStringLiteral("Limit price"),
+                QStringLiteral("%1 %2 per %3").arg(r.limitPrice, r.tokenOut, r.tokenIn));
         if (r.limitMinOut > 0)
-            out.facts << fact(QStringLiteral("Minimum out"), tokenAmount(QString::number(r.limitMinOut), r.tokenOut));
+            out.facts << fact(QStringLiteral("Minimum out"),
+                              tokenAmount(QString::number(r.limitMinOut), r.tokenOut));
         if (!r.maxPrice.isEmpty())
-            out.facts << fact(QStringLiteral("Max price"), QStringLiteral("%1 %2 per token").arg(r.maxPrice, r.tokenIn));
+            out.facts << fact(QStringLiteral("Max price"),
+                              QStringLiteral("%1 %2 per token").arg(r.maxPrice, r.tokenIn));
         if (r.expiresAt.isValid())
-            out.facts << fact(QStringLiteral("Expires"), r.expiresAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")));
+            out.facts << fact(
+                QStringLiteral("Expires"),
+                r.expiresAt.toLocalTime().toString(QStringLiteral("yyyy-MM-dd hh:mm:ss")));
         if (!r.retryOf.isEmpty())
             out.facts << fact(QStringLiteral("Retry of"), r.retryOf, true);
     } else if (const auto *d = std::get_if<RetryScheduled>(&data)) {
-        out.headline = QStringLiteral("Attempt %1 failed on %2 — retrying in %3 ms").arg(d->attempt).arg(d->venue).arg(d->retryInMs);
-        out.facts << fact(QStringLiteral("Error"), d->error) << fact(QStringLiteral("Attempt"), QString::number(d->attempt));
+        out.headline = QStringLiteral("Attempt %1 failed on %2 — retrying in %3 ms")
+                           .arg(d->attempt)
+                           .arg(d->venue)
+                           .arg(d->retryInMs);
+        out.facts << fact(QStringLiteral("Error"), d->error)
+                  << fact(QStringLiteral("Attempt"), QString::number(d->attempt));
     } else if (const auto *d = std::get_if<RoutingPlan>(&data)) {
         const QJsonArray candidates = d->plan.value(QStringLiteral("candidates")).toArray();
         out.headline = QStringLiteral("Attempt %1: %2 routes compared, %3 %4 chosen")
-                           .arg(d->attempt).arg(candidates.size()).arg(d->venue, d->plan.value(QStringLiteral("route")).toString());
+                           .arg(d->attempt)
+                           .arg(candidates.size())
+                           .arg(d->venue, d->plan.value(QStringLiteral("route")).toString());
         if (d->trigger)
-            out.facts << fact(QStringLiteral("Fired by"), d->trigger->reason == QLatin1String("launch")
-                                                              ? QStringLiteral("the launch of its token")
-                                                              : QStringLiteral("the price crossing its limit"));
+            out.facts << fact(QStringLiteral("Fired by"),
+                              d->trigger->reason == QLatin1String("launch")
+                                  ? QStringLiteral("the launch of its token")
+                                  : QStringLiteral("the price crossing its limit"));
         const QString expected = d->plan.value(QStringLiteral("expectedAmountOutRaw")).toString();
         if (!expected.isEmpty())
             out.facts << fact(QStringLiteral("Expected out"), tokenAmount(expected, outToken));
@@ -141,9 +160,12 @@ FormattedEvent formatEvent(const QList<OrderEvent> &events, int index)
                 pools << pool;
                 // A split's legs both take the order's input; a two-hop's second leg takes the
                 // first's output.
-                fees << tokenAmount(l.value(QStringLiteral("feeRaw")).toString(), type == QLatin1String("split") ? in : legIn);
-                shares << QStringLiteral("%1%").arg(l.value(QStringLiteral("shareBps")).toInt() / 100.0);
-                impact = std::max(impact, l.value(QStringLiteral("impactBps")).toString().toDouble());
+                fees << tokenAmount(l.value(QStringLiteral("feeRaw")).toString(),
+                                    type == QLatin1String("split") ? in : legIn);
+                shares << QStringLiteral("%1%").arg(l.value(QStringLiteral("shareBps")).toInt() /
+                                                    100.0);
+                impact =
+                    std::max(impact, l.value(QStringLiteral("impactBps")).toString().toDouble());
                 const QStringList t = poolTokens(pool);
                 if (type == QLatin1String("two-hop") && t.size() == 2)
                     legIn = t[0] == legIn ? t[1] : t[0];
@@ -151,9 +173,13 @@ FormattedEvent formatEvent(const QList<OrderEvent> &events, int index)
             out.routes << QVariantMap{
                 {QStringLiteral("venue"), c.value(QStringLiteral("venue")).toString()},
                 {QStringLiteral("type"), type},
-                {QStringLiteral("pools"), pools.join(type == QLatin1String("split") ? QStringLiteral(" + ") : QStringLiteral(" → "))},
-                {QStringLiteral("out"), c.contains(QStringLiteral("amountOutRaw"))
-                                            ? tokenAmount(c.value(QStringLiteral("amountOutRaw")).toString(), outToken) : QString()},
+                {QStringLiteral("pools"),
+                 pools.join(type == QLatin1String("split") ? QStringLiteral(" + ")
+                                                           : QStringLiteral(" → "))},
+                {QStringLiteral("out"),
+                 c.contains(QStringLiteral("amountOutRaw"))
+                     ? tokenAmount(c.value(QStringLiteral("amountOutRaw")).toString(), outToken)
+                     : QString()},
                 {QStringLiteral("fees"), fees.join(QStringLiteral(" + "))},
                 {QStringLiteral("impact"), QStringLiteral("%1 bps").arg(impact, 0, 'f', 2)},
                 {QStringLiteral("share"), shares.join(QStringLiteral(" / "))},
@@ -163,22 +189,32 @@ FormattedEvent formatEvent(const QList<OrderEvent> &events, int index)
         }
     } else if (const auto *d = std::get_if<TransactionBuilt>(&data)) {
         out.headline = QStringLiteral("Transaction built on %1 (%2)").arg(d->venue, d->route);
-        out.facts << fact(QStringLiteral("Expected out"), tokenAmount(QString::number(d->expectedOut), outToken))
-                  << fact(QStringLiteral("Minimum out"), tokenAmount(QString::number(d->minOut), outToken))
-                  << fact(QStringLiteral("Slippage"), [&] {
-                         const auto ppm = parseSlippageFraction(d->slippage);
-                         return std::holds_alternative<quint32>(ppm) ? percentOfPpm(std::get<quint32>(ppm)) : d->slippage;
-                     }())
+        out.facts << fact(QStringLiteral("Expected out"),
+                          tokenAmount(QString::number(d->expectedOut), outToken))
+                  << fact(QStringLiteral("Minimum out"),
+                          tokenAmount(QString::number(d->minOut), outToken))
+                  << fact(QStringLiteral("Slippage"),
+                          [&] {
+                              const auto ppm = parseSlippageFraction(d->slippage);
+                              return std::holds_alternative<quint32>(ppm)
+                                         ? percentOfPpm(std::get<quint32>(ppm))
+                                         : d->slippage;
+                          }())
                   << fact(QStringLiteral("Attempt"), QString::number(d->attempt));
     } else if (const auto *d = std::get_if<TransactionSubmitted>(&data)) {
         out.headline = QStringLiteral("Transaction sent to %1").arg(d->venue);
         out.facts << fact(QStringLiteral("Signature"), d->signature, true)
                   << fact(QStringLiteral("Attempt"), QString::number(d->attempt));
     } else if (const auto *d = std::get_if<FillReport>(&data)) {
-        out.headline = QStringLiteral("Filled on %1: %2").arg(d->venue, tokenAmount(QString::number(d->amountOut), outToken));
-        out.facts << fact(QStringLiteral("Amount in"), tokenAmount(QString::number(d->amountIn), in))
-                  << fact(QStringLiteral("Amount out"), tokenAmount(QString::number(d->amountOut), outToken))
-                  << fact(QStringLiteral("Executed price"), QStringLiteral("%1 %2 per %3").arg(groupedAmount(d->executedPrice), outToken, in));
+        out.headline = QStringLiteral("Filled on %1: %2")
+                           .arg(d->venue, tokenAmount(QString::number(d->amountOut), outToken));
+        out.facts << fact(QStringLiteral("Amount in"),
+                          tokenAmount(QString::number(d->amountIn), in))
+                  << fact(QStringLiteral("Amount out"),
+                          tokenAmount(QString::number(d->amountOut), outToken))
+                  << fact(QStringLiteral("Executed price"),
+                          QStringLiteral("%1 %2 per %3")
+                              .arg(groupedAmount(d->executedPrice), outToken, in));
         const BaseUnits q = quoted(d->attempt);
         if (q > 0)
             out.facts << fact(QStringLiteral("Slippage vs quote"), slippageBps(q, d->amountOut));
@@ -194,14 +230,17 @@ FormattedEvent formatEvent(const QList<OrderEvent> &events, int index)
         if (!d->venue.isEmpty())
             out.facts << fact(QStringLiteral("Venue"), d->venue);
     } else if (const auto *d = std::get_if<RestingOrderData>(&data)) {
-        out.headline = d->attempt > 0 ? QStringLiteral("Attempt %1 missed — resting again").arg(d->attempt)
-                                      : QStringLiteral("Resting: %1").arg(d->waitingFor);
+        out.headline = d->attempt > 0
+                           ? QStringLiteral("Attempt %1 missed — resting again").arg(d->attempt)
+                           : QStringLiteral("Resting: %1").arg(d->waitingFor);
         if (d->attempt > 0)
-            out.facts << fact(QStringLiteral("Error"), d->error) << fact(QStringLiteral("Venue"), d->venue);
+            out.facts << fact(QStringLiteral("Error"), d->error)
+                      << fact(QStringLiteral("Venue"), d->venue);
     } else if (const auto *d = std::get_if<CancelReport>(&data)) {
         out.headline = QStringLiteral("Cancelled: %1").arg(d->reason);
     } else if (const auto *d = std::get_if<ExpiryReport>(&data)) {
-        out.headline = QStringLiteral("Expired at %1").arg(d->expiresAt.toLocalTime().toString(QStringLiteral("hh:mm:ss")));
+        out.headline = QStringLiteral("Expired at %1")
+                           .arg(d->expiresAt.toLocalTime().toString(QStringLiteral("hh:mm:ss")));
     } else {
         out.headline = describeEvent(e);
     }

@@ -11,15 +11,24 @@ namespace {
 QColor statusColor(OrderStatus s)
 {
     switch (s) {
-    case OrderStatus::Pending: return QColor(0x8a, 0x8f, 0x98);
-    case OrderStatus::Routing: return QColor(0x3b, 0x82, 0xf6);
-    case OrderStatus::Building: return QColor(0x8b, 0x5c, 0xf6);
-    case OrderStatus::Submitted: return QColor(0xf5, 0x9e, 0x0b);
-    case OrderStatus::Confirmed: return QColor(0x16, 0xa3, 0x4a);
-    case OrderStatus::Failed: return QColor(0xdc, 0x26, 0x26);
-    case OrderStatus::Cancelled: return QColor(0x6b, 0x72, 0x80);
-    case OrderStatus::Open: return QColor(0x06, 0xb6, 0xd4);
-    case OrderStatus::Expired: return QColor(0xa1, 0x62, 0x07);
+    case OrderStatus::Pending:
+        return QColor(0x8a, 0x8f, 0x98);
+    case OrderStatus::Routing:
+        return QColor(0x3b, 0x82, 0xf6);
+    case OrderStatus::Building:
+        return QColor(0x8b, 0x5c, 0xf6);
+    case OrderStatus::Submitted:
+        return QColor(0xf5, 0x9e, 0x0b);
+    case OrderStatus::Confirmed:
+        return QColor(0x16, 0xa3, 0x4a);
+    case OrderStatus::Failed:
+        return QColor(0xdc, 0x26, 0x26);
+    case OrderStatus::Cancelled:
+        return QColor(0x6b, 0x72, 0x80);
+    case OrderStatus::Open:
+        return QColor(0x06, 0xb6, 0xd4);
+    case OrderStatus::Expired:
+        return QColor(0xa1, 0x62, 0x07);
     }
     return Qt::gray;
 }

@@ -99,8 +99,8 @@ void LocalBackend::fetchQueueCounts(QObject *context, std::function<void(const Q
     m_engine->fetchQueueCounts(context, std::move(done));
 }
 
-void LocalBackend::checkHealth(QObject *context,
-                               std::function<void(bool, const QString &, bool, const QString &)> done)
+void LocalBackend::checkHealth(
+    QObject *context, std::function<void(bool, const QString &, bool, const QString &)> done)
 {
     m_engine->checkHealth(context, std::move(done));
 }

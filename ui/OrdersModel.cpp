@@ -24,12 +24,21 @@ int OrdersModel::rowCount(const QModelIndex &parent) const
 
 QHash<int, QByteArray> OrdersModel::roleNames() const
 {
-    return {{OrderIdRole, "orderId"},   {StatusRole, "status"},       {PairRole, "pair"},
-            {AmountRole, "amount"},     {VenueRole, "venue"},         {AmountOutRole, "amountOut"},
-            {ExecutedPriceRole, "executedPrice"}, {SignatureRole, "signature"},
-            {ErrorRole, "error"},       {AttemptRole, "attempt"},     {CreatedRole, "created"},
-            {LatencyMsRole, "latencyMs"}, {TerminalRole, "terminal"},
-            {OrderTypeRole, "orderType"}, {TermsRole, "terms"}};
+    return {{OrderIdRole, "orderId"},
+            {StatusRole, "status"},
+            {PairRole, "pair"},
+            {AmountRole, "amount"},
+            {VenueRole, "venue"},
+            {AmountOutRole, "amountOut"},
+            {ExecutedPriceRole, "executedPrice"},
+            {SignatureRole, "signature"},
+            {ErrorRole, "error"},
+            {AttemptRole, "attempt"},
+            {CreatedRole, "created"},
+            {LatencyMsRole, "latencyMs"},
+            {TerminalRole, "terminal"},
+            {OrderTypeRole, "orderType"},
+            {TermsRole, "terms"}};
 }
 
 int OrdersModel::rowOf(const QString &orderId) const
@@ -63,23 +72,38 @@ QVariant OrdersModel::data(const QModelIndex &index, int role) const
     const Row &r = m_rows[index.row()];
     const qint64 now = QDateTime::currentMSecsSinceEpoch();
     switch (role) {
-    case OrderIdRole: return r.id;
-    case StatusRole: return statusName(r.status);
-    case PairRole: return r.tokenIn + QStringLiteral(" → ") + r.tokenOut;
-    case OrderTypeRole: return r.orderType;
-    case TermsRole: return r.terms;
-    case AmountRole: return r.amount;
-    case VenueRole: return r.venue;
-    case AmountOutRole: return r.amountOut;
-    case ExecutedPriceRole: return r.executedPrice;
-    case SignatureRole: return r.signature;
-    case ErrorRole: return r.error;
-    case AttemptRole: return r.attempt;
-    case CreatedRole: return r.created.toLocalTime().toString(QStringLiteral("hh:mm:ss.zzz"));
-    case TerminalRole: return isTerminal(r.status);
+    case OrderIdRole:
+        return r.id;
+    case StatusRole:
+        return statusName(r.status);
+    case PairRole:
+        return r.tokenIn + QStringLiteral(" → ") + r.tokenOut;
+    case OrderTypeRole:
+        return r.orderType;
+    case TermsRole:
+        return r.terms;
+    case AmountRole:
+        return r.amount;
+    case VenueRole:
+        return r.venue;
+    case AmountOutRole:
+        return r.amountOut;
+    case ExecutedPriceRole:
+        return r.executedPrice;
+    case SignatureRole:
+        return r.signature;
+    case ErrorRole:
+        return r.error;
+    case AttemptRole:
+        return r.attempt;
+    case CreatedRole:
+        return r.created.toLocalTime().toString(QStringLiteral("hh:mm:ss.zzz"));
+    case TerminalRole:
+        return isTerminal(r.status);
     case LatencyMsRole: {
         const qint64 end = isTerminal(r.status) && !r.events.isEmpty()
-                               ? r.events.last().at.toMSecsSinceEpoch() : now;
+                               ? r.events.last().at.toMSecsSinceEpoch()
+                               : now;
         return double(end - r.created.toMSecsSinceEpoch());
     }
     }
@@ -97,7 +121,8 @@ static QString termsText(const OrderRequest &r)
     if (!r.maxPrice.isEmpty())
         parts << QStringLiteral("max ") + r.maxPrice;
     if (r.expiresAt.isValid())
-        parts << QStringLiteral("until ") + r.expiresAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
+        parts << QStringLiteral("until ") +
+                     r.expiresAt.toLocalTime().toString(QStringLiteral("HH:mm:ss"));
     return parts.join(QStringLiteral(" · "));
 }
 
@@ -186,9 +211,10 @@ void OrdersModel::seed(const QList<Order> &orders)
         readTerms(it->terms, terms);
         r.terms = termsText(terms);
         r.limitPrice = terms.limitPrice;
-        const int at = int(std::lower_bound(m_rows.cbegin(), m_rows.cend(), r.created,
-                                            [](const Row &x, const QDateTime &t) { return x.created > t; }) -
-                           m_rows.cbegin());
+        const int at =
+            int(std::lower_bound(m_rows.cbegin(), m_rows.cend(), r.created,
+                                 [](const Row &x, const QDateTime &t) { return x.created > t; }) -
+                m_rows.cbegin());
         beginInsertRows({}, at, at);
         m_rows.insert(at, r);
         endInsertRows();
@@ -222,7 +248,10 @@ bool OrderFilter::filterAcceptsRow(int sourceRow, const QModelIndex &sourceParen
 {
     if (m_status.isEmpty())
         return true;
-    return sourceModel()->index(sourceRow, 0, sourceParent).data(OrdersModel::StatusRole).toString() == m_status;
+    return sourceModel()
+               ->index(sourceRow, 0, sourceParent)
+               .data(OrdersModel::StatusRole)
+               .toString() == m_status;
 }
 
 int EventsModel::rowCount(const QModelIndex &parent) const
@@ -232,7 +261,7 @@ int EventsModel::rowCount(const QModelIndex &parent) const
 
 QHash<int, QByteArray> EventsModel::roleNames() const
 {
-    return {{SeqRole, "seq"},         {StatusRole, "status"}, {TimeRole, "time"},
+    return {{SeqRole, "seq"},         {StatusRole, "status"},     {TimeRole, "time"},
             {DetailsRole, "details"}, {HeadlineRole, "headline"}, {FactsRole, "facts"},
             {RoutesRole, "routes"}};
 }
@@ -243,16 +272,22 @@ QVariant EventsModel::data(const QModelIndex &index, int role) const
         return {};
     const OrderEvent &e = m_events[index.row()];
     switch (role) {
-    case SeqRole: return e.seq;
-    case StatusRole: return statusName(e.status);
-    case TimeRole: return e.at.toLocalTime().toString(QStringLiteral("hh:mm:ss.zzz"));
+    case SeqRole:
+        return e.seq;
+    case StatusRole:
+        return statusName(e.status);
+    case TimeRole:
+        return e.at.toLocalTime().toString(QStringLiteral("hh:mm:ss.zzz"));
     case DetailsRole:
         // The step in a sentence (a trigger, a cancel, an expiry read as such), then its data.
         return describeEvent(e) + QLatin1Char('\n') +
                QString::fromUtf8(QJsonDocument(e.data).toJson(QJsonDocument::Indented));
-    case HeadlineRole: return formatEvent(m_events, index.row()).headline;
-    case FactsRole: return formatEvent(m_events, index.row()).facts;
-    case RoutesRole: return formatEvent(m_events, index.row()).routes;
+    case HeadlineRole:
+        return formatEvent(m_events, index.row()).headline;
+    case FactsRole:
+        return formatEvent(m_events, index.row()).facts;
+    case RoutesRole:
+        return formatEvent(m_events, index.row()).routes;
     }
     return {};
 }

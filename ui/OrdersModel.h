@@ -17,20 +17,20 @@ class OrdersModel : public QAbstractListModel
 public:
     enum Role {
         OrderIdRole = Qt::UserRole + 1, // the order id
-        StatusRole,         // pending … confirmed | failed
-        PairRole,           // "SOL → USDC"
-        AmountRole,         // amount in
-        VenueRole,          // chosen venue
-        AmountOutRole,      // amount out, once confirmed
-        ExecutedPriceRole,  // executed price, once confirmed
-        SignatureRole,      // transaction signature, once submitted
-        ErrorRole,          // last error
-        AttemptRole,        // current attempt
-        CreatedRole,        // "hh:mm:ss.zzz"
-        LatencyMsRole,      // submitted → terminal (ms), or age so far
-        TerminalRole,       // confirmed or failed
-        OrderTypeRole,      // market, limit, sniper
-        TermsRole,          // "limit 151 · until 12:30:00", "max 0.01 · …"
+        StatusRole,                     // pending … confirmed | failed
+        PairRole,                       // "SOL → USDC"
+        AmountRole,                     // amount in
+        VenueRole,                      // chosen venue
+        AmountOutRole,                  // amount out, once confirmed
+        ExecutedPriceRole,              // executed price, once confirmed
+        SignatureRole,                  // transaction signature, once submitted
+        ErrorRole,                      // last error
+        AttemptRole,                    // current attempt
+        CreatedRole,                    // "hh:mm:ss.zzz"
+        LatencyMsRole,                  // submitted → terminal (ms), or age so far
+        TerminalRole,                   // confirmed or failed
+        OrderTypeRole,                  // market, limit, sniper
+        TermsRole,                      // "limit 151 · until 12:30:00", "max 0.01 · …"
     };
     Q_ENUM(Role)
 
@@ -47,7 +47,8 @@ public:
     [[nodiscard]] int rowOf(const QString &orderId) const;
     // The limit prices of the open limit orders on this pair (tokenOut per tokenIn), for the
     // quote chart's limit lines (display only).
-    [[nodiscard]] QList<double> openLimitPrices(const QString &tokenIn, const QString &tokenOut) const;
+    [[nodiscard]] QList<double> openLimitPrices(const QString &tokenIn,
+                                                const QString &tokenOut) const;
 
 signals:
     void countChanged();
@@ -110,7 +111,8 @@ public:
         DetailsRole,  // the step in a sentence and its raw JSON (behind the console's toggle)
         HeadlineRole, // formatted (EventFormat): one line
         FactsRole,    // [{label, value, copy}]
-        RoutesRole,   // routing: every candidate [{venue, type, pools, out, fees, impact, share, chosen}]
+        RoutesRole,   // routing: every candidate [{venue, type, pools, out, fees, impact, share,
+                      // chosen}]
     };
     using QAbstractListModel::QAbstractListModel;
     [[nodiscard]] int rowCount(const QModelIndex &parent = {}) const override;

@@ -65,7 +65,8 @@ QueueMonitor::QueueMonitor(Backend *backend, QObject *parent) : QObject(parent),
     m_timer.start(1000);
 }
 
-void QueueMonitor::attach(QAbstractSeries *waiting, QAbstractSeries *active, QAbstractSeries *delayed)
+void QueueMonitor::attach(QAbstractSeries *waiting, QAbstractSeries *active,
+                          QAbstractSeries *delayed)
 {
     m_series[0] = qobject_cast<QXYSeries *>(waiting);
     m_series[1] = qobject_cast<QXYSeries *>(active);

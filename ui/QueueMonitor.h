@@ -53,7 +53,8 @@ class QueueMonitor : public QObject
     Q_PROPERTY(bool available READ available NOTIFY updated)
 public:
     explicit QueueMonitor(Backend *backend, QObject *parent = nullptr);
-    Q_INVOKABLE void attach(QAbstractSeries *waiting, QAbstractSeries *active, QAbstractSeries *delayed);
+    Q_INVOKABLE void attach(QAbstractSeries *waiting, QAbstractSeries *active,
+                            QAbstractSeries *delayed);
     void orderFinished(bool confirmed);
 
     [[nodiscard]] int waiting() const { return m_waiting; }

@@ -78,17 +78,20 @@ void QuoteFeed::describePlan(const RoutePlan &plan)
             legs << QStringLiteral("%1% %2").arg(l.shareBps / 100.0, 0, 'f', 2).arg(l.poolId);
             break;
         case RouteCandidate::Type::TwoHop:
-            legs << QStringLiteral("%1 → %2 %3").arg(l.poolId, formatTokenAmount(l.result.outAmount, l.output->decimals), l.output->symbol);
+            legs << QStringLiteral("%1 → %2 %3")
+                        .arg(l.poolId, formatTokenAmount(l.result.outAmount, l.output->decimals),
+                             l.output->symbol);
             break;
         case RouteCandidate::Type::Direct:
             legs << l.poolId;
             break;
         }
     }
-    m_planText = plan.ok()
-        ? QStringLiteral("plan: %1 %2 ⇒ %3 %4").arg(plan.best.typeName(), legs.join(QStringLiteral(" + ")),
-                                                     formatTokenAmount(plan.best.amountOut, plan.out->decimals), plan.out->symbol)
-        : QStringLiteral("plan: none (%1)").arg(plan.error());
+    m_planText = plan.ok() ? QStringLiteral("plan: %1 %2 ⇒ %3 %4")
+                                 .arg(plan.best.typeName(), legs.join(QStringLiteral(" + ")),
+                                      formatTokenAmount(plan.best.amountOut, plan.out->decimals),
+                                      plan.out->symbol)
+                           : QStringLiteral("plan: none (%1)").arg(plan.error());
     // The pair's own pools, or the plan's when it has none (two hops).
     QList<std::shared_ptr<const Pool>> shown;
     for (const auto &p : m_market->pools())
@@ -98,11 +101,14 @@ void QuoteFeed::describePlan(const RoutePlan &plan)
         for (const QString &id : std::as_const(poolIds))
             if (auto p = m_market->pool(id))
                 shown << p;
-    std::sort(shown.begin(), shown.end(), [](const auto &a, const auto &b) { return a->id < b->id; });
+    std::sort(shown.begin(), shown.end(),
+              [](const auto &a, const auto &b) { return a->id < b->id; });
     m_pools.clear();
     for (const auto &p : std::as_const(shown)) {
         // Read the venues' state directly (no JSON round trip on the GUI thread).
-        QVariantMap m{{QStringLiteral("id"), p->id}, {QStringLiteral("venue"), p->venue()}, {QStringLiteral("kind"), p->kind()}};
+        QVariantMap m{{QStringLiteral("id"), p->id},
+                      {QStringLiteral("venue"), p->venue()},
+                      {QStringLiteral("kind"), p->kind()}};
         if (const auto *cpmm = dynamic_cast<const RaydiumCpmmPool *>(p.get())) {
             const CpmmState &s = cpmm->state();
             const Token *a = tokens.find(s.mintA);
@@ -134,11 +140,15 @@ void QuoteFeed::describePlan(const RoutePlan &plan)
                 bins.append(QVariantMap{{QStringLiteral("h"), top > 0 ? liquidity[k] / top : 0.0},
                                         {QStringLiteral("active"), k == 20}});
             m.insert(QStringLiteral("bins"), bins);
-            m.insert(QStringLiteral("summary"),
-                     QStringLiteral("%1: active bin %2 at %3 %4/%5 · slot %6")
-                         .arg(p->id).arg(s.activeId)
-                         .arg(std::pow(base, s.activeId) * std::pow(10.0, x->decimals - y->decimals), 0, 'g', 8)
-                         .arg(y->symbol, x->symbol).arg(p->slot));
+            m.insert(
+                QStringLiteral("summary"),
+                QStringLiteral("%1: active bin %2 at %3 %4/%5 · slot %6")
+                    .arg(p->id)
+                    .arg(s.activeId)
+                    .arg(std::pow(base, s.activeId) * std::pow(10.0, x->decimals - y->decimals), 0,
+                         'g', 8)
+                    .arg(y->symbol, x->symbol)
+                    .arg(p->slot));
         }
         m_pools.append(m);
     }
@@ -153,7 +163,8 @@ void QuoteFeed::sample()
         return;
     // The chart is for the eye: exact amounts are routed, the plotted prices are doubles.
     const auto parsed = parseTokenAmount(QJsonValue(m_amount), in->decimals);
-    const BaseUnits amount = std::holds_alternative<BaseUnits>(parsed) ? std::get<BaseUnits>(parsed) : 1;
+    const BaseUnits amount =
+        std::holds_alternative<BaseUnits>(parsed) ? std::get<BaseUnits>(parsed) : 1;
     // What the router would do now (venues out of routing left out), and each venue's own
     // price whether or not it routes (a venue taken out still shows its quote).
     const RoutePlan plan = m_market->route(m_tokenIn, m_tokenOut, amount);
@@ -173,8 +184,10 @@ void QuoteFeed::sample()
         const double fee = double(leg.result.fee) / double(amount);
         (raydium ? m_raydiumFee : m_meteoraFee) = fee;
         if (const auto pool = m_market->pool(leg.poolId)) {
-            const double spot = double(pool->spotPriceQ64(in->mint)) / 18446744073709551616.0 * scaleIn / scaleOut;
-            (raydium ? m_raydiumImpact : m_meteoraImpact) = spot > 0 ? std::max(0.0, 1 - p / ((1 - fee) * spot)) : 0;
+            const double spot =
+                double(pool->spotPriceQ64(in->mint)) / 18446744073709551616.0 * scaleIn / scaleOut;
+            (raydium ? m_raydiumImpact : m_meteoraImpact) =
+                spot > 0 ? std::max(0.0, 1 - p / ((1 - fee) * spot)) : 0;
         }
     }
     m_chosen = plan.best.venue();

@@ -10,7 +10,7 @@ class QXYSeries;
 namespace oee {
 class Market;
 struct RoutePlan;
-}
+} // namespace oee
 
 namespace oee::ui {
 

@@ -29,9 +29,12 @@ ApiError errorOf(int status, const QJsonDocument &body, const QString &error)
 {
     const QJsonObject o = body.object();
     if (status == 0)
-        return {ErrorKind::NotServing, QStringLiteral("the engine is unreachable: ") + error, {}, {}};
+        return {
+            ErrorKind::NotServing, QStringLiteral("the engine is unreachable: ") + error, {}, {}};
     return {kindOf(o.value(QStringLiteral("code")).toString(), status),
-            o.value(QStringLiteral("message")).toString(error), o.value(QStringLiteral("field")).toString(), {}};
+            o.value(QStringLiteral("message")).toString(error),
+            o.value(QStringLiteral("field")).toString(),
+            {}};
 }
 
 QString text(const QJsonValue &v)
@@ -54,7 +57,8 @@ Order orderFromJson(const QJsonObject &o)
     r.tokenOut = o.value(QStringLiteral("tokenOut")).toString();
     r.amount = text(o.value(QStringLiteral("amount")));
     r.slippage = text(o.value(QStringLiteral("slippage")));
-    r.status = statusFromName(o.value(QStringLiteral("status")).toString()).value_or(OrderStatus::Pending);
+    r.status =
+        statusFromName(o.value(QStringLiteral("status")).toString()).value_or(OrderStatus::Pending);
     r.lastSeq = o.value(QStringLiteral("seq")).toInt();
     r.attempts = o.value(QStringLiteral("attempts")).toInt();
     r.dex = o.value(QStringLiteral("dex")).toString();
@@ -62,8 +66,10 @@ Order orderFromJson(const QJsonObject &o)
     r.executedPrice = text(o.value(QStringLiteral("executedPrice")));
     r.amountOut = text(o.value(QStringLiteral("amountOut")));
     r.error = o.value(QStringLiteral("error")).toString();
-    r.createdAt = QDateTime::fromString(o.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
-    r.updatedAt = QDateTime::fromString(o.value(QStringLiteral("updatedAt")).toString(), Qt::ISODateWithMs);
+    r.createdAt =
+        QDateTime::fromString(o.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
+    r.updatedAt =
+        QDateTime::fromString(o.value(QStringLiteral("updatedAt")).toString(), Qt::ISODateWithMs);
     r.terms = o.value(QStringLiteral("terms")).toObject();
     return r;
 }
@@ -74,13 +80,17 @@ ControlState controlStateFromJson(const QJsonObject &o)
     const QJsonObject intake = o.value(QStringLiteral("intake")).toObject();
     s.paused = intake.value(QStringLiteral("paused")).toBool();
     s.pausedReason = intake.value(QStringLiteral("reason")).toString();
-    s.pausedAt = QDateTime::fromString(intake.value(QStringLiteral("since")).toString(), Qt::ISODateWithMs);
+    s.pausedAt =
+        QDateTime::fromString(intake.value(QStringLiteral("since")).toString(), Qt::ISODateWithMs);
     for (const QJsonValue &v : o.value(QStringLiteral("venues")).toArray())
         if (!v.toObject().value(QStringLiteral("routing")).toBool(true))
             s.disabledVenues << v.toObject().value(QStringLiteral("name")).toString();
     std::sort(s.disabledVenues.begin(), s.disabledVenues.end());
     // The engine's volatility, set or configured (this copy has no walk of its own to use it).
-    s.volatility = o.value(QStringLiteral("simulator")).toObject().value(QStringLiteral("volatility")).toString();
+    s.volatility = o.value(QStringLiteral("simulator"))
+                       .toObject()
+                       .value(QStringLiteral("volatility"))
+                       .toString();
     return s;
 }
 
@@ -101,9 +111,10 @@ RemoteBackend::RemoteBackend(const QUrl &base, const QString &apiKey, QObject *p
         const int code = int(m_ws.closeCode());
         if (code == 4410) // the log no longer reaches back to where we were: start over
             m_lastEventId = 0;
-        setConnected(false, QStringLiteral("disconnected (%1) — reconnecting in %2 s")
-                                .arg(m_ws.closeReason().isEmpty() ? m_ws.errorString() : m_ws.closeReason())
-                                .arg(m_backoffMs / 1000.0));
+        setConnected(
+            false, QStringLiteral("disconnected (%1) — reconnecting in %2 s")
+                       .arg(m_ws.closeReason().isEmpty() ? m_ws.errorString() : m_ws.closeReason())
+                       .arg(m_backoffMs / 1000.0));
         m_reconnect.start(m_backoffMs);
         m_backoffMs = std::min(kMaxBackoffMs, m_backoffMs * 2);
     });
@@ -113,14 +124,15 @@ RemoteBackend::RemoteBackend(const QUrl &base, const QString &apiKey, QObject *p
         pollControls();
     });
     m_poll.start(1000);
-    call("GET", QStringLiteral("/api/metrics"), nullptr, this, [this](int status, const QJsonDocument &body, const QString &) {
-        if (status != 200)
-            return;
-        const QJsonObject limits = body.object().value(QStringLiteral("limits")).toObject();
-        m_rateLimit = rateLimitText(limits.value(QStringLiteral("ratePerWindow")).toInt(),
-                                    limits.value(QStringLiteral("rateWindowMs")).toInt());
-        emit connectionChanged();
-    });
+    call("GET", QStringLiteral("/api/metrics"), nullptr, this,
+         [this](int status, const QJsonDocument &body, const QString &) {
+             if (status != 200)
+                 return;
+             const QJsonObject limits = body.object().value(QStringLiteral("limits")).toObject();
+             m_rateLimit = rateLimitText(limits.value(QStringLiteral("ratePerWindow")).toInt(),
+                                         limits.value(QStringLiteral("rateWindowMs")).toInt());
+             emit connectionChanged();
+         });
     pollPools();
     pollControls();
     openStream();
@@ -134,14 +146,17 @@ RemoteBackend::~RemoteBackend()
 
 QString RemoteBackend::restUrl() const
 {
-    return m_base.toString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash) + QStringLiteral("/api");
+    return m_base.toString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash) +
+           QStringLiteral("/api");
 }
 
 QString RemoteBackend::wsUrl() const
 {
     QUrl ws = m_base;
-    ws.setScheme(m_base.scheme() == QLatin1String("https") ? QStringLiteral("wss") : QStringLiteral("ws"));
-    return ws.toString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash) + QStringLiteral("/ws/orders");
+    ws.setScheme(m_base.scheme() == QLatin1String("https") ? QStringLiteral("wss")
+                                                           : QStringLiteral("ws"));
+    return ws.toString(QUrl::RemoveUserInfo | QUrl::StripTrailingSlash) +
+           QStringLiteral("/ws/orders");
 }
 
 void RemoteBackend::setConnected(bool up, const QString &state)
@@ -229,26 +244,28 @@ void RemoteBackend::call(const QByteArray &method, const QString &path, const QJ
 
 void RemoteBackend::pollPools()
 {
-    call("GET", QStringLiteral("/api/pools"), nullptr, this, [this](int status, const QJsonDocument &body, const QString &) {
-        if (status != 200)
-            return;
-        QList<std::shared_ptr<Pool>> states;
-        for (const QJsonValue &v : body.array()) {
-            QString error;
-            // A launched token this console's registry does not know is skipped.
-            if (auto pool = poolFromJson(v.toObject(), &error))
-                states << std::shared_ptr<Pool>(std::move(pool));
-        }
-        m_market->update(states);
-    });
+    call("GET", QStringLiteral("/api/pools"), nullptr, this,
+         [this](int status, const QJsonDocument &body, const QString &) {
+             if (status != 200)
+                 return;
+             QList<std::shared_ptr<Pool>> states;
+             for (const QJsonValue &v : body.array()) {
+                 QString error;
+                 // A launched token this console's registry does not know is skipped.
+                 if (auto pool = poolFromJson(v.toObject(), &error))
+                     states << std::shared_ptr<Pool>(std::move(pool));
+             }
+             m_market->update(states);
+         });
 }
 
 void RemoteBackend::pollControls()
 {
-    call("GET", QStringLiteral("/api/control"), nullptr, this, [this](int status, const QJsonDocument &body, const QString &) {
-        if (status == 200)
-            m_controls->apply(controlStateFromJson(body.object()));
-    });
+    call("GET", QStringLiteral("/api/control"), nullptr, this,
+         [this](int status, const QJsonDocument &body, const QString &) {
+             if (status == 200)
+                 m_controls->apply(controlStateFromJson(body.object()));
+         });
 }
 
 void RemoteBackend::submit(const QJsonObject &order, const OrderRequest &, QObject *context,
@@ -256,18 +273,19 @@ void RemoteBackend::submit(const QJsonObject &order, const OrderRequest &, QObje
 {
     call("POST", QStringLiteral("/api/orders/execute"), &order, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &error) {
-        SubmitResult r;
-        const QJsonObject o = body.object();
-        if (status == 200) {
-            r.ok = true;
-            r.orderId = o.value(QStringLiteral("orderId")).toString();
-            r.replayed = o.value(QStringLiteral("replayed")).toBool();
-            r.createdAt = QDateTime::fromString(o.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
-        } else {
-            r.error = errorOf(status, body, error);
-        }
-        done(r);
-    });
+             SubmitResult r;
+             const QJsonObject o = body.object();
+             if (status == 200) {
+                 r.ok = true;
+                 r.orderId = o.value(QStringLiteral("orderId")).toString();
+                 r.replayed = o.value(QStringLiteral("replayed")).toBool();
+                 r.createdAt = QDateTime::fromString(
+                     o.value(QStringLiteral("createdAt")).toString(), Qt::ISODateWithMs);
+             } else {
+                 r.error = errorOf(status, body, error);
+             }
+             done(r);
+         });
 }
 
 void RemoteBackend::cancel(const QString &orderId, QObject *context,
@@ -275,15 +293,16 @@ void RemoteBackend::cancel(const QString &orderId, QObject *context,
 {
     call("DELETE", QStringLiteral("/api/orders/") + orderId, nullptr, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &error) {
-        Ingest::CancelResult r;
-        r.ok = status == 200 || status == 404 || status == 409;
-        r.cancelled = status == 200;
-        if (status == 409)
-            r.current = statusFromName(body.object().value(QStringLiteral("status")).toString());
-        if (!r.ok)
-            r.error = errorOf(status, body, error).message;
-        done(r);
-    });
+             Ingest::CancelResult r;
+             r.ok = status == 200 || status == 404 || status == 409;
+             r.cancelled = status == 200;
+             if (status == 409)
+                 r.current =
+                     statusFromName(body.object().value(QStringLiteral("status")).toString());
+             if (!r.ok)
+                 r.error = errorOf(status, body, error).message;
+             done(r);
+         });
 }
 
 void RemoteBackend::launch(const QJsonObject &body, const LaunchSpec &, QObject *context,
@@ -291,22 +310,22 @@ void RemoteBackend::launch(const QJsonObject &body, const LaunchSpec &, QObject 
 {
     call("POST", QStringLiteral("/api/launches"), &body, context,
          [done = std::move(done)](int status, const QJsonDocument &reply, const QString &error) {
-        Ingest::LaunchReply r;
-        const QJsonObject o = reply.object();
-        if (status == 201) {
-            LaunchResult l;
-            l.symbol = o.value(QStringLiteral("symbol")).toString();
-            l.mint = o.value(QStringLiteral("mint")).toString();
-            l.poolId = o.value(QStringLiteral("poolId")).toString();
-            l.venue = o.value(QStringLiteral("venue")).toString();
-            l.decimals = o.value(QStringLiteral("decimals")).toInt();
-            r.launched = l;
-        } else {
-            r.conflict = status == 409;
-            r.error = errorOf(status, reply, error).message;
-        }
-        done(r);
-    });
+             Ingest::LaunchReply r;
+             const QJsonObject o = reply.object();
+             if (status == 201) {
+                 LaunchResult l;
+                 l.symbol = o.value(QStringLiteral("symbol")).toString();
+                 l.mint = o.value(QStringLiteral("mint")).toString();
+                 l.poolId = o.value(QStringLiteral("poolId")).toString();
+                 l.venue = o.value(QStringLiteral("venue")).toString();
+                 l.decimals = o.value(QStringLiteral("decimals")).toInt();
+                 r.launched = l;
+             } else {
+                 r.conflict = status == 409;
+                 r.error = errorOf(status, reply, error).message;
+             }
+             done(r);
+         });
 }
 
 void RemoteBackend::control(const ControlAction &action, QObject *context,
@@ -319,7 +338,9 @@ void RemoteBackend::control(const ControlAction &action, QObject *context,
         path = QStringLiteral("/api/control/pause");
         body.insert(QStringLiteral("reason"), action.reason);
         break;
-    case ControlAction::Kind::Resume: path = QStringLiteral("/api/control/resume"); break;
+    case ControlAction::Kind::Resume:
+        path = QStringLiteral("/api/control/resume");
+        break;
     case ControlAction::Kind::Kill:
         path = QStringLiteral("/api/control/kill");
         body.insert(QStringLiteral("reason"), action.reason);
@@ -334,20 +355,21 @@ void RemoteBackend::control(const ControlAction &action, QObject *context,
         break;
     }
     call("POST", path, &body, context,
-         [this, done = std::move(done)](int status, const QJsonDocument &reply, const QString &error) {
-        ControlReply r;
-        const QJsonObject o = reply.object();
-        r.ok = status == 200;
-        if (r.ok) {
-            r.auditId = qint64(o.value(QStringLiteral("actionId")).toDouble());
-            for (const QJsonValue &v : o.value(QStringLiteral("cancelled")).toArray())
-                r.cancelled << v.toString();
-            m_controls->apply(controlStateFromJson(o)); // the state after it, at once
-        } else {
-            r.error = errorOf(status, reply, error);
-        }
-        done(r);
-    });
+         [this, done = std::move(done)](int status, const QJsonDocument &reply,
+                                        const QString &error) {
+             ControlReply r;
+             const QJsonObject o = reply.object();
+             r.ok = status == 200;
+             if (r.ok) {
+                 r.auditId = qint64(o.value(QStringLiteral("actionId")).toDouble());
+                 for (const QJsonValue &v : o.value(QStringLiteral("cancelled")).toArray())
+                     r.cancelled << v.toString();
+                 m_controls->apply(controlStateFromJson(o)); // the state after it, at once
+             } else {
+                 r.error = errorOf(status, reply, error);
+             }
+             done(r);
+         });
 }
 
 void RemoteBackend::retry(const QString &orderId, QObject *context,
@@ -355,19 +377,19 @@ void RemoteBackend::retry(const QString &orderId, QObject *context,
 {
     call("POST", QStringLiteral("/api/orders/%1/retry").arg(orderId), nullptr, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &error) {
-        Ingest::RetryResult r;
-        const QJsonObject o = body.object();
-        if (status == 200 || status == 201) {
-            r.submit.ok = true;
-            r.submit.orderId = o.value(QStringLiteral("orderId")).toString();
-            r.submit.replayed = status == 200;
-        } else {
-            r.submit.error = errorOf(status, body, error);
-            if (status == 409)
-                r.current = statusFromName(o.value(QStringLiteral("status")).toString());
-        }
-        done(r);
-    });
+             Ingest::RetryResult r;
+             const QJsonObject o = body.object();
+             if (status == 200 || status == 201) {
+                 r.submit.ok = true;
+                 r.submit.orderId = o.value(QStringLiteral("orderId")).toString();
+                 r.submit.replayed = status == 200;
+             } else {
+                 r.submit.error = errorOf(status, body, error);
+                 if (status == 409)
+                     r.current = statusFromName(o.value(QStringLiteral("status")).toString());
+             }
+             done(r);
+         });
 }
 
 void RemoteBackend::fetchOrderEvents(const QString &orderId, QObject *context,
@@ -375,13 +397,14 @@ void RemoteBackend::fetchOrderEvents(const QString &orderId, QObject *context,
 {
     call("GET", QStringLiteral("/api/orders/%1/events").arg(orderId), nullptr, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &) {
-        QList<OrderEvent> events;
-        if (status == 200)
-            for (const QJsonValue &v : body.object().value(QStringLiteral("events")).toArray())
-                if (auto e = OrderEvent::fromMessage(QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact)))
-                    events << *e;
-        done(events);
-    });
+             QList<OrderEvent> events;
+             if (status == 200)
+                 for (const QJsonValue &v : body.object().value(QStringLiteral("events")).toArray())
+                     if (auto e = OrderEvent::fromMessage(
+                             QJsonDocument(v.toObject()).toJson(QJsonDocument::Compact)))
+                         events << *e;
+             done(events);
+         });
 }
 
 void RemoteBackend::fetchRecentOrders(int limit, QObject *context,
@@ -389,47 +412,48 @@ void RemoteBackend::fetchRecentOrders(int limit, QObject *context,
 {
     call("GET", QStringLiteral("/api/orders?limit=%1").arg(limit), nullptr, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &) {
-        QList<Order> orders;
-        if (status == 200)
-            for (const QJsonValue &v : body.array())
-                orders << orderFromJson(v.toObject());
-        done(orders);
-    });
+             QList<Order> orders;
+             if (status == 200)
+                 for (const QJsonValue &v : body.array())
+                     orders << orderFromJson(v.toObject());
+             done(orders);
+         });
 }
 
-void RemoteBackend::fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done)
+void RemoteBackend::fetchQueueCounts(QObject *context,
+                                     std::function<void(const QueueCounts &)> done)
 {
     call("GET", QStringLiteral("/api/metrics"), nullptr, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &error) {
-        QueueCounts c;
-        const QJsonObject q = body.object().value(QStringLiteral("queue")).toObject();
-        c.ok = status == 200 && !q.isEmpty();
-        c.error = c.ok ? QString() : error;
-        c.waiting = q.value(QStringLiteral("waiting")).toInteger();
-        c.active = q.value(QStringLiteral("active")).toInteger();
-        c.delayed = q.value(QStringLiteral("delayed")).toInteger();
-        c.completed = q.value(QStringLiteral("completed")).toInteger();
-        c.failed = q.value(QStringLiteral("failed")).toInteger();
-        done(c);
-    });
+             QueueCounts c;
+             const QJsonObject q = body.object().value(QStringLiteral("queue")).toObject();
+             c.ok = status == 200 && !q.isEmpty();
+             c.error = c.ok ? QString() : error;
+             c.waiting = q.value(QStringLiteral("waiting")).toInteger();
+             c.active = q.value(QStringLiteral("active")).toInteger();
+             c.delayed = q.value(QStringLiteral("delayed")).toInteger();
+             c.completed = q.value(QStringLiteral("completed")).toInteger();
+             c.failed = q.value(QStringLiteral("failed")).toInteger();
+             done(c);
+         });
 }
 
-void RemoteBackend::checkHealth(QObject *context,
-                                std::function<void(bool, const QString &, bool, const QString &)> done)
+void RemoteBackend::checkHealth(
+    QObject *context, std::function<void(bool, const QString &, bool, const QString &)> done)
 {
     call("GET", QStringLiteral("/health"), nullptr, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &error) {
-        if (status == 0) {
-            const QString why = QStringLiteral("engine unreachable: ") + error;
-            done(false, why, false, why);
-            return;
-        }
-        const QJsonObject o = body.object();
-        const QString redis = o.value(QStringLiteral("redis")).toString();
-        const QString pg = o.value(QStringLiteral("postgres")).toString();
-        done(redis == QLatin1String("up") || redis == QLatin1String("connected"), redis,
-             pg == QLatin1String("up") || pg == QLatin1String("connected"), pg);
-    });
+             if (status == 0) {
+                 const QString why = QStringLiteral("engine unreachable: ") + error;
+                 done(false, why, false, why);
+                 return;
+             }
+             const QJsonObject o = body.object();
+             const QString redis = o.value(QStringLiteral("redis")).toString();
+             const QString pg = o.value(QStringLiteral("postgres")).toString();
+             done(redis == QLatin1String("up") || redis == QLatin1String("connected"), redis,
+                  pg == QLatin1String("up") || pg == QLatin1String("connected"), pg);
+         });
 }
 
 void RemoteBackend::fetchActions(int limit, QObject *context,
@@ -437,21 +461,23 @@ void RemoteBackend::fetchActions(int limit, QObject *context,
 {
     call("GET", QStringLiteral("/api/control/actions?limit=%1").arg(limit), nullptr, context,
          [done = std::move(done)](int status, const QJsonDocument &body, const QString &) {
-        QList<OperatorAction> actions;
-        if (status == 200)
-            for (const QJsonValue &v : body.object().value(QStringLiteral("actions")).toArray()) {
-                const QJsonObject o = v.toObject();
-                OperatorAction a;
-                a.id = qint64(o.value(QStringLiteral("id")).toDouble());
-                a.at = QDateTime::fromString(o.value(QStringLiteral("at")).toString(), Qt::ISODateWithMs);
-                a.action = o.value(QStringLiteral("action")).toString();
-                a.target = o.value(QStringLiteral("target")).toString();
-                a.detail = o.value(QStringLiteral("detail")).toObject();
-                a.source = o.value(QStringLiteral("source")).toString();
-                actions << a;
-            }
-        done(actions);
-    });
+             QList<OperatorAction> actions;
+             if (status == 200)
+                 for (const QJsonValue &v :
+                      body.object().value(QStringLiteral("actions")).toArray()) {
+                     const QJsonObject o = v.toObject();
+                     OperatorAction a;
+                     a.id = qint64(o.value(QStringLiteral("id")).toDouble());
+                     a.at = QDateTime::fromString(o.value(QStringLiteral("at")).toString(),
+                                                  Qt::ISODateWithMs);
+                     a.action = o.value(QStringLiteral("action")).toString();
+                     a.target = o.value(QStringLiteral("target")).toString();
+                     a.detail = o.value(QStringLiteral("detail")).toObject();
+                     a.source = o.value(QStringLiteral("source")).toString();
+                     actions << a;
+                 }
+             done(actions);
+         });
 }
 
 } // namespace oee::ui

@@ -46,8 +46,9 @@ public:
     void fetchRecentOrders(int limit, QObject *context,
                            std::function<void(const QList<oee::Order> &)> done) override;
     void fetchQueueCounts(QObject *context, std::function<void(const QueueCounts &)> done) override;
-    void checkHealth(QObject *context,
-                     std::function<void(bool, const QString &, bool, const QString &)> done) override;
+    void
+    checkHealth(QObject *context,
+                std::function<void(bool, const QString &, bool, const QString &)> done) override;
     void fetchActions(int limit, QObject *context,
                       std::function<void(const QList<oee::OperatorAction> &)> done) override;
 

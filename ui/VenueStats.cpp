@@ -31,10 +31,13 @@ template <typename T> QString percentiles(QList<T> values, const char *unit, int
     std::sort(values.begin(), values.end());
     const double scale = std::pow(10.0, decimals);
     const auto at = [&](double q) {
-        const double v = std::round(double(values[qsizetype(q * double(values.size() - 1))]) * scale) / scale;
+        const double v =
+            std::round(double(values[qsizetype(q * double(values.size() - 1))]) * scale) / scale;
         return v == 0 ? 0.0 : v; // never "-0.0"
     };
-    return QStringLiteral("p50 %1 · p95 %2 %3").arg(at(0.5), 0, 'f', decimals).arg(at(0.95), 0, 'f', decimals)
+    return QStringLiteral("p50 %1 · p95 %2 %3")
+        .arg(at(0.5), 0, 'f', decimals)
+        .arg(at(0.95), 0, 'f', decimals)
         .arg(QLatin1String(unit));
 }
 
@@ -68,10 +71,16 @@ int VenueStats::rowCount(const QModelIndex &parent) const
 
 QHash<int, QByteArray> VenueStats::roleNames() const
 {
-    return {{NameRole, "name"},         {RoutesWonRole, "routesWon"},   {FillsRole, "fills"},
-            {VolumeRole, "volume"},     {FailuresRole, "failures"},     {SlippageRole, "slippage"},
-            {SlippageBucketsRole, "slippageBuckets"}, {QuoteLatencyRole, "quoteLatency"},
-            {ExecLatencyRole, "execLatency"}, {RoutingRole, "routing"}};
+    return {{NameRole, "name"},
+            {RoutesWonRole, "routesWon"},
+            {FillsRole, "fills"},
+            {VolumeRole, "volume"},
+            {FailuresRole, "failures"},
+            {SlippageRole, "slippage"},
+            {SlippageBucketsRole, "slippageBuckets"},
+            {QuoteLatencyRole, "quoteLatency"},
+            {ExecLatencyRole, "execLatency"},
+            {RoutingRole, "routing"}};
 }
 
 QVariant VenueStats::data(const QModelIndex &index, int role) const
@@ -80,29 +89,39 @@ QVariant VenueStats::data(const QModelIndex &index, int role) const
         return {};
     const Venue &v = m_venues[index.row()];
     switch (role) {
-    case NameRole: return v.name;
-    case RoutesWonRole: return v.routesWon;
-    case FillsRole: return v.fills;
-    case VolumeRole: return QLocale(QLocale::English).toString(v.volumeUsd, 'f', 0) + QStringLiteral(" USD");
-    case FailuresRole: return v.failures;
-    case SlippageRole: return percentiles(v.slippageBps, "bps", 1);
+    case NameRole:
+        return v.name;
+    case RoutesWonRole:
+        return v.routesWon;
+    case FillsRole:
+        return v.fills;
+    case VolumeRole:
+        return QLocale(QLocale::English).toString(v.volumeUsd, 'f', 0) + QStringLiteral(" USD");
+    case FailuresRole:
+        return v.failures;
+    case SlippageRole:
+        return percentiles(v.slippageBps, "bps", 1);
     case SlippageBucketsRole: {
         QVariantList out;
         for (int n : v.buckets)
             out << n;
         return out;
     }
-    case QuoteLatencyRole: return percentiles(v.quoteMs, "ms", 0);
-    case ExecLatencyRole: return percentiles(v.execMs, "ms", 0);
-    case RoutingRole: return v.routing;
+    case QuoteLatencyRole:
+        return percentiles(v.quoteMs, "ms", 0);
+    case ExecLatencyRole:
+        return percentiles(v.execMs, "ms", 0);
+    case RoutingRole:
+        return v.routing;
     }
     return {};
 }
 
 QStringList VenueStats::bucketLabels() const
 {
-    return {QStringLiteral("<-100"), QStringLiteral("-100…-25"), QStringLiteral("-25…-5"), QStringLiteral("-5…-½"),
-            QStringLiteral("±½"), QStringLiteral("½…5"), QStringLiteral(">5")};
+    return {QStringLiteral("<-100"), QStringLiteral("-100…-25"), QStringLiteral("-25…-5"),
+            QStringLiteral("-5…-½"), QStringLiteral("±½"),       QStringLiteral("½…5"),
+            QStringLiteral(">5")};
 }
 
 int VenueStats::maxBucket() const
@@ -170,7 +189,9 @@ void VenueStats::applyEvents(const QList<OrderEvent> &events)
             ++v.routesWon;
             if (seen.lastAtMs)
                 keep(v.quoteMs, at - seen.lastAtMs);
-            seen.quoted.insert(d->attempt, d->plan.value(QStringLiteral("expectedAmountOutRaw")).toString().toULongLong());
+            seen.quoted.insert(
+                d->attempt,
+                d->plan.value(QStringLiteral("expectedAmountOutRaw")).toString().toULongLong());
         } else if (std::get_if<TransactionSubmitted>(&data)) {
             seen.submittedAtMs = at;
         } else if (const auto *d = std::get_if<FillReport>(&data)) {
@@ -191,7 +212,8 @@ void VenueStats::applyEvents(const QList<OrderEvent> &events)
         } else if (const auto *d = std::get_if<FailureReport>(&data)) {
             if (!d->venue.isEmpty())
                 ++venue(d->venue).failures;
-        } else if (const auto *d = std::get_if<RestingOrderData>(&data); d && d->attempt > 0 && !d->venue.isEmpty()) {
+        } else if (const auto *d = std::get_if<RestingOrderData>(&data);
+                   d && d->attempt > 0 && !d->venue.isEmpty()) {
             ++venue(d->venue).failures;
         }
         seen.lastAtMs = at;

@@ -18,13 +18,13 @@ public:
         NameRole = Qt::UserRole + 1,
         RoutesWonRole,
         FillsRole,
-        VolumeRole,        // "12,345 USD"
+        VolumeRole, // "12,345 USD"
         FailuresRole,
-        SlippageRole,      // "p50 -3.1 · p95 -12.0 bps"
+        SlippageRole,        // "p50 -3.1 · p95 -12.0 bps"
         SlippageBucketsRole, // counts per bucket (bucketLabels)
-        QuoteLatencyRole,  // "p50 210 · p95 240 ms"
+        QuoteLatencyRole,    // "p50 210 · p95 240 ms"
         ExecLatencyRole,
-        RoutingRole,       // in routing (operator control)
+        RoutingRole, // in routing (operator control)
     };
     Q_ENUM(Role)
     Q_PROPERTY(QStringList bucketLabels READ bucketLabels CONSTANT)

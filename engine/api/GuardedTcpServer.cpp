@@ -49,22 +49,32 @@ void refuse(QTcpSocket *socket, int status, const char *reason, const ApiError &
 // how much of it is still due.
 struct RequestTracker
 {
-    enum class Verdict { Fine, HeadTooLarge, TooManyFields, BodyTooLarge, BadFraming, Upgrade, LateUpgrade };
+    enum class Verdict {
+        Fine,
+        HeadTooLarge,
+        TooManyFields,
+        BodyTooLarge,
+        BadFraming,
+        Upgrade,
+        LateUpgrade
+    };
     enum class State { Head, Body, ChunkSize, ChunkData, ChunkEnd, Trailer };
 
     State state = State::Head;
-    QByteArray head;        // the head read so far
-    QByteArray line;        // a chunk-size or trailer line read so far
-    qint64 remaining = 0;   // Body, ChunkData, ChunkEnd: bytes still due
-    qint64 bodyBytes = 0;   // chunked: data bytes so far
-    QString problem;        // what was wrong with a refused request
-    int heads = 0;          // requests seen on this connection
+    QByteArray head;      // the head read so far
+    QByteArray line;      // a chunk-size or trailer line read so far
+    qint64 remaining = 0; // Body, ChunkData, ChunkEnd: bytes still due
+    qint64 bodyBytes = 0; // chunked: data bytes so far
+    QString problem;      // what was wrong with a refused request
+    int heads = 0;        // requests seen on this connection
 
     Verdict startBody(const QByteArray &headText, qint64 maxBody, qint64 *declared)
     {
         const QList<QByteArray> lines = headText.split('\n');
         if (lines.size() - 1 > kMaxHeaderFields) {
-            problem = QStringLiteral("%1 header fields; at most %2").arg(lines.size() - 1).arg(kMaxHeaderFields);
+            problem = QStringLiteral("%1 header fields; at most %2")
+                          .arg(lines.size() - 1)
+                          .arg(kMaxHeaderFields);
             return Verdict::TooManyFields;
         }
         int lengths = 0;
@@ -160,7 +170,8 @@ struct RequestTracker
                 const qsizetype eol = data.indexOf('\n', pos);
                 line += data.mid(pos, eol < 0 ? -1 : eol - pos);
                 if (line.size() > kMaxChunkLine) {
-                    problem = QStringLiteral("a chunk-size or trailer line over %1 bytes").arg(kMaxChunkLine);
+                    problem = QStringLiteral("a chunk-size or trailer line over %1 bytes")
+                                  .arg(kMaxChunkLine);
                     return Verdict::BadFraming;
                 }
                 if (eol < 0)
@@ -219,74 +230,87 @@ void GuardedTcpServer::incomingConnection(qintptr descriptor)
     auto tracker = std::make_shared<RequestTracker>();
     // Connected before QHttpServer's own slot, so it runs first on every read.
     const UpgradeHandler upgrade = m_upgrade;
-    connect(socket, &QTcpSocket::readyRead, deadline, [socket, deadline, tracker, maxBody, timeoutMs, upgrade] {
-        if (!socket->isOpen())
-            return; // a readyRead queued by QHttpServer after it closed the connection
-        qint64 declared = 0;
-        switch (tracker->feed(socket->peek(socket->bytesAvailable()), maxBody, &declared)) {
-        case RequestTracker::Verdict::HeadTooLarge:
-            refuse(socket, 431, "Request Header Fields Too Large",
-                   {ErrorKind::HeadersTooLarge,
-                    QStringLiteral("request head over %1 bytes").arg(kMaxHeadBytes), {}, {}});
-            return;
-        case RequestTracker::Verdict::TooManyFields:
-            refuse(socket, 431, "Request Header Fields Too Large",
-                   {ErrorKind::HeadersTooLarge, tracker->problem, {}, {}});
-            return;
-        case RequestTracker::Verdict::BadFraming:
-            refuse(socket, 400, "Bad Request",
-                   {ErrorKind::MalformedRequest,
-                    QStringLiteral("the request's framing is invalid: ") + tracker->problem, {}, {}});
-            return;
-        case RequestTracker::Verdict::BodyTooLarge:
-            refuse(socket, 413, "Payload Too Large",
-                   {ErrorKind::PayloadTooLarge,
-                    QStringLiteral("body of %1 bytes or more exceeds the limit of %2 bytes")
-                        .arg(declared)
-                        .arg(maxBody),
-                    {}, {}});
-            return;
-        case RequestTracker::Verdict::Upgrade:
-            if (!upgrade)
-                break; // QHttpServer hands it to its own QWebSocketServer
-            // QHttpServer must not read it any more; its connection on destroyed stays (it
-            // deletes the request object QHttpServer allocated). The socket changes thread
-            // once this signal has returned.
-            QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
-            QObject::disconnect(socket, &QTcpSocket::disconnected, nullptr, nullptr);
-            deadline->stop();
-            QMetaObject::invokeMethod(socket->parent(), [socket, deadline, upgrade] {
-                delete deadline;
-                if (socket->state() != QAbstractSocket::ConnectedState) {
-                    socket->deleteLater();
+    connect(socket, &QTcpSocket::readyRead, deadline,
+            [socket, deadline, tracker, maxBody, timeoutMs, upgrade] {
+                if (!socket->isOpen())
+                    return; // a readyRead queued by QHttpServer after it closed the connection
+                qint64 declared = 0;
+                switch (tracker->feed(socket->peek(socket->bytesAvailable()), maxBody, &declared)) {
+                case RequestTracker::Verdict::HeadTooLarge:
+                    refuse(socket, 431, "Request Header Fields Too Large",
+                           {ErrorKind::HeadersTooLarge,
+                            QStringLiteral("request head over %1 bytes").arg(kMaxHeadBytes),
+                            {},
+                            {}});
                     return;
+                case RequestTracker::Verdict::TooManyFields:
+                    refuse(socket, 431, "Request Header Fields Too Large",
+                           {ErrorKind::HeadersTooLarge, tracker->problem, {}, {}});
+                    return;
+                case RequestTracker::Verdict::BadFraming:
+                    refuse(socket, 400, "Bad Request",
+                           {ErrorKind::MalformedRequest,
+                            QStringLiteral("the request's framing is invalid: ") + tracker->problem,
+                            {},
+                            {}});
+                    return;
+                case RequestTracker::Verdict::BodyTooLarge:
+                    refuse(socket, 413, "Payload Too Large",
+                           {ErrorKind::PayloadTooLarge,
+                            QStringLiteral("body of %1 bytes or more exceeds the limit of %2 bytes")
+                                .arg(declared)
+                                .arg(maxBody),
+                            {},
+                            {}});
+                    return;
+                case RequestTracker::Verdict::Upgrade:
+                    if (!upgrade)
+                        break; // QHttpServer hands it to its own QWebSocketServer
+                    // QHttpServer must not read it any more; its connection on destroyed stays (it
+                    // deletes the request object QHttpServer allocated). The socket changes thread
+                    // once this signal has returned.
+                    QObject::disconnect(socket, &QTcpSocket::readyRead, nullptr, nullptr);
+                    QObject::disconnect(socket, &QTcpSocket::disconnected, nullptr, nullptr);
+                    deadline->stop();
+                    QMetaObject::invokeMethod(
+                        socket->parent(),
+                        [socket, deadline, upgrade] {
+                            delete deadline;
+                            if (socket->state() != QAbstractSocket::ConnectedState) {
+                                socket->deleteLater();
+                                return;
+                            }
+                            socket->setParent(nullptr);
+                            upgrade(socket);
+                        },
+                        Qt::QueuedConnection);
+                    return;
+                case RequestTracker::Verdict::LateUpgrade:
+                    refuse(socket, 400, "Bad Request",
+                           {ErrorKind::MalformedRequest,
+                            QStringLiteral(
+                                "a WebSocket upgrade must be the first request on its connection"),
+                            {},
+                            {}});
+                    return;
+                case RequestTracker::Verdict::Fine:
+                    break;
                 }
-                socket->setParent(nullptr);
-                upgrade(socket);
-            }, Qt::QueuedConnection);
-            return;
-        case RequestTracker::Verdict::LateUpgrade:
-            refuse(socket, 400, "Bad Request",
-                   {ErrorKind::MalformedRequest,
-                    QStringLiteral("a WebSocket upgrade must be the first request on its connection"),
-                    {}, {}});
-            return;
-        case RequestTracker::Verdict::Fine:
-            break;
-        }
-        // An incomplete request must complete within the timeout.
-        if (!tracker->incomplete())
-            deadline->stop();
-        else if (!deadline->isActive())
-            deadline->start(timeoutMs);
-    });
+                // An incomplete request must complete within the timeout.
+                if (!tracker->incomplete())
+                    deadline->stop();
+                else if (!deadline->isActive())
+                    deadline->start(timeoutMs);
+            });
     connect(deadline, &QTimer::timeout, socket, [socket, tracker] {
         if (!tracker->incomplete() || socket->state() != QAbstractSocket::ConnectedState)
             return;
         qCInfo(lcHttp, "closing a connection whose request did not complete in time");
         refuse(socket, 408, "Request Timeout",
                {ErrorKind::RequestTimeout,
-                QStringLiteral("the request did not arrive completely in time"), {}, {}});
+                QStringLiteral("the request did not arrive completely in time"),
+                {},
+                {}});
     });
     addPendingConnection(socket);
 }

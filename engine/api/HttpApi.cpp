@@ -55,7 +55,8 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
     }
     if (!address.isLoopback() && m_config.apiKey.isEmpty()) {
         *error = QStringLiteral("binding %1 (not loopback) requires an API key: set API_KEY "
-                                "(clients then send Authorization: Bearer <key>)").arg(host);
+                                "(clients then send Authorization: Bearer <key>)")
+                     .arg(host);
         return 0;
     }
     // Our own QTcpServer: QHttpServer's default listen backlog (50) drops connection bursts,
@@ -63,7 +64,10 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
     auto *tcp = new GuardedTcpServer(m_config.maxBodyBytes, m_config.requestTimeoutMs, this);
     tcp->setListenBacklogSize(1024);
     if (!tcp->listen(address, port)) {
-        *error = QStringLiteral("cannot listen on %1:%2: %3").arg(host).arg(port).arg(tcp->errorString());
+        *error = QStringLiteral("cannot listen on %1:%2: %3")
+                     .arg(host)
+                     .arg(port)
+                     .arg(tcp->errorString());
         delete tcp;
         return 0;
     }
@@ -74,11 +78,14 @@ quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
         // Seed 000 served its streams on a port of their own (ws://host:3001/ws/<id>): the
         // hub listens there itself.
         QString wsError;
-        QMetaObject::invokeMethod(m_hub, [&] { m_wsPort = m_hub->listen(address, m_config.wsPort, &wsError); },
-                                  Qt::BlockingQueuedConnection);
+        QMetaObject::invokeMethod(
+            m_hub, [&] { m_wsPort = m_hub->listen(address, m_config.wsPort, &wsError); },
+            Qt::BlockingQueuedConnection);
         if (!m_wsPort) {
             *error = QStringLiteral("cannot listen on %1:%2 (WS_PORT): %3")
-                         .arg(host).arg(m_config.wsPort).arg(wsError);
+                         .arg(host)
+                         .arg(m_config.wsPort)
+                         .arg(wsError);
             return 0;
         }
     }
@@ -108,9 +115,9 @@ void HttpApi::route(const QString &path, Methods methods, Handler handler)
 {
     m_server.route(path, methods,
                    [this, handler](const QHttpServerRequest &req, QHttpServerResponder &&r) {
-        if (enter(req))
-            handler(req, std::move(r));
-    });
+                       if (enter(req))
+                           handler(req, std::move(r));
+                   });
 }
 
 void HttpApi::route(const QString &path, Methods methods, ArgHandler handler)
@@ -118,29 +125,32 @@ void HttpApi::route(const QString &path, Methods methods, ArgHandler handler)
     m_server.route(path, methods,
                    [this, handler](const QString &arg, const QHttpServerRequest &req,
                                    QHttpServerResponder &&r) {
-        if (enter(req))
-            handler(arg, req, std::move(r));
-    });
+                       if (enter(req))
+                           handler(arg, req, std::move(r));
+                   });
 }
 
 void HttpApi::routeAnyPath(Methods methods, UrlHandler handler)
 {
-    m_server.route(QStringLiteral("/<arg>"), methods,
-                   [this, handler](const QUrl &arg, const QHttpServerRequest &req,
-                                   QHttpServerResponder &&r) {
-        if (enter(req))
-            handler(arg, req, std::move(r));
-    });
+    m_server.route(
+        QStringLiteral("/<arg>"), methods,
+        [this, handler](const QUrl &arg, const QHttpServerRequest &req, QHttpServerResponder &&r) {
+            if (enter(req))
+                handler(arg, req, std::move(r));
+        });
 }
 
-bool HttpApi::admit(const QHttpServerRequest &req, QHttpServerResponder &responder, const char *what)
+bool HttpApi::admit(const QHttpServerRequest &req, QHttpServerResponder &responder,
+                    const char *what)
 {
     if (authorized(req))
         return true;
-    respondError(responder, {ErrorKind::Unauthorized,
-                             QStringLiteral("this server requires Authorization: Bearer <API key> ") +
-                                 QLatin1String(what),
-                             QStringLiteral("Authorization"), {}});
+    respondError(responder,
+                 {ErrorKind::Unauthorized,
+                  QStringLiteral("this server requires Authorization: Bearer <API key> ") +
+                      QLatin1String(what),
+                  QStringLiteral("Authorization"),
+                  {}});
     return false;
 }
 
@@ -208,13 +218,16 @@ void HttpApi::answer(Token token, int status, const QByteArray &body, const Head
         Qt::QueuedConnection);
 }
 
-void HttpApi::read(Token token, std::function<void(OrderStore &, JobQueue &, RedisConnection &)> task)
+void HttpApi::read(Token token,
+                   std::function<void(OrderStore &, JobQueue &, RedisConnection &)> task)
 {
     if (m_reads->post(std::move(task)))
         return;
     answer(token, 503,
            errorJson({ErrorKind::Overloaded,
-                      QStringLiteral("too many reads are waiting; retry in a second"), {}, {}}),
+                      QStringLiteral("too many reads are waiting; retry in a second"),
+                      {},
+                      {}}),
            {{"Retry-After", "1"}});
 }
 

@@ -55,11 +55,14 @@ void Ingest::submit(const OrderRequest &request, const QString &idempotencyKey, 
     if (m_controls && m_controls->paused()) {
         const ControlState s = m_controls->state();
         SubmitResult r;
-        r.error = ApiError{ErrorKind::Paused,
-                           QStringLiteral("intake is paused by the operator%1; orders in flight finish, "
-                                          "new ones are refused until it resumes")
-                               .arg(s.pausedReason.isEmpty() ? QString() : QStringLiteral(" (") + s.pausedReason + u')'),
-                           {}, QStringLiteral("paused")};
+        r.error = ApiError{
+            ErrorKind::Paused,
+            QStringLiteral("intake is paused by the operator%1; orders in flight finish, "
+                           "new ones are refused until it resumes")
+                .arg(s.pausedReason.isEmpty() ? QString()
+                                              : QStringLiteral(" (") + s.pausedReason + u')'),
+            {},
+            QStringLiteral("paused")};
         reply(r);
         return;
     }
@@ -86,7 +89,8 @@ void Ingest::cancel(const QString &orderId, std::function<void(const CancelResul
         this,
         [this, orderId, source, reply = std::move(reply)] {
             CancelResult r;
-            const OrderStore::CancelOutcome c = m_store->cancel(orderId, QStringLiteral("cancelled by the client"));
+            const OrderStore::CancelOutcome c =
+                m_store->cancel(orderId, QStringLiteral("cancelled by the client"));
             r.ok = c.ok;
             r.cancelled = c.cancelled;
             r.current = c.current;
@@ -161,7 +165,9 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
             if (!replies.value(1).ok()) {
                 r.error = {ErrorKind::QueueUnavailable,
                            QStringLiteral("Redis is unavailable, nothing was changed: ") +
-                               replies.value(1).str, {}, {}};
+                               replies.value(1).str,
+                           {},
+                           {}};
                 reply(r);
                 return;
             }
@@ -172,8 +178,11 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
             audit.source = action.source;
             switch (action.kind) {
             case ControlAction::Kind::Pause:
-            case ControlAction::Kind::Kill: audit.detail.insert(QStringLiteral("reason"), action.reason); break;
-            case ControlAction::Kind::Resume: break;
+            case ControlAction::Kind::Kill:
+                audit.detail.insert(QStringLiteral("reason"), action.reason);
+                break;
+            case ControlAction::Kind::Resume:
+                break;
             case ControlAction::Kind::Venue:
                 audit.target = action.venue;
                 audit.detail.insert(QStringLiteral("routing"), action.enabled);
@@ -200,8 +209,10 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
                     m_redis->command(drop);
                 r.error = {ErrorKind::DatabaseUnavailable,
                            QStringLiteral("PostgreSQL is unavailable, so the action could not be "
-                                          "recorded and was not applied: ") + m_store->lastError(),
-                           {}, {}};
+                                          "recorded and was not applied: ") +
+                               m_store->lastError(),
+                           {},
+                           {}};
                 reply(r);
                 return;
             }
@@ -225,9 +236,11 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
                 QList<OrderEvent> committed;
                 const QJsonObject why{{QStringLiteral("reason"), QStringLiteral("kill switch")}};
                 for (qsizetype at = 0; ids && at < ids->size() && !failed; at += 5000) {
-                    const auto part = m_store->endResting(ids->mid(at, 5000), OrderStatus::Cancelled, why);
+                    const auto part =
+                        m_store->endResting(ids->mid(at, 5000), OrderStatus::Cancelled, why);
                     failed = !part;
-                    for (const OrderStore::EndOutcome &e : part.value_or(QList<OrderStore::EndOutcome>{}))
+                    for (const OrderStore::EndOutcome &e :
+                         part.value_or(QList<OrderStore::EndOutcome>{}))
                         if (e.ended) {
                             committed << e.event;
                             r.cancelled << e.orderId;
@@ -238,7 +251,8 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
                     for (OrderEvent &e : committed)
                         e.message = e.toMessage();
                     emit eventsCommitted(committed);
-                    m_redis->command({"PUBLISH", rkeys::eventsChannel(prefix), publishedBatch(m_instanceId, committed)});
+                    m_redis->command({"PUBLISH", rkeys::eventsChannel(prefix),
+                                      publishedBatch(m_instanceId, committed)});
                 }
                 this->audit(QStringLiteral("kill-cancelled"), {},
                             QJsonObject{{QStringLiteral("cancelled"), qint64(r.cancelled.size())},
@@ -246,10 +260,15 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
                                         {QStringLiteral("killId"), double(*id)}},
                             action.source);
                 if (failed) {
-                    r.error = {ErrorKind::DatabaseUnavailable,
-                               QStringLiteral("intake is paused and %1 order(s) were cancelled, but not all "
-                                              "orders not yet begun could be (PostgreSQL: %2); pull the switch again")
-                                   .arg(r.cancelled.size()).arg(m_store->lastError()), {}, {}};
+                    r.error = {
+                        ErrorKind::DatabaseUnavailable,
+                        QStringLiteral(
+                            "intake is paused and %1 order(s) were cancelled, but not all "
+                            "orders not yet begun could be (PostgreSQL: %2); pull the switch again")
+                            .arg(r.cancelled.size())
+                            .arg(m_store->lastError()),
+                        {},
+                        {}};
                     reply(r);
                     return;
                 }
@@ -270,12 +289,16 @@ void Ingest::retry(const QString &orderId, const QString &source,
             const auto found = m_store->retrySource(orderId);
             if (!found) {
                 r.submit.error = {ErrorKind::DatabaseUnavailable,
-                                  QStringLiteral("PostgreSQL is unavailable: ") + m_store->lastError(), {}, {}};
+                                  QStringLiteral("PostgreSQL is unavailable: ") +
+                                      m_store->lastError(),
+                                  {},
+                                  {}};
                 reply(r);
                 return;
             }
             if (!found->found) {
-                r.submit.error = {ErrorKind::OrderNotFound, QStringLiteral("Order not found"), {}, {}};
+                r.submit.error = {
+                    ErrorKind::OrderNotFound, QStringLiteral("Order not found"), {}, {}};
                 reply(r);
                 return;
             }
@@ -284,28 +307,32 @@ void Ingest::retry(const QString &orderId, const QString &source,
                 r.submit.error = {ErrorKind::NotRetryable,
                                   QStringLiteral("order is %1: only a failed order can be retried")
                                       .arg(statusName(found->status)),
-                                  QStringLiteral("status"), {}};
+                                  QStringLiteral("status"),
+                                  {}};
                 reply(r);
                 return;
             }
             std::optional<OrderRequest> request = fromJobPayload(found->submitted);
             if (!request) {
-                r.submit.error = {ErrorKind::NotRetryable,
-                                  QStringLiteral("the order as submitted cannot be read back (its token "
-                                                 "may no longer trade)"), {}, {}};
+                r.submit.error = {
+                    ErrorKind::NotRetryable,
+                    QStringLiteral("the order as submitted cannot be read back (its token "
+                                   "may no longer trade)"),
+                    {},
+                    {}};
                 reply(r);
                 return;
             }
             request->retryOf = orderId;
             submit(*request, QStringLiteral("retry:") + orderId,
                    [this, orderId, source, reply = std::move(reply)](const SubmitResult &s) {
-                if (s.ok && !s.replayed)
-                    audit(QStringLiteral("retry"), orderId,
-                          QJsonObject{{QStringLiteral("newOrderId"), s.orderId}}, source);
-                RetryResult out;
-                out.submit = s;
-                reply(out);
-            });
+                       if (s.ok && !s.replayed)
+                           audit(QStringLiteral("retry"), orderId,
+                                 QJsonObject{{QStringLiteral("newOrderId"), s.orderId}}, source);
+                       RetryResult out;
+                       out.submit = s;
+                       reply(out);
+                   });
         },
         Qt::QueuedConnection);
 }
@@ -341,8 +368,10 @@ void Ingest::flush()
         SubmitResult r;
         r.error = ApiError{ErrorKind::IdempotencyKeyReused,
                            QStringLiteral("Idempotency-Key '%1' was used for a different request; "
-                                          "use a new key for a new order").arg(key.left(64)),
-                           QStringLiteral("Idempotency-Key"), {}};
+                                          "use a new key for a new order")
+                               .arg(key.left(64)),
+                           QStringLiteral("Idempotency-Key"),
+                           {}};
         return r;
     };
     const auto replyAll = [&](qsizetype i, const SubmitResult &r) {
@@ -350,9 +379,12 @@ void Ingest::flush()
         SubmitResult again = r;
         again.replayed = r.ok;
         for (const auto &[reply, fingerprint] : followers.value(i))
-            reply(fingerprint == fresh[i].order.fingerprint ? again : reused(fresh[i].order.idempotencyKey));
+            reply(fingerprint == fresh[i].order.fingerprint
+                      ? again
+                      : reused(fresh[i].order.idempotencyKey));
     };
-    const auto refuseAll = [&](const QList<qsizetype> &which, ErrorKind kind, const QString &message) {
+    const auto refuseAll = [&](const QList<qsizetype> &which, ErrorKind kind,
+                               const QString &message) {
         for (qsizetype i : which) {
             SubmitResult r;
             r.error = ApiError{kind, message, {}, {}};
@@ -424,7 +456,8 @@ void Ingest::flush()
     m.ingestStageSeconds.observe(double(step.nsecsElapsed()) / 1e9);
     if (!staged) {
         refuseAll(index, ErrorKind::QueueUnavailable,
-                  QStringLiteral("Redis is unavailable, the order was not accepted: ") + queueError);
+                  QStringLiteral("Redis is unavailable, the order was not accepted: ") +
+                      queueError);
         return;
     }
     // 2. Orders and their pending events: one statement, committed on its own.

@@ -40,8 +40,8 @@ class Ingest : public QObject
 public:
     using Reply = std::function<void(const SubmitResult &)>;
 
-    Ingest(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue,
-           QByteArray instanceId, QObject *parent = nullptr);
+    Ingest(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue, QByteArray instanceId,
+           QObject *parent = nullptr);
     ~Ingest() override;
 
     // Thread-safe. `reply` runs on the ingest thread once the order is durable or refused.
@@ -51,7 +51,7 @@ public:
     // worker's; `reply` runs on the ingest thread.
     struct CancelResult
     {
-        bool ok = false;                    // answered by PostgreSQL
+        bool ok = false; // answered by PostgreSQL
         bool cancelled = false;
         std::optional<OrderStatus> current; // not cancelled: the status it has (nullopt: none)
         QString error;
@@ -67,8 +67,8 @@ public:
         bool conflict = false;
         QString error;
     };
-    void launch(Market *market, const LaunchSpec &spec, std::function<void(const LaunchReply &)> reply,
-                const QString &source = {});
+    void launch(Market *market, const LaunchSpec &spec,
+                std::function<void(const LaunchReply &)> reply, const QString &source = {});
 
     // Thread-safe. The operator's switches (Controls): the Redis hash first (every process
     // reads it), then the audit row; if the row cannot be written the switch is put back and
@@ -80,10 +80,11 @@ public:
     // Keyed "retry:<id>", so asking twice gives the same new order (replayed).
     struct RetryResult
     {
-        SubmitResult submit;     // the new order (or why there is none)
+        SubmitResult submit;                // the new order (or why there is none)
         std::optional<OrderStatus> current; // the original's status when it is not failed
     };
-    void retry(const QString &orderId, const QString &source, std::function<void(const RetryResult &)> reply);
+    void retry(const QString &orderId, const QString &source,
+               std::function<void(const RetryResult &)> reply);
     // Set before start(): where a paused intake is read, and what a control changes.
     void setControls(Controls *controls) { m_controls = controls; }
 

@@ -45,10 +45,11 @@ bool ReadPool::post(QueryService::Task task)
         return false;
     }
     QueryService *service = m_services[int(m_next.fetch_add(1) % unsigned(m_services.size()))];
-    service->post([this, task = std::move(task)](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
-        m_queued.fetch_sub(1);
-        task(store, queue, redis);
-    });
+    service->post(
+        [this, task = std::move(task)](OrderStore &store, JobQueue &queue, RedisConnection &redis) {
+            m_queued.fetch_sub(1);
+            task(store, queue, redis);
+        });
     return true;
 }
 

@@ -46,7 +46,8 @@ Health health(OrderStore &store, RedisConnection &redis)
         pong = redis.command({"PING"}); // one reconnect after a server restart
     Health h;
     h.redisUp = pong.ok();
-    h.redis = h.redisUp ? QStringLiteral("up") : QStringLiteral("down: ") + QString::fromUtf8(pong.str);
+    h.redis =
+        h.redisUp ? QStringLiteral("up") : QStringLiteral("down: ") + QString::fromUtf8(pong.str);
     h.postgresUp = store.ping();
     h.postgres = h.postgresUp ? QStringLiteral("up") : QStringLiteral("down: ") + store.lastError();
     return h;

@@ -31,8 +31,8 @@ struct OrderLookup
 struct OrderPage
 {
     bool ok = false;
-    QList<Order> orders;          // newest first
-    std::optional<qint64> next;   // the `before` cursor of the next page, if there may be one
+    QList<Order> orders;        // newest first
+    std::optional<qint64> next; // the `before` cursor of the next page, if there may be one
 };
 [[nodiscard]] OrderPage orders(OrderStore &store, std::optional<OrderStatus> status, int limit,
                                qint64 before);
@@ -40,7 +40,7 @@ struct OrderPage
 struct Health
 {
     bool redisUp = false;
-    QString redis;  // "up" or why not
+    QString redis; // "up" or why not
     bool postgresUp = false;
     QString postgres;
     [[nodiscard]] bool healthy() const { return redisUp && postgresUp; }

@@ -3,9 +3,9 @@
 #include "api/Json.h"
 #include "api/QueryService.h"
 #include "api/Reads.h"
-#include "store/OrderStore.h"
 #include "runtime/Logging.h"
 #include "runtime/Metrics.h"
+#include "store/OrderStore.h"
 
 #include <QCoreApplication>
 #include <QJsonArray>
@@ -75,14 +75,18 @@ void WsHub::start()
 void WsHub::takeConnection(QTcpSocket *socket)
 {
     socket->moveToThread(thread());
-    QMetaObject::invokeMethod(this, [this, socket] {
-        // Its handshake is answered by m_upgrader, which deletes the socket if it disconnects
-        // before; the hub's child until then, its QWebSocket's once upgraded (see accept()).
-        socket->setParent(this);
-        m_handshaking.removeIf([](const QPointer<QTcpSocket> &t) { return t.isNull(); }); // gone before upgrading
-        m_handshaking.append(socket);
-        m_upgrader->handleConnection(socket);
-    }, Qt::QueuedConnection);
+    QMetaObject::invokeMethod(
+        this,
+        [this, socket] {
+            // Its handshake is answered by m_upgrader, which deletes the socket if it disconnects
+            // before; the hub's child until then, its QWebSocket's once upgraded (see accept()).
+            socket->setParent(this);
+            m_handshaking.removeIf(
+                [](const QPointer<QTcpSocket> &t) { return t.isNull(); }); // gone before upgrading
+            m_handshaking.append(socket);
+            m_upgrader->handleConnection(socket);
+        },
+        Qt::QueuedConnection);
 }
 
 quint16 WsHub::listen(const QHostAddress &address, quint16 port, QString *error)
@@ -111,7 +115,8 @@ void WsHub::checkBacklogs()
 void WsHub::drop(QWebSocket *socket, qint64 behindBytes)
 {
     // A client that does not read must not grow our memory without bound.
-    qCWarning(lcWs, "dropping a WebSocket client that is %lld bytes behind", qlonglong(behindBytes));
+    qCWarning(lcWs, "dropping a WebSocket client that is %lld bytes behind",
+              qlonglong(behindBytes));
     m_dropped.fetchAndAddRelaxed(1);
     metrics::registry().wsDropped.fetch_add(1, std::memory_order_relaxed);
     socket->close(QWebSocketProtocol::CloseCodeTooMuchData,
@@ -125,8 +130,11 @@ void WsHub::refuseOverloaded(QWebSocket *socket)
 {
     // Too many reads waiting: this client comes back later rather than queue without bound.
     m_subscribers[socket].closing = true;
-    refuse(socket, {ErrorKind::Overloaded, QStringLiteral("too many reads are waiting; reconnect in a second"),
-                    {}, {}},
+    refuse(socket,
+           {ErrorKind::Overloaded,
+            QStringLiteral("too many reads are waiting; reconnect in a second"),
+            {},
+            {}},
            4503);
 }
 
@@ -195,10 +203,12 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
         const QString token = QUrlQuery(url).queryItemValue(QStringLiteral("token"));
         const QByteArray header = socket->request().rawHeader("Authorization");
         if (token != m_apiKey && header != "Bearer " + m_apiKey.toUtf8()) {
-            refuse(socket, {ErrorKind::Unauthorized,
-                            QStringLiteral("streams need Authorization: Bearer <API key> or "
-                                           "?token=<API key>"),
-                            QStringLiteral("Authorization"), {}},
+            refuse(socket,
+                   {ErrorKind::Unauthorized,
+                    QStringLiteral("streams need Authorization: Bearer <API key> or "
+                                   "?token=<API key>"),
+                    QStringLiteral("Authorization"),
+                    {}},
                    4401);
             return;
         }
@@ -218,9 +228,10 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
         sub.dialect = Dialect::Seed004;
         rawId = QUrlQuery(url).queryItemValue(QStringLiteral("orderId"));
         if (rawId.isEmpty()) {
-            refuse(socket, {ErrorKind::InvalidField,
-                            QStringLiteral("connect to /api/orders/ws?orderId=<order id>"),
-                            QStringLiteral("orderId"), QStringLiteral("Missing orderId")},
+            refuse(socket,
+                   {ErrorKind::InvalidField,
+                    QStringLiteral("connect to /api/orders/ws?orderId=<order id>"),
+                    QStringLiteral("orderId"), QStringLiteral("Missing orderId")},
                    kCloseBadRequest);
             return;
         }
@@ -230,19 +241,23 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     } else if (const auto m = oeeOrder.match(path); m.hasMatch()) {
         rawId = m.captured(1);
     } else {
-        refuse(socket, {ErrorKind::NotFound,
-                        QStringLiteral("no WebSocket stream at %1; use /ws/orders or "
-                                       "/ws/orders/<id>").arg(path.left(200)),
-                        {}, QStringLiteral("Not found")},
+        refuse(socket,
+               {ErrorKind::NotFound,
+                QStringLiteral("no WebSocket stream at %1; use /ws/orders or "
+                               "/ws/orders/<id>")
+                    .arg(path.left(200)),
+                {},
+                QStringLiteral("Not found")},
                kCloseNotFound);
         return;
     }
     if (sub.dialect == Dialect::Seed001) {
-        QJsonObject hello{{QStringLiteral("type"), QStringLiteral("connected")},
-                          {QStringLiteral("timestamp"), isoTime(QDateTime::currentDateTimeUtc())},
-                          {QStringLiteral("message"),
-                           all ? QStringLiteral("Connected to the stream of all orders.")
-                               : QStringLiteral("WebSocket connected. Listening for order updates...")}};
+        QJsonObject hello{
+            {QStringLiteral("type"), QStringLiteral("connected")},
+            {QStringLiteral("timestamp"), isoTime(QDateTime::currentDateTimeUtc())},
+            {QStringLiteral("message"),
+             all ? QStringLiteral("Connected to the stream of all orders.")
+                 : QStringLiteral("WebSocket connected. Listening for order updates...")}};
         if (!all)
             hello.insert(QStringLiteral("orderId"), rawId.left(64));
         socket->sendTextMessage(QString::fromUtf8(text(hello)));
@@ -250,9 +265,11 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     if (!all) {
         sub.orderId = canonicalOrderId(rawId);
         if (sub.orderId.isEmpty()) {
-            refuse(socket, {ErrorKind::OrderNotFound,
-                            QStringLiteral("'%1' is not an order id (a UUID)").arg(rawId.left(64)),
-                            {}, QStringLiteral("Order not found")},
+            refuse(socket,
+                   {ErrorKind::OrderNotFound,
+                    QStringLiteral("'%1' is not an order id (a UUID)").arg(rawId.left(64)),
+                    {},
+                    QStringLiteral("Order not found")},
                    kCloseNotFound);
             return;
         }
@@ -275,10 +292,11 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
         bool ok = false;
         since = query.queryItemValue(QStringLiteral("since")).toLongLong(&ok);
         if (!ok || since < 0 || (!all && since > std::numeric_limits<int>::max())) {
-            refuse(socket, {ErrorKind::InvalidField,
-                            all ? QStringLiteral("since must be an eventId (an integer >= 0)")
-                                : QStringLiteral("since must be a seq (an integer >= 0)"),
-                            QStringLiteral("since"), QStringLiteral("Invalid since")},
+            refuse(socket,
+                   {ErrorKind::InvalidField,
+                    all ? QStringLiteral("since must be an eventId (an integer >= 0)")
+                        : QStringLiteral("since must be a seq (an integer >= 0)"),
+                    QStringLiteral("since"), QStringLiteral("Invalid since")},
                    kCloseBadRequest);
             return;
         }
@@ -341,83 +359,98 @@ void WsHub::closeNormally(QWebSocket *socket, Subscriber &sub, const QString &re
 void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId, int since)
 {
     QPointer<QWebSocket> guard(socket);
-    const bool queued = m_reads->post([this, guard, orderId, since](OrderStore &store, JobQueue &, RedisConnection &) {
+    const bool queued = m_reads->post([this, guard, orderId, since](OrderStore &store, JobQueue &,
+                                                                    RedisConnection &) {
         // Logged events only: the stream goes on with the log, which brings the rest.
         const reads::OrderLookup found = reads::order(store, orderId, true, true);
-        QMetaObject::invokeMethod(this, [this, guard, orderId, since, found] {
-            if (!guard || !m_subscribers.contains(guard))
-                return;
-            QWebSocket *s = guard;
-            Subscriber &sub = m_subscribers[s];
-            if (found.result == reads::OrderLookup::Result::Unavailable) {
-                sub.closing = true;
-                refuse(s, {ErrorKind::DatabaseUnavailable,
-                           QStringLiteral("cannot read the order snapshot now"), {}, {}},
-                       4503);
-                return;
-            }
-            if (found.result == reads::OrderLookup::Result::Missing) {
-                sub.closing = true;
-                refuse(s, {ErrorKind::OrderNotFound,
-                           QStringLiteral("no order with id '%1'").arg(orderId), {},
-                           QStringLiteral("Order not found")},
-                       kCloseNotFound);
-                return;
-            }
-            int maxSeq = 0;
-            for (const OrderEvent &e : found.events)
-                maxSeq = qMax(maxSeq, e.seq);
-            // Ended: its terminal event is logged (the row may be a moment ahead of the log).
-            const bool ended = !found.events.isEmpty() && isTerminal(found.events.last().status);
-            if (since >= 0) {
-                // Resume: what came after `since`, as the live messages would have been.
-                for (const OrderEvent &e : found.events) {
-                    if (e.seq <= since)
-                        continue;
-                    const QByteArray payload = eventPayload(e, sub.dialect);
-                    enqueue(sub, e, framed(sub) ? textFrame(payload) : payload);
-                }
-                flush(s); // closes the stream after a terminal event it sent
-                if (!m_subscribers.contains(s) || m_subscribers[s].closing)
+        QMetaObject::invokeMethod(
+            this,
+            [this, guard, orderId, since, found] {
+                if (!guard || !m_subscribers.contains(guard))
                     return;
-                if (ended) // the client had it all already
-                    closeNormally(s, m_subscribers[s], QStringLiteral("order ") +
-                                                           statusName(found.events.last().status));
-                else
-                    markReady(s, qMax(maxSeq, since));
-                return;
-            }
-            QJsonArray list;
-            for (const OrderEvent &e : found.events)
-                list.append(e.toJson());
-            const QString status = statusName(found.order.status);
-            const bool sent = sendText(s, sub, text({{QStringLiteral("type"), QStringLiteral("snapshot")},
+                QWebSocket *s = guard;
+                Subscriber &sub = m_subscribers[s];
+                if (found.result == reads::OrderLookup::Result::Unavailable) {
+                    sub.closing = true;
+                    refuse(s,
+                           {ErrorKind::DatabaseUnavailable,
+                            QStringLiteral("cannot read the order snapshot now"),
+                            {},
+                            {}},
+                           4503);
+                    return;
+                }
+                if (found.result == reads::OrderLookup::Result::Missing) {
+                    sub.closing = true;
+                    refuse(s,
+                           {ErrorKind::OrderNotFound,
+                            QStringLiteral("no order with id '%1'").arg(orderId),
+                            {},
+                            QStringLiteral("Order not found")},
+                           kCloseNotFound);
+                    return;
+                }
+                int maxSeq = 0;
+                for (const OrderEvent &e : found.events)
+                    maxSeq = qMax(maxSeq, e.seq);
+                // Ended: its terminal event is logged (the row may be a moment ahead of the log).
+                const bool ended =
+                    !found.events.isEmpty() && isTerminal(found.events.last().status);
+                if (since >= 0) {
+                    // Resume: what came after `since`, as the live messages would have been.
+                    for (const OrderEvent &e : found.events) {
+                        if (e.seq <= since)
+                            continue;
+                        const QByteArray payload = eventPayload(e, sub.dialect);
+                        enqueue(sub, e, framed(sub) ? textFrame(payload) : payload);
+                    }
+                    flush(s); // closes the stream after a terminal event it sent
+                    if (!m_subscribers.contains(s) || m_subscribers[s].closing)
+                        return;
+                    if (ended) // the client had it all already
+                        closeNormally(s, m_subscribers[s],
+                                      QStringLiteral("order ") +
+                                          statusName(found.events.last().status));
+                    else
+                        markReady(s, qMax(maxSeq, since));
+                    return;
+                }
+                QJsonArray list;
+                for (const OrderEvent &e : found.events)
+                    list.append(e.toJson());
+                const QString status = statusName(found.order.status);
+                const bool sent =
+                    sendText(s, sub,
+                             text({{QStringLiteral("type"), QStringLiteral("snapshot")},
                                    {QStringLiteral("orderId"), orderId},
                                    {QStringLiteral("seq"), maxSeq},
                                    {QStringLiteral("status"), status},
                                    {QStringLiteral("order"), found.order.toJson()},
                                    {QStringLiteral("events"), list}}));
-            if (!sent || !m_subscribers.contains(s))
-                return; // dropped, or gone while writing
-            if (ended) {
-                // Nothing more will happen on this stream.
-                if (m_subscribers[s].dialect == Dialect::Seed004) {
-                    sendText(s, m_subscribers[s], text({{QStringLiteral("success"), false},
-                                           {QStringLiteral("error"), QStringLiteral("Order already processed")},
-                                           {QStringLiteral("code"), QStringLiteral("order_ended")},
-                                           {QStringLiteral("orderId"), orderId},
-                                           {QStringLiteral("status"), status},
-                                           {QStringLiteral("message"),
-                                            QStringLiteral("the order ended (%1) before this stream "
-                                                           "opened; its history is in the snapshot")
-                                                .arg(status)}}));
+                if (!sent || !m_subscribers.contains(s))
+                    return; // dropped, or gone while writing
+                if (ended) {
+                    // Nothing more will happen on this stream.
+                    if (m_subscribers[s].dialect == Dialect::Seed004) {
+                        sendText(s, m_subscribers[s],
+                                 text({{QStringLiteral("success"), false},
+                                       {QStringLiteral("error"),
+                                        QStringLiteral("Order already processed")},
+                                       {QStringLiteral("code"), QStringLiteral("order_ended")},
+                                       {QStringLiteral("orderId"), orderId},
+                                       {QStringLiteral("status"), status},
+                                       {QStringLiteral("message"),
+                                        QStringLiteral("the order ended (%1) before this stream "
+                                                       "opened; its history is in the snapshot")
+                                            .arg(status)}}));
+                    }
+                    if (m_subscribers.contains(s))
+                        closeNormally(s, m_subscribers[s], QStringLiteral("order ") + status);
+                    return;
                 }
-                if (m_subscribers.contains(s))
-                    closeNormally(s, m_subscribers[s], QStringLiteral("order ") + status);
-                return;
-            }
-            markReady(s, maxSeq);
-        }, Qt::QueuedConnection);
+                markReady(s, maxSeq);
+            },
+            Qt::QueuedConnection);
     });
     if (!queued)
         refuseOverloaded(socket);
@@ -426,46 +459,54 @@ void WsHub::snapshotOrder(QWebSocket *socket, const QString &orderId, int since)
 void WsHub::replayAll(QWebSocket *socket, qint64 since)
 {
     QPointer<QWebSocket> guard(socket);
-    const bool queued = m_reads->post([this, guard, since](OrderStore &store, JobQueue &, RedisConnection &) {
+    const bool queued = m_reads->post([this, guard, since](OrderStore &store, JobQueue &,
+                                                           RedisConnection &) {
         bool more = false, gone = false;
         const auto events = store.loggedEvents(since, kReplayPage, &more, &gone);
-        QMetaObject::invokeMethod(this, [this, guard, since, events, more, gone] {
-            if (!guard || !m_subscribers.contains(guard))
-                return;
-            QWebSocket *s = guard;
-            Subscriber &sub = m_subscribers[s];
-            if (!events) {
-                sub.closing = true;
-                refuse(s, {ErrorKind::DatabaseUnavailable,
-                           QStringLiteral("cannot read the event log now"), {}, {}},
-                       4503);
-                return;
-            }
-            if (gone) {
-                sub.closing = true;
-                refuse(s, {ErrorKind::InvalidField,
-                           QStringLiteral("the events after %1 are no longer in the event log "
-                                          "(EVENT_LOG_RETENTION_S): read the orders over REST and "
-                                          "stream again without since, or from a newer eventId")
-                               .arg(since),
-                           QStringLiteral("since"), QStringLiteral("Resume point too old")},
-                       kCloseGone);
-                return;
-            }
-            for (const OrderEvent &e : *events) {
-                const QByteArray payload = eventPayload(e, sub.dialect);
-                enqueue(sub, e, framed(sub) ? textFrame(payload) : payload);
-            }
-            sub.replayedTo = events->isEmpty() ? since : events->last().eventId;
-            const qint64 next = sub.replayedTo;
-            flush(s);
-            if (!m_subscribers.contains(s) || m_subscribers[s].closing)
-                return; // too far behind already, or gone
-            if (more)
-                replayAll(s, next); // live events wait in its buffer meanwhile
-            else
-                markReady(s, 0);
-        }, Qt::QueuedConnection);
+        QMetaObject::invokeMethod(
+            this,
+            [this, guard, since, events, more, gone] {
+                if (!guard || !m_subscribers.contains(guard))
+                    return;
+                QWebSocket *s = guard;
+                Subscriber &sub = m_subscribers[s];
+                if (!events) {
+                    sub.closing = true;
+                    refuse(s,
+                           {ErrorKind::DatabaseUnavailable,
+                            QStringLiteral("cannot read the event log now"),
+                            {},
+                            {}},
+                           4503);
+                    return;
+                }
+                if (gone) {
+                    sub.closing = true;
+                    refuse(s,
+                           {ErrorKind::InvalidField,
+                            QStringLiteral("the events after %1 are no longer in the event log "
+                                           "(EVENT_LOG_RETENTION_S): read the orders over REST and "
+                                           "stream again without since, or from a newer eventId")
+                                .arg(since),
+                            QStringLiteral("since"), QStringLiteral("Resume point too old")},
+                           kCloseGone);
+                    return;
+                }
+                for (const OrderEvent &e : *events) {
+                    const QByteArray payload = eventPayload(e, sub.dialect);
+                    enqueue(sub, e, framed(sub) ? textFrame(payload) : payload);
+                }
+                sub.replayedTo = events->isEmpty() ? since : events->last().eventId;
+                const qint64 next = sub.replayedTo;
+                flush(s);
+                if (!m_subscribers.contains(s) || m_subscribers[s].closing)
+                    return; // too far behind already, or gone
+                if (more)
+                    replayAll(s, next); // live events wait in its buffer meanwhile
+                else
+                    markReady(s, 0);
+            },
+            Qt::QueuedConnection);
     });
     if (!queued)
         refuseOverloaded(socket);
@@ -474,21 +515,25 @@ void WsHub::replayAll(QWebSocket *socket, qint64 since)
 void WsHub::snapshotAll(QWebSocket *socket)
 {
     QPointer<QWebSocket> guard(socket);
-    const bool queued = m_reads->post([this, guard](OrderStore &store, JobQueue &, RedisConnection &) {
-        const reads::OrderPage page = reads::orders(store, std::nullopt, 50, 0);
-        QMetaObject::invokeMethod(this, [this, guard, page] {
-            if (!guard || !m_subscribers.contains(guard))
-                return;
-            QJsonArray list;
-            for (const Order &o : page.orders)
-                list.append(o.toJson());
-            sendText(guard, m_subscribers[guard],
-                     text({{QStringLiteral("type"), QStringLiteral("snapshot")},
-                           {QStringLiteral("orders"), list},
-                           {QStringLiteral("complete"), page.ok}}));
-            markReady(guard, 0);
-        }, Qt::QueuedConnection);
-    });
+    const bool queued =
+        m_reads->post([this, guard](OrderStore &store, JobQueue &, RedisConnection &) {
+            const reads::OrderPage page = reads::orders(store, std::nullopt, 50, 0);
+            QMetaObject::invokeMethod(
+                this,
+                [this, guard, page] {
+                    if (!guard || !m_subscribers.contains(guard))
+                        return;
+                    QJsonArray list;
+                    for (const Order &o : page.orders)
+                        list.append(o.toJson());
+                    sendText(guard, m_subscribers[guard],
+                             text({{QStringLiteral("type"), QStringLiteral("snapshot")},
+                                   {QStringLiteral("orders"), list},
+                                   {QStringLiteral("complete"), page.ok}}));
+                    markReady(guard, 0);
+                },
+                Qt::QueuedConnection);
+        });
     if (!queued)
         refuseOverloaded(socket);
 }
@@ -636,7 +681,7 @@ void WsHub::publish(const QList<OrderEvent> &events)
 void WsHub::deliverOutbox()
 {
     const QList<OrderEvent> events = std::exchange(m_outbox, {});
-    QList<QWebSocket *> touched; // subscribers with events of this round to write
+    QList<QWebSocket *> touched;    // subscribers with events of this round to write
     QList<QWebSocket *> overflowed; // waiting for a snapshot or replay, too much meanwhile
     for (const OrderEvent &e : events) {
         // The log brings each event once, in order; an id seen already is not sent again.
@@ -674,7 +719,8 @@ void WsHub::deliverOutbox()
         };
         // route() only queues (nothing is written or closed in this loop), so the containers
         // stay as they are while iterated.
-        for (auto it = m_byOrder.constFind(e.orderId); it != m_byOrder.cend() && it.key() == e.orderId; ++it)
+        for (auto it = m_byOrder.constFind(e.orderId);
+             it != m_byOrder.cend() && it.key() == e.orderId; ++it)
             route(it.value());
         for (QWebSocket *socket : std::as_const(m_allOrders))
             route(socket);

@@ -6,8 +6,8 @@
 #include <QMultiHash>
 #include <QObject>
 #include <QPointer>
-#include <QTcpSocket>
 #include <QSet>
+#include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
 #include <QWebSocketServer>
@@ -20,10 +20,11 @@ struct ApiError;
 
 // WebSocket fan-out, on a thread of its own ("oee-ws"): the HTTP thread that accepts orders
 // hands each upgraded socket over and never writes a frame, so watching the engine cannot
-// stall it. A subscriber gets a snapshot first (read on the query thread), then live events; events that arrive while its snapshot is being read are buffered
-// and those the snapshot already holds (by seq) are skipped, so nothing is lost or doubled.
-// A per-order stream is closed normally (1000) once it has sent the order's terminal event.
-// Events come only from the event log (EventLog::logged: every process's, in eventId order);
+// stall it. A subscriber gets a snapshot first (read on the query thread), then live events; events
+// that arrive while its snapshot is being read are buffered and those the snapshot already holds
+// (by seq) are skipped, so nothing is lost or doubled. A per-order stream is closed normally (1000)
+// once it has sent the order's terminal event. Events come only from the event log
+// (EventLog::logged: every process's, in eventId order);
 // `?since=` replays from the store instead of a snapshot (an eventId on /ws/orders, a seq on an
 // order's stream), then continues live, skipping what the replay held.
 //
@@ -55,7 +56,10 @@ public:
     // From any thread.
     [[nodiscard]] int subscriberCount() const { return m_subscriberCount->loadRelaxed(); }
     // The same count, for a reader that may outlive the hub (the event log's thread).
-    [[nodiscard]] std::shared_ptr<const QAtomicInt> subscriberCounter() const { return m_subscriberCount; }
+    [[nodiscard]] std::shared_ptr<const QAtomicInt> subscriberCounter() const
+    {
+        return m_subscriberCount;
+    }
     [[nodiscard]] qint64 droppedCount() const { return m_dropped.loadRelaxed(); }
     // Bytes a subscriber may be behind before it is disconnected (default 8 MiB).
     void setMaxUnsentBytes(qint64 bytes) { m_maxUnsentBytes = bytes; }
@@ -67,17 +71,17 @@ private:
     enum class Dialect { Oee, Seed001, Seed004 };
     struct Subscriber
     {
-        QString orderId;      // empty: all orders
+        QString orderId; // empty: all orders
         Dialect dialect = Dialect::Oee;
-        bool ready = false;   // snapshot sent
-        int snapshotSeq = 0;  // per-order: events up to this seq were in the snapshot
+        bool ready = false;    // snapshot sent
+        int snapshotSeq = 0;   // per-order: events up to this seq were in the snapshot
         qint64 replayedTo = 0; // ?since= on all orders: events up to this id were replayed
         QList<OrderEvent> buffered;
-        qint64 unsent = 0;    // bytes handed to the socket and not yet written to the kernel
-        bool closing = false; // dropped, or closed after the terminal event: send nothing more
-        bool batch = false;   // ?batch=1: one JSON array of events per frame
-        QPointer<QTcpSocket> tcp;   // its connection, written to directly (null: WS_PORT's)
-        QList<QByteArray> pending;  // this round's event messages (framed: see framed()),
+        qint64 unsent = 0;         // bytes handed to the socket and not yet written to the kernel
+        bool closing = false;      // dropped, or closed after the terminal event: send nothing more
+        bool batch = false;        // ?batch=1: one JSON array of events per frame
+        QPointer<QTcpSocket> tcp;  // its connection, written to directly (null: WS_PORT's)
+        QList<QByteArray> pending; // this round's event messages (framed: see framed()),
         qsizetype pendingBytes = 0; // not yet written
         QString endsWith;           // per-order: the terminal status among them
     };
@@ -94,7 +98,8 @@ private:
     // Counts bytes handed to a subscriber's socket; false (and dropped) if it is too far behind.
     bool account(QWebSocket *socket, Subscriber &sub, qint64 bytes);
     bool sendText(QWebSocket *socket, Subscriber &sub, const QByteArray &payload);
-    bool writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames, qint64 frameCount);
+    bool writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames,
+                     qint64 frameCount);
     static void countSent(qint64 frames, qint64 bytes);
     void refuse(QWebSocket *socket, const ApiError &error, int closeCode);
     static void abortLater(QWebSocket *socket);
@@ -121,8 +126,8 @@ private:
     static constexpr int kLongRoundsAbove = 256; // subscribers
     static constexpr int kLongRoundMs = 15;
     static constexpr qint64 kMaxTotalUnsentBytes = 256LL * 1024 * 1024;
-    static constexpr int kReplayPage = 2000; // events read per replay round
-    static constexpr qsizetype kMaxBuffered = 100000; // live events held for one not yet ready
+    static constexpr int kReplayPage = 2000;               // events read per replay round
+    static constexpr qsizetype kMaxBuffered = 100000;      // live events held for one not yet ready
     static constexpr qint64 kMaxIncomingBytes = 64 * 1024; // a client only ever sends pings
     static constexpr int kCloseHandshakeMs = 5000;
 
@@ -137,7 +142,7 @@ private:
     QAtomicInteger<qint64> m_dropped = 0;
     std::shared_ptr<QAtomicInt> m_subscriberCount = std::make_shared<QAtomicInt>(0);
     QString m_apiKey;
-    QWebSocketServer *m_upgrader = nullptr; // handshakes, and WS_PORT's listener
+    QWebSocketServer *m_upgrader = nullptr;    // handshakes, and WS_PORT's listener
     QList<QPointer<QTcpSocket>> m_handshaking; // taken connections not yet upgraded
     int m_batchSubscribers = 0;
     QTimer m_fanoutTimer{this};

@@ -19,8 +19,8 @@ const RedisScript &landScript()
 constexpr int kMaxRetries = 16;
 
 // land.lua's pool part: the keys, and per pool its expected slot, new slot and state.
-void poolArgs(const QByteArray &prefix, const QList<std::shared_ptr<Pool>> &states, QList<QByteArray> *keys,
-              QList<QByteArray> *args)
+void poolArgs(const QByteArray &prefix, const QList<std::shared_ptr<Pool>> &states,
+              QList<QByteArray> *keys, QList<QByteArray> *args)
 {
     for (const auto &p : states) {
         *keys << Market::poolKey(prefix, p->id);
@@ -37,7 +37,8 @@ SimulatedChain::SimulatedChain(RedisConnection *redis, QByteArray prefix)
 
 std::optional<SimulatedChain::Landing> SimulatedChain::execute(const QString &signature,
                                                                const RoutePlan &plan,
-                                                               BaseUnits minAmountOut, Market *market)
+                                                               BaseUnits minAmountOut,
+                                                               Market *market)
 {
     const auto r = executeBatch({Request{signature, &plan, minAmountOut}}, market);
     if (!r)
@@ -95,8 +96,8 @@ SimulatedChain::executeBatch(const QList<Request> &requests, Market *market)
         for (auto it = touched.cbegin(); it != touched.cend(); ++it) {
             // Redis must still hold the state this batch started from.
             keys << Market::poolKey(m_prefix, it.key());
-            args << QByteArray::number(base.value(it.key())->slot) << QByteArray::number(it.value()->slot)
-                 << it.value()->encode();
+            args << QByteArray::number(base.value(it.key())->slot)
+                 << QByteArray::number(it.value()->slot) << it.value()->encode();
         }
         const RedisReply r = m_redis->eval(landScript(), keys, args);
         if (!r.ok() || r.elements.isEmpty())

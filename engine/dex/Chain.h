@@ -21,7 +21,7 @@ public:
     struct Landing
     {
         bool duplicate = false; // it had landed before; `fill` is the original one
-        Fill fill;              // !fill.ok: the venue refused it (slippage, liquidity): nothing moved
+        Fill fill; // !fill.ok: the venue refused it (slippage, liquidity): nothing moved
     };
 
     SimulatedChain(RedisConnection *redis, QByteArray prefix);

@@ -32,7 +32,6 @@ const RedisScript &poolFieldScript()
     return s;
 }
 
-
 // The pools configured in resources/pools.json, at their genesis state.
 PoolSet genesisPools()
 {
@@ -41,8 +40,8 @@ PoolSet genesisPools()
     if (!file.open(QIODevice::ReadOnly))
         qFatal("the pool configuration (:/oee/pools.json) is not compiled in");
     const TokenRegistry &tokens = TokenRegistry::instance();
-    const QJsonArray pools = QJsonDocument::fromJson(file.readAll()).object().value(
-        QStringLiteral("pools")).toArray();
+    const QJsonArray pools =
+        QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("pools")).toArray();
     for (const QJsonValue &v : pools) {
         const QJsonObject o = v.toObject();
         const QString id = o.value(QStringLiteral("id")).toString();
@@ -195,7 +194,8 @@ RoutePlan Market::route(const QString &tokenIn, const QString &tokenOut, BaseUni
     return Router::route(pools(), *in, *out, amount, now(), disabledVenues());
 }
 
-Fill Market::fillOf(const RoutePlan &plan, const Router::Execution &ex, BaseUnits minAmountOut) const
+Fill Market::fillOf(const RoutePlan &plan, const Router::Execution &ex,
+                    BaseUnits minAmountOut) const
 {
     Fill fill;
     fill.amountIn = plan.amountIn;
@@ -207,11 +207,13 @@ Fill Market::fillOf(const RoutePlan &plan, const Router::Execution &ex, BaseUnit
     }
     fill.amountOut = ex.amountOut;
     if (const qint64 shift = m_config.executionPriceShiftPpm; shift != 0)
-        fill.amountOut = BaseUnits(u128(ex.amountOut) * u128(qMax<qint64>(0, 1'000'000 + shift)) / 1'000'000);
+        fill.amountOut =
+            BaseUnits(u128(ex.amountOut) * u128(qMax<qint64>(0, 1'000'000 + shift)) / 1'000'000);
     if (fill.amountOut < minAmountOut) {
-        fill.error = QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
-                         .arg(formatTokenAmount(fill.amountOut, plan.out->decimals), plan.out->symbol,
-                              formatTokenAmount(minAmountOut, plan.out->decimals));
+        fill.error =
+            QStringLiteral("Slippage tolerance exceeded: would receive %1 %2, minimum %3")
+                .arg(formatTokenAmount(fill.amountOut, plan.out->decimals), plan.out->symbol,
+                     formatTokenAmount(minAmountOut, plan.out->decimals));
         return fill;
     }
     for (const RouteLeg &l : ex.legs)
@@ -263,7 +265,8 @@ bool Market::seed(RedisConnection *redis, const QByteArray &prefix, QString *err
 {
     const PoolSet genesis = pools(); // as constructed: nothing has updated them yet
     for (const auto &p : genesis) {
-        const RedisReply r = redis->eval(seedScript(), {poolKey(prefix, p->id)}, {"0", p->encode()});
+        const RedisReply r =
+            redis->eval(seedScript(), {poolKey(prefix, p->id)}, {"0", p->encode()});
         if (!r.ok()) {
             if (error)
                 *error = QString::fromUtf8(r.str);
@@ -355,7 +358,8 @@ QList<std::shared_ptr<Pool>> Market::arbitrage(qint64 nowMs)
                 // integer, and everything priced from it is integer math.
                 const double sigmaTicks = volatility * t.volatility * 1e4 * std::sqrt(dt);
                 qint64 &tick = m_ticks[t.symbol];
-                tick = std::clamp<qint64>(tick + qint64(std::llround(n(m_rng) * sigmaTicks)), -10000, 10000);
+                tick = std::clamp<qint64>(tick + qint64(std::llround(n(m_rng) * sigmaTicks)),
+                                          -10000, 10000);
             }
         }
         snapshot = m_pools;
@@ -369,8 +373,8 @@ QList<std::shared_ptr<Pool>> Market::arbitrage(qint64 nowMs)
             continue;
         // Target: reference · 1.0001^(tickX - tickY), all Q64.64.
         const qint64 dTick = m_ticks.value(x->symbol) - m_ticks.value(y->symbol);
-        const u128 target = mulShr64(referenceQ64(*x, *y),
-                                     MeteoraDlmmPool::priceFromId(qint32(dTick), 1), false);
+        const u128 target =
+            mulShr64(referenceQ64(*x, *y), MeteoraDlmmPool::priceFromId(qint32(dTick), 1), false);
         const u128 spot = shared->spotPriceQ64(x->mint);
         if (spot == 0 || target == 0)
             continue;
@@ -476,52 +480,60 @@ std::variant<LaunchSpec, ApiError> parseLaunchSpec(const QJsonObject &o)
     const auto bad = [](const QString &field, const QString &message) {
         return ApiError{ErrorKind::InvalidField, message, field, {}};
     };
-    static const QStringList known{QStringLiteral("symbol"), QStringLiteral("quoteToken"),
-                                   QStringLiteral("price"), QStringLiteral("liquidity"),
+    static const QStringList known{QStringLiteral("symbol"),   QStringLiteral("quoteToken"),
+                                   QStringLiteral("price"),    QStringLiteral("liquidity"),
                                    QStringLiteral("decimals"), QStringLiteral("mint"),
-                                   QStringLiteral("venue"), QStringLiteral("afterMs")};
+                                   QStringLiteral("venue"),    QStringLiteral("afterMs")};
     for (auto it = o.begin(); it != o.end(); ++it)
         if (!known.contains(it.key()))
             return ApiError{ErrorKind::UnknownField,
                             QStringLiteral("unknown field '%1'; accepted: %2")
                                 .arg(it.key().left(64), known.join(QStringLiteral(", "))),
-                            it.key().left(64), {}};
+                            it.key().left(64),
+                            {}};
     LaunchSpec spec;
     static const QRegularExpression symbol(QStringLiteral("^[A-Za-z][A-Za-z0-9]{0,15}$"));
     spec.symbol = o.value(QStringLiteral("symbol")).toString();
     if (!symbol.match(spec.symbol).hasMatch())
-        return bad(QStringLiteral("symbol"), QStringLiteral("symbol is required: 1 to 16 letters and digits, "
-                                                            "starting with a letter"));
+        return bad(QStringLiteral("symbol"),
+                   QStringLiteral("symbol is required: 1 to 16 letters and digits, "
+                                  "starting with a letter"));
     if (o.contains(QStringLiteral("quoteToken"))) {
         if (!o.value(QStringLiteral("quoteToken")).isString() ||
             !TokenRegistry::instance().find(o.value(QStringLiteral("quoteToken")).toString()))
-            return bad(QStringLiteral("quoteToken"), QStringLiteral("quoteToken must name a trading token (symbol or mint)"));
+            return bad(QStringLiteral("quoteToken"),
+                       QStringLiteral("quoteToken must name a trading token (symbol or mint)"));
         spec.quoteToken = o.value(QStringLiteral("quoteToken")).toString();
     }
     if (o.contains(QStringLiteral("price"))) {
         const auto p = parsePrice(o.value(QStringLiteral("price")));
         if (const auto *e = std::get_if<QString>(&p))
-            return bad(QStringLiteral("price"), QStringLiteral("price (quoteToken per token) ") + *e);
+            return bad(QStringLiteral("price"),
+                       QStringLiteral("price (quoteToken per token) ") + *e);
         spec.price = std::get<DecimalPrice>(p).text();
     }
     if (o.contains(QStringLiteral("liquidity"))) {
         const QJsonValue v = o.value(QStringLiteral("liquidity"));
         const qint64 usd = v.isString() ? v.toString().toLongLong() : v.toInteger(-1);
         if (usd < 100 || usd > 1'000'000'000)
-            return bad(QStringLiteral("liquidity"), QStringLiteral("liquidity must be whole USD on each side, 100 to 1000000000"));
+            return bad(
+                QStringLiteral("liquidity"),
+                QStringLiteral("liquidity must be whole USD on each side, 100 to 1000000000"));
         spec.liquidityUsd = usd;
     }
     if (o.contains(QStringLiteral("decimals"))) {
         const qint64 d = o.value(QStringLiteral("decimals")).toInteger(-1);
         if (d < 0 || d > 12)
-            return bad(QStringLiteral("decimals"), QStringLiteral("decimals must be an integer from 0 to 12"));
+            return bad(QStringLiteral("decimals"),
+                       QStringLiteral("decimals must be an integer from 0 to 12"));
         spec.decimals = int(d);
     }
     if (o.contains(QStringLiteral("mint"))) {
         static const QRegularExpression base58(QStringLiteral("^[1-9A-HJ-NP-Za-km-z]{32,44}$"));
         spec.mint = o.value(QStringLiteral("mint")).toString();
         if (!base58.match(spec.mint).hasMatch())
-            return bad(QStringLiteral("mint"), QStringLiteral("mint must be a base58 address (32 to 44 characters)"));
+            return bad(QStringLiteral("mint"),
+                       QStringLiteral("mint must be a base58 address (32 to 44 characters)"));
     }
     if (o.contains(QStringLiteral("venue"))) {
         spec.venue = o.value(QStringLiteral("venue")).toString();
@@ -533,10 +545,11 @@ std::variant<LaunchSpec, ApiError> parseLaunchSpec(const QJsonObject &o)
 
 QJsonObject LaunchResult::toJson() const
 {
-    return QJsonObject{{QStringLiteral("symbol"), symbol},   {QStringLiteral("mint"), mint},
-                       {QStringLiteral("decimals"), decimals}, {QStringLiteral("poolId"), poolId},
-                       {QStringLiteral("venue"), venue},     {QStringLiteral("quoteToken"), quoteToken},
-                       {QStringLiteral("price"), price}};
+    return QJsonObject{
+        {QStringLiteral("symbol"), symbol},     {QStringLiteral("mint"), mint},
+        {QStringLiteral("decimals"), decimals}, {QStringLiteral("poolId"), poolId},
+        {QStringLiteral("venue"), venue},       {QStringLiteral("quoteToken"), quoteToken},
+        {QStringLiteral("price"), price}};
 }
 
 std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnection *redis,
@@ -567,7 +580,8 @@ std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnecti
     t.volatility = 2.0; // a new token moves more than the majors
     if (tokens.find(t.symbol) || tokens.find(t.mint)) {
         *conflict = true;
-        *error = QStringLiteral("a token with symbol %1 or mint %2 already trades").arg(t.symbol, t.mint);
+        *error = QStringLiteral("a token with symbol %1 or mint %2 already trades")
+                     .arg(t.symbol, t.mint);
         return std::nullopt;
     }
     const QString poolId = QStringLiteral("%1-%2-%3").arg(venue->name(), t.symbol, quote->symbol);
@@ -577,10 +591,14 @@ std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnecti
         config.insert(QStringLiteral("usdPerBin"), qMax<qint64>(1, spec.liquidityUsd / 40));
         config.insert(QStringLiteral("binsEachSide"), 60);
         config.insert(QStringLiteral("parameters"),
-                      QJsonObject{{QStringLiteral("baseFactor"), 10000}, {QStringLiteral("baseFeePowerFactor"), 0},
-                                  {QStringLiteral("filterPeriod"), 30}, {QStringLiteral("decayPeriod"), 600},
-                                  {QStringLiteral("reductionFactor"), 5000}, {QStringLiteral("variableFeeControl"), 7500},
-                                  {QStringLiteral("maxVolatilityAccumulator"), 350000}, {QStringLiteral("protocolShare"), 500}});
+                      QJsonObject{{QStringLiteral("baseFactor"), 10000},
+                                  {QStringLiteral("baseFeePowerFactor"), 0},
+                                  {QStringLiteral("filterPeriod"), 30},
+                                  {QStringLiteral("decayPeriod"), 600},
+                                  {QStringLiteral("reductionFactor"), 5000},
+                                  {QStringLiteral("variableFeeControl"), 7500},
+                                  {QStringLiteral("maxVolatilityAccumulator"), 350000},
+                                  {QStringLiteral("protocolShare"), 500}});
     } else {
         config.insert(QStringLiteral("tradeFeeRate"), QStringLiteral("10000"));
         config.insert(QStringLiteral("protocolFeeRate"), QStringLiteral("120000"));
@@ -591,22 +609,26 @@ std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnecti
         *error = QStringLiteral("the pool could not be created at that price and liquidity");
         return std::nullopt;
     }
-    const QJsonObject record{{QStringLiteral("symbol"), t.symbol}, {QStringLiteral("mint"), t.mint},
-                             {QStringLiteral("decimals"), t.decimals}, {QStringLiteral("usd"), t.usd},
-                             {QStringLiteral("pool"), poolId}, {QStringLiteral("venue"), venue->name()},
+    const QJsonObject record{{QStringLiteral("symbol"), t.symbol},
+                             {QStringLiteral("mint"), t.mint},
+                             {QStringLiteral("decimals"), t.decimals},
+                             {QStringLiteral("usd"), t.usd},
+                             {QStringLiteral("pool"), poolId},
+                             {QStringLiteral("venue"), venue->name()},
                              {QStringLiteral("quoteToken"), quote->symbol},
                              {QStringLiteral("price"), std::get<DecimalPrice>(price).text()}};
     const RedisReply r = redis->eval(
         launchScript(), {rkeys::launches(prefix), rkeys::tokens(prefix), poolKey(prefix, poolId)},
-        {t.symbol.toUtf8(), t.mint.toUtf8(), QJsonDocument(record).toJson(QJsonDocument::Compact), pool->encode(),
-         rkeys::launchedChannel(prefix)});
+        {t.symbol.toUtf8(), t.mint.toUtf8(), QJsonDocument(record).toJson(QJsonDocument::Compact),
+         pool->encode(), rkeys::launchedChannel(prefix)});
     if (!r.ok()) {
         *error = QStringLiteral("Redis: ") + QString::fromUtf8(r.str);
         return std::nullopt;
     }
     if (r.toInt() == 0) {
         *conflict = true;
-        *error = QStringLiteral("a token with symbol %1 or mint %2 was already launched").arg(t.symbol, t.mint);
+        *error = QStringLiteral("a token with symbol %1 or mint %2 was already launched")
+                     .arg(t.symbol, t.mint);
         return std::nullopt;
     }
     discoverLaunches(redis, prefix);
@@ -624,11 +646,14 @@ std::optional<LaunchResult> Market::launch(const LaunchSpec &spec, RedisConnecti
 bool Market::discoverLaunches(RedisConnection *redis, const QByteArray &prefix)
 {
     QMutexLocker guard(&m_launchMutex);
-    const RedisReply list = redis->command({"LRANGE", rkeys::launches(prefix),
-                                            QByteArray::number(m_launchesSeen), "-1"});
+    const RedisReply list = redis->command(
+        {"LRANGE", rkeys::launches(prefix), QByteArray::number(m_launchesSeen), "-1"});
     if (!list.ok())
         return false;
-    struct Found { QString symbol, mint, pool; };
+    struct Found
+    {
+        QString symbol, mint, pool;
+    };
     QList<Found> announce;
     for (const RedisReply &e : list.elements) {
         const QJsonObject o = QJsonDocument::fromJson(e.str).object();
@@ -640,7 +665,8 @@ bool Market::discoverLaunches(RedisConnection *redis, const QByteArray &prefix)
         t.volatility = 2.0;
         const QString poolId = o.value(QStringLiteral("pool")).toString();
         if (!TokenRegistry::instance().add(t)) {
-            qCWarning(lcEngine, "launch of %s conflicts with a known token; ignored", qPrintable(t.symbol));
+            qCWarning(lcEngine, "launch of %s conflicts with a known token; ignored",
+                      qPrintable(t.symbol));
             ++m_launchesSeen;
             continue;
         }
@@ -661,8 +687,8 @@ bool Market::discoverLaunches(RedisConnection *redis, const QByteArray &prefix)
     }
     guard.unlock();
     for (const Found &f : std::as_const(announce)) {
-        qCInfo(lcEngine, "launch: %s (%s) trades in pool %s", qPrintable(f.symbol), qPrintable(f.mint),
-               qPrintable(f.pool));
+        qCInfo(lcEngine, "launch: %s (%s) trades in pool %s", qPrintable(f.symbol),
+               qPrintable(f.mint), qPrintable(f.pool));
         emit m_signals.launched(f.symbol, f.mint, f.pool);
     }
     if (!announce.isEmpty())

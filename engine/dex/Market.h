@@ -41,8 +41,8 @@ struct LaunchSpec
     QString price = QStringLiteral("0.001");    // quoteToken per new token, exact decimal
     qint64 liquidityUsd = 50000;                // on each side of the pool
     int decimals = 6;
-    QString mint;                               // empty: one is made up
-    QString venue = QStringLiteral("raydium");  // raydium (CPMM) or meteora (DLMM)
+    QString mint;                              // empty: one is made up
+    QString venue = QStringLiteral("raydium"); // raydium (CPMM) or meteora (DLMM)
 };
 
 // A launch as a client or DEX_LAUNCHES spells it: {"symbol","quoteToken","price"?,
@@ -94,7 +94,8 @@ public:
     [[nodiscard]] QMutex &executionMutex() { return m_executionMutex; }
 
     // Routes on the current snapshot at the engine's clock.
-    [[nodiscard]] RoutePlan route(const QString &tokenIn, const QString &tokenOut, BaseUnits amount) const;
+    [[nodiscard]] RoutePlan route(const QString &tokenIn, const QString &tokenOut,
+                                  BaseUnits amount) const;
     // Executes on this process's copy only (no Redis): tests and tools.
     [[nodiscard]] Fill executeLocally(const RoutePlan &plan, BaseUnits minAmountOut);
     // What an execution of `plan` gave the order: the output after the chaos price shift

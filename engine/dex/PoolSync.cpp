@@ -34,7 +34,8 @@ void PoolSync::start()
     // the others learn of it as of any other process's launch.
     for (const QJsonValue &v : m_market->config().launches) {
         const QJsonObject o = v.toObject();
-        const int after = int(qBound<qint64>(0LL, o.value(QStringLiteral("afterMs")).toInteger(), 86400000LL));
+        const int after =
+            int(qBound<qint64>(0LL, o.value(QStringLiteral("afterMs")).toInteger(), 86400000LL));
         QTimer::singleShot(after, this, [this, o] {
             const auto spec = parseLaunchSpec(o);
             if (const auto *e = std::get_if<ApiError>(&spec)) {
@@ -43,7 +44,8 @@ void PoolSync::start()
             }
             QString error;
             bool conflict = false;
-            if (!m_market->launch(std::get<LaunchSpec>(spec), m_redis.get(), m_prefix, &error, &conflict) &&
+            if (!m_market->launch(std::get<LaunchSpec>(spec), m_redis.get(), m_prefix, &error,
+                                  &conflict) &&
                 !conflict)
                 qCWarning(lcEngine, "scheduled launch failed: %s", qPrintable(error));
         });

@@ -84,10 +84,12 @@ qint64 RouteLeg::impactCentiBps() const
     if (!result.ok() || spotQ64 == 0 || result.inAmount <= result.fee)
         return 0;
     // Display only: doubles are fine here (nothing is decided by it).
-    const double atSpot = double(result.inAmount - result.fee) * (double(spotQ64) / 18446744073709551616.0);
+    const double atSpot =
+        double(result.inAmount - result.fee) * (double(spotQ64) / 18446744073709551616.0);
     if (atSpot <= 0)
         return 0;
-    return std::max<qint64>(0, qint64(std::llround((1.0 - double(result.outAmount) / atSpot) * 1e6)));
+    return std::max<qint64>(0,
+                            qint64(std::llround((1.0 - double(result.outAmount) / atSpot) * 1e6)));
 }
 
 QJsonObject RouteLeg::toShortJson() const
@@ -98,16 +100,20 @@ QJsonObject RouteLeg::toShortJson() const
                   {QStringLiteral("feeRaw"), QString::number(result.fee)},
                   {QStringLiteral("shareBps"), shareBps}};
     if (result.ok() && spotQ64)
-        o.insert(QStringLiteral("impactBps"), QString::number(double(impactCentiBps()) / 100.0, 'f', 2));
+        o.insert(QStringLiteral("impactBps"),
+                 QString::number(double(impactCentiBps()) / 100.0, 'f', 2));
     return o;
 }
 
 QString RouteCandidate::typeName() const
 {
     switch (type) {
-    case Type::Direct: return QStringLiteral("direct");
-    case Type::TwoHop: return QStringLiteral("two-hop");
-    case Type::Split: return QStringLiteral("split");
+    case Type::Direct:
+        return QStringLiteral("direct");
+    case Type::TwoHop:
+        return QStringLiteral("two-hop");
+    case Type::Split:
+        return QStringLiteral("split");
     }
     return {};
 }
@@ -155,7 +161,8 @@ QJsonObject RouteCandidate::toJson(const Token &in, const Token &out, BaseUnits 
     if (ok()) {
         o.insert(QStringLiteral("amountOut"), formatTokenAmount(amountOut, out.decimals));
         o.insert(QStringLiteral("amountOutRaw"), QString::number(amountOut));
-        o.insert(QStringLiteral("price"), formatRatio(amountOut, out.decimals, amountIn, in.decimals));
+        o.insert(QStringLiteral("price"),
+                 formatRatio(amountOut, out.decimals, amountIn, in.decimals));
     } else {
         o.insert(QStringLiteral("error"), error);
     }
@@ -168,10 +175,10 @@ QJsonObject RoutePlan::toEventJson() const
     for (const RouteCandidate &c : candidates)
         list.append(c.toShortJson());
     // candidates[0] is the chosen plan (they are ordered best first).
-    QJsonObject o{{QStringLiteral("route"), best.typeName()},
-                  {QStringLiteral("candidates"), list}};
+    QJsonObject o{{QStringLiteral("route"), best.typeName()}, {QStringLiteral("candidates"), list}};
     if (best.ok()) { // "expected": only a fill has an amountOut (the seeds' clients read that)
-        o.insert(QStringLiteral("expectedAmountOut"), formatTokenAmount(best.amountOut, out->decimals));
+        o.insert(QStringLiteral("expectedAmountOut"),
+                 formatTokenAmount(best.amountOut, out->decimals));
         o.insert(QStringLiteral("expectedAmountOutRaw"), QString::number(best.amountOut));
     }
     return o;
@@ -195,24 +202,25 @@ QJsonObject RoutePlan::toJson() const
     for (const Venue *v : venues()) {
         const RouteCandidate *top = nullptr;
         for (const RouteCandidate &c : candidates)
-            if (c.type == RouteCandidate::Type::Direct && c.ok() && c.venue() == v->name()
-                && (!top || c.amountOut > top->amountOut))
+            if (c.type == RouteCandidate::Type::Direct && c.ok() && c.venue() == v->name() &&
+                (!top || c.amountOut > top->amountOut))
                 top = &c;
         if (!top)
             continue;
         const SwapResult &r = top->legs.first().result;
         o.insert(v->name(),
-                 QJsonObject{{QStringLiteral("venue"), v->name()},
-                             {QStringLiteral("pool"), top->legs.first().poolId},
-                             {QStringLiteral("tokenIn"), in->symbol},
-                             {QStringLiteral("tokenOut"), out->symbol},
-                             {QStringLiteral("amountIn"), amountNumber(amountIn, in->decimals)},
-                             {QStringLiteral("amountOut"), amountNumber(r.outAmount, out->decimals)},
-                             {QStringLiteral("amountOutRaw"), QString::number(r.outAmount)},
-                             {QStringLiteral("price"), decimalNumber(formatRatio(r.outAmount, out->decimals,
-                                                                                 amountIn, in->decimals))},
-                             {QStringLiteral("feeAmount"), amountNumber(r.fee, in->decimals)},
-                             {QStringLiteral("feeRaw"), QString::number(r.fee)}});
+                 QJsonObject{
+                     {QStringLiteral("venue"), v->name()},
+                     {QStringLiteral("pool"), top->legs.first().poolId},
+                     {QStringLiteral("tokenIn"), in->symbol},
+                     {QStringLiteral("tokenOut"), out->symbol},
+                     {QStringLiteral("amountIn"), amountNumber(amountIn, in->decimals)},
+                     {QStringLiteral("amountOut"), amountNumber(r.outAmount, out->decimals)},
+                     {QStringLiteral("amountOutRaw"), QString::number(r.outAmount)},
+                     {QStringLiteral("price"), decimalNumber(formatRatio(r.outAmount, out->decimals,
+                                                                         amountIn, in->decimals))},
+                     {QStringLiteral("feeAmount"), amountNumber(r.fee, in->decimals)},
+                     {QStringLiteral("feeRaw"), QString::number(r.fee)}});
     }
     return o;
 }
@@ -230,7 +238,8 @@ RoutePlan Router::route(const PoolSet &pools, const Token &in, const Token &out,
     for (const auto &p : pools)
         if (!excludedVenues.contains(p->venue()))
             usable.append(p);
-    std::sort(usable.begin(), usable.end(), [](const auto &a, const auto &b) { return a->id < b->id; });
+    std::sort(usable.begin(), usable.end(),
+              [](const auto &a, const auto &b) { return a->id < b->id; });
 
     QList<std::shared_ptr<const Pool>> direct;
     for (const auto &p : usable)
@@ -357,8 +366,8 @@ Router::Execution Router::execute(const PoolSet &pools, const RouteCandidate &pl
             }
             pool = shared->clone();
         }
-        const BaseUnits amount = plan.type == RouteCandidate::Type::TwoHop && i > 0
-                                     ? carried : leg.result.inAmount;
+        const BaseUnits amount =
+            plan.type == RouteCandidate::Type::TwoHop && i > 0 ? carried : leg.result.inAmount;
         leg.slot = pool->slot;
         leg.result = pool->swap(leg.input->mint, amount, now, true);
         if (!leg.result.ok()) {

@@ -25,7 +25,7 @@ struct RouteLeg
     quint64 slot = 0;     // the pool state it was priced on
     int shareBps = 10000; // of the order's input (split legs)
     SwapResult result;
-    u128 spotQ64 = 0;     // the pool's mid price of the input when priced (Q64.64), for impact
+    u128 spotQ64 = 0; // the pool's mid price of the input when priced (Q64.64), for impact
 
     // Base units as strings, mints, fees; what the confirmed event and the conservation check
     // read. The leg of a candidate in the routing event is the short form.

@@ -44,11 +44,16 @@ std::unique_ptr<Pool> decodePool(const QByteArray &encoded)
 QString SwapResult::error() const
 {
     switch (failure) {
-    case Failure::None: return {};
-    case Failure::InsufficientLiquidity: return QStringLiteral("insufficient liquidity");
-    case Failure::ZeroOutput: return QStringLiteral("amount too small: the swap would return 0");
-    case Failure::Overflow: return QStringLiteral("amount too large for the pool");
-    case Failure::UnknownMint: return QStringLiteral("the pool does not trade this token");
+    case Failure::None:
+        return {};
+    case Failure::InsufficientLiquidity:
+        return QStringLiteral("insufficient liquidity");
+    case Failure::ZeroOutput:
+        return QStringLiteral("amount too small: the swap would return 0");
+    case Failure::Overflow:
+        return QStringLiteral("amount too large for the pool");
+    case Failure::UnknownMint:
+        return QStringLiteral("the pool does not trade this token");
     }
     return {};
 }

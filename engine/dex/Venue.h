@@ -18,12 +18,12 @@ struct SwapResult
 {
     enum class Failure { None, InsufficientLiquidity, ZeroOutput, Overflow, UnknownMint };
     Failure failure = Failure::None;
-    BaseUnits inAmount = 0;          // what was offered
-    BaseUnits consumedInAmount = 0;  // what the pool took (all of it unless it failed)
+    BaseUnits inAmount = 0;         // what was offered
+    BaseUnits consumedInAmount = 0; // what the pool took (all of it unless it failed)
     BaseUnits outAmount = 0;
-    BaseUnits fee = 0;               // the whole trade fee, in input units
-    BaseUnits protocolFee = 0;       // the protocol's share of `fee`
-    BaseUnits fundFee = 0;           // the fund's share of `fee` (Raydium)
+    BaseUnits fee = 0;                 // the whole trade fee, in input units
+    BaseUnits protocolFee = 0;         // the protocol's share of `fee`
+    BaseUnits fundFee = 0;             // the fund's share of `fee` (Raydium)
     std::optional<qint32> endActiveId; // the bin the swap ended in (DLMM)
 
     [[nodiscard]] bool ok() const { return failure == Failure::None; }
@@ -87,9 +87,8 @@ public:
                                                          QString *error) const = 0;
     // A new pool for tokens a/b at their reference prices, from resources/pools.json.
     [[nodiscard]] virtual std::unique_ptr<Pool> decode(const QList<QByteArray> &fields) const = 0;
-    [[nodiscard]] virtual std::unique_ptr<Pool> create(const QString &id, const Token &a,
-                                                       const Token &b,
-                                                       const QJsonObject &config) const = 0;
+    [[nodiscard]] virtual std::unique_ptr<Pool>
+    create(const QString &id, const Token &a, const Token &b, const QJsonObject &config) const = 0;
 };
 
 [[nodiscard]] const QList<const Venue *> &venues();

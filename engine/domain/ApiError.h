@@ -39,9 +39,9 @@ enum class ErrorKind {
 struct ApiError
 {
     ErrorKind kind = ErrorKind::InvalidField;
-    QString message;  // the whole explanation
-    QString field;    // empty when the error is not about one field
-    QString summary;  // the short `error` string clients compare ("Order not found"); empty: message
+    QString message; // the whole explanation
+    QString field;   // empty when the error is not about one field
+    QString summary; // the short `error` string clients compare ("Order not found"); empty: message
 
     [[nodiscard]] int httpStatus() const;
     [[nodiscard]] QString code() const;

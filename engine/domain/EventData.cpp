@@ -143,8 +143,14 @@ struct Facts
     {
         return {d.attempt, d.venue, {}, {}, {}, d.error};
     }
-    EventFacts operator()(const RoutingPlan &d) const { return {d.attempt, d.venue, {}, {}, {}, {}}; }
-    EventFacts operator()(const TransactionBuilt &d) const { return {d.attempt, d.venue, {}, {}, {}, {}}; }
+    EventFacts operator()(const RoutingPlan &d) const
+    {
+        return {d.attempt, d.venue, {}, {}, {}, {}};
+    }
+    EventFacts operator()(const TransactionBuilt &d) const
+    {
+        return {d.attempt, d.venue, {}, {}, {}, {}};
+    }
     EventFacts operator()(const TransactionSubmitted &d) const
     {
         return {d.attempt, d.venue, d.signature, {}, {}, {}};
@@ -153,7 +159,10 @@ struct Facts
     {
         return {d.attempt, d.venue, d.signature, d.executedPrice, d.amountOutText, {}};
     }
-    EventFacts operator()(const FailureReport &d) const { return {d.attempt, d.venue, {}, {}, {}, d.error}; }
+    EventFacts operator()(const FailureReport &d) const
+    {
+        return {d.attempt, d.venue, {}, {}, {}, d.error};
+    }
     EventFacts operator()(const RestingOrderData &d) const
     {
         if (d.attempt > 0)
@@ -209,19 +218,30 @@ EventData eventDataFromJson(OrderStatus status, const QJsonObject &o)
         return d;
     }
     case OrderStatus::Building:
-        return TransactionBuilt{integer(o, "attempt"), text(o, "venue"), text(o, "route"),
-                                raw(o, "expectedAmountOutRaw"), text(o, "expectedAmountOut"),
-                                raw(o, "minAmountOutRaw"), text(o, "minAmountOut"), text(o, "slippage")};
+        return TransactionBuilt{integer(o, "attempt"),
+                                text(o, "venue"),
+                                text(o, "route"),
+                                raw(o, "expectedAmountOutRaw"),
+                                text(o, "expectedAmountOut"),
+                                raw(o, "minAmountOutRaw"),
+                                text(o, "minAmountOut"),
+                                text(o, "slippage")};
     case OrderStatus::Submitted:
         return TransactionSubmitted{integer(o, "attempt"), text(o, "venue"), text(o, "signature")};
     case OrderStatus::Confirmed:
-        return FillReport{integer(o, "attempt"), text(o, "venue"), text(o, "signature"),
-                          raw(o, "amountInRaw"), text(o, "amountIn"), raw(o, "amountOutRaw"),
-                          text(o, "amountOut"), text(o, "executedPrice"),
+        return FillReport{integer(o, "attempt"),
+                          text(o, "venue"),
+                          text(o, "signature"),
+                          raw(o, "amountInRaw"),
+                          text(o, "amountIn"),
+                          raw(o, "amountOutRaw"),
+                          text(o, "amountOut"),
+                          text(o, "executedPrice"),
                           o.value(QStringLiteral("legs")).toArray(),
                           o.value(QStringLiteral("alreadyLanded")).toBool()};
     case OrderStatus::Failed:
-        return FailureReport{integer(o, "attempt"), integer(o, "attempts"), text(o, "venue"), text(o, "error")};
+        return FailureReport{integer(o, "attempt"), integer(o, "attempts"), text(o, "venue"),
+                             text(o, "error")};
     case OrderStatus::Open: {
         RestingOrderData d;
         if (const auto r = fromJobPayload(o))

@@ -53,12 +53,12 @@ struct TransactionBuilt
 {
     int attempt = 0;
     QString venue;
-    QString route;           // direct, twoHop, split
+    QString route; // direct, twoHop, split
     BaseUnits expectedOut = 0;
     QString expectedOutText; // exact, in token units
     BaseUnits minOut = 0;
     QString minOutText;
-    QString slippage;        // the tolerance, exact
+    QString slippage; // the tolerance, exact
 };
 
 // submitted: the signed transaction.
@@ -76,10 +76,10 @@ struct FillReport
     QString venue;
     QString signature;
     BaseUnits amountIn = 0;
-    QString amountInText;    // exact, in token units
+    QString amountInText; // exact, in token units
     BaseUnits amountOut = 0;
-    QString amountOutText;   // exact, in token units
-    QString executedPrice;   // exact to 12 decimals, rounded down
+    QString amountOutText; // exact, in token units
+    QString executedPrice; // exact to 12 decimals, rounded down
     QJsonArray legs;
     bool alreadyLanded = false;
 };
@@ -88,7 +88,7 @@ struct FillReport
 struct FailureReport
 {
     int attempt = 0;
-    int attempts = 0;        // 0: not stated
+    int attempts = 0; // 0: not stated
     QString venue;
     QString error;
 };
@@ -98,7 +98,7 @@ struct RestingOrderData
 {
     OrderRequest request;
     QString waitingFor;
-    int attempt = 0;         // > 0: an attempt missed
+    int attempt = 0; // > 0: an attempt missed
     QString venue;
     QString error;
 };

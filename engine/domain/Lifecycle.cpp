@@ -15,9 +15,11 @@ bool canFollow(std::optional<OrderStatus> from, OrderStatus to)
     case S::Open:
         return to == S::Routing || to == S::Failed || to == S::Cancelled || to == S::Expired;
     case S::Routing:
-        return to == S::Building || to == S::Routing || to == S::Pending || to == S::Failed || missed;
+        return to == S::Building || to == S::Routing || to == S::Pending || to == S::Failed ||
+               missed;
     case S::Building:
-        return to == S::Submitted || to == S::Routing || to == S::Pending || to == S::Failed || missed;
+        return to == S::Submitted || to == S::Routing || to == S::Pending || to == S::Failed ||
+               missed;
     case S::Submitted:
         return to == S::Confirmed || to == S::Pending || to == S::Failed || missed;
     case S::Confirmed:

@@ -11,26 +11,34 @@ namespace oee {
 QString statusName(OrderStatus s)
 {
     switch (s) {
-    case OrderStatus::Pending: return QStringLiteral("pending");
-    case OrderStatus::Routing: return QStringLiteral("routing");
-    case OrderStatus::Building: return QStringLiteral("building");
-    case OrderStatus::Submitted: return QStringLiteral("submitted");
-    case OrderStatus::Confirmed: return QStringLiteral("confirmed");
-    case OrderStatus::Failed: return QStringLiteral("failed");
-    case OrderStatus::Cancelled: return QStringLiteral("cancelled");
-    case OrderStatus::Open: return QStringLiteral("open");
-    case OrderStatus::Expired: return QStringLiteral("expired");
+    case OrderStatus::Pending:
+        return QStringLiteral("pending");
+    case OrderStatus::Routing:
+        return QStringLiteral("routing");
+    case OrderStatus::Building:
+        return QStringLiteral("building");
+    case OrderStatus::Submitted:
+        return QStringLiteral("submitted");
+    case OrderStatus::Confirmed:
+        return QStringLiteral("confirmed");
+    case OrderStatus::Failed:
+        return QStringLiteral("failed");
+    case OrderStatus::Cancelled:
+        return QStringLiteral("cancelled");
+    case OrderStatus::Open:
+        return QStringLiteral("open");
+    case OrderStatus::Expired:
+        return QStringLiteral("expired");
     }
     return {};
 }
 
 const QList<OrderStatus> &allStatuses()
 {
-    static const QList<OrderStatus> all = {OrderStatus::Pending,   OrderStatus::Routing,
-                                           OrderStatus::Building,  OrderStatus::Submitted,
-                                           OrderStatus::Confirmed, OrderStatus::Failed,
-                                           OrderStatus::Cancelled, OrderStatus::Open,
-                                           OrderStatus::Expired};
+    static const QList<OrderStatus> all = {
+        OrderStatus::Pending,   OrderStatus::Routing,   OrderStatus::Building,
+        OrderStatus::Submitted, OrderStatus::Confirmed, OrderStatus::Failed,
+        OrderStatus::Cancelled, OrderStatus::Open,      OrderStatus::Expired};
     return all;
 }
 
@@ -109,22 +117,27 @@ QString describeEvent(const OrderEvent &e)
         QString operator()(const RetryScheduled &d) const
         {
             return QStringLiteral("Attempt %1 failed: %2. Retrying in %3 ms")
-                .arg(d.attempt).arg(d.error).arg(d.retryInMs);
+                .arg(d.attempt)
+                .arg(d.error)
+                .arg(d.retryInMs);
         }
         QString operator()(const RoutingPlan &d) const
         {
-            const QString compared = QStringLiteral("Compared %1 routes: best is %2 (%3)")
-                                         .arg(d.plan.value(QStringLiteral("candidates")).toArray().size())
-                                         .arg(d.venue, d.plan.value(QStringLiteral("route")).toString());
+            const QString compared =
+                QStringLiteral("Compared %1 routes: best is %2 (%3)")
+                    .arg(d.plan.value(QStringLiteral("candidates")).toArray().size())
+                    .arg(d.venue, d.plan.value(QStringLiteral("route")).toString());
             if (!d.trigger)
                 return compared;
             return (d.trigger->reason == QLatin1String("launch")
                         ? QStringLiteral("Fired by the launch of its token. ")
-                        : QStringLiteral("Fired: the price crossed its limit. ")) + compared;
+                        : QStringLiteral("Fired: the price crossed its limit. ")) +
+                   compared;
         }
         QString operator()(const TransactionBuilt &d) const
         {
-            return QStringLiteral("Building the transaction on %1 (minimum out %2)").arg(d.venue, d.minOutText);
+            return QStringLiteral("Building the transaction on %1 (minimum out %2)")
+                .arg(d.venue, d.minOutText);
         }
         QString operator()(const TransactionSubmitted &d) const
         {
@@ -132,16 +145,25 @@ QString describeEvent(const OrderEvent &e)
         }
         QString operator()(const FillReport &d) const
         {
-            return QStringLiteral("Executed on %1 at %2: received %3").arg(d.venue, d.executedPrice, d.amountOutText);
+            return QStringLiteral("Executed on %1 at %2: received %3")
+                .arg(d.venue, d.executedPrice, d.amountOutText);
         }
-        QString operator()(const FailureReport &d) const { return QStringLiteral("Failed: %1").arg(d.error); }
+        QString operator()(const FailureReport &d) const
+        {
+            return QStringLiteral("Failed: %1").arg(d.error);
+        }
         QString operator()(const RestingOrderData &d) const
         {
             if (d.attempt > 0)
-                return QStringLiteral("Attempt %1 missed (%2): resting again").arg(d.attempt).arg(d.error);
+                return QStringLiteral("Attempt %1 missed (%2): resting again")
+                    .arg(d.attempt)
+                    .arg(d.error);
             return QStringLiteral("Resting: %1").arg(d.waitingFor);
         }
-        QString operator()(const CancelReport &d) const { return QStringLiteral("Cancelled: %1").arg(d.reason); }
+        QString operator()(const CancelReport &d) const
+        {
+            return QStringLiteral("Cancelled: %1").arg(d.reason);
+        }
         QString operator()(const ExpiryReport &d) const
         {
             return QStringLiteral("Expired at %1").arg(isoTime(d.expiresAt));
@@ -247,7 +269,8 @@ std::optional<OrderEvent> OrderEvent::fromMessage(const QByteArray &json)
     e.seq = seq.toInt();
     e.status = *status;
     e.data = o.value(QStringLiteral("data")).toObject();
-    e.at = QDateTime::fromString(o.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
+    e.at =
+        QDateTime::fromString(o.value(QStringLiteral("timestamp")).toString(), Qt::ISODateWithMs);
     e.eventId = qint64(qMax(0.0, o.value(QStringLiteral("eventId")).toDouble()));
     e.message = json;
     return e;
@@ -291,8 +314,8 @@ QJsonObject Order::toJson() const
         {QStringLiteral("venue"), textOrNull(dex)},
         {QStringLiteral("inputMint"), tokenIn},
         {QStringLiteral("outputMint"), tokenOut},
-        {QStringLiteral("slippage_pct"), slippage.isEmpty() ? QJsonValue(QJsonValue::Null)
-                                                           : QJsonValue(slippage.toDouble() * 100)},
+        {QStringLiteral("slippage_pct"),
+         slippage.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(slippage.toDouble() * 100)},
         // the seeds' snake_case columns
         {QStringLiteral("token_in"), tokenIn},
         {QStringLiteral("token_out"), tokenOut},

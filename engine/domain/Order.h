@@ -14,14 +14,24 @@ namespace oee {
 // A failed attempt that will be retried returns the order to pending; a limit or sniper order
 // rests in open until it may execute (and returns there when an attempt misses); pending and
 // open orders may be cancelled or expire. domain/Lifecycle.h has the whole table.
-enum class OrderStatus { Pending, Routing, Building, Submitted, Confirmed, Failed, Cancelled, Open, Expired };
+enum class OrderStatus {
+    Pending,
+    Routing,
+    Building,
+    Submitted,
+    Confirmed,
+    Failed,
+    Cancelled,
+    Open,
+    Expired
+};
 
 [[nodiscard]] QString statusName(OrderStatus s);
 [[nodiscard]] std::optional<OrderStatus> statusFromName(const QString &name);
 [[nodiscard]] inline bool isTerminal(OrderStatus s)
 {
-    return s == OrderStatus::Confirmed || s == OrderStatus::Failed ||
-           s == OrderStatus::Cancelled || s == OrderStatus::Expired;
+    return s == OrderStatus::Confirmed || s == OrderStatus::Failed || s == OrderStatus::Cancelled ||
+           s == OrderStatus::Expired;
 }
 [[nodiscard]] const QList<OrderStatus> &allStatuses();
 
@@ -31,13 +41,13 @@ struct OrderEvent
     QString orderId;
     int seq = 0;
     OrderStatus status = OrderStatus::Pending;
-    QJsonObject data;    // the payload's one JSON encoding (setPayload), or as received
+    QJsonObject data; // the payload's one JSON encoding (setPayload), or as received
     QDateTime at;
-    QByteArray message;  // toMessage(), filled once where the event is committed
-    qint64 fence = 0;    // the writer's claim on the order (OrderStore::claim); not streamed
+    QByteArray message; // toMessage(), filled once where the event is committed
+    qint64 fence = 0;   // the writer's claim on the order (OrderStore::claim); not streamed
     mutable QByteArray dataJsonCache; // dataJson(); empty until asked for
-    EventData payload;   // typed; monostate for an event known only as JSON (see typed())
-    qint64 eventId = 0;  // its global id in the event log (EventLog); 0 until logged
+    EventData payload;  // typed; monostate for an event known only as JSON (see typed())
+    qint64 eventId = 0; // its global id in the event log (EventLog); 0 until logged
 
     // Sets the typed data and `data`, its encoding.
     void setPayload(EventData typedData);
@@ -71,7 +81,7 @@ struct Order
     QString orderType;
     QString tokenIn;
     QString tokenOut;
-    QString amount;      // NUMERIC as text: precision kept
+    QString amount; // NUMERIC as text: precision kept
     QString slippage;
     OrderStatus status = OrderStatus::Pending;
     int lastSeq = 0;
@@ -83,7 +93,7 @@ struct Order
     QString error;
     QDateTime createdAt;
     QDateTime updatedAt;
-    QJsonObject terms;   // an order type's terms (limitPrice, maxPrice, expiresAt, …)
+    QJsonObject terms; // an order type's terms (limitPrice, maxPrice, expiresAt, …)
 
     // A superset of the seeds' order rows: oee's camelCase fields and the snake_case columns
     // seeds 003 and 004 returned (tx_hash, updated_at, …).

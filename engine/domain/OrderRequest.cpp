@@ -6,9 +6,9 @@
 
 #include <QCryptographicHash>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QLocale>
 #include <QRegularExpression>
-#include <QJsonObject>
 
 namespace oee {
 
@@ -32,7 +32,8 @@ aliased(const QJsonObject &o, const QString &name, const QString &alias)
     const QJsonValue a = o.value(name);
     const QJsonValue b = o.value(alias);
     if (present(a) && present(b) && a != b)
-        return fieldError(alias, QStringLiteral("%1 and %2 are both given and differ").arg(name, alias));
+        return fieldError(alias,
+                          QStringLiteral("%1 and %2 are both given and differ").arg(name, alias));
     if (present(a) || !present(b))
         return std::pair{name, a};
     return std::pair{alias, b};
@@ -44,17 +45,20 @@ std::variant<QString, ApiError> tokenField(const QString &field, const QString &
     if (!present(v))
         return fieldError(field, QStringLiteral("%1 (or %2) is required").arg(field, alias));
     if (!v.isString())
-        return fieldError(field, field + QStringLiteral(" must be a string (a token symbol or mint)"));
+        return fieldError(field,
+                          field + QStringLiteral(" must be a string (a token symbol or mint)"));
     const QString name = v.toString().trimmed();
     if (name.isEmpty())
         return fieldError(field, field + QStringLiteral(" must not be empty"));
     const TokenRegistry &tokens = TokenRegistry::instance();
     const Token *token = tokens.find(name);
     if (!token) {
-        return ApiError{ErrorKind::UnknownToken,
-                        QStringLiteral("%1: unknown token '%2'; supported: %3 (by symbol or mint)")
-                            .arg(field, v.toString().left(48), tokens.symbols().join(QStringLiteral(", "))),
-                        field, {}};
+        return ApiError{
+            ErrorKind::UnknownToken,
+            QStringLiteral("%1: unknown token '%2'; supported: %3 (by symbol or mint)")
+                .arg(field, v.toString().left(48), tokens.symbols().join(QStringLiteral(", "))),
+            field,
+            {}};
     }
     return token->symbol;
 }
@@ -62,11 +66,11 @@ std::variant<QString, ApiError> tokenField(const QString &field, const QString &
 // Every field some seed client sends, and nothing else; the order types add theirs.
 const QStringList &commonFields()
 {
-    static const QStringList fields = {
-        QStringLiteral("orderType"), QStringLiteral("tokenIn"),  QStringLiteral("tokenOut"),
-        QStringLiteral("inputMint"), QStringLiteral("outputMint"), QStringLiteral("amount"),
-        QStringLiteral("amountIn"),  QStringLiteral("slippage"), QStringLiteral("slippage_pct"),
-        QStringLiteral("side")};
+    static const QStringList fields = {QStringLiteral("orderType"),    QStringLiteral("tokenIn"),
+                                       QStringLiteral("tokenOut"),     QStringLiteral("inputMint"),
+                                       QStringLiteral("outputMint"),   QStringLiteral("amount"),
+                                       QStringLiteral("amountIn"),     QStringLiteral("slippage"),
+                                       QStringLiteral("slippage_pct"), QStringLiteral("side")};
     return fields;
 }
 
@@ -128,12 +132,12 @@ bool readTerms(const QJsonObject &t, OrderRequest &r)
 QJsonObject toJobPayload(const OrderRequest &r)
 {
     QJsonObject payload{{QStringLiteral("orderType"), r.orderType},
-                       {QStringLiteral("tokenIn"), r.tokenIn},
-                       {QStringLiteral("tokenOut"), r.tokenOut},
-                       {QStringLiteral("amount"), r.amountText()},
-                       {QStringLiteral("amountRaw"), QString::number(r.amount)},
-                       {QStringLiteral("slippage"), r.slippageText()},
-                       {QStringLiteral("slippagePpm"), qint64(r.slippagePpm)}};
+                        {QStringLiteral("tokenIn"), r.tokenIn},
+                        {QStringLiteral("tokenOut"), r.tokenOut},
+                        {QStringLiteral("amount"), r.amountText()},
+                        {QStringLiteral("amountRaw"), QString::number(r.amount)},
+                        {QStringLiteral("slippage"), r.slippageText()},
+                        {QStringLiteral("slippagePpm"), qint64(r.slippagePpm)}};
     const QJsonObject terms = termsJson(r);
     for (auto it = terms.begin(); it != terms.end(); ++it)
         payload.insert(it.key(), it.value());
@@ -166,7 +170,10 @@ std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
     r.amount = p.value(QStringLiteral("amountRaw")).toString().toULongLong(&ok);
     if (!ok) {
         const QJsonValue text = p.value(QStringLiteral("amount"));
-        const auto parsed = parseTokenAmount(text.isString() ? text.toString() : QString::number(text.toDouble(), 'g', QLocale::FloatingPointShortest), in->decimals);
+        const auto parsed = parseTokenAmount(
+            text.isString() ? text.toString()
+                            : QString::number(text.toDouble(), 'g', QLocale::FloatingPointShortest),
+            in->decimals);
         if (!std::holds_alternative<BaseUnits>(parsed))
             return std::nullopt;
         r.amount = std::get<BaseUnits>(parsed);
@@ -175,7 +182,10 @@ std::optional<OrderRequest> fromJobPayload(const QJsonObject &p)
         r.slippagePpm = quint32(p.value(QStringLiteral("slippagePpm")).toInteger());
     } else {
         const QJsonValue text = p.value(QStringLiteral("slippage"));
-        const auto parsed = parseSlippageFraction(text.isString() ? text.toString() : QString::number(text.toDouble(), 'g', QLocale::FloatingPointShortest));
+        const auto parsed = parseSlippageFraction(
+            text.isString()
+                ? text.toString()
+                : QString::number(text.toDouble(), 'g', QLocale::FloatingPointShortest));
         if (!std::holds_alternative<quint32>(parsed))
             return std::nullopt;
         r.slippagePpm = std::get<quint32>(parsed);
@@ -194,23 +204,25 @@ QString requestFingerprint(const OrderRequest &r)
         QCryptographicHash::hash(canonical.toUtf8(), QCryptographicHash::Sha256).toHex());
 }
 
-std::variant<OrderRequest, ApiError>
-parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
-                  quint32 defaultSlippagePpm, int maxBodyBytes)
+std::variant<OrderRequest, ApiError> parseOrderRequest(const QByteArray &body,
+                                                       const QByteArray &contentType,
+                                                       quint32 defaultSlippagePpm, int maxBodyBytes)
 {
     if (body.size() > maxBodyBytes) {
         return ApiError{ErrorKind::PayloadTooLarge,
                         QStringLiteral("request body of %1 bytes exceeds the limit of %2 bytes")
                             .arg(body.size())
                             .arg(maxBodyBytes),
-                        {}, {}};
+                        {},
+                        {}};
     }
     const QByteArray mime = contentType.split(';').first().trimmed().toLower();
     if (mime != "application/json") {
         return ApiError{ErrorKind::UnsupportedMediaType,
                         QStringLiteral("Content-Type must be application/json, got '%1'")
                             .arg(QString::fromLatin1(contentType.left(64))),
-                        {}, {}};
+                        {},
+                        {}};
     }
     QJsonParseError parseError{};
     const QJsonDocument doc = QJsonDocument::fromJson(body, &parseError);
@@ -219,11 +231,12 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
                         QStringLiteral("malformed JSON at offset %1: %2")
                             .arg(parseError.offset)
                             .arg(parseError.errorString()),
-                        {}, {}};
+                        {},
+                        {}};
     }
     if (!doc.isObject()) {
-        return ApiError{ErrorKind::InvalidJson, QStringLiteral("request body must be a JSON object"),
-                        {}, {}};
+        return ApiError{
+            ErrorKind::InvalidJson, QStringLiteral("request body must be a JSON object"), {}, {}};
     }
     const QJsonObject o = doc.object();
     // A field oee does not know is refused, not ignored: ignoring a tolerance sent under a
@@ -237,10 +250,12 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
                               QStringLiteral("orderType must be a string"));
         orderType = orderTypeNamed(type.toString());
         if (!orderType) {
-            return ApiError{ErrorKind::UnsupportedOrderType,
-                            QStringLiteral("orderType '%1' is not supported; use one of: %2")
-                                .arg(type.toString().left(32), orderTypeNames().join(QStringLiteral(", "))),
-                            QStringLiteral("orderType"), {}};
+            return ApiError{
+                ErrorKind::UnsupportedOrderType,
+                QStringLiteral("orderType '%1' is not supported; use one of: %2")
+                    .arg(type.toString().left(32), orderTypeNames().join(QStringLiteral(", "))),
+                QStringLiteral("orderType"),
+                {}};
         }
     }
     r.orderType = orderType->name();
@@ -252,13 +267,15 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
                 return ApiError{ErrorKind::UnknownField,
                                 QStringLiteral("field '%1' applies to orderType '%2', not '%3'")
                                     .arg(it.key(), other->name(), orderType->name()),
-                                it.key(), {}};
+                                it.key(),
+                                {}};
         }
         return ApiError{ErrorKind::UnknownField,
                         QStringLiteral("unknown field '%1'; accepted: %2")
                             .arg(it.key().left(64),
                                  (commonFields() + orderType->fields()).join(QStringLiteral(", "))),
-                        it.key().left(64), {}};
+                        it.key().left(64),
+                        {}};
     }
 
     // Seed 004 names the tokens inputMint / outputMint (symbols, as its clients send them).
@@ -299,7 +316,8 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
     const auto parsedAmount = parseTokenAmount(amount, tokenIn->decimals);
     if (const auto *e = std::get_if<QString>(&parsedAmount))
         return fieldError(amountName, QStringLiteral("%1 %2 (%3 has %4 decimals)")
-                                          .arg(amountName, *e, r.tokenIn).arg(tokenIn->decimals));
+                                          .arg(amountName, *e, r.tokenIn)
+                                          .arg(tokenIn->decimals));
     r.amount = std::get<BaseUnits>(parsedAmount);
 
     // The tolerance: `slippage` is a fraction (0.01 = 1 %), seed 004's `slippage_pct` is in
@@ -332,9 +350,10 @@ parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
                               QStringLiteral("slippage must be a number (a fraction, e.g. 0.01)"));
         const auto ppm = parseSlippageFraction(numberText(slippage));
         if (!std::holds_alternative<quint32>(ppm))
-            return fieldError(QStringLiteral("slippage"),
-                              QStringLiteral("slippage must be in (0, 0.5] with at most 6 decimals, "
-                                             "e.g. 0.01 for 1%"));
+            return fieldError(
+                QStringLiteral("slippage"),
+                QStringLiteral("slippage must be in (0, 0.5] with at most 6 decimals, "
+                               "e.g. 0.01 for 1%"));
         r.slippagePpm = std::get<quint32>(ppm);
     } else {
         r.slippagePpm = defaultSlippagePpm;

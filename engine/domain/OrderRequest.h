@@ -4,9 +4,9 @@
 
 #include <QByteArray>
 #include <QDateTime>
+#include <QJsonObject>
 #include <QString>
 #include <QStringList>
-#include <QJsonObject>
 #include <optional>
 #include <variant>
 
@@ -18,10 +18,10 @@ namespace oee {
 struct OrderRequest
 {
     QString orderType = QStringLiteral("market");
-    QString tokenIn;  // symbol from the token registry (clients may send the mint)
-    QString tokenOut; // symbol; a sniper's may be a symbol or mint not launched yet, as given
-    BaseUnits amount = 0;       // base units of tokenIn
-    quint32 slippagePpm = 0;    // 10000 is 1 %
+    QString tokenIn;      // symbol from the token registry (clients may send the mint)
+    QString tokenOut;     // symbol; a sniper's may be a symbol or mint not launched yet, as given
+    BaseUnits amount = 0; // base units of tokenIn
+    quint32 slippagePpm = 0; // 10000 is 1 %
     // limit: the least output the whole amount must fetch (base units of tokenOut), from
     // limitPrice (kept as given, exact) or minAmountOut.
     BaseUnits limitMinOut = 0;
@@ -64,8 +64,9 @@ bool readTerms(const QJsonObject &terms, OrderRequest &request);
 // slippage_pct in percent, side); any other field is refused rather than ignored. Tokens by
 // symbol or mint (TokenRegistry); amounts as numbers or decimal strings in token units, never
 // rounded: more decimals than the token has is a 400.
-[[nodiscard]] std::variant<OrderRequest, ApiError>
-parseOrderRequest(const QByteArray &body, const QByteArray &contentType,
-                  quint32 defaultSlippagePpm, int maxBodyBytes);
+[[nodiscard]] std::variant<OrderRequest, ApiError> parseOrderRequest(const QByteArray &body,
+                                                                     const QByteArray &contentType,
+                                                                     quint32 defaultSlippagePpm,
+                                                                     int maxBodyBytes);
 
 } // namespace oee

@@ -7,8 +7,8 @@ namespace oee {
 
 QStringList LimitOrder::fields() const
 {
-    return {QStringLiteral("limitPrice"), QStringLiteral("minAmountOut"), QStringLiteral("expiresAt"),
-            QStringLiteral("ttlSeconds")};
+    return {QStringLiteral("limitPrice"), QStringLiteral("minAmountOut"),
+            QStringLiteral("expiresAt"), QStringLiteral("ttlSeconds")};
 }
 
 std::optional<ApiError> LimitOrder::parse(const QJsonObject &o, OrderRequest &r) const
@@ -23,7 +23,8 @@ std::optional<ApiError> LimitOrder::parse(const QJsonObject &o, OrderRequest &r)
     if (hasPrice == hasMin)
         return error(QStringLiteral("limitPrice"),
                      QStringLiteral("a limit order needs limitPrice (%1 per %2) or minAmountOut, "
-                                    "one of them").arg(r.tokenOut, r.tokenIn));
+                                    "one of them")
+                         .arg(r.tokenOut, r.tokenIn));
     const Token *in = TokenRegistry::instance().bySymbol(r.tokenIn);
     const Token *out = TokenRegistry::instance().bySymbol(r.tokenOut);
     if (hasPrice) {
@@ -33,16 +34,20 @@ std::optional<ApiError> LimitOrder::parse(const QJsonObject &o, OrderRequest &r)
         const DecimalPrice &dp = std::get<DecimalPrice>(p);
         const auto floor = floorAtPrice(r.amount, in->decimals, out->decimals, dp);
         if (!floor || *floor == 0)
-            return error(QStringLiteral("limitPrice"),
-                         QStringLiteral("limitPrice %1 for amount %2 asks for an output no pool can "
-                                        "pay (out of range)").arg(dp.text(), r.amountText()));
+            return error(
+                QStringLiteral("limitPrice"),
+                QStringLiteral("limitPrice %1 for amount %2 asks for an output no pool can "
+                               "pay (out of range)")
+                    .arg(dp.text(), r.amountText()));
         r.limitPrice = dp.text();
         r.limitMinOut = *floor;
     } else {
         const auto m = parseTokenAmount(minOut, out->decimals);
         if (const auto *e = std::get_if<QString>(&m))
             return error(QStringLiteral("minAmountOut"),
-                         QStringLiteral("minAmountOut %1 (%2 has %3 decimals)").arg(*e, out->symbol).arg(out->decimals));
+                         QStringLiteral("minAmountOut %1 (%2 has %3 decimals)")
+                             .arg(*e, out->symbol)
+                             .arg(out->decimals));
         r.limitMinOut = std::get<BaseUnits>(m);
     }
     return parseExpiry(o, r);
@@ -56,7 +61,8 @@ Decision LimitOrder::decide(const OrderRequest &r, const RoutePlan &plan) const
         return Decision{Decision::Rest, 0,
                         QStringLiteral("the best route pays %1 %3, the limit asks for %2 %3")
                             .arg(formatTokenAmount(plan.best.amountOut, plan.out->decimals),
-                                 formatTokenAmount(r.limitMinOut, plan.out->decimals), plan.out->symbol)};
+                                 formatTokenAmount(r.limitMinOut, plan.out->decimals),
+                                 plan.out->symbol)};
     return Decision{Decision::Execute, r.limitMinOut, {}};
 }
 

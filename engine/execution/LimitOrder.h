@@ -11,7 +11,8 @@ class LimitOrder final : public OrderType
 public:
     [[nodiscard]] QString name() const override { return QStringLiteral("limit"); }
     [[nodiscard]] QStringList fields() const override;
-    [[nodiscard]] std::optional<ApiError> parse(const QJsonObject &body, OrderRequest &r) const override;
+    [[nodiscard]] std::optional<ApiError> parse(const QJsonObject &body,
+                                                OrderRequest &r) const override;
     [[nodiscard]] Decision decide(const OrderRequest &r, const RoutePlan &plan) const override;
     [[nodiscard]] bool restsOnMiss() const override { return true; }
     [[nodiscard]] std::optional<BaseUnits> restingFloor(const OrderRequest &r) const override;

@@ -18,7 +18,6 @@
 
 namespace oee {
 
-
 OrderExecutor::OrderExecutor(Settings settings, Market *market, SimulatedChain *chain,
                              EventWriter *writer, Finished finished, QObject *parent)
     : QObject(parent), m_settings(settings), m_market(market), m_chain(chain), m_writer(writer),
@@ -191,7 +190,8 @@ void OrderExecutor::onQuoted(const QString &id)
     InFlight &f = *it;
     f.route = m_market->route(f.request.tokenIn, f.request.tokenOut, f.request.amount);
     if (f.quoteAskedMs > 0) {
-        const double seconds = double(QDateTime::currentMSecsSinceEpoch() - f.quoteAskedMs) / 1000.0;
+        const double seconds =
+            double(QDateTime::currentMSecsSinceEpoch() - f.quoteAskedMs) / 1000.0;
         quint32 seen = 0; // each venue quoted once per attempt
         for (const RouteCandidate &c : std::as_const(f.route.candidates))
             for (const RouteLeg &leg : c.legs)
@@ -215,14 +215,16 @@ void OrderExecutor::onQuoted(const QString &id)
     if (f.status == OrderStatus::Open) {
         const auto at = [&](const char *key) {
             return f.trigger.contains(QLatin1String(key))
-                       ? QDateTime::fromMSecsSinceEpoch(qint64(f.trigger.value(QLatin1String(key)).toDouble()), Qt::UTC)
+                       ? QDateTime::fromMSecsSinceEpoch(
+                             qint64(f.trigger.value(QLatin1String(key)).toDouble()), Qt::UTC)
                        : QDateTime();
         };
-        routing.trigger = TriggerInfo{f.trigger.value(QStringLiteral("reason")).toString(QStringLiteral("price")),
-                                      at("poolChangedAtMs"), at("firedAtMs")};
+        routing.trigger =
+            TriggerInfo{f.trigger.value(QStringLiteral("reason")).toString(QStringLiteral("price")),
+                        at("poolChangedAtMs"), at("firedAtMs")};
     }
-    emitEvent(f, OrderStatus::Routing, routing,
-              [this, id] { onBuilt(id); }, Durability::Batch);
+    emitEvent(
+        f, OrderStatus::Routing, routing, [this, id] { onBuilt(id); }, Durability::Batch);
 }
 
 void OrderExecutor::onBuilt(const QString &id)
@@ -233,12 +235,13 @@ void OrderExecutor::onBuilt(const QString &id)
     InFlight &f = *it;
     f.signature = transactionSignature(f.id, f.attempt);
     const RoutePlan &r = f.route;
-    emitEvent(f, OrderStatus::Building,
-              TransactionBuilt{f.attempt, r.best.venue(), r.best.typeName(), r.best.amountOut,
-                               formatTokenAmount(r.best.amountOut, r.out->decimals), f.minAmountOut,
-                               formatTokenAmount(f.minAmountOut, r.out->decimals),
-                               f.request.slippageText()},
-              [this, id] { onSubmitted(id); }, Durability::Batch);
+    emitEvent(
+        f, OrderStatus::Building,
+        TransactionBuilt{f.attempt, r.best.venue(), r.best.typeName(), r.best.amountOut,
+                         formatTokenAmount(r.best.amountOut, r.out->decimals), f.minAmountOut,
+                         formatTokenAmount(f.minAmountOut, r.out->decimals),
+                         f.request.slippageText()},
+        [this, id] { onSubmitted(id); }, Durability::Batch);
 }
 
 void OrderExecutor::onSubmitted(const QString &id)
@@ -249,8 +252,7 @@ void OrderExecutor::onSubmitted(const QString &id)
     InFlight &f = *it;
     f.submittedAtMs = QDateTime::currentMSecsSinceEpoch();
     emitEvent(f, OrderStatus::Submitted,
-              TransactionSubmitted{f.attempt, f.route.best.venue(), f.signature},
-              [this, id] {
+              TransactionSubmitted{f.attempt, f.route.best.venue(), f.signature}, [this, id] {
                   QTimer::singleShot(m_market->executionLatencyMs(), this,
                                      [this, id] { onExecuted(id); });
               });
@@ -371,7 +373,8 @@ void OrderExecutor::landBatch()
         if (m_settings.chaosCrashAfterLandings > 0 && !landing.duplicate) {
             static std::atomic<int> landed{0};
             if (++landed == m_settings.chaosCrashAfterLandings) {
-                qCCritical(lcQueue, "chaos: killing the process after landing %s", qPrintable(it->signature));
+                qCCritical(lcQueue, "chaos: killing the process after landing %s",
+                           qPrintable(it->signature));
                 ::kill(::getpid(), SIGKILL);
             }
         }
@@ -389,15 +392,22 @@ void OrderExecutor::confirm(const QString &id, const Fill &fill, bool alreadyLan
     QString venue = f.route.in ? f.route.best.venue() : QString();
     if (venue.isEmpty() && !fill.legs.isEmpty())
         venue = fill.legs.first().toObject().value(QStringLiteral("venue")).toString();
-    const FillReport fillReport{f.attempt, venue, f.signature, fill.amountIn,
-                                formatTokenAmount(fill.amountIn, in ? in->decimals : 0), fill.amountOut,
-                                fill.amountOutText(), fill.executedPriceText(), fill.legs, alreadyLanded};
+    const FillReport fillReport{f.attempt,
+                                venue,
+                                f.signature,
+                                fill.amountIn,
+                                formatTokenAmount(fill.amountIn, in ? in->decimals : 0),
+                                fill.amountOut,
+                                fill.amountOutText(),
+                                fill.executedPriceText(),
+                                fill.legs,
+                                alreadyLanded};
     emitEvent(f, OrderStatus::Confirmed, fillReport,
               [this, id] { finish(id, Settle::Complete, 0); });
 }
 
 void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, EventData data,
-                       std::function<void()> next, Durability durability)
+                              std::function<void()> next, Durability durability)
 {
     if (!canFollow(order.status, status)) {
         // A bug, never a client's doing: refuse it, say so, and end the order in a valid state.
@@ -409,7 +419,9 @@ void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, EventData dat
             return;
         }
         status = OrderStatus::Failed;
-        data = FailureReport{order.attempt, 0, {},
+        data = FailureReport{order.attempt,
+                             0,
+                             {},
                              QStringLiteral("internal error: refused an impossible status change")};
         next = [this, id = order.id] { finish(id, Settle::Fail, 0); };
         durability = Durability::Wait;

@@ -59,20 +59,20 @@ private:
     struct InFlight
     {
         QString id;
-        QByteArray token;     // the claim's
-        int attempt = 0;      // the attempt this run belongs to
+        QByteArray token; // the claim's
+        int attempt = 0;  // the attempt this run belongs to
         OrderRequest request;
         const OrderType *type = nullptr;
         int seq = 0;
         OrderStatus status = OrderStatus::Pending; // the last status written (canFollow)
-        RoutePlan route;      // priced at routing; empty after a crash (routed again)
+        RoutePlan route; // priced at routing; empty after a crash (routed again)
         BaseUnits minAmountOut = 0;
         QString signature;
-        qint64 fence = 0;     // this claim's fence on the order's row (PostgreSQL)
-        QJsonObject trigger;  // a resting order brought back by the RestingBook: why and when
+        qint64 fence = 0;    // this claim's fence on the order's row (PostgreSQL)
+        QJsonObject trigger; // a resting order brought back by the RestingBook: why and when
         // For /metrics (milliseconds since the epoch; 0: unknown).
         qint64 createdAtMs = 0;
-        qint64 statusSinceMs = 0;  // when the current status was entered
+        qint64 statusSinceMs = 0; // when the current status was entered
         qint64 quoteAskedMs = 0;
         qint64 submittedAtMs = 0;
     };
@@ -83,7 +83,7 @@ private:
     void onSubmitted(const QString &id);
     void onExecuted(const QString &id);
     void resumeSubmitted(const QString &id);
-    void land(const QString &id);      // queued: landBatch() lands this turn's fills together
+    void land(const QString &id); // queued: landBatch() lands this turn's fills together
     void landBatch();
     void confirm(const QString &id, const Fill &fill, bool alreadyLanded);
     // An attempt that did not fill: back to pending for the next one, or failed — or, for an
@@ -98,8 +98,8 @@ private:
     // (routing → building → submitted). Either way nothing is announced before it is durable,
     // and execution starts only once `submitted` (with its signature) is committed.
     enum class Durability { Wait, Batch };
-    void emitEvent(InFlight &order, OrderStatus status, EventData data,
-                   std::function<void()> next, Durability durability = Durability::Wait);
+    void emitEvent(InFlight &order, OrderStatus status, EventData data, std::function<void()> next,
+                   Durability durability = Durability::Wait);
     void finish(const QString &id, Settle kind, qint64 delayMs);
 
     Settings m_settings;

@@ -52,11 +52,12 @@ std::optional<ApiError> parseExpiry(const QJsonObject &o, OrderRequest &r)
         return ApiError{ErrorKind::InvalidField, message, field, {}};
     };
     if (hasAt && hasTtl)
-        return error(QStringLiteral("ttlSeconds"), QStringLiteral("give expiresAt or ttlSeconds, not both"));
+        return error(QStringLiteral("ttlSeconds"),
+                     QStringLiteral("give expiresAt or ttlSeconds, not both"));
     const QDateTime now = QDateTime::currentDateTimeUtc();
     if (hasAt) {
-        const QDateTime t = at.isString() ? QDateTime::fromString(at.toString(), Qt::ISODateWithMs)
-                                          : QDateTime();
+        const QDateTime t =
+            at.isString() ? QDateTime::fromString(at.toString(), Qt::ISODateWithMs) : QDateTime();
         if (!t.isValid() || t.timeSpec() == Qt::LocalTime)
             return error(QStringLiteral("expiresAt"),
                          QStringLiteral("expiresAt must be an ISO-8601 time with a zone, e.g. "
@@ -67,8 +68,9 @@ std::optional<ApiError> parseExpiry(const QJsonObject &o, OrderRequest &r)
     } else if (hasTtl) {
         const qint64 seconds = ttl.toInteger(-1); // -1 too for a fraction or a non-number
         if (seconds < 1 || seconds > 365 * 86400)
-            return error(QStringLiteral("ttlSeconds"),
-                         QStringLiteral("ttlSeconds must be a whole number of seconds from 1 to 31536000"));
+            return error(
+                QStringLiteral("ttlSeconds"),
+                QStringLiteral("ttlSeconds must be a whole number of seconds from 1 to 31536000"));
         r.expiresAt = now.addSecs(seconds);
     }
     return std::nullopt;

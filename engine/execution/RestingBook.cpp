@@ -272,7 +272,8 @@ void RestingBook::evaluatePair(const QString &pair, qint64 nowMs, QList<QString>
         if (nowMs < e.notBeforeMs)
             continue;
         ++priced;
-        const RoutePlan plan = m_market->route(e.request.tokenIn, e.request.tokenOut, e.request.amount);
+        const RoutePlan plan =
+            m_market->route(e.request.tokenIn, e.request.tokenOut, e.request.amount);
         if (e.type->decide(e.request, plan).kind == Decision::Execute) {
             e.notBeforeMs = nowMs + kRefireMs;
             fire.append(it->second);
@@ -301,7 +302,8 @@ void RestingBook::onLaunched(const QString &symbol, const QString &mint, const Q
         Entry &e = it->second;
         e.launchKey.clear();
         index(id, e); // by price now that the token trades (a maxPrice may hold it back)
-        const RoutePlan plan = m_market->route(e.request.tokenIn, e.request.tokenOut, e.request.amount);
+        const RoutePlan plan =
+            m_market->route(e.request.tokenIn, e.request.tokenOut, e.request.amount);
         if (e.type->decide(e.request, plan).kind == Decision::Execute) {
             e.notBeforeMs = now + kRefireMs;
             ids.append(id);
@@ -320,7 +322,8 @@ void RestingBook::fire(const QList<QString> &ids, const QString &reason)
         QJsonObject payload = toJobPayload(m_entries.at(id).request);
         payload.insert(QStringLiteral("trigger"),
                        QJsonObject{{QStringLiteral("reason"), reason},
-                                   {QStringLiteral("poolChangedAtMs"), double(m_poolChangeMs ? m_poolChangeMs : now)},
+                                   {QStringLiteral("poolChangedAtMs"),
+                                    double(m_poolChangeMs ? m_poolChangeMs : now)},
                                    {QStringLiteral("firedAtMs"), double(now)}});
         jobs.append(Job{id, QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
     }
@@ -350,7 +353,8 @@ void RestingBook::expireDue()
 {
     const QDateTime now = QDateTime::currentDateTimeUtc();
     QStringList due;
-    for (auto it = m_expiries.begin(); it != m_expiries.end() && it->first <= now.toMSecsSinceEpoch(); ++it)
+    for (auto it = m_expiries.begin();
+         it != m_expiries.end() && it->first <= now.toMSecsSinceEpoch(); ++it)
         due << it->second;
     if (!due.isEmpty()) {
         const auto ended = m_store->endResting(due, OrderStatus::Expired, QJsonObject{}, now);
@@ -381,7 +385,8 @@ void RestingBook::expireDue()
                 QMutexLocker lock(&m_statsMutex);
                 m_stats.expired += events.size();
             }
-            m_redis->command({"PUBLISH", rkeys::eventsChannel(m_prefix.toUtf8()), publishedBatch(m_instanceId, events)});
+            m_redis->command({"PUBLISH", rkeys::eventsChannel(m_prefix.toUtf8()),
+                              publishedBatch(m_instanceId, events)});
             emit eventsCommitted(events);
         }
     }
@@ -393,7 +398,8 @@ void RestingBook::reload()
     // Compare by (id, last_seq) first; read whole only what this book lacks or has older.
     const auto seqs = m_store->restingSeqs();
     if (!seqs) {
-        qCWarning(lcStore, "resting orders not loaded (%s); retrying", qPrintable(m_store->lastError()));
+        qCWarning(lcStore, "resting orders not loaded (%s); retrying",
+                  qPrintable(m_store->lastError()));
         QTimer::singleShot(1000, this, &RestingBook::reload);
         return;
     }

@@ -50,7 +50,7 @@ public:
 
     struct Stats
     {
-        qint64 resting = 0;     // open orders indexed
+        qint64 resting = 0; // open orders indexed
         qint64 awaitingLaunch = 0;
         qint64 withExpiry = 0;
         qint64 triggered = 0;   // jobs brought back
@@ -82,10 +82,10 @@ private:
         const OrderType *type = nullptr;
         OrderStatus status = OrderStatus::Open;
         int seq = 0;
-        QString pair;          // "IN>OUT" while indexed by price
+        QString pair; // "IN>OUT" while indexed by price
         u128 key = 0;
-        QString launchKey;     // the token it waits for, while it waits
-        qint64 expiresMs = 0;  // 0: never
+        QString launchKey;      // the token it waits for, while it waits
+        qint64 expiresMs = 0;   // 0: never
         qint64 notBeforeMs = 0; // not brought back before (just fired, or its attempt missed)
     };
 
@@ -95,7 +95,7 @@ private:
     void remove(const QString &id);
     void index(const QString &id, Entry &e);
     void scheduleEvaluation();
-    void evaluate();           // every pair whose pools changed (or all, on the sweep)
+    void evaluate(); // every pair whose pools changed (or all, on the sweep)
     void evaluatePair(const QString &pair, qint64 nowMs, QList<QString> &fire);
     void onLaunched(const QString &symbol, const QString &mint, const QString &poolId);
     void fire(const QList<QString> &ids, const QString &reason);

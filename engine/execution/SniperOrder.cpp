@@ -17,8 +17,10 @@ std::optional<ApiError> SniperOrder::parse(const QJsonObject &o, OrderRequest &r
     if (!max.isUndefined() && !max.isNull()) {
         const auto p = parsePrice(max);
         if (const auto *e = std::get_if<QString>(&p))
-            return ApiError{ErrorKind::InvalidField, QStringLiteral("maxPrice ") + *e,
-                            QStringLiteral("maxPrice"), {}};
+            return ApiError{ErrorKind::InvalidField,
+                            QStringLiteral("maxPrice ") + *e,
+                            QStringLiteral("maxPrice"),
+                            {}};
         r.maxPrice = std::get<DecimalPrice>(p).text();
     }
     return parseExpiry(o, r);
@@ -43,10 +45,12 @@ Decision SniperOrder::decide(const OrderRequest &r, const RoutePlan &plan) const
 {
     const auto atMax = restingFloor(r);
     if (!atMax)
-        return Decision{Decision::Rest, 0, QStringLiteral("waiting for %1 to launch").arg(r.tokenOut)};
+        return Decision{Decision::Rest, 0,
+                        QStringLiteral("waiting for %1 to launch").arg(r.tokenOut)};
     if (!plan.ok())
-        return Decision{Decision::Rest, 0, QStringLiteral("%1 does not trade against %2 yet: %3")
-                                               .arg(r.tokenOut, r.tokenIn, plan.error())};
+        return Decision{Decision::Rest, 0,
+                        QStringLiteral("%1 does not trade against %2 yet: %3")
+                            .arg(r.tokenOut, r.tokenIn, plan.error())};
     const BaseUnits floor = qMax(*atMax, toleranceFloor(plan.best.amountOut, r.slippagePpm));
     if (plan.best.amountOut < floor)
         return Decision{Decision::Rest, 0,

@@ -11,7 +11,8 @@ class SniperOrder final : public OrderType
 public:
     [[nodiscard]] QString name() const override { return QStringLiteral("sniper"); }
     [[nodiscard]] QStringList fields() const override;
-    [[nodiscard]] std::optional<ApiError> parse(const QJsonObject &body, OrderRequest &r) const override;
+    [[nodiscard]] std::optional<ApiError> parse(const QJsonObject &body,
+                                                OrderRequest &r) const override;
     [[nodiscard]] bool acceptsUnknownTokenOut() const override { return true; }
     [[nodiscard]] Decision decide(const OrderRequest &r, const RoutePlan &plan) const override;
     [[nodiscard]] bool restsOnMiss() const override { return true; }

@@ -169,7 +169,8 @@ u128 pow10(int n)
 // ceil(n / d) for a 256-bit n and a 64-bit d; nullopt when the quotient exceeds 2^64-1.
 std::optional<BaseUnits> divCeilToU64(const U256 &n, quint64 d)
 {
-    const quint64 limbs[4] = {quint64(n.hi >> 64), quint64(n.hi), quint64(n.lo >> 64), quint64(n.lo)};
+    const quint64 limbs[4] = {quint64(n.hi >> 64), quint64(n.hi), quint64(n.lo >> 64),
+                              quint64(n.lo)};
     u128 rem = 0;
     quint64 q[4] = {};
     for (int i = 0; i < 4; ++i) {
@@ -259,7 +260,8 @@ std::variant<DecimalPrice, QString> parsePrice(const QJsonValue &value)
 std::optional<BaseUnits> floorAtPrice(BaseUnits amountIn, int decimalsIn, int decimalsOut,
                                       const DecimalPrice &price)
 {
-    // amountIn/10^dIn · num/10^scale tokens of out = amountIn·num·10^(dOut − dIn − scale) base units
+    // amountIn/10^dIn · num/10^scale tokens of out = amountIn·num·10^(dOut − dIn − scale) base
+    // units
     const u128 product = u128(amountIn) * price.num; // < 2^128
     const int e = decimalsOut - decimalsIn - price.scale;
     if (e < 0) {

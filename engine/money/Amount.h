@@ -29,9 +29,8 @@ using BaseUnits = quint64;
 // A price as an exact decimal: numerator/denominator (both in base units) scaled by the
 // tokens' decimals, to `digits` significant fractional digits, rounded down. For display and
 // records; nothing decides on it.
-[[nodiscard]] QString formatRatio(BaseUnits numerator, int numeratorDecimals,
-                                  BaseUnits denominator, int denominatorDecimals,
-                                  int fractionDigits = 12);
+[[nodiscard]] QString formatRatio(BaseUnits numerator, int numeratorDecimals, BaseUnits denominator,
+                                  int denominatorDecimals, int fractionDigits = 12);
 
 // An exact positive decimal price: num / 10^scale, at most 18 significant digits.
 struct DecimalPrice

@@ -24,8 +24,8 @@ TokenRegistry::TokenRegistry()
     QFile file(QStringLiteral(":/oee/tokens.json"));
     if (!file.open(QIODevice::ReadOnly))
         qFatal("the token registry (:/oee/tokens.json) is not compiled in");
-    const QJsonArray tokens = QJsonDocument::fromJson(file.readAll()).object().value(
-        QStringLiteral("tokens")).toArray();
+    const QJsonArray tokens =
+        QJsonDocument::fromJson(file.readAll()).object().value(QStringLiteral("tokens")).toArray();
     for (const QJsonValue &v : tokens) {
         const QJsonObject o = v.toObject();
         Token t;

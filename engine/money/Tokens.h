@@ -12,7 +12,7 @@ struct Token
     QString symbol;
     QString mint;
     int decimals = 0;
-    QString usd;          // reference price in USD, a decimal string
+    QString usd;           // reference price in USD, a decimal string
     double volatility = 0; // relative volatility of the simulated reference walk (not money)
     bool launched = false; // appeared at run time (a launch), not in resources/tokens.json
 };

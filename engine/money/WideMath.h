@@ -26,7 +26,10 @@ struct U256
 // (a << 64) / d, rounded down or up; a < 2^64 keeps the numerator within 128 bits.
 [[nodiscard]] u128 shlDiv64(u128 a, u128 d, bool roundUp);
 // ceil(a / d) and floor(a / d)
-[[nodiscard]] inline u128 divCeil(u128 a, u128 d) { return a / d + (a % d != 0 ? 1 : 0); }
+[[nodiscard]] inline u128 divCeil(u128 a, u128 d)
+{
+    return a / d + (a % d != 0 ? 1 : 0);
+}
 
 // Decimal text of a 128-bit value.
 [[nodiscard]] QByteArray toDecimal(u128 v);

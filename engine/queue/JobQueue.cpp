@@ -17,7 +17,7 @@ namespace {
 OEE_SCRIPT(stageScript, "stage")     // stores jobs, invisible to workers until published
 OEE_SCRIPT(publishScript, "publish") // makes staged jobs visible, first in first out
 OEE_SCRIPT(claimScript, "claim")
-OEE_SCRIPT(rateScript, "rate")       // the global rate limit, beside the shards
+OEE_SCRIPT(rateScript, "rate") // the global rate limit, beside the shards
 OEE_SCRIPT(renewScript, "renew")
 OEE_SCRIPT(settleScript, "settle")
 OEE_SCRIPT(recoverScript, "recover")
@@ -67,10 +67,12 @@ bool JobQueue::checkShardCount(QString *error)
         return false;
     }
     if (r.last().str != mine) {
-        *error = QStringLiteral("this Redis holds a queue of %1 shard(s) (%2) but QUEUE_SHARDS is %3: "
-                                "every process must use the same count, and changing it needs an "
-                                "empty queue")
-                     .arg(QString::fromUtf8(r.last().str), QString::fromUtf8(key), QString::fromUtf8(mine));
+        *error =
+            QStringLiteral("this Redis holds a queue of %1 shard(s) (%2) but QUEUE_SHARDS is %3: "
+                           "every process must use the same count, and changing it needs an "
+                           "empty queue")
+                .arg(QString::fromUtf8(r.last().str), QString::fromUtf8(key),
+                     QString::fromUtf8(mine));
         return false;
     }
     return true;
@@ -161,7 +163,8 @@ bool JobQueue::stage(const QList<Job> &jobs, const QByteArray &submitter, QStrin
             continue;
         shards.append(s);
         keys.append({m_shards[s].staged});
-        args.append(QList<QByteArray>{m_shards[s].jobPrefix, submitter} + idsAndPayloads(grouped[s]));
+        args.append(QList<QByteArray>{m_shards[s].jobPrefix, submitter} +
+                    idsAndPayloads(grouped[s]));
     }
     if (shards.isEmpty())
         return true;
@@ -185,7 +188,8 @@ QList<QList<QByteArray>> JobQueue::publishCommands(const QStringList &ids) const
         QList<QByteArray> args{m_wake};
         for (const QString &id : grouped[s])
             args.append(id.toUtf8());
-        commands.append(RedisConnection::evalCommand(publishScript(), {m_shards[s].staged, m_shards[s].wait}, args));
+        commands.append(RedisConnection::evalCommand(publishScript(),
+                                                     {m_shards[s].staged, m_shards[s].wait}, args));
     }
     return commands;
 }
@@ -230,10 +234,12 @@ QStringList JobQueue::staleStaged(qint64 olderThanMs)
     const RedisReply t = m_redis->command({"TIME"});
     if (!t.ok() || t.elements.size() != 2)
         return {};
-    const qint64 now = t.elements[0].str.toLongLong() * 1000 + t.elements[1].str.toLongLong() / 1000;
+    const qint64 now =
+        t.elements[0].str.toLongLong() * 1000 + t.elements[1].str.toLongLong() / 1000;
     QList<QList<QByteArray>> cmds;
     for (const Shard &sh : std::as_const(m_shards))
-        cmds.append({"ZRANGEBYSCORE", sh.staged, "-inf", QByteArray::number(now - olderThanMs), "LIMIT", "0", "1000"});
+        cmds.append({"ZRANGEBYSCORE", sh.staged, "-inf", QByteArray::number(now - olderThanMs),
+                     "LIMIT", "0", "1000"});
     QStringList ids;
     for (const RedisReply &r : m_redis->pipeline(cmds))
         for (const RedisReply &e : r.elements)
@@ -271,7 +277,8 @@ ClaimResult JobQueue::claim(int max)
     int granted = max;
     if (m_options.ratePerWindow > 0 && max > 0) {
         const RedisReply r = m_redis->eval(rateScript(), {rkeys::rateLimit(m_prefix)},
-                                           {"take", QByteArray::number(max), QByteArray::number(m_options.ratePerWindow),
+                                           {"take", QByteArray::number(max),
+                                            QByteArray::number(m_options.ratePerWindow),
                                             QByteArray::number(m_options.rateWindowMs)});
         if (!r.ok() || r.elements.size() != 3) {
             result.error = QString::fromUtf8(r.str);
@@ -306,7 +313,8 @@ ClaimResult JobQueue::claim(int max)
             shards.append(s);
             const Shard &sh = m_shards[s];
             keys.append({sh.delayed, sh.wait, sh.active});
-            args.append({sh.jobPrefix, QByteArray::number(share), QByteArray::number(m_options.leaseMs)});
+            args.append(
+                {sh.jobPrefix, QByteArray::number(share), QByteArray::number(m_options.leaseMs)});
         }
         if (shards.isEmpty() || (pass == 1 && room <= 0))
             break;

@@ -11,10 +11,10 @@ namespace oee {
 
 struct Job
 {
-    QString id;          // the order id
-    QByteArray payload;  // the order request as JSON
-    int attempt = 0;     // how many times the job was claimed (PostgreSQL counts attempts)
-    QByteArray token;    // this claim's lease token: renew and settle act only while it holds
+    QString id;         // the order id
+    QByteArray payload; // the order request as JSON
+    int attempt = 0;    // how many times the job was claimed (PostgreSQL counts attempts)
+    QByteArray token;   // this claim's lease token: renew and settle act only while it holds
 };
 
 struct ClaimResult
@@ -22,9 +22,9 @@ struct ClaimResult
     bool ok = false;
     QString error;
     QList<Job> jobs;
-    qint64 rateLimitedForMs = 0;  // > 0: the global rate limit is exhausted for this long
-    qint64 nextDelayedInMs = -1;  // when the earliest delayed job becomes due, -1: none
-    qint64 waiting = 0;           // jobs still waiting after this claim
+    qint64 rateLimitedForMs = 0; // > 0: the global rate limit is exhausted for this long
+    qint64 nextDelayedInMs = -1; // when the earliest delayed job becomes due, -1: none
+    qint64 waiting = 0;          // jobs still waiting after this claim
 };
 
 struct QueueCounts
@@ -54,7 +54,7 @@ struct SettleOp
     Settle kind;
     QString id;
     qint64 delayMs = 0;
-    QByteArray token;    // the claim's token; a superseded claim settles nothing
+    QByteArray token; // the claim's token; a superseded claim settles nothing
 };
 
 // A job this worker holds, for lease renewal.
@@ -82,9 +82,9 @@ public:
     {
         QString prefix = QStringLiteral("oee:");
         int leaseMs = 30000;
-        int ratePerWindow = 0;    // 0: no rate limit
+        int ratePerWindow = 0; // 0: no rate limit
         int rateWindowMs = 60000;
-        int shards = 1;           // every process on one Redis must agree (checked at start)
+        int shards = 1; // every process on one Redis must agree (checked at start)
     };
 
     JobQueue(RedisConnection *connection, Options options);
@@ -139,7 +139,8 @@ private:
     [[nodiscard]] QList<QList<Job>> byShard(const QList<Job> &jobs) const;
     // Runs per-shard script calls in one pipeline (NOSCRIPT answered by EVAL, per call).
     QList<RedisReply> evalAll(const RedisScript &script, const QList<int> &shards,
-                              const QList<QList<QByteArray>> &keys, const QList<QList<QByteArray>> &args);
+                              const QList<QList<QByteArray>> &keys,
+                              const QList<QList<QByteArray>> &args);
 
     RedisConnection *m_redis;
     Options m_options;

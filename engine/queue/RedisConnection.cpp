@@ -5,14 +5,14 @@
 #include "runtime/Logging.h"
 
 #include <QCryptographicHash>
-#include <QRegularExpression>
-#include <QFile>
 #include <QDateTime>
+#include <QFile>
+#include <QRegularExpression>
 #include <QThread>
 #include <QUrl>
-#include <hiredis/hiredis.h>
 #include <cerrno>
 #include <cstring>
+#include <hiredis/hiredis.h>
 #include <vector>
 
 namespace oee {
@@ -26,11 +26,13 @@ static std::optional<RedisEndpoint> clusterFromUrl(const QString &text, QString 
         rest.chop(1);
     if (const qsizetype at = rest.lastIndexOf(QLatin1Char('@')); at >= 0) {
         const QString user = rest.left(at);
-        ep.password = QUrl::fromPercentEncoding(user.mid(user.indexOf(QLatin1Char(':')) + 1).toUtf8());
+        ep.password =
+            QUrl::fromPercentEncoding(user.mid(user.indexOf(QLatin1Char(':')) + 1).toUtf8());
         rest = rest.mid(at + 1);
     }
     if (rest.contains(QLatin1Char('/'))) {
-        *error = QStringLiteral("REDIS_URL: a Redis Cluster has only database 0, got '%1'").arg(text);
+        *error =
+            QStringLiteral("REDIS_URL: a Redis Cluster has only database 0, got '%1'").arg(text);
         return std::nullopt;
     }
     for (const QString &seed : rest.split(QLatin1Char(','), Qt::SkipEmptyParts)) {
@@ -67,7 +69,8 @@ std::optional<RedisEndpoint> RedisEndpoint::fromUrl(const QString &text, QString
         return ep;
     }
     if (url.scheme() != QStringLiteral("redis")) {
-        *error = QStringLiteral("REDIS_URL must start with redis://, redis+cluster:// or unix://, got '%1'")
+        *error = QStringLiteral(
+                     "REDIS_URL must start with redis://, redis+cluster:// or unix://, got '%1'")
                      .arg(text);
         return std::nullopt;
     }
@@ -115,10 +118,12 @@ QByteArray luaScript(const char *name)
     };
     static const QRegularExpression include(QStringLiteral("^--- @include \"([a-z_/]+)\"$"),
                                             QRegularExpression::MultilineOption);
-    QString lua = QString::fromUtf8(read(QStringLiteral(":/oee/lua/%1.lua").arg(QLatin1String(name))));
+    QString lua =
+        QString::fromUtf8(read(QStringLiteral(":/oee/lua/%1.lua").arg(QLatin1String(name))));
     for (auto m = include.match(lua); m.hasMatch(); m = include.match(lua))
         lua.replace(m.capturedStart(), m.capturedLength(),
-                    QString::fromUtf8(read(QStringLiteral(":/oee/lua/%1.lua").arg(m.captured(1)))).trimmed());
+                    QString::fromUtf8(read(QStringLiteral(":/oee/lua/%1.lua").arg(m.captured(1))))
+                        .trimmed());
     return lua.toUtf8();
 }
 
@@ -134,8 +139,13 @@ static RedisReply convert(const redisReply *r)
     if (!r)
         return RedisReply{RedisReply::IoError, 0, "no reply", {}};
     switch (r->type) {
-    case REDIS_REPLY_NIL: out.type = RedisReply::Nil; break;
-    case REDIS_REPLY_INTEGER: out.type = RedisReply::Integer; out.integer = r->integer; break;
+    case REDIS_REPLY_NIL:
+        out.type = RedisReply::Nil;
+        break;
+    case REDIS_REPLY_INTEGER:
+        out.type = RedisReply::Integer;
+        out.integer = r->integer;
+        break;
     case REDIS_REPLY_STRING:
         out.type = RedisReply::String;
         out.str = QByteArray(r->str, int(r->len));
@@ -154,7 +164,9 @@ static RedisReply convert(const redisReply *r)
         for (size_t i = 0; i < r->elements; ++i)
             out.elements.append(convert(r->element[i]));
         break;
-    default: out.type = RedisReply::Nil; break;
+    default:
+        out.type = RedisReply::Nil;
+        break;
     }
     return out;
 }
@@ -215,10 +227,10 @@ bool RedisConnection::ensureConnected(Node &node)
     if (now < node.nextConnectAttemptMs)
         return false; // do not hammer a server that is down
     const timeval tv{m_timeoutMs / 1000, (m_timeoutMs % 1000) * 1000};
-    redisContext *c = m_endpoint.unixSocket.isEmpty()
-                          ? redisConnectWithTimeout(node.host.toUtf8().constData(), node.port, tv)
-                          : redisConnectUnixWithTimeout(
-                                m_endpoint.unixSocket.toUtf8().constData(), tv);
+    redisContext *c =
+        m_endpoint.unixSocket.isEmpty()
+            ? redisConnectWithTimeout(node.host.toUtf8().constData(), node.port, tv)
+            : redisConnectUnixWithTimeout(m_endpoint.unixSocket.toUtf8().constData(), tv);
     if (!c || c->err) {
         m_lastError = c ? QString::fromUtf8(c->errstr) : QStringLiteral("out of memory");
         if (c)
@@ -232,7 +244,8 @@ bool RedisConnection::ensureConnected(Node &node)
         appendCommand(node, cmd);
         const RedisReply r = readReply(node);
         if (!r.ok()) {
-            m_lastError = QString::fromUtf8(cmd.first()) + QStringLiteral(" failed: ") + QString::fromUtf8(r.str);
+            m_lastError = QString::fromUtf8(cmd.first()) + QStringLiteral(" failed: ") +
+                          QString::fromUtf8(r.str);
             drop(node);
         }
         return r.ok();
@@ -350,7 +363,8 @@ int RedisConnection::nodeFor(const QList<QByteArray> &command)
     return node >= 0 ? node : anyNode();
 }
 
-QList<RedisReply> RedisConnection::send(const QList<QList<QByteArray>> &commands, const QList<int> &nodes)
+QList<RedisReply> RedisConnection::send(const QList<QList<QByteArray>> &commands,
+                                        const QList<int> &nodes)
 {
     QList<RedisReply> replies(commands.size());
     std::vector<bool> sent(size_t(commands.size()), false);
@@ -376,8 +390,8 @@ QList<RedisReply> RedisConnection::send(const QList<QList<QByteArray>> &commands
 static bool isRedirection(const RedisReply &r)
 {
     return r.type == RedisReply::Error &&
-           (r.str.startsWith("MOVED ") || r.str.startsWith("ASK ") || r.str.startsWith("TRYAGAIN") ||
-            r.str.startsWith("CLUSTERDOWN"));
+           (r.str.startsWith("MOVED ") || r.str.startsWith("ASK ") ||
+            r.str.startsWith("TRYAGAIN") || r.str.startsWith("CLUSTERDOWN"));
 }
 
 RedisReply RedisConnection::redirect(const QList<QByteArray> &command, RedisReply reply)
@@ -393,7 +407,8 @@ RedisReply RedisConnection::redirect(const QList<QByteArray> &command, RedisRepl
             metrics::registry().redisRedirections.fetch_add(1, std::memory_order_relaxed);
             const QByteArray addr = words[2];
             const qsizetype colon = addr.lastIndexOf(':');
-            const int target = nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
+            const int target =
+                nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
             if (!refreshSlots() && !m_slots.empty())
                 m_slots[size_t(words[1].toInt() & 16383)] = qint16(target);
             reply = send({command}, {nodeFor(command)}).first();
@@ -402,7 +417,8 @@ RedisReply RedisConnection::redirect(const QList<QByteArray> &command, RedisRepl
             metrics::registry().redisRedirections.fetch_add(1, std::memory_order_relaxed);
             const QByteArray addr = words[2];
             const qsizetype colon = addr.lastIndexOf(':');
-            const int target = nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
+            const int target =
+                nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
             const QList<RedisReply> two = send({{"ASKING"}, command}, {target, target});
             reply = two.last();
         } else {
@@ -418,7 +434,8 @@ RedisReply RedisConnection::redirect(const QList<QByteArray> &command, RedisRepl
 
 std::optional<RedisReply> RedisConnection::readPushed()
 {
-    if (m_pubsubNode < 0 || size_t(m_pubsubNode) >= m_nodes.size() || !m_nodes[size_t(m_pubsubNode)].ctx)
+    if (m_pubsubNode < 0 || size_t(m_pubsubNode) >= m_nodes.size() ||
+        !m_nodes[size_t(m_pubsubNode)].ctx)
         return std::nullopt;
     Node &node = m_nodes[size_t(m_pubsubNode)];
     void *raw = nullptr;
@@ -485,7 +502,8 @@ QList<RedisReply> RedisConnection::onEveryMaster(const QList<QByteArray> &args)
     return send(commands, masters);
 }
 
-QList<QByteArray> RedisConnection::evalCommand(const RedisScript &script, const QList<QByteArray> &keys,
+QList<QByteArray> RedisConnection::evalCommand(const RedisScript &script,
+                                               const QList<QByteArray> &keys,
                                                const QList<QByteArray> &args)
 {
     QList<QByteArray> cmd{"EVALSHA", script.sha, QByteArray::number(keys.size())};

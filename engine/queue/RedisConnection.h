@@ -120,9 +120,9 @@ private:
 
     RedisEndpoint m_endpoint;
     int m_timeoutMs;
-    std::vector<Node> m_nodes;      // one (the server) or, on a cluster, every master known
-    std::vector<qint16> m_slots;    // cluster: the node index serving each slot, -1 unknown
-    int m_pubsubNode = -1;          // the node this connection subscribed on
+    std::vector<Node> m_nodes;   // one (the server) or, on a cluster, every master known
+    std::vector<qint16> m_slots; // cluster: the node index serving each slot, -1 unknown
+    int m_pubsubNode = -1;       // the node this connection subscribed on
     QString m_lastError;
 };
 

@@ -16,24 +16,60 @@ namespace oee::rkeys {
 
 // The simulated chain is one state machine (a landing moves several pools and records its
 // fills atomically), so all of it lives in one slot.
-inline QByteArray chain(const QByteArray &prefix) { return '{' + prefix + "chain}:"; }
-inline QByteArray pool(const QByteArray &prefix, const QString &id) { return chain(prefix) + "pool:" + id.toUtf8(); }
+inline QByteArray chain(const QByteArray &prefix)
+{
+    return '{' + prefix + "chain}:";
+}
+inline QByteArray pool(const QByteArray &prefix, const QString &id)
+{
+    return chain(prefix) + "pool:" + id.toUtf8();
+}
 inline QByteArray ledger(const QByteArray &prefix, const QString &signature)
 {
     return chain(prefix) + "tx:" + signature.toUtf8();
 }
-inline QByteArray tokens(const QByteArray &prefix) { return chain(prefix) + "tokens"; }
-inline QByteArray launches(const QByteArray &prefix) { return chain(prefix) + "launches"; }
+inline QByteArray tokens(const QByteArray &prefix)
+{
+    return chain(prefix) + "tokens";
+}
+inline QByteArray launches(const QByteArray &prefix)
+{
+    return chain(prefix) + "launches";
+}
 
-inline QByteArray shard(const QByteArray &prefix, int shard) { return '{' + prefix + QByteArray::number(shard) + "}:"; }
-inline QByteArray rateLimit(const QByteArray &prefix) { return '{' + prefix + "rl}"; }
-inline QByteArray control(const QByteArray &prefix) { return prefix + "control"; }
-inline QByteArray shardCount(const QByteArray &prefix) { return prefix + "shards"; }
-inline QByteArray arbitrageur(const QByteArray &prefix) { return prefix + "arbitrageur"; }
+inline QByteArray shard(const QByteArray &prefix, int shard)
+{
+    return '{' + prefix + QByteArray::number(shard) + "}:";
+}
+inline QByteArray rateLimit(const QByteArray &prefix)
+{
+    return '{' + prefix + "rl}";
+}
+inline QByteArray control(const QByteArray &prefix)
+{
+    return prefix + "control";
+}
+inline QByteArray shardCount(const QByteArray &prefix)
+{
+    return prefix + "shards";
+}
+inline QByteArray arbitrageur(const QByteArray &prefix)
+{
+    return prefix + "arbitrageur";
+}
 
-inline QByteArray eventsChannel(const QByteArray &prefix) { return prefix + "events"; }
-inline QByteArray wakeChannel(const QByteArray &prefix) { return prefix + "wake"; }
-inline QByteArray launchedChannel(const QByteArray &prefix) { return prefix + "launched"; }
+inline QByteArray eventsChannel(const QByteArray &prefix)
+{
+    return prefix + "events";
+}
+inline QByteArray wakeChannel(const QByteArray &prefix)
+{
+    return prefix + "wake";
+}
+inline QByteArray launchedChannel(const QByteArray &prefix)
+{
+    return prefix + "launched";
+}
 
 // The shard an order's job lives in: FNV-1a of its id, so every process agrees.
 inline int shardOf(const QString &id, int shards)

@@ -10,16 +10,13 @@
 
 #include <QJsonDocument>
 
-
 namespace oee {
-
 
 Worker::Worker(WorkerSettings settings, Market *market, QObject *parent)
     : QObject(parent), m_settings(std::move(settings)), m_market(market)
 {
-    m_connectionName = QStringLiteral("oee-worker-%1-%2")
-                           .arg(m_settings.index)
-                           .arg(quintptr(this), 0, 16);
+    m_connectionName =
+        QStringLiteral("oee-worker-%1-%2").arg(m_settings.index).arg(quintptr(this), 0, 16);
     m_claimTimer.setSingleShot(true);
     m_settleTimer.setSingleShot(true);
     connect(&m_claimTimer, &QTimer::timeout, this, &Worker::claim);
@@ -238,8 +235,10 @@ void Worker::reconcile()
         return;
     const QStringList recreated = m_queue->ensureJobs(*unfinished);
     if (!recreated.isEmpty())
-        qCWarning(lcQueue, "%lld unfinished order(s) had no job in Redis (Redis lost data?); "
-                           "their jobs were recreated", qlonglong(recreated.size()));
+        qCWarning(lcQueue,
+                  "%lld unfinished order(s) had no job in Redis (Redis lost data?); "
+                  "their jobs were recreated",
+                  qlonglong(recreated.size()));
 }
 
 void Worker::drain()

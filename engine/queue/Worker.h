@@ -20,7 +20,7 @@ class RedisConnection;
 struct WorkerSettings
 {
     int index = 0;
-    int capacity = 10;          // orders in flight on this thread
+    int capacity = 10; // orders in flight on this thread
     RedisEndpoint redis;
     PgEndpoint postgres;
     JobQueue::Options queue;

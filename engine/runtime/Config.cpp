@@ -53,7 +53,8 @@ const QList<OptionSpec> &optionSpecs()
         {"role", "OEE_ROLE",
          "all (default), api (HTTP/WS only) or worker (executes queued orders only).",
          [](Config &c, const QString &v) -> std::optional<QString> {
-             if (v != QLatin1String("all") && v != QLatin1String("api") && v != QLatin1String("worker"))
+             if (v != QLatin1String("all") && v != QLatin1String("api") &&
+                 v != QLatin1String("worker"))
                  return QStringLiteral("expected all, api or worker, got '%1'").arg(v);
              c.role = v;
              return std::nullopt;
@@ -95,7 +96,8 @@ const QList<OptionSpec> &optionSpecs()
              return std::nullopt;
          }},
         {"redis-url", "REDIS_URL",
-         "redis://host:port[/db], unix:///path/redis.sock or redis+cluster://h1:p1,h2:p2 (a Redis Cluster; "
+         "redis://host:port[/db], unix:///path/redis.sock or redis+cluster://h1:p1,h2:p2 (a Redis "
+         "Cluster; "
          "any reachable seed nodes) (default: a private redis-server).",
          [](Config &c, const QString &v) -> std::optional<QString> {
              c.redisUrl = v;
@@ -134,7 +136,8 @@ const QList<OptionSpec> &optionSpecs()
          [](Config &c, const QString &v) -> std::optional<QString> {
              const auto ppm = parseSlippageFraction(v);
              if (const auto *e = std::get_if<QString>(&ppm))
-                 return QStringLiteral("'%1' %2 (a fraction with at most 6 decimals, e.g. 0.01)").arg(v, *e);
+                 return QStringLiteral("'%1' %2 (a fraction with at most 6 decimals, e.g. 0.01)")
+                     .arg(v, *e);
              c.defaultSlippagePpm = std::get<quint32>(ppm);
              return std::nullopt;
          }},
@@ -148,7 +151,9 @@ const QList<OptionSpec> &optionSpecs()
          "How long the event log keeps what it numbered, for streams that resume with ?since= "
          "(default 604800: a week). Older entries are pruned; a resume from before them is "
          "refused (4410). The orders and their events stay in PostgreSQL regardless.",
-         [](Config &c, const QString &v) { return parseInt(v, 1, 1000000000, &c.eventLogRetentionS); }},
+         [](Config &c, const QString &v) {
+             return parseInt(v, 1, 1000000000, &c.eventLogRetentionS);
+         }},
         {"reconcile-ms", "RECONCILE_MS",
          "How often one worker per process looks for unfinished orders whose job Redis lost, "
          "and recreates it (default 10000).",
@@ -201,14 +206,17 @@ const QList<OptionSpec> &optionSpecs()
              c.screenshotPath = v;
              return std::nullopt;
          }},
-        {"screenshot-after-ms", "OEE_SCREENSHOT_AFTER_MS", "Delay before --screenshot (default 10000).",
+        {"screenshot-after-ms", "OEE_SCREENSHOT_AFTER_MS",
+         "Delay before --screenshot (default 10000).",
          [](Config &c, const QString &v) { return parseInt(v, 0, 3600000, &c.screenshotAfterMs); }},
-        {"window-size", "OEE_WINDOW_SIZE", "Console: the window's size, WIDTHxHEIGHT (default 1440x900 or the screen).",
+        {"window-size", "OEE_WINDOW_SIZE",
+         "Console: the window's size, WIDTHxHEIGHT (default 1440x900 or the screen).",
          [](Config &c, const QString &v) -> std::optional<QString> {
              const QStringList wh = v.split(QLatin1Char('x'));
              const int w = wh.value(0).toInt(), h = wh.value(1).toInt();
              if (wh.size() != 2 || w < 1280 || h < 800 || w > 7680 || h > 4320)
-                 return QStringLiteral("must be WIDTHxHEIGHT, at least 1280x800 (the console's minimum)");
+                 return QStringLiteral(
+                     "must be WIDTHxHEIGHT, at least 1280x800 (the console's minimum)");
              c.windowWidth = w;
              c.windowHeight = h;
              return std::nullopt;
@@ -218,7 +226,9 @@ const QList<OptionSpec> &optionSpecs()
          "http://host:3000, through its REST and WebSocket API (with --api-key when it has one).",
          [](Config &c, const QString &v) -> std::optional<QString> {
              const QUrl url(v, QUrl::StrictMode);
-             if (!url.isValid() || (url.scheme() != QLatin1String("http") && url.scheme() != QLatin1String("https")) ||
+             if (!url.isValid() ||
+                 (url.scheme() != QLatin1String("http") &&
+                  url.scheme() != QLatin1String("https")) ||
                  url.host().isEmpty())
                  return QStringLiteral("must be an http(s) URL with a host, e.g. http://host:3000");
              c.connectUrl = v;
@@ -226,15 +236,14 @@ const QList<OptionSpec> &optionSpecs()
          }},
         {"palette", "OEE_PALETTE", "Console: light, dark or system (default system).",
          [](Config &c, const QString &v) -> std::optional<QString> {
-             if (v != QLatin1String("light") && v != QLatin1String("dark") && v != QLatin1String("system"))
+             if (v != QLatin1String("light") && v != QLatin1String("dark") &&
+                 v != QLatin1String("system"))
                  return QStringLiteral("must be light, dark or system");
              c.palette = v;
              return std::nullopt;
          }},
         {"dex-quote-latency-ms", "DEX_QUOTE_LATENCY_MS", "Simulated quote latency (default 200).",
-         [](Config &c, const QString &v) {
-             return parseInt(v, 0, 600000, &c.dex.quoteLatencyMs);
-         }},
+         [](Config &c, const QString &v) { return parseInt(v, 0, 600000, &c.dex.quoteLatencyMs); }},
         {"dex-execution-latency-ms", "DEX_EXECUTION_LATENCY_MS",
          "Simulated execution latency, a value or min-max (default 2000-3000).",
          [](Config &c, const QString &v) -> std::optional<QString> {
@@ -283,7 +292,8 @@ const QList<OptionSpec> &optionSpecs()
          "How often the arbitrage flow trades the pools toward the reference price (default 250).",
          [](Config &c, const QString &v) { return parseInt(v, 10, 60000, &c.dex.arbitrageMs); }},
         {"dex-launches", "DEX_LAUNCHES",
-         "Scheduled token launches, a JSON array of {afterMs, symbol, quoteToken, price, liquidity, "
+         "Scheduled token launches, a JSON array of {afterMs, symbol, quoteToken, price, "
+         "liquidity, "
          "decimals, mint, venue} (default none).",
          [](Config &c, const QString &v) -> std::optional<QString> {
              QJsonParseError error{};
@@ -329,8 +339,8 @@ static void addOptions(QCommandLineParser &parser)
     for (const OptionSpec &spec : optionSpecs()) {
         parser.addOption(QCommandLineOption(
             QString::fromLatin1(spec.option),
-            QStringLiteral("%1 [env %2]").arg(QString::fromLatin1(spec.description),
-                                              QString::fromLatin1(spec.env)),
+            QStringLiteral("%1 [env %2]")
+                .arg(QString::fromLatin1(spec.description), QString::fromLatin1(spec.env)),
             QStringLiteral("value")));
     }
 }
@@ -342,8 +352,8 @@ QString Config::helpText()
     return parser.helpText();
 }
 
-std::optional<QString> Config::load(const QStringList &arguments, Config *config,
-                                    bool *serverMode, bool *helpShown)
+std::optional<QString> Config::load(const QStringList &arguments, Config *config, bool *serverMode,
+                                    bool *helpShown)
 {
     QCommandLineParser parser;
     parser.setApplicationDescription(

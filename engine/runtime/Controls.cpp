@@ -17,7 +17,8 @@ QJsonObject OperatorAction::toJson() const
     return QJsonObject{{QStringLiteral("id"), double(id)},
                        {QStringLiteral("at"), isoTime(at)},
                        {QStringLiteral("action"), action},
-                       {QStringLiteral("target"), target.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(target)},
+                       {QStringLiteral("target"),
+                        target.isEmpty() ? QJsonValue(QJsonValue::Null) : QJsonValue(target)},
                        {QStringLiteral("detail"), detail},
                        {QStringLiteral("source"), source}};
 }
@@ -25,11 +26,16 @@ QJsonObject OperatorAction::toJson() const
 QString ControlAction::name() const
 {
     switch (kind) {
-    case Kind::Pause: return QStringLiteral("pause");
-    case Kind::Resume: return QStringLiteral("resume");
-    case Kind::Venue: return QStringLiteral("venue");
-    case Kind::Volatility: return QStringLiteral("volatility");
-    case Kind::Kill: return QStringLiteral("kill");
+    case Kind::Pause:
+        return QStringLiteral("pause");
+    case Kind::Resume:
+        return QStringLiteral("resume");
+    case Kind::Venue:
+        return QStringLiteral("venue");
+    case Kind::Volatility:
+        return QStringLiteral("volatility");
+    case Kind::Kill:
+        return QStringLiteral("kill");
     }
     return {};
 }
@@ -50,49 +56,67 @@ std::optional<ApiError> parseControlBody(const QByteArray &body, ControlAction *
         QJsonParseError pe{};
         const QJsonDocument doc = QJsonDocument::fromJson(body, &pe);
         if (pe.error != QJsonParseError::NoError || !doc.isObject())
-            return ApiError{ErrorKind::InvalidJson, QStringLiteral("the body must be a JSON object"), {}, {}};
+            return ApiError{
+                ErrorKind::InvalidJson, QStringLiteral("the body must be a JSON object"), {}, {}};
         o = doc.object();
     }
     QStringList allowed;
     switch (a->kind) {
     case ControlAction::Kind::Pause:
-    case ControlAction::Kind::Kill: allowed = {QStringLiteral("reason")}; break;
-    case ControlAction::Kind::Resume: break;
-    case ControlAction::Kind::Venue: allowed = {QStringLiteral("routing")}; break;
-    case ControlAction::Kind::Volatility: allowed = {QStringLiteral("volatility")}; break;
+    case ControlAction::Kind::Kill:
+        allowed = {QStringLiteral("reason")};
+        break;
+    case ControlAction::Kind::Resume:
+        break;
+    case ControlAction::Kind::Venue:
+        allowed = {QStringLiteral("routing")};
+        break;
+    case ControlAction::Kind::Volatility:
+        allowed = {QStringLiteral("volatility")};
+        break;
     }
     for (auto it = o.constBegin(); it != o.constEnd(); ++it)
         if (!allowed.contains(it.key()))
-            return ApiError{ErrorKind::UnknownField,
-                            QStringLiteral("unknown field '%1'%2").arg(it.key().left(64),
-                                allowed.isEmpty() ? QString()
-                                                  : QStringLiteral(" (this action takes: ") +
-                                                        allowed.join(QStringLiteral(", ")) + u')'),
-                            it.key().left(64), {}};
+            return ApiError{
+                ErrorKind::UnknownField,
+                QStringLiteral("unknown field '%1'%2")
+                    .arg(it.key().left(64), allowed.isEmpty()
+                                                ? QString()
+                                                : QStringLiteral(" (this action takes: ") +
+                                                      allowed.join(QStringLiteral(", ")) + u')'),
+                it.key().left(64),
+                {}};
     if (o.contains(QStringLiteral("reason"))) {
         const QJsonValue v = o.value(QStringLiteral("reason"));
         if (!v.isString() || v.toString().size() > 200)
-            return badField(QStringLiteral("reason"), QStringLiteral("reason must be a string of at most 200 characters"));
+            return badField(QStringLiteral("reason"),
+                            QStringLiteral("reason must be a string of at most 200 characters"));
         a->reason = v.toString();
     }
     if (a->kind == ControlAction::Kind::Venue) {
         const QJsonValue v = o.value(QStringLiteral("routing"));
         if (!v.isBool())
-            return badField(QStringLiteral("routing"),
-                            QStringLiteral("routing is required: true (the venue routes) or false (taken out)"));
+            return badField(
+                QStringLiteral("routing"),
+                QStringLiteral(
+                    "routing is required: true (the venue routes) or false (taken out)"));
         a->enabled = v.toBool();
     }
     if (a->kind == ControlAction::Kind::Volatility) {
         const QJsonValue v = o.value(QStringLiteral("volatility"));
         // Exact decimal text (or a JSON number), 0 to 0.05 per sqrt(second).
-        const QString text = v.isString() ? v.toString() : v.isDouble() ? QString::number(v.toDouble(), 'g', 12) : QString();
-        static const QRegularExpression decimal(QStringLiteral("^(0|[1-9][0-9]*)(\\.[0-9]{1,12})?$"));
+        const QString text = v.isString()   ? v.toString()
+                             : v.isDouble() ? QString::number(v.toDouble(), 'g', 12)
+                                            : QString();
+        static const QRegularExpression decimal(
+            QStringLiteral("^(0|[1-9][0-9]*)(\\.[0-9]{1,12})?$"));
         bool ok = false;
         const double x = text.toDouble(&ok);
         if (!decimal.match(text).hasMatch() || !ok || x < 0 || x > 0.05)
-            return badField(QStringLiteral("volatility"),
-                            QStringLiteral("volatility must be a decimal from 0 to 0.05 (per sqrt(second); "
-                                           "DEX_VOLATILITY's default is 0.0002)"));
+            return badField(
+                QStringLiteral("volatility"),
+                QStringLiteral("volatility must be a decimal from 0 to 0.05 (per sqrt(second); "
+                               "DEX_VOLATILITY's default is 0.0002)"));
         a->volatility = text;
     }
     return std::nullopt;
@@ -120,7 +144,8 @@ void Controls::apply(const ControlState &s)
     }
     if (m_market) {
         m_market->setDisabledVenues(s.disabledVenues);
-        m_market->setVolatility(s.volatility.isEmpty() ? m_configuredVolatility : s.volatility.toDouble());
+        m_market->setVolatility(s.volatility.isEmpty() ? m_configuredVolatility
+                                                       : s.volatility.toDouble());
     }
     emit changed();
 }
@@ -130,19 +155,23 @@ QJsonObject Controls::toJson() const
     const ControlState s = state();
     QJsonArray venues;
     for (const QByteArray &name : venueNames())
-        venues.append(QJsonObject{{QStringLiteral("name"), QString::fromUtf8(name)},
-                                  {QStringLiteral("routing"), !s.disabledVenues.contains(QString::fromUtf8(name))}});
+        venues.append(QJsonObject{
+            {QStringLiteral("name"), QString::fromUtf8(name)},
+            {QStringLiteral("routing"), !s.disabledVenues.contains(QString::fromUtf8(name))}});
     return QJsonObject{
         {QStringLiteral("success"), true},
         {QStringLiteral("intake"),
          QJsonObject{{QStringLiteral("paused"), s.paused},
-                     {QStringLiteral("reason"), s.paused ? QJsonValue(s.pausedReason) : QJsonValue(QJsonValue::Null)},
-                     {QStringLiteral("since"), s.paused && s.pausedAt.isValid() ? QJsonValue(isoTime(s.pausedAt))
-                                                                               : QJsonValue(QJsonValue::Null)}}},
+                     {QStringLiteral("reason"),
+                      s.paused ? QJsonValue(s.pausedReason) : QJsonValue(QJsonValue::Null)},
+                     {QStringLiteral("since"), s.paused && s.pausedAt.isValid()
+                                                   ? QJsonValue(isoTime(s.pausedAt))
+                                                   : QJsonValue(QJsonValue::Null)}}},
         {QStringLiteral("venues"), venues},
         {QStringLiteral("simulator"),
          QJsonObject{{QStringLiteral("volatility"),
-                      s.volatility.isEmpty() ? QString::number(m_configuredVolatility, 'g', 12) : s.volatility},
+                      s.volatility.isEmpty() ? QString::number(m_configuredVolatility, 'g', 12)
+                                             : s.volatility},
                      {QStringLiteral("volatilitySetByOperator"), !s.volatility.isEmpty()}}},
     };
 }
@@ -183,12 +212,15 @@ std::optional<ControlState> Controls::read(RedisConnection &redis, const QByteAr
     return s;
 }
 
-QList<std::pair<QByteArray, QByteArray>> Controls::fieldsFor(const ControlAction &a, const QDateTime &now)
+QList<std::pair<QByteArray, QByteArray>> Controls::fieldsFor(const ControlAction &a,
+                                                             const QDateTime &now)
 {
     switch (a.kind) {
     case ControlAction::Kind::Pause:
     case ControlAction::Kind::Kill:
-        return {{"paused", "1"}, {"pausedReason", a.reason.toUtf8()}, {"pausedAt", isoTime(now).toUtf8()}};
+        return {{"paused", "1"},
+                {"pausedReason", a.reason.toUtf8()},
+                {"pausedAt", isoTime(now).toUtf8()}};
     case ControlAction::Kind::Resume:
         return {{"paused", "0"}, {"pausedReason", ""}, {"pausedAt", ""}};
     case ControlAction::Kind::Venue:

@@ -1,6 +1,6 @@
 #pragma once
-#include "queue/RedisKeys.h"
 #include "domain/ApiError.h"
+#include "queue/RedisKeys.h"
 
 #include <QDateTime>
 #include <QJsonObject>
@@ -48,10 +48,10 @@ struct ControlAction
 {
     enum class Kind { Pause, Resume, Venue, Volatility, Kill };
     Kind kind = Kind::Pause;
-    QString reason;     // pause, kill
-    QString venue;      // venue
+    QString reason;      // pause, kill
+    QString venue;       // venue
     bool enabled = true; // venue: back in routing (true) or out (false)
-    QString volatility; // volatility, exact decimal text
+    QString volatility;  // volatility, exact decimal text
     QString source;
     [[nodiscard]] QString name() const;
 };
@@ -60,13 +60,14 @@ struct ControlAction
 struct ControlReply
 {
     bool ok = false;
-    ApiError error;          // when not ok
-    QStringList cancelled;   // kill: the resting orders it cancelled
+    ApiError error;        // when not ok
+    QStringList cancelled; // kill: the resting orders it cancelled
     qint64 auditId = 0;
 };
 
 // Body parsing for the REST actions; an ApiError names the field at fault.
-[[nodiscard]] std::optional<ApiError> parseControlBody(const QByteArray &body, ControlAction *action);
+[[nodiscard]] std::optional<ApiError> parseControlBody(const QByteArray &body,
+                                                       ControlAction *action);
 
 // This process's copy of the state. Thread-safe; `changed` is emitted on the thread that
 // applied the change (connect queued).
@@ -86,10 +87,11 @@ public:
 
     [[nodiscard]] static QByteArray key(const QByteArray &prefix) { return rkeys::control(prefix); }
     // HGETALL of the hash; nullopt if Redis did not answer.
-    [[nodiscard]] static std::optional<ControlState> read(RedisConnection &redis, const QByteArray &prefix);
+    [[nodiscard]] static std::optional<ControlState> read(RedisConnection &redis,
+                                                          const QByteArray &prefix);
     // The hash fields an action sets, and the state it makes from `s`.
     [[nodiscard]] static QList<std::pair<QByteArray, QByteArray>> fieldsFor(const ControlAction &a,
-                                                                          const QDateTime &now);
+                                                                            const QDateTime &now);
     [[nodiscard]] static QList<QByteArray> venueNames();
 
 signals:

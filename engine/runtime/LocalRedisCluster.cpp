@@ -49,7 +49,8 @@ QByteArray LocalRedisCluster::cli(int node, const QStringList &arguments)
 {
     QProcess p;
     p.setProgram(QStringLiteral("redis-cli"));
-    p.setArguments(QStringList{QStringLiteral("-p"), QString::number(m_ports.value(node))} + arguments);
+    p.setArguments(QStringList{QStringLiteral("-p"), QString::number(m_ports.value(node))} +
+                   arguments);
     p.start();
     p.waitForFinished(120000);
     return p.readAllStandardOutput();
@@ -77,14 +78,13 @@ bool LocalRedisCluster::start(int masters, QString *error)
         QDir().mkpath(dir);
         auto p = std::make_unique<QProcess>();
         p->setProgram(QStringLiteral("redis-server"));
-        p->setArguments({QStringLiteral("--port"), QString::number(port),
-                         QStringLiteral("--bind"), QStringLiteral("127.0.0.1"),
-                         QStringLiteral("--cluster-enabled"), QStringLiteral("yes"),
-                         QStringLiteral("--cluster-config-file"), dir + QStringLiteral("/nodes.conf"),
+        p->setArguments({QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
+                         QStringLiteral("127.0.0.1"), QStringLiteral("--cluster-enabled"),
+                         QStringLiteral("yes"), QStringLiteral("--cluster-config-file"),
+                         dir + QStringLiteral("/nodes.conf"),
                          QStringLiteral("--cluster-node-timeout"), QStringLiteral("5000"),
-                         QStringLiteral("--dir"), dir,
-                         QStringLiteral("--appendonly"), QStringLiteral("yes"),
-                         QStringLiteral("--save"), QString(),
+                         QStringLiteral("--dir"), dir, QStringLiteral("--appendonly"),
+                         QStringLiteral("yes"), QStringLiteral("--save"), QString(),
                          QStringLiteral("--daemonize"), QStringLiteral("no")});
         p->setStandardOutputFile(dir + QStringLiteral("/redis.log"));
         p->setChildProcessModifier([] {
@@ -114,14 +114,16 @@ bool LocalRedisCluster::start(int masters, QString *error)
     QStringList create{QStringLiteral("--cluster"), QStringLiteral("create")};
     for (const int port : std::as_const(m_ports))
         create << QStringLiteral("127.0.0.1:%1").arg(port);
-    create << QStringLiteral("--cluster-replicas") << QStringLiteral("0") << QStringLiteral("--cluster-yes");
+    create << QStringLiteral("--cluster-replicas") << QStringLiteral("0")
+           << QStringLiteral("--cluster-yes");
     QProcess p;
     p.setProgram(QStringLiteral("redis-cli"));
     p.setArguments(create);
     p.setProcessChannelMode(QProcess::MergedChannels);
     p.start();
     if (!p.waitForFinished(120000) || p.exitCode() != 0) {
-        *error = QStringLiteral("redis-cli --cluster create failed: ") + QString::fromUtf8(p.readAll().right(2000));
+        *error = QStringLiteral("redis-cli --cluster create failed: ") +
+                 QString::fromUtf8(p.readAll().right(2000));
         return false;
     }
     return waitHealthy(error);
@@ -131,7 +133,8 @@ bool LocalRedisCluster::waitHealthy(QString *error)
 {
     const QDeadlineTimer deadline(60000);
     for (int i = 0; i < m_ports.size(); ++i) {
-        while (!cli(i, {QStringLiteral("CLUSTER"), QStringLiteral("INFO")}).contains("cluster_state:ok")) {
+        while (!cli(i, {QStringLiteral("CLUSTER"), QStringLiteral("INFO")})
+                    .contains("cluster_state:ok")) {
             if (deadline.hasExpired()) {
                 *error = QStringLiteral("the cluster did not reach cluster_state:ok");
                 return false;
@@ -142,15 +145,18 @@ bool LocalRedisCluster::waitHealthy(QString *error)
     // Every node must also agree on where every slot is (redis-cli checks the config).
     QProcess check;
     check.setProgram(QStringLiteral("redis-cli"));
-    check.setArguments({QStringLiteral("--cluster"), QStringLiteral("check"), QStringLiteral("127.0.0.1:%1").arg(m_ports.first())});
+    check.setArguments({QStringLiteral("--cluster"), QStringLiteral("check"),
+                        QStringLiteral("127.0.0.1:%1").arg(m_ports.first())});
     while (true) {
         check.start();
         check.waitForFinished(60000);
         const QByteArray out = check.readAllStandardOutput();
-        if (out.contains("[OK] All nodes agree about slots configuration.") && out.contains("[OK] All 16384 slots covered."))
+        if (out.contains("[OK] All nodes agree about slots configuration.") &&
+            out.contains("[OK] All 16384 slots covered."))
             return true;
         if (deadline.hasExpired()) {
-            *error = QStringLiteral("the cluster's nodes do not agree on the slots: ") + QString::fromUtf8(out.right(2000));
+            *error = QStringLiteral("the cluster's nodes do not agree on the slots: ") +
+                     QString::fromUtf8(out.right(2000));
             return false;
         }
         QThread::msleep(100);
@@ -165,13 +171,15 @@ int LocalRedisCluster::nodeServing(int slot, int *slotsBefore)
     const RedisReply r = redis.command({"CLUSTER", "SLOTS"});
     int owner = -1;
     for (const RedisReply &range : r.elements) {
-        if (range.elements.size() >= 3 && range.elements[0].toInt() <= slot && slot <= range.elements[1].toInt())
+        if (range.elements.size() >= 3 && range.elements[0].toInt() <= slot &&
+            slot <= range.elements[1].toInt())
             owner = int(m_ports.indexOf(int(range.elements[2].elements.value(1).toInt())));
     }
     if (slotsBefore) {
         *slotsBefore = 0;
         for (const RedisReply &range : r.elements) {
-            if (range.elements.size() < 3 || m_ports.indexOf(int(range.elements[2].elements.value(1).toInt())) != owner)
+            if (range.elements.size() < 3 ||
+                m_ports.indexOf(int(range.elements[2].elements.value(1).toInt())) != owner)
                 continue;
             const qint64 first = range.elements[0].toInt(), last = range.elements[1].toInt();
             if (first < slot)
@@ -196,11 +204,14 @@ QList<int> LocalRedisCluster::ports() const
 
 bool LocalRedisCluster::reshard(int fromNode, int toNode, int slotCount, QString *error)
 {
-    const QByteArray from = cli(fromNode, {QStringLiteral("CLUSTER"), QStringLiteral("MYID")}).trimmed();
-    const QByteArray to = cli(toNode, {QStringLiteral("CLUSTER"), QStringLiteral("MYID")}).trimmed();
+    const QByteArray from =
+        cli(fromNode, {QStringLiteral("CLUSTER"), QStringLiteral("MYID")}).trimmed();
+    const QByteArray to =
+        cli(toNode, {QStringLiteral("CLUSTER"), QStringLiteral("MYID")}).trimmed();
     QProcess p;
     p.setProgram(QStringLiteral("redis-cli"));
-    p.setArguments({QStringLiteral("--cluster"), QStringLiteral("reshard"), QStringLiteral("127.0.0.1:%1").arg(m_ports.value(fromNode)),
+    p.setArguments({QStringLiteral("--cluster"), QStringLiteral("reshard"),
+                    QStringLiteral("127.0.0.1:%1").arg(m_ports.value(fromNode)),
                     QStringLiteral("--cluster-from"), QString::fromUtf8(from),
                     QStringLiteral("--cluster-to"), QString::fromUtf8(to),
                     QStringLiteral("--cluster-slots"), QString::number(slotCount),
@@ -208,7 +219,8 @@ bool LocalRedisCluster::reshard(int fromNode, int toNode, int slotCount, QString
     p.setProcessChannelMode(QProcess::MergedChannels);
     p.start();
     if (!p.waitForFinished(300000) || p.exitCode() != 0) {
-        *error = QStringLiteral("redis-cli --cluster reshard failed: ") + QString::fromUtf8(p.readAll().right(2000));
+        *error = QStringLiteral("redis-cli --cluster reshard failed: ") +
+                 QString::fromUtf8(p.readAll().right(2000));
         return false;
     }
     return waitHealthy(error);

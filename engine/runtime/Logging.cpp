@@ -32,13 +32,16 @@ QByteArray logRecordJson(QtMsgType type, const char *category, const QString &me
 
 void installJsonLogging()
 {
-    qInstallMessageHandler([](QtMsgType type, const QMessageLogContext &context, const QString &message) {
-        const QByteArray line = logRecordJson(type, context.category, message, QDateTime::currentDateTimeUtc());
-        std::fwrite(line.constData(), 1, size_t(line.size()), stderr); // one call: lines never interleave
-        std::fflush(stderr);
-        if (type == QtFatalMsg)
-            std::abort();
-    });
+    qInstallMessageHandler(
+        [](QtMsgType type, const QMessageLogContext &context, const QString &message) {
+            const QByteArray line =
+                logRecordJson(type, context.category, message, QDateTime::currentDateTimeUtc());
+            std::fwrite(line.constData(), 1, size_t(line.size()),
+                        stderr); // one call: lines never interleave
+            std::fflush(stderr);
+            if (type == QtFatalMsg)
+                std::abort();
+        });
 }
 
 } // namespace oee

@@ -2,6 +2,7 @@
 
 #include "runtime/Logging.h"
 
+#include <QDateTime>
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QFileInfo>
@@ -10,7 +11,6 @@
 #include <QSqlQuery>
 #include <QThread>
 #include <QTimer>
-#include <QDateTime>
 #include <QUuid>
 
 #include <grp.h>
@@ -50,7 +50,9 @@ std::optional<QString> unreachableAncestor(const QString &dir)
     QString p = QDir(dir).absolutePath();
     while (!p.isEmpty() && p != QStringLiteral("/")) {
         p = QFileInfo(p).path();
-        struct stat st {};
+        struct stat st
+        {
+        };
         if (::stat(QFile::encodeName(p).constData(), &st) == 0 && !(st.st_mode & S_IXOTH))
             return p;
     }
@@ -158,15 +160,13 @@ bool ManagedServers::startRedis(QString *url, QString *error)
 
     m_redis = std::make_unique<QProcess>();
     m_redis->setProgram(QStringLiteral("redis-server"));
-    m_redis->setArguments({QStringLiteral("--port"), QStringLiteral("0"),
-                           QStringLiteral("--unixsocket"), socket,
-                           QStringLiteral("--unixsocketperm"), QStringLiteral("700"),
-                           QStringLiteral("--dir"), dir,
-                           QStringLiteral("--appendonly"), QStringLiteral("yes"),
-                           QStringLiteral("--appendfsync"), QStringLiteral("everysec"),
-                           QStringLiteral("--save"), QString(),
-                           QStringLiteral("--pidfile"), pidFile,
-                           QStringLiteral("--daemonize"), QStringLiteral("no")});
+    m_redis->setArguments(
+        {QStringLiteral("--port"), QStringLiteral("0"), QStringLiteral("--unixsocket"), socket,
+         QStringLiteral("--unixsocketperm"), QStringLiteral("700"), QStringLiteral("--dir"), dir,
+         QStringLiteral("--appendonly"), QStringLiteral("yes"), QStringLiteral("--appendfsync"),
+         QStringLiteral("everysec"), QStringLiteral("--save"), QString(),
+         QStringLiteral("--pidfile"), pidFile, QStringLiteral("--daemonize"),
+         QStringLiteral("no")});
     m_redis->setStandardOutputFile(m_dataDir + QStringLiteral("/redis.log"), QIODevice::Append);
     m_redis->setProcessChannelMode(QProcess::MergedChannels);
     configureChild(m_redis.get(), false, 0, 0);
@@ -178,8 +178,8 @@ bool ManagedServers::startRedis(QString *url, QString *error)
     const QDeadlineTimer deadline(20000);
     while (!deadline.hasExpired()) {
         if (m_redis->state() == QProcess::NotRunning) {
-            *error = QStringLiteral("redis-server exited at start-up; see %1/redis.log")
-                         .arg(m_dataDir);
+            *error =
+                QStringLiteral("redis-server exited at start-up; see %1/redis.log").arg(m_dataDir);
             return false;
         }
         if (redisContext *c = redisConnectUnix(QFile::encodeName(socket).constData())) {
@@ -235,7 +235,8 @@ bool ManagedServers::startPostgres(QString *url, QString *error)
         configureChild(&initdb, m_dropPrivileges, m_pgUid, m_pgGid);
         initdb.start();
         if (!initdb.waitForFinished(120000) || initdb.exitCode() != 0) {
-            *error = QStringLiteral("initdb failed: %1").arg(QString::fromLocal8Bit(initdb.readAll()));
+            *error =
+                QStringLiteral("initdb failed: %1").arg(QString::fromLocal8Bit(initdb.readAll()));
             return false;
         }
         qCInfo(lcRuntime, "initialised a private PostgreSQL cluster in %s", qPrintable(pgdata));
@@ -245,13 +246,12 @@ bool ManagedServers::startPostgres(QString *url, QString *error)
 
     m_postgres = std::make_unique<QProcess>();
     m_postgres->setProgram(bin + QStringLiteral("/postgres"));
-    m_postgres->setArguments({QStringLiteral("-D"), pgdata, QStringLiteral("-k"), run,
-                              QStringLiteral("-c"), QStringLiteral("listen_addresses="),
-                              QStringLiteral("-c"), QStringLiteral("port=5432"),
-                              QStringLiteral("-c"), QStringLiteral("max_connections=200"),
-                              QStringLiteral("-c"), QStringLiteral("shared_buffers=32MB"),
-                              QStringLiteral("-c"), QStringLiteral("fsync=on"),
-                              QStringLiteral("-c"), QStringLiteral("synchronous_commit=on")});
+    m_postgres->setArguments(
+        {QStringLiteral("-D"), pgdata, QStringLiteral("-k"), run, QStringLiteral("-c"),
+         QStringLiteral("listen_addresses="), QStringLiteral("-c"), QStringLiteral("port=5432"),
+         QStringLiteral("-c"), QStringLiteral("max_connections=200"), QStringLiteral("-c"),
+         QStringLiteral("shared_buffers=32MB"), QStringLiteral("-c"), QStringLiteral("fsync=on"),
+         QStringLiteral("-c"), QStringLiteral("synchronous_commit=on")});
     m_postgres->setWorkingDirectory(QStringLiteral("/"));
     m_postgres->setStandardOutputFile(m_dataDir + QStringLiteral("/postgres.log"),
                                       QIODevice::Append);
@@ -322,18 +322,21 @@ void ManagedServers::supervise()
 
 void ManagedServers::watch(QProcess *process, const QString &name)
 {
-    connect(process, &QProcess::finished, this, [this, process, name](int code, QProcess::ExitStatus) {
-        Supervision &state = name == QStringLiteral("postgres") ? m_postgresState : m_redisState;
-        if (!m_supervise || !state.wanted)
-            return;
-        if (QDateTime::currentMSecsSinceEpoch() - state.startedAtMs > 60000)
-            state.backoffMs = 250; // it had been up a while: not a crash loop
-        qCWarning(lcRuntime, "private %s (pid %lld) exited unexpectedly (code %d); restarting in %d ms",
-                  qPrintable(name), qlonglong(process->processId()), code, state.backoffMs);
-        // Later, not here: the QProcess emitting this signal is replaced by the restart.
-        QTimer::singleShot(state.backoffMs, this, [this, name] { restart(name); });
-        state.backoffMs = qMin(10000, state.backoffMs * 2);
-    });
+    connect(
+        process, &QProcess::finished, this, [this, process, name](int code, QProcess::ExitStatus) {
+            Supervision &state =
+                name == QStringLiteral("postgres") ? m_postgresState : m_redisState;
+            if (!m_supervise || !state.wanted)
+                return;
+            if (QDateTime::currentMSecsSinceEpoch() - state.startedAtMs > 60000)
+                state.backoffMs = 250; // it had been up a while: not a crash loop
+            qCWarning(lcRuntime,
+                      "private %s (pid %lld) exited unexpectedly (code %d); restarting in %d ms",
+                      qPrintable(name), qlonglong(process->processId()), code, state.backoffMs);
+            // Later, not here: the QProcess emitting this signal is replaced by the restart.
+            QTimer::singleShot(state.backoffMs, this, [this, name] { restart(name); });
+            state.backoffMs = qMin(10000, state.backoffMs * 2);
+        });
 }
 
 void ManagedServers::restart(const QString &name)

@@ -44,7 +44,7 @@ private:
 
     struct Supervision
     {
-        bool wanted = false;     // started, and not asked to stop
+        bool wanted = false; // started, and not asked to stop
         int backoffMs = 250;
         qint64 startedAtMs = 0;
     };

@@ -59,7 +59,8 @@ void Histogram::observe(double value)
     while (i < m_bounds.size() && value > m_bounds[i])
         ++i;
     m_counts[i].fetch_add(1, std::memory_order_relaxed);
-    m_sumMicros.fetch_add(quint64(std::llround(std::max(0.0, value) * 1e6)), std::memory_order_relaxed);
+    m_sumMicros.fetch_add(quint64(std::llround(std::max(0.0, value) * 1e6)),
+                          std::memory_order_relaxed);
 }
 
 void Histogram::render(QByteArray &out, const char *name, const QByteArray &labels) const
@@ -124,7 +125,8 @@ QByteArray render(const Gauges &g)
     header(out, "oee_retries_total", "counter", "Failed attempts that were scheduled again.");
     sample(out, "oee_retries_total", {}, double(r.retries.load(std::memory_order_relaxed)));
     if (!g.ordersByStatus.isEmpty()) {
-        header(out, "oee_orders", "gauge", "Orders in PostgreSQL by current status (all processes).");
+        header(out, "oee_orders", "gauge",
+               "Orders in PostgreSQL by current status (all processes).");
         for (const auto &[status, n] : g.ordersByStatus)
             sample(out, "oee_orders", label("status", status), double(n));
     }
@@ -146,18 +148,21 @@ QByteArray render(const Gauges &g)
         sample(out, "oee_queue_jobs", label("state", QStringLiteral("stalled")), double(g.stalled));
     }
     if (g.restingOpen >= 0) {
-        header(out, "oee_resting_orders", "gauge", "Limit and sniper orders resting in this process's book.");
+        header(out, "oee_resting_orders", "gauge",
+               "Limit and sniper orders resting in this process's book.");
         sample(out, "oee_resting_orders", {}, double(g.restingOpen));
     }
 
     header(out, "oee_venue_quote_seconds", "histogram",
            "From asking for quotes to having them, by venue quoted.");
     for (int v = 0; v < kVenues; ++v)
-        r.quoteSeconds[size_t(v)].render(out, "oee_venue_quote_seconds", label("venue", QString::fromLatin1(kVenueNames[v])));
+        r.quoteSeconds[size_t(v)].render(out, "oee_venue_quote_seconds",
+                                         label("venue", QString::fromLatin1(kVenueNames[v])));
     header(out, "oee_venue_execution_seconds", "histogram",
            "From a transaction's submission to its result, by venue.");
     for (int v = 0; v < kVenues; ++v)
-        r.executionSeconds[size_t(v)].render(out, "oee_venue_execution_seconds", label("venue", QString::fromLatin1(kVenueNames[v])));
+        r.executionSeconds[size_t(v)].render(out, "oee_venue_execution_seconds",
+                                             label("venue", QString::fromLatin1(kVenueNames[v])));
     header(out, "oee_venue_failures_total", "counter", "Transactions a venue rejected, by venue.");
     for (int v = 0; v < kVenues; ++v)
         sample(out, "oee_venue_failures_total", label("venue", QString::fromLatin1(kVenueNames[v])),
@@ -165,33 +170,48 @@ QByteArray render(const Gauges &g)
 
     header(out, "oee_websocket_clients", "gauge", "WebSocket stream subscribers connected now.");
     sample(out, "oee_websocket_clients", {}, double(g.wsClients));
-    header(out, "oee_websocket_dropped_total", "counter", "Subscribers dropped for falling too far behind.");
-    sample(out, "oee_websocket_dropped_total", {}, double(r.wsDropped.load(std::memory_order_relaxed)));
-    header(out, "oee_websocket_frames_total", "counter", "WebSocket frames written to subscribers.");
-    sample(out, "oee_websocket_frames_total", {}, double(r.wsFrames.load(std::memory_order_relaxed)));
+    header(out, "oee_websocket_dropped_total", "counter",
+           "Subscribers dropped for falling too far behind.");
+    sample(out, "oee_websocket_dropped_total", {},
+           double(r.wsDropped.load(std::memory_order_relaxed)));
+    header(out, "oee_websocket_frames_total", "counter",
+           "WebSocket frames written to subscribers.");
+    sample(out, "oee_websocket_frames_total", {},
+           double(r.wsFrames.load(std::memory_order_relaxed)));
     header(out, "oee_websocket_sent_bytes_total", "counter", "Bytes written to subscribers.");
-    sample(out, "oee_websocket_sent_bytes_total", {}, double(r.wsBytes.load(std::memory_order_relaxed)));
+    sample(out, "oee_websocket_sent_bytes_total", {},
+           double(r.wsBytes.load(std::memory_order_relaxed)));
 
-    header(out, "oee_submit_seconds", "histogram",
-           "Intake: a valid submission from its handler to its answer written (committed, queued).");
+    header(
+        out, "oee_submit_seconds", "histogram",
+        "Intake: a valid submission from its handler to its answer written (committed, queued).");
     r.submitSeconds.render(out, "oee_submit_seconds");
-    header(out, "oee_ingest_stage_seconds", "histogram", "The ingest: staging one batch of jobs in Redis.");
+    header(out, "oee_ingest_stage_seconds", "histogram",
+           "The ingest: staging one batch of jobs in Redis.");
     r.ingestStageSeconds.render(out, "oee_ingest_stage_seconds");
     header(out, "oee_ingest_commit_seconds", "histogram",
            "The ingest: inserting and committing one batch of orders in PostgreSQL.");
     r.ingestCommitSeconds.render(out, "oee_ingest_commit_seconds");
     header(out, "oee_ingest_batch_orders", "histogram", "Submissions per ingest batch.");
     r.ingestBatchOrders.render(out, "oee_ingest_batch_orders");
-    header(out, "oee_pg_batch_events", "histogram", "Status changes per PostgreSQL batch written by the workers.");
+    header(out, "oee_pg_batch_events", "histogram",
+           "Status changes per PostgreSQL batch written by the workers.");
     r.pgBatchEvents.render(out, "oee_pg_batch_events");
-    header(out, "oee_pg_commit_seconds", "histogram", "Time to write and commit one batch of status changes.");
+    header(out, "oee_pg_commit_seconds", "histogram",
+           "Time to write and commit one batch of status changes.");
     r.pgCommitSeconds.render(out, "oee_pg_commit_seconds");
-    header(out, "oee_pg_batch_failures_total", "counter", "Batches of status changes that failed and were retried.");
-    sample(out, "oee_pg_batch_failures_total", {}, double(r.pgBatchFailures.load(std::memory_order_relaxed)));
-    header(out, "oee_redis_round_trips_total", "counter", "Round trips to Redis (a pipeline counts once).");
-    sample(out, "oee_redis_round_trips_total", {}, double(r.redisRoundTrips.load(std::memory_order_relaxed)));
-    header(out, "oee_redis_redirections_total", "counter", "MOVED and ASK redirections followed (Redis Cluster).");
-    sample(out, "oee_redis_redirections_total", {}, double(r.redisRedirections.load(std::memory_order_relaxed)));
+    header(out, "oee_pg_batch_failures_total", "counter",
+           "Batches of status changes that failed and were retried.");
+    sample(out, "oee_pg_batch_failures_total", {},
+           double(r.pgBatchFailures.load(std::memory_order_relaxed)));
+    header(out, "oee_redis_round_trips_total", "counter",
+           "Round trips to Redis (a pipeline counts once).");
+    sample(out, "oee_redis_round_trips_total", {},
+           double(r.redisRoundTrips.load(std::memory_order_relaxed)));
+    header(out, "oee_redis_redirections_total", "counter",
+           "MOVED and ASK redirections followed (Redis Cluster).");
+    sample(out, "oee_redis_redirections_total", {},
+           double(r.redisRedirections.load(std::memory_order_relaxed)));
     return out;
 }
 

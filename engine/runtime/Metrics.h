@@ -43,7 +43,7 @@ struct Registry
 {
     std::array<std::atomic<quint64>, kStatuses> statusChanges{};
     std::atomic<quint64> retries{0};
-    Histogram orderSeconds;                      // accepted → terminal
+    Histogram orderSeconds;                         // accepted → terminal
     std::array<Histogram, kStatuses> statusSeconds; // time spent in each status
     std::array<Histogram, kVenues> quoteSeconds;
     std::array<Histogram, kVenues> executionSeconds;
@@ -51,10 +51,10 @@ struct Registry
     std::atomic<quint64> wsFrames{0};
     std::atomic<quint64> wsBytes{0};
     std::atomic<quint64> wsDropped{0};
-    Histogram submitSeconds; // a valid submission: handler → answer written (HTTP thread)
+    Histogram submitSeconds;       // a valid submission: handler → answer written (HTTP thread)
     Histogram ingestStageSeconds;  // the ingest's Redis staging of one batch of submissions
     Histogram ingestCommitSeconds; // its PostgreSQL insert (and commit) of that batch
-    Histogram ingestBatchOrders; // submissions per ingest batch
+    Histogram ingestBatchOrders;   // submissions per ingest batch
     Histogram pgBatchEvents;
     Histogram pgCommitSeconds;
     std::atomic<quint64> pgBatchFailures{0};

@@ -14,7 +14,8 @@ namespace oee {
 std::optional<PgEndpoint> PgEndpoint::fromUrl(const QString &text, QString *error)
 {
     const QUrl url(text);
-    if (url.scheme() != QStringLiteral("postgres") && url.scheme() != QStringLiteral("postgresql")) {
+    if (url.scheme() != QStringLiteral("postgres") &&
+        url.scheme() != QStringLiteral("postgresql")) {
         *error = QStringLiteral("DATABASE_URL must start with postgres://, got '%1'").arg(text);
         return std::nullopt;
     }
@@ -96,7 +97,8 @@ QList<Migration> migrations()
         }
         for (qsizetype i = 0; i < out.size(); ++i)
             if (out[i].version != int(i) + 1)
-                qFatal("migrations must be numbered 1, 2, 3 … without gaps (%s)", qPrintable(out[i].name));
+                qFatal("migrations must be numbered 1, 2, 3 … without gaps (%s)",
+                       qPrintable(out[i].name));
         return out;
     }();
     return all;

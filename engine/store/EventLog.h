@@ -5,8 +5,8 @@
 
 #include <QHash>
 #include <QMutex>
-#include <QSet>
 #include <QObject>
+#include <QSet>
 #include <QTimer>
 #include <atomic>
 #include <functional>
@@ -83,14 +83,14 @@ private:
         OrderEvent event;
         qint64 since = 0; // ms, when its commit was announced here
     };
-    QHash<QString, Local> m_local;       // "orderId/seq" → committed here, not yet logged
+    QHash<QString, Local> m_local;              // "orderId/seq" → committed here, not yet logged
     QSet<QString> m_readBack, m_readBackBefore; // logged from PostgreSQL in the last 2–4 s
     qint64 m_lastForget = 0;
     qint64 m_lastPrune = 0;
     qint64 m_lastRun = 0;
     static constexpr qint64 kKeepMs = 30000;
     static constexpr int kMinGapMs = 10;
-    qint64 m_cursor = -1;               // the last id emitted (-1: not known yet)
+    qint64 m_cursor = -1; // the last id emitted (-1: not known yet)
     int m_retryMs = 0;
     QTimer m_timer{this};
 };

@@ -116,7 +116,8 @@ void EventWriter::flush()
     if (m_chaosExitAfter > 0) {
         static std::atomic<int> commits{0};
         if (++commits == m_chaosExitAfter) {
-            qCCritical(lcStore, "chaos: exiting after commit %d, before publishing it", m_chaosExitAfter);
+            qCCritical(lcStore, "chaos: exiting after commit %d, before publishing it",
+                       m_chaosExitAfter);
             ::_exit(137);
         }
     }

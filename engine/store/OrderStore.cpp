@@ -4,17 +4,17 @@
 #include "store/Database.h"
 
 #include <QCryptographicHash>
-#include <QRandomGenerator>
 #include <QJsonDocument>
 #include <QLocale>
+#include <QRandomGenerator>
 #include <QSqlError>
 #include <QSqlQuery>
 #include <QSqlRecord>
 
 // One outbox row naming the events a statement inserted (the CTE `ev` returns order_id, seq):
 // the EventLog numbers them once this transaction has committed. Per order in seq order.
-#define OEE_OUTBOX(ev)                                                                       \
-    "INSERT INTO event_outbox (order_ids, seqs) SELECT array_agg(order_id ORDER BY seq), "   \
+#define OEE_OUTBOX(ev)                                                                             \
+    "INSERT INTO event_outbox (order_ids, seqs) SELECT array_agg(order_id ORDER BY seq), "         \
     "array_agg(seq ORDER BY seq) FROM " ev " HAVING count(*) > 0"
 
 namespace oee {
@@ -28,7 +28,8 @@ bool OrderStore::fail(const QSqlQuery &q, const char *what)
 {
     m_lastError = QStringLiteral("%1: %2").arg(QLatin1String(what), q.lastError().text());
     const QString state = q.lastError().nativeErrorCode();
-    m_lastErrorPermanent = state.startsWith(QLatin1String("22")) || state.startsWith(QLatin1String("23"));
+    m_lastErrorPermanent =
+        state.startsWith(QLatin1String("22")) || state.startsWith(QLatin1String("23"));
     qCWarning(lcStore, "%s", qPrintable(m_lastError));
     // A broken connection is reopened on next use; cheap, and failures are rare.
     if (q.lastError().type() == QSqlError::ConnectionError || !m_db.isOpen() ||
@@ -87,7 +88,8 @@ void OrderStore::holdSessionLock(qint64 key)
 
 qint64 OrderStore::submitterLockKey(const QByteArray &submitter)
 {
-    const QByteArray h = QCryptographicHash::hash("oee-submitter:" + submitter, QCryptographicHash::Sha256);
+    const QByteArray h =
+        QCryptographicHash::hash("oee-submitter:" + submitter, QCryptographicHash::Sha256);
     qint64 key = 0;
     for (int i = 0; i < 8; ++i)
         key = qint64((quint64(key) << 8) | quint8(h[i]));
@@ -137,7 +139,6 @@ struct EventArrays
     }
 };
 
-
 } // namespace
 
 namespace {
@@ -151,7 +152,8 @@ QJsonObject payloadOfRow(const QSqlQuery &q, int termsColumn)
                         {QStringLiteral("tokenOut"), q.value(3).toString()},
                         {QStringLiteral("amount"), q.value(4).toString()},
                         {QStringLiteral("slippage"), q.value(5).toString()}};
-    const QJsonObject terms = QJsonDocument::fromJson(q.value(termsColumn).toString().toUtf8()).object();
+    const QJsonObject terms =
+        QJsonDocument::fromJson(q.value(termsColumn).toString().toUtf8()).object();
     for (auto it = terms.begin(); it != terms.end(); ++it)
         payload.insert(it.key(), it.value());
     return payload;
@@ -159,9 +161,10 @@ QJsonObject payloadOfRow(const QSqlQuery &q, int termsColumn)
 
 } // namespace
 
-std::optional<QList<OrderStore::EndOutcome>>
-OrderStore::endResting(const QStringList &orderIds, OrderStatus to, const QJsonObject &data,
-                       const QDateTime &expiredBy)
+std::optional<QList<OrderStore::EndOutcome>> OrderStore::endResting(const QStringList &orderIds,
+                                                                    OrderStatus to,
+                                                                    const QJsonObject &data,
+                                                                    const QDateTime &expiredBy)
 {
     const QDateTime now = QDateTime::currentDateTimeUtc();
     // All CTEs see one snapshot: the last SELECT reads the status from before the UPDATE, which
@@ -174,18 +177,23 @@ OrderStore::endResting(const QStringList &orderIds, OrderStatus to, const QJsonO
         "WHERE o.id = u.id AND was.id = o.id AND o.status IN ('pending', 'open') "
         "AND (?::timestamptz IS NULL OR o.expires_at <= ?::timestamptz) "
         "RETURNING o.id, o.last_seq, was.status AS was, ?::jsonb || CASE WHEN o.expires_at IS NULL "
-        "THEN '{}'::jsonb ELSE jsonb_build_object('expiresAt', to_char(o.expires_at AT TIME ZONE 'UTC', "
+        "THEN '{}'::jsonb ELSE jsonb_build_object('expiresAt', to_char(o.expires_at AT TIME ZONE "
+        "'UTC', "
         "'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')) END AS data), "
         "ev AS (INSERT INTO order_events (order_id, seq, status, data, created_at) "
         "SELECT id, last_seq, ?::text, data, ?::timestamptz FROM c RETURNING order_id, seq), "
-        "ob AS (" OEE_OUTBOX("ev") "), "
-        "counted AS (INSERT INTO order_status_counts (status, slot, n) "
-        "SELECT v.s, ?::int, sum(v.d) FROM (SELECT ?::text AS s, 1 AS d FROM c "
-        "UNION ALL SELECT was, -1 FROM c) v GROUP BY v.s ORDER BY v.s "
-        "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
-        "SELECT id, 'ended', last_seq, data::text FROM c "
-        "UNION ALL SELECT o.id, o.status, o.last_seq, NULL FROM unnest(?::uuid[]) AS u(id) "
-        "JOIN orders o ON o.id = u.id WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.id = o.id)"));
+        "ob AS (" OEE_OUTBOX(
+            "ev") "), "
+                  "counted AS (INSERT INTO order_status_counts (status, slot, n) "
+                  "SELECT v.s, ?::int, sum(v.d) FROM (SELECT ?::text AS s, 1 AS d FROM c "
+                  "UNION ALL SELECT was, -1 FROM c) v GROUP BY v.s ORDER BY v.s "
+                  "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + "
+                  "excluded.n) "
+                  "SELECT id, 'ended', last_seq, data::text FROM c "
+                  "UNION ALL SELECT o.id, o.status, o.last_seq, NULL FROM unnest(?::uuid[]) AS "
+                  "u(id) "
+                  "JOIN orders o ON o.id = u.id WHERE NOT EXISTS (SELECT 1 FROM c WHERE c.id = "
+                  "o.id)"));
     if (!q)
         return std::nullopt;
     const QString status = statusName(to);
@@ -233,7 +241,8 @@ OrderStore::CancelOutcome OrderStore::cancel(const QString &orderId, const QStri
     CancelOutcome out;
     std::optional<QList<EndOutcome>> r;
     for (int round = 0; round < 5; ++round) {
-        r = endResting({orderId}, OrderStatus::Cancelled, QJsonObject{{QStringLiteral("reason"), reason}});
+        r = endResting({orderId}, OrderStatus::Cancelled,
+                       QJsonObject{{QStringLiteral("reason"), reason}});
         // Refused, yet pending or open in the statement's snapshot: a worker's write took the
         // row first (the UPDATE saw the new row, the final SELECT the old one). Ask again, in a
         // new snapshot, for the status the client should hear.
@@ -254,7 +263,8 @@ OrderStore::CancelOutcome OrderStore::cancel(const QString &orderId, const QStri
 
 std::optional<QStringList> OrderStore::notStartedIds()
 {
-    QSqlQuery *q = statement(QStringLiteral("SELECT id FROM orders WHERE status IN ('pending', 'open')"));
+    QSqlQuery *q =
+        statement(QStringLiteral("SELECT id FROM orders WHERE status IN ('pending', 'open')"));
     if (!q)
         return std::nullopt;
     if (!q->exec()) {
@@ -271,9 +281,9 @@ std::optional<QStringList> OrderStore::notStartedIds()
 std::optional<QHash<QString, int>> OrderStore::restingSeqs()
 {
     // A sequential scan, once at start and now and then: see migration 7.
-    QSqlQuery *q = statement(QStringLiteral(
-        "SELECT id, last_seq FROM orders "
-        "WHERE status = 'open' OR (status = 'pending' AND expires_at IS NOT NULL)"));
+    QSqlQuery *q = statement(
+        QStringLiteral("SELECT id, last_seq FROM orders "
+                       "WHERE status = 'open' OR (status = 'pending' AND expires_at IS NOT NULL)"));
     if (!q)
         return std::nullopt;
     if (!q->exec()) {
@@ -305,16 +315,17 @@ std::optional<QList<RestingOrder>> OrderStore::restingOrders(const QStringList &
         const auto request = fromJobPayload(payloadOfRow(*q, 7));
         if (!request)
             continue;
-        out.append(RestingOrder{q->value(0).toString(), *request,
-                                statusFromName(q->value(6).toString()).value_or(OrderStatus::Pending),
-                                q->value(8).toInt()});
+        out.append(
+            RestingOrder{q->value(0).toString(), *request,
+                         statusFromName(q->value(6).toString()).value_or(OrderStatus::Pending),
+                         q->value(8).toInt()});
     }
     q->finish();
     return out;
 }
 
 std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &orders,
-                                                     const QList<OrderEvent> &pending)
+                                                      const QList<OrderEvent> &pending)
 {
     QStringList ids, types, ins, outs, amounts, slippages, times, keys, prints, terms, expiries;
     QList<bool> noKey, noTerms, noExpiry;
@@ -340,7 +351,8 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         "WITH new_orders AS (INSERT INTO orders (id, order_type, token_in, token_out, amount, "
         "slippage, status, last_seq, created_at, updated_at, idempotency_key, "
         "idempotency_fingerprint, terms, expires_at) "
-        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k, u.f, u.tm, u.x FROM unnest("
+        "SELECT u.id, u.t, u.i, u.o, u.a, u.s, 'pending', 1, u.c, u.c, u.k, u.f, u.tm, u.x FROM "
+        "unnest("
         "?::uuid[], ?::text[], ?::text[], ?::text[], ?::numeric[], ?::numeric[], "
         "?::timestamptz[], ?::text[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
         "AS u(id, t, i, o, a, s, c, k, f, tm, x) "
@@ -353,7 +365,7 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
         "AS e(order_id, seq, status, data, created_at) "
         "WHERE e.order_id IN (SELECT id FROM new_orders) RETURNING order_id, seq), "
         "ob AS (" OEE_OUTBOX("ev") ") "
-        "SELECT order_id FROM ev"));
+                                   "SELECT order_id FROM ev"));
     if (!q)
         return std::nullopt;
     int i = 0;
@@ -378,10 +390,10 @@ std::optional<QSet<QString>> OrderStore::insertOrders(const QList<NewOrder> &ord
 
 std::optional<QHash<QString, KeyedOrder>> OrderStore::ordersByKey(const QStringList &keys)
 {
-    QSqlQuery *q = statement(QStringLiteral(
-        "SELECT o.idempotency_key, o.id, o.created_at, o.idempotency_fingerprint "
-        "FROM unnest(?::text[]) AS u(k) "
-        "JOIN orders o ON o.idempotency_key = u.k"));
+    QSqlQuery *q = statement(
+        QStringLiteral("SELECT o.idempotency_key, o.id, o.created_at, o.idempotency_fingerprint "
+                       "FROM unnest(?::text[]) AS u(k) "
+                       "JOIN orders o ON o.idempotency_key = u.k"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, pgArray(keys));
@@ -391,8 +403,9 @@ std::optional<QHash<QString, KeyedOrder>> OrderStore::ordersByKey(const QStringL
     }
     QHash<QString, KeyedOrder> out;
     while (q->next())
-        out.insert(q->value(0).toString(),
-                   KeyedOrder{q->value(1).toString(), q->value(2).toDateTime(), q->value(3).toString()});
+        out.insert(
+            q->value(0).toString(),
+            KeyedOrder{q->value(1).toString(), q->value(2).toDateTime(), q->value(3).toString()});
     q->finish();
     return out;
 }
@@ -436,7 +449,8 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
     // The row is updated only under the writer's fence (and only forwards); the events are
     // inserted only for the rows that were. Returns the orders written.
     QSqlQuery *q = statement(QStringLiteral(
-        "WITH written AS (UPDATE orders o SET status = u.status, last_seq = u.seq, updated_at = u.at, "
+        "WITH written AS (UPDATE orders o SET status = u.status, last_seq = u.seq, updated_at = "
+        "u.at, "
         "attempts = coalesce(u.attempts, o.attempts), dex = coalesce(u.dex, o.dex), "
         "tx_signature = coalesce(u.sig, o.tx_signature), "
         "executed_price = coalesce(u.price, o.executed_price), "
@@ -451,13 +465,17 @@ AppendResult OrderStore::appendEvents(const QList<OrderEvent> &events)
         "SELECT e.* FROM unnest(?::uuid[], ?::int[], ?::text[], ?::jsonb[], ?::timestamptz[]) "
         "AS e(order_id, seq, status, data, created_at) "
         "WHERE e.order_id IN (SELECT id FROM written) RETURNING order_id, seq), "
-        "ob AS (" OEE_OUTBOX("new_events") "), "
-        // In status order, so two writers sharing a slot take its rows in the same order.
-        "counted AS (INSERT INTO order_status_counts (status, slot, n) "
-        "SELECT s, ?::int, sum(d) FROM (SELECT now AS s, 1 AS d FROM written "
-        "UNION ALL SELECT was, -1 FROM written) x GROUP BY s HAVING sum(d) <> 0 ORDER BY s "
-        "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + excluded.n) "
-        "SELECT id FROM written"));
+        "ob AS (" OEE_OUTBOX(
+            "new_events") "), "
+                          // In status order, so two writers sharing a slot take its rows in the
+                          // same order.
+                          "counted AS (INSERT INTO order_status_counts (status, slot, n) "
+                          "SELECT s, ?::int, sum(d) FROM (SELECT now AS s, 1 AS d FROM written "
+                          "UNION ALL SELECT was, -1 FROM written) x GROUP BY s HAVING sum(d) <> 0 "
+                          "ORDER BY s "
+                          "ON CONFLICT (status, slot) DO UPDATE SET n = order_status_counts.n + "
+                          "excluded.n) "
+                          "SELECT id FROM written"));
     if (!q)
         return result;
     q->bindValue(0, pgArray(uIds));
@@ -532,7 +550,9 @@ std::optional<QList<Job>> OrderStore::idleUnfinished(int idleMs, int limit)
     QList<Job> out;
     while (q->next()) {
         out.append(Job{q->value(0).toString(),
-                       QJsonDocument(payloadOfRow(*q, 6)).toJson(QJsonDocument::Compact), 0, {}});
+                       QJsonDocument(payloadOfRow(*q, 6)).toJson(QJsonDocument::Compact),
+                       0,
+                       {}});
     }
     q->finish();
     return out;
@@ -549,7 +569,8 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::claim(const QStringList &
         "WHERE o.id = u.id RETURNING o.id, o.status, o.last_seq, o.attempts, o.tx_signature, "
         "o.dex, o.fence, o.created_at, o.updated_at) "
         "SELECT t.id, t.status, t.last_seq, t.attempts, t.tx_signature, t.dex, "
-        "CASE WHEN t.status = 'submitted' THEN (SELECT e.data->>'minAmountOutRaw' FROM order_events e "
+        "CASE WHEN t.status = 'submitted' THEN (SELECT e.data->>'minAmountOutRaw' FROM "
+        "order_events e "
         "  WHERE e.order_id = t.id AND e.status = 'building' ORDER BY e.seq DESC LIMIT 1) END, "
         "t.fence, (extract(epoch FROM t.created_at) * 1000)::bigint, "
         "(extract(epoch FROM t.updated_at) * 1000)::bigint FROM taken t"));
@@ -569,7 +590,8 @@ std::optional<QHash<QString, OrderCursor>> OrderStore::cursors(const QStringList
         // A join on unnest() is one index probe per id; `id = ANY(array)` rechecks the whole
         // array for every row it visits (quadratic in the batch size).
         "SELECT o.id, o.status, o.last_seq, o.attempts, o.tx_signature, o.dex, "
-        "CASE WHEN o.status = 'submitted' THEN (SELECT e.data->>'minAmountOutRaw' FROM order_events e "
+        "CASE WHEN o.status = 'submitted' THEN (SELECT e.data->>'minAmountOutRaw' FROM "
+        "order_events e "
         "  WHERE e.order_id = o.id AND e.status = 'building' ORDER BY e.seq DESC LIMIT 1) END "
         "FROM unnest(?::uuid[]) AS u(id) JOIN orders o ON o.id = u.id"));
     if (!q)
@@ -640,7 +662,8 @@ std::optional<QList<Order>> OrderStore::orders(std::optional<OrderStatus> status
     q.prepare(QStringLiteral("SELECT %1 FROM orders WHERE (?::text IS NULL OR status = ?::text) "
                              "AND order_no < ? ORDER BY order_no DESC LIMIT ?")
                   .arg(QLatin1String(kOrderColumns)));
-    const QVariant s = status ? QVariant(statusName(*status)) : QVariant(QMetaType(QMetaType::QString));
+    const QVariant s =
+        status ? QVariant(statusName(*status)) : QVariant(QMetaType(QMetaType::QString));
     q.addBindValue(s);
     q.addBindValue(s);
     q.addBindValue(beforeOrderNo > 0 ? beforeOrderNo : std::numeric_limits<qint64>::max());
@@ -734,9 +757,9 @@ std::optional<LoggedRange> OrderStore::sequenceOutbox()
 
 std::optional<QList<LoggedRange>> OrderStore::logAfter(qint64 lastId)
 {
-    QSqlQuery *q = statement(QStringLiteral(
-        "SELECT first_id, last_id, order_ids::text, seqs::text FROM event_log "
-        "WHERE last_id > ? ORDER BY last_id LIMIT 1000"));
+    QSqlQuery *q = statement(
+        QStringLiteral("SELECT first_id, last_id, order_ids::text, seqs::text FROM event_log "
+                       "WHERE last_id > ? ORDER BY last_id LIMIT 1000"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, lastId);
@@ -764,10 +787,10 @@ std::optional<qint64> OrderStore::lastLoggedId()
 std::optional<QList<OrderEvent>> OrderStore::eventsAt(const QStringList &orderIds,
                                                       const QList<int> &seqs)
 {
-    QSqlQuery *q = statement(QStringLiteral(
-        "SELECT e.order_id, e.seq, e.status, e.data::text, e.created_at, e.event_id "
-        "FROM unnest(?::uuid[], ?::int[]) AS k(o, s) "
-        "JOIN order_events e ON e.order_id = k.o AND e.seq = k.s"));
+    QSqlQuery *q = statement(
+        QStringLiteral("SELECT e.order_id, e.seq, e.status, e.data::text, e.created_at, e.event_id "
+                       "FROM unnest(?::uuid[], ?::int[]) AS k(o, s) "
+                       "JOIN order_events e ON e.order_id = k.o AND e.seq = k.s"));
     if (!q)
         return std::nullopt;
     QStringList s;
@@ -785,9 +808,9 @@ std::optional<QList<OrderEvent>> OrderStore::eventsAt(const QStringList &orderId
 
 bool OrderStore::pruneLog(int retentionS)
 {
-    QSqlQuery *q = statement(QStringLiteral(
-        "DELETE FROM event_log WHERE logged_at < now() - make_interval(secs => ?) "
-        "AND last_id < (SELECT max(last_id) FROM event_log)"));
+    QSqlQuery *q = statement(
+        QStringLiteral("DELETE FROM event_log WHERE logged_at < now() - make_interval(secs => ?) "
+                       "AND last_id < (SELECT max(last_id) FROM event_log)"));
     if (!q)
         return false;
     q->bindValue(0, retentionS);
@@ -887,14 +910,16 @@ bool OrderStore::ping()
 
 std::optional<qint64> OrderStore::recordAction(const OperatorAction &action)
 {
-    QSqlQuery *q = statement(QStringLiteral(
-        "INSERT INTO operator_actions (at, action, target, detail, source) "
-        "VALUES (coalesce(?::timestamptz, now()), ?, ?, ?::jsonb, ?) RETURNING id"));
+    QSqlQuery *q = statement(
+        QStringLiteral("INSERT INTO operator_actions (at, action, target, detail, source) "
+                       "VALUES (coalesce(?::timestamptz, now()), ?, ?, ?::jsonb, ?) RETURNING id"));
     if (!q)
         return std::nullopt;
-    q->bindValue(0, action.at.isValid() ? QVariant(isoTime(action.at)) : QVariant(QMetaType(QMetaType::QString)));
+    q->bindValue(0, action.at.isValid() ? QVariant(isoTime(action.at))
+                                        : QVariant(QMetaType(QMetaType::QString)));
     q->bindValue(1, action.action);
-    q->bindValue(2, action.target.isEmpty() ? QVariant(QMetaType(QMetaType::QString)) : QVariant(action.target));
+    q->bindValue(2, action.target.isEmpty() ? QVariant(QMetaType(QMetaType::QString))
+                                            : QVariant(action.target));
     q->bindValue(3, QString::fromUtf8(QJsonDocument(action.detail).toJson(QJsonDocument::Compact)));
     q->bindValue(4, action.source);
     if (!q->exec() || !q->next()) {
@@ -908,9 +933,9 @@ std::optional<qint64> OrderStore::recordAction(const OperatorAction &action)
 
 std::optional<QList<OperatorAction>> OrderStore::recentActions(int limit, qint64 before)
 {
-    QSqlQuery *q = statement(QStringLiteral(
-        "SELECT id, at, action, target, detail::text, source FROM operator_actions "
-        "WHERE ?::bigint <= 0 OR id < ?::bigint ORDER BY id DESC LIMIT ?"));
+    QSqlQuery *q = statement(
+        QStringLiteral("SELECT id, at, action, target, detail::text, source FROM operator_actions "
+                       "WHERE ?::bigint <= 0 OR id < ?::bigint ORDER BY id DESC LIMIT ?"));
     if (!q)
         return std::nullopt;
     q->bindValue(0, before);

@@ -39,11 +39,11 @@ struct OrderCursor
     OrderStatus status;
     int lastSeq = 0;
     int attempts = 0;
-    QString signature;   // the submitted transaction, if any
+    QString signature; // the submitted transaction, if any
     QString venue;
     quint64 minAmountOut = 0; // base units, of the submitted transaction (its building event)
-    qint64 fence = 0;        // this claim's fence: the events it writes must carry it
-    qint64 createdAtMs = 0;  // claim only: when it was accepted, and when its status was entered
+    qint64 fence = 0;         // this claim's fence: the events it writes must carry it
+    qint64 createdAtMs = 0;   // claim only: when it was accepted, and when its status was entered
     qint64 statusSinceMs = 0;
 };
 
@@ -69,8 +69,8 @@ struct LoggedRange
 // What a batch of status changes came to.
 struct AppendResult
 {
-    bool ok = false;            // false: nothing written (see lastError / lastErrorPermanent)
-    QSet<QString> superseded;   // orders whose fence was taken by a later claim: not written
+    bool ok = false;          // false: nothing written (see lastError / lastErrorPermanent)
+    QSet<QString> superseded; // orders whose fence was taken by a later claim: not written
 };
 
 // Every statement the engine runs against PostgreSQL. All values are bound parameters; batch
@@ -121,7 +121,7 @@ public:
     // not (nullopt: no such order).
     struct CancelOutcome
     {
-        bool ok = false;                    // the statement ran
+        bool ok = false; // the statement ran
         bool cancelled = false;
         std::optional<OrderStatus> current; // when not cancelled; nullopt: no such order
         OrderEvent event;                   // the cancelled event

@@ -15,10 +15,7 @@
 
 namespace oee::test {
 
-TestServers::TestServers()
-    : m_servers(std::make_unique<ManagedServers>(m_dir.path()))
-{
-}
+TestServers::TestServers() : m_servers(std::make_unique<ManagedServers>(m_dir.path())) {}
 
 bool TestServers::clusterMode()
 {
@@ -127,7 +124,8 @@ HttpResult Http::post(const QString &path, const QByteArray &body, const QByteAr
 
 HttpResult Http::del(const QString &path)
 {
-    return wait(m_nam.deleteResource(QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)))));
+    return wait(m_nam.deleteResource(
+        QNetworkRequest(QUrl(QStringLiteral("http://127.0.0.1:%1%2").arg(m_port).arg(path)))));
 }
 
 HttpResult Http::raw(const QByteArray &request)
@@ -143,7 +141,8 @@ HttpResult Http::raw(const QByteArray &request)
     // Read until the full body (Content-Length) has arrived.
     while (!deadline.hasExpired()) {
         QSignalSpy spy(&socket, &QTcpSocket::readyRead);
-        if (socket.bytesAvailable() == 0 && !spy.wait(1000) && socket.state() != QAbstractSocket::ConnectedState)
+        if (socket.bytesAvailable() == 0 && !spy.wait(1000) &&
+            socket.state() != QAbstractSocket::ConnectedState)
             break;
         data += socket.readAll();
         const int headerEnd = data.indexOf("\r\n\r\n");
@@ -151,7 +150,8 @@ HttpResult Http::raw(const QByteArray &request)
             continue;
         const QByteArray head = data.left(headerEnd).toLower();
         const int cl = head.indexOf("content-length:");
-        const int length = cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toInt();
+        const int length =
+            cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toInt();
         if (data.size() >= headerEnd + 4 + length) {
             r.status = data.mid(9, 3).toInt();
             r.body = data.mid(headerEnd + 4, length);
@@ -231,7 +231,8 @@ quint16 launchOee(QProcess &process, const QString &dataDir,
         env.insert(it.key(), it.value());
     process.setProcessEnvironment(env);
     process.setProgram(qEnvironmentVariable("OEE_BINARY"));
-    process.setArguments({QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
+    process.setArguments(
+        {QStringLiteral("--server"), QStringLiteral("--port"), QStringLiteral("0")});
     process.setProcessChannelMode(QProcess::SeparateChannels);
     process.start();
     if (!process.waitForStarted(10000))

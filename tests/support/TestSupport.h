@@ -60,7 +60,7 @@ public:
                     const QByteArray &contentType = "application/json");
     HttpResult raw(const QByteArray &request); // a raw request over a fresh TCP connection
     HttpResult del(const QString &path);
-    QString submit(const QJsonObject &order);   // POST /api/orders/execute → orderId ("" on error)
+    QString submit(const QJsonObject &order); // POST /api/orders/execute → orderId ("" on error)
 
 private:
     HttpResult wait(class QNetworkReply *reply);

@@ -19,8 +19,8 @@ void ControlController::registerRoutes()
 
     m_api.route(QStringLiteral("/api/control"), Method::Get,
                 [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
-        m_api.respond(r, 200, compactJson(m_api.controls()->toJson()));
-    });
+                    m_api.respond(r, 200, compactJson(m_api.controls()->toJson()));
+                });
 
     // Each action: the API key's rule for writes, the body checked, the Ingest carries it out
     // (Redis, then the audit row), and the state after it is the answer.
@@ -58,70 +58,85 @@ void ControlController::registerRoutes()
             act(a, req, std::move(r));
         };
     };
-    m_api.route(QStringLiteral("/api/control/pause"), Method::Post, simple(ControlAction::Kind::Pause));
-    m_api.route(QStringLiteral("/api/control/resume"), Method::Post, simple(ControlAction::Kind::Resume));
-    m_api.route(QStringLiteral("/api/control/kill"), Method::Post, simple(ControlAction::Kind::Kill));
+    m_api.route(QStringLiteral("/api/control/pause"), Method::Post,
+                simple(ControlAction::Kind::Pause));
+    m_api.route(QStringLiteral("/api/control/resume"), Method::Post,
+                simple(ControlAction::Kind::Resume));
+    m_api.route(QStringLiteral("/api/control/kill"), Method::Post,
+                simple(ControlAction::Kind::Kill));
     m_api.route(QStringLiteral("/api/control/simulator"), Method::Post,
                 simple(ControlAction::Kind::Volatility));
-    m_api.route(QStringLiteral("/api/control/venues/<arg>"), Method::Post,
-                [this, act](const QString &name, const QHttpServerRequest &req, QHttpServerResponder &&r) {
-        if (!venueNamed(name)) {
-            QStringList names;
-            for (const Venue *v : venues())
-                names << v->name();
-            m_api.respondError(r, {ErrorKind::NotFound,
-                                   QStringLiteral("no venue named '%1' (venues: %2)")
-                                       .arg(name.left(64), names.join(QStringLiteral(", "))),
-                                   QStringLiteral("venue"), {}});
-            return;
-        }
-        ControlAction a;
-        a.kind = ControlAction::Kind::Venue;
-        a.venue = name;
-        act(a, req, std::move(r));
-    });
+    m_api.route(
+        QStringLiteral("/api/control/venues/<arg>"), Method::Post,
+        [this, act](const QString &name, const QHttpServerRequest &req, QHttpServerResponder &&r) {
+            if (!venueNamed(name)) {
+                QStringList names;
+                for (const Venue *v : venues())
+                    names << v->name();
+                m_api.respondError(r, {ErrorKind::NotFound,
+                                       QStringLiteral("no venue named '%1' (venues: %2)")
+                                           .arg(name.left(64), names.join(QStringLiteral(", "))),
+                                       QStringLiteral("venue"),
+                                       {}});
+                return;
+            }
+            ControlAction a;
+            a.kind = ControlAction::Kind::Venue;
+            a.venue = name;
+            act(a, req, std::move(r));
+        });
 
     // The audit trail, newest first: ?limit= (1-500, default 50), ?before=<id> to page.
     m_api.route(QStringLiteral("/api/control/actions"), Method::Get,
                 [this](const QHttpServerRequest &req, QHttpServerResponder &&responder) {
-        const QUrlQuery query = req.query();
-        int limit = 50;
-        qint64 before = 0;
-        if (query.hasQueryItem(QStringLiteral("limit"))) {
-            bool ok = false;
-            limit = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
-            if (!ok || limit < 1 || limit > 500) {
-                m_api.respondError(responder, {ErrorKind::InvalidField,
-                                               QStringLiteral("limit must be an integer from 1 to 500"),
-                                               QStringLiteral("limit"), {}});
-                return;
-            }
-        }
-        if (query.hasQueryItem(QStringLiteral("before"))) {
-            bool ok = false;
-            before = query.queryItemValue(QStringLiteral("before")).toLongLong(&ok);
-            if (!ok || before < 1) {
-                m_api.respondError(responder, {ErrorKind::InvalidField,
-                                               QStringLiteral("before must be an action id (a positive integer)"),
-                                               QStringLiteral("before"), {}});
-                return;
-            }
-        }
-        const HttpApi::Token token = m_api.park(std::move(responder));
-        m_api.read(token, [api = &m_api, token, limit, before](OrderStore &store, JobQueue &, RedisConnection &) {
-            const auto actions = store.recentActions(limit, before);
-            if (!actions) {
-                api->answerError(token, {ErrorKind::DatabaseUnavailable,
-                                         QStringLiteral("PostgreSQL is unavailable"), {}, {}});
-                return;
-            }
-            QJsonArray list;
-            for (const OperatorAction &a : *actions)
-                list.append(a.toJson());
-            api->answer(token, 200, compactJson({{QStringLiteral("success"), true},
+                    const QUrlQuery query = req.query();
+                    int limit = 50;
+                    qint64 before = 0;
+                    if (query.hasQueryItem(QStringLiteral("limit"))) {
+                        bool ok = false;
+                        limit = query.queryItemValue(QStringLiteral("limit")).toInt(&ok);
+                        if (!ok || limit < 1 || limit > 500) {
+                            m_api.respondError(
+                                responder,
+                                {ErrorKind::InvalidField,
+                                 QStringLiteral("limit must be an integer from 1 to 500"),
+                                 QStringLiteral("limit"),
+                                 {}});
+                            return;
+                        }
+                    }
+                    if (query.hasQueryItem(QStringLiteral("before"))) {
+                        bool ok = false;
+                        before = query.queryItemValue(QStringLiteral("before")).toLongLong(&ok);
+                        if (!ok || before < 1) {
+                            m_api.respondError(
+                                responder,
+                                {ErrorKind::InvalidField,
+                                 QStringLiteral("before must be an action id (a positive integer)"),
+                                 QStringLiteral("before"),
+                                 {}});
+                            return;
+                        }
+                    }
+                    const HttpApi::Token token = m_api.park(std::move(responder));
+                    m_api.read(token, [api = &m_api, token, limit,
+                                       before](OrderStore &store, JobQueue &, RedisConnection &) {
+                        const auto actions = store.recentActions(limit, before);
+                        if (!actions) {
+                            api->answerError(token, {ErrorKind::DatabaseUnavailable,
+                                                     QStringLiteral("PostgreSQL is unavailable"),
+                                                     {},
+                                                     {}});
+                            return;
+                        }
+                        QJsonArray list;
+                        for (const OperatorAction &a : *actions)
+                            list.append(a.toJson());
+                        api->answer(token, 200,
+                                    compactJson({{QStringLiteral("success"), true},
                                                  {QStringLiteral("actions"), list}}));
-        });
-    });
+                    });
+                });
 }
 
 } // namespace oee

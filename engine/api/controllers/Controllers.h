@@ -12,7 +12,9 @@ class QHttpServerResponder;
 namespace oee {
 
 class HttpApi;
-namespace reads { struct OrderLookup; }
+namespace reads {
+struct OrderLookup;
+}
 
 // POST /api/orders/execute, GET /api/orders, /api/orders/<id>, /api/orders/<id>/events
 class OrdersController

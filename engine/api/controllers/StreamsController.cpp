@@ -11,7 +11,8 @@ void StreamsController::registerRoutes()
         m_api.respondError(r, {ErrorKind::UpgradeRequired,
                                QStringLiteral("this is a WebSocket stream; connect with a "
                                               "WebSocket client"),
-                               {}, QStringLiteral("Upgrade required")});
+                               {},
+                               QStringLiteral("Upgrade required")});
     };
     const auto plainGetWithId = [plainGet](const QString &, const QHttpServerRequest &req,
                                            QHttpServerResponder &&r) {

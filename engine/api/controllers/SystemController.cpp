@@ -3,11 +3,11 @@
 #include <QFile>
 
 #include "api/HttpApi.h"
-#include "execution/RestingBook.h"
 #include "api/Json.h"
 #include "api/QueryService.h"
 #include "api/Reads.h"
 #include "api/WsHub.h"
+#include "execution/RestingBook.h"
 #include "runtime/Metrics.h"
 
 #include <QCoreApplication>
@@ -60,8 +60,8 @@ h.textContent=ok?'healthy (Redis '+j.redis+', PostgreSQL '+j.postgres+')':'unhea
 
 void SystemController::registerPreflight()
 {
-    m_api.routeAnyPath(HttpApi::Method::Options,
-                [this](const QUrl &, const QHttpServerRequest &, QHttpServerResponder &&r) {
+    m_api.routeAnyPath(HttpApi::Method::Options, [this](const QUrl &, const QHttpServerRequest &,
+                                                        QHttpServerResponder &&r) {
         const QByteArray origin = m_api.corsOrigin();
         if (origin.isEmpty()) {
             r.write(QHttpServerResponder::StatusCode::NoContent);
@@ -82,105 +82,112 @@ void SystemController::registerRoutes()
 
     m_api.route(QStringLiteral("/"), Method::Get,
                 [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
-        QByteArray page(kRootPage);
-        page.replace("%VERSION%", QCoreApplication::applicationVersion().toUtf8());
-        m_api.respond(r, 200, page, {{"Content-Type", "text/html; charset=utf-8"}});
-    });
+                    QByteArray page(kRootPage);
+                    page.replace("%VERSION%", QCoreApplication::applicationVersion().toUtf8());
+                    m_api.respond(r, 200, page, {{"Content-Type", "text/html; charset=utf-8"}});
+                });
 
     // The contract: OpenAPI 3.1 (resources/openapi.json), linted and replayed by tst_api.
     m_api.route(QStringLiteral("/api/openapi.json"), Method::Get,
                 [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
-        static const QByteArray document = [] {
-            QFile f(QStringLiteral(":/oee/openapi.json"));
-            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-        }();
-        m_api.respond(r, 200, document);
-    });
+                    static const QByteArray document = [] {
+                        QFile f(QStringLiteral(":/oee/openapi.json"));
+                        return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+                    }();
+                    m_api.respond(r, 200, document);
+                });
 
     // Seed 004's readiness probe; its test compares the whole body.
     m_api.route(QStringLiteral("/api/test"), Method::Get,
                 [this](const QHttpServerRequest &, QHttpServerResponder &&r) {
-        m_api.respond(r, 200, R"({"msg":"Server working!"})");
-    });
+                    m_api.respond(r, 200, R"({"msg":"Server working!"})");
+                });
 
     m_api.route(QStringLiteral("/health"), Method::Get,
                 [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
-        const HttpApi::Token token = m_api.park(std::move(responder));
-        // Its own thread and connections: never behind the reads.
-        m_api.health()->post([api = &m_api, token](OrderStore &store, JobQueue &, RedisConnection &redis) {
-            const reads::Health h = reads::health(store, redis);
-            api->answer(token, h.healthy() ? 200 : 503, compactJson(h.toJson()));
-        });
-    });
+                    const HttpApi::Token token = m_api.park(std::move(responder));
+                    // Its own thread and connections: never behind the reads.
+                    m_api.health()->post([api = &m_api, token](OrderStore &store, JobQueue &,
+                                                               RedisConnection &redis) {
+                        const reads::Health h = reads::health(store, redis);
+                        api->answer(token, h.healthy() ? 200 : 503, compactJson(h.toJson()));
+                    });
+                });
 
-    m_api.route(QStringLiteral("/api/metrics"), Method::Get,
-                [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
-        const HttpApi::Token token = m_api.park(std::move(responder));
-        const Config &cfg = m_api.config();
-        const QJsonObject limits{{QStringLiteral("concurrency"), cfg.concurrency},
-                                 {QStringLiteral("ratePerWindow"), cfg.ratePerWindow},
-                                 {QStringLiteral("rateWindowMs"), cfg.rateWindowMs},
-                                 {QStringLiteral("maxAttempts"), cfg.maxAttempts}};
-        const int subscribers = m_api.hub()->subscriberCount();
-        const qint64 dropped = m_api.hub()->droppedCount();
-        QJsonObject resting;
-        if (const RestingBook *book = m_api.restingBook()) {
-            const RestingBook::Stats s = book->stats();
-            resting = QJsonObject{{QStringLiteral("open"), double(s.resting)},
-                                  {QStringLiteral("awaitingLaunch"), double(s.awaitingLaunch)},
-                                  {QStringLiteral("withExpiry"), double(s.withExpiry)},
-                                  {QStringLiteral("triggered"), double(s.triggered)},
-                                  {QStringLiteral("pricedCandidates"), double(s.candidates)},
-                                  {QStringLiteral("evaluations"), double(s.evaluations)},
-                                  {QStringLiteral("expired"), double(s.expired)}};
-        }
-        m_api.read(token, [api = &m_api, token, limits, subscribers, dropped, resting](
-                                  OrderStore &store, JobQueue &queue, RedisConnection &) {
-            const reads::Metrics m = reads::metrics(store, queue);
-            QJsonObject body = m.toJson();
-            if (!resting.isEmpty())
-                body.insert(QStringLiteral("restingBook"), resting);
-            body.insert(QStringLiteral("limits"), limits);
-            body.insert(QStringLiteral("webSocketSubscribers"), subscribers);
-            body.insert(QStringLiteral("webSocketDropped"), double(dropped));
-            api->answer(token, m.ok() ? 200 : 503, compactJson(body));
+    m_api.route(
+        QStringLiteral("/api/metrics"), Method::Get,
+        [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
+            const HttpApi::Token token = m_api.park(std::move(responder));
+            const Config &cfg = m_api.config();
+            const QJsonObject limits{{QStringLiteral("concurrency"), cfg.concurrency},
+                                     {QStringLiteral("ratePerWindow"), cfg.ratePerWindow},
+                                     {QStringLiteral("rateWindowMs"), cfg.rateWindowMs},
+                                     {QStringLiteral("maxAttempts"), cfg.maxAttempts}};
+            const int subscribers = m_api.hub()->subscriberCount();
+            const qint64 dropped = m_api.hub()->droppedCount();
+            QJsonObject resting;
+            if (const RestingBook *book = m_api.restingBook()) {
+                const RestingBook::Stats s = book->stats();
+                resting = QJsonObject{{QStringLiteral("open"), double(s.resting)},
+                                      {QStringLiteral("awaitingLaunch"), double(s.awaitingLaunch)},
+                                      {QStringLiteral("withExpiry"), double(s.withExpiry)},
+                                      {QStringLiteral("triggered"), double(s.triggered)},
+                                      {QStringLiteral("pricedCandidates"), double(s.candidates)},
+                                      {QStringLiteral("evaluations"), double(s.evaluations)},
+                                      {QStringLiteral("expired"), double(s.expired)}};
+            }
+            m_api.read(token, [api = &m_api, token, limits, subscribers, dropped,
+                               resting](OrderStore &store, JobQueue &queue, RedisConnection &) {
+                const reads::Metrics m = reads::metrics(store, queue);
+                QJsonObject body = m.toJson();
+                if (!resting.isEmpty())
+                    body.insert(QStringLiteral("restingBook"), resting);
+                body.insert(QStringLiteral("limits"), limits);
+                body.insert(QStringLiteral("webSocketSubscribers"), subscribers);
+                body.insert(QStringLiteral("webSocketDropped"), double(dropped));
+                api->answer(token, m.ok() ? 200 : 503, compactJson(body));
+            });
         });
-    });
 
     // Prometheus: this process's counters and histograms, the queue and the orders by status.
     m_api.route(QStringLiteral("/metrics"), Method::Get,
                 [this](const QHttpServerRequest &, QHttpServerResponder &&responder) {
-        const HttpApi::Token token = m_api.park(std::move(responder));
-        metrics::Gauges gauges;
-        gauges.wsClients = m_api.hub()->subscriberCount();
-        if (const RestingBook *book = m_api.restingBook())
-            gauges.restingOpen = book->stats().resting;
-        m_api.read(token, [api = &m_api, token, gauges](OrderStore &store, JobQueue &queue,
-                                                        RedisConnection &) mutable {
-            const reads::Metrics m = reads::metrics(store, queue);
-            gauges.queueOk = m.queue.ok;
-            gauges.waiting = m.queue.waiting;
-            gauges.active = m.queue.active;
-            gauges.delayed = m.queue.delayed;
-            gauges.stalled = m.queue.stalled;
-            if (m.byStatus) {
-                for (OrderStatus s : allStatuses())
-                    gauges.ordersByStatus.append({statusName(s), m.byStatus->value(statusName(s))});
-            }
-            api->answer(token, 200, metrics::render(gauges),
-                        {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}});
-        });
-    });
+                    const HttpApi::Token token = m_api.park(std::move(responder));
+                    metrics::Gauges gauges;
+                    gauges.wsClients = m_api.hub()->subscriberCount();
+                    if (const RestingBook *book = m_api.restingBook())
+                        gauges.restingOpen = book->stats().resting;
+                    m_api.read(token, [api = &m_api, token, gauges](OrderStore &store,
+                                                                    JobQueue &queue,
+                                                                    RedisConnection &) mutable {
+                        const reads::Metrics m = reads::metrics(store, queue);
+                        gauges.queueOk = m.queue.ok;
+                        gauges.waiting = m.queue.waiting;
+                        gauges.active = m.queue.active;
+                        gauges.delayed = m.queue.delayed;
+                        gauges.stalled = m.queue.stalled;
+                        if (m.byStatus) {
+                            for (OrderStatus s : allStatuses())
+                                gauges.ordersByStatus.append(
+                                    {statusName(s), m.byStatus->value(statusName(s))});
+                        }
+                        api->answer(token, 200, metrics::render(gauges),
+                                    {{"Content-Type", "text/plain; version=0.0.4; charset=utf-8"}});
+                    });
+                });
 
     // Everything else. A catch-all route rather than QHttpServer's missing handler, so that
     // a WebSocket upgrade to an unknown path is answered once, by the WsHub (see HttpApi).
-    const auto notFound = [this](const QUrl &, const QHttpServerRequest &req, QHttpServerResponder &&r) {
-        const char *method = QMetaEnum::fromType<QHttpServerRequest::Method>().valueToKey(int(req.method()));
-        m_api.respondError(r, {ErrorKind::NotFound,
-                               QStringLiteral("no route for %1 %2")
-                                   .arg(QString::fromLatin1(method).toUpper(),
-                                        req.url().path().left(200)),
-                               {}, QStringLiteral("Not found")});
+    const auto notFound = [this](const QUrl &, const QHttpServerRequest &req,
+                                 QHttpServerResponder &&r) {
+        const char *method =
+            QMetaEnum::fromType<QHttpServerRequest::Method>().valueToKey(int(req.method()));
+        m_api.respondError(
+            r, {ErrorKind::NotFound,
+                QStringLiteral("no route for %1 %2")
+                    .arg(QString::fromLatin1(method).toUpper(), req.url().path().left(200)),
+                {},
+                QStringLiteral("Not found")});
     };
     m_api.routeAnyPath(Method::Get | Method::Post | Method::Put | Method::Delete | Method::Patch,
                        notFound);

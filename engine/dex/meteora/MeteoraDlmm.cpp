@@ -11,8 +11,8 @@ namespace oee {
 namespace {
 
 constexpr u128 kOne = u128(1) << 64;          // 1.0 in Q64.64
-constexpr u128 kFeePrecision = 1'000'000'000;  // fee rates are over 10^9
-constexpr u128 kMaxFeeRate = 100'000'000;      // 10 %
+constexpr u128 kFeePrecision = 1'000'000'000; // fee rates are over 10^9
+constexpr u128 kMaxFeeRate = 100'000'000;     // 10 %
 constexpr quint32 kBasisPointMax = 10'000;
 constexpr quint32 kMaxExponent = 0x80000;
 
@@ -57,8 +57,8 @@ void updateReferences(DlmmVParameters &v, const DlmmParameters &p, qint32 active
     if (elapsed >= qint64(p.filterPeriod)) {
         v.indexReference = activeId;
         if (elapsed < qint64(p.decayPeriod))
-            v.volatilityReference = quint32(quint64(v.volatilityAccumulator) * p.reductionFactor
-                                            / kBasisPointMax);
+            v.volatilityReference =
+                quint32(quint64(v.volatilityAccumulator) * p.reductionFactor / kBasisPointMax);
         else
             v.volatilityReference = 0;
     }
@@ -109,7 +109,8 @@ u128 MeteoraDlmmPool::totalFeeRate(const DlmmParameters &p, quint32 binStep, qui
     return std::min(baseFee + variableFee, kMaxFeeRate);
 }
 
-SwapResult MeteoraDlmmPool::swap(const QString &inputMint, BaseUnits amountIn, qint64 now, bool apply)
+SwapResult MeteoraDlmmPool::swap(const QString &inputMint, BaseUnits amountIn, qint64 now,
+                                 bool apply)
 {
     if (inputMint != m_s.mintX && inputMint != m_s.mintY) {
         SwapResult r;
@@ -184,10 +185,12 @@ SwapResult MeteoraDlmmPool::swapForY(bool forY, BaseUnits amountIn, qint64 now, 
     const DlmmBins &bins = m_s.bins;
     if (!bins.isEmpty()) {
         if (forY) {
-            for (qint32 id = std::min(m_s.activeId, bins.upperId()); left > 0 && id >= bins.lowerId(); --id)
+            for (qint32 id = std::min(m_s.activeId, bins.upperId());
+                 left > 0 && id >= bins.lowerId(); --id)
                 visit(id, bins.at(id));
         } else {
-            for (qint32 id = std::max(m_s.activeId, bins.lowerId()); left > 0 && id <= bins.upperId(); ++id)
+            for (qint32 id = std::max(m_s.activeId, bins.lowerId());
+                 left > 0 && id <= bins.upperId(); ++id)
                 visit(id, bins.at(id));
         }
     }
@@ -246,19 +249,21 @@ QJsonObject MeteoraDlmmPool::toJson() const
         {QStringLiteral("binStep"), int(m_s.binStep)},
         {QStringLiteral("activeId"), m_s.activeId},
         {QStringLiteral("parameters"),
-         QJsonObject{{QStringLiteral("baseFactor"), int(p.baseFactor)},
-                     {QStringLiteral("baseFeePowerFactor"), int(p.baseFeePowerFactor)},
-                     {QStringLiteral("filterPeriod"), int(p.filterPeriod)},
-                     {QStringLiteral("decayPeriod"), int(p.decayPeriod)},
-                     {QStringLiteral("reductionFactor"), int(p.reductionFactor)},
-                     {QStringLiteral("variableFeeControl"), qint64(p.variableFeeControl)},
-                     {QStringLiteral("maxVolatilityAccumulator"), qint64(p.maxVolatilityAccumulator)},
-                     {QStringLiteral("protocolShare"), int(p.protocolShare)}}},
+         QJsonObject{
+             {QStringLiteral("baseFactor"), int(p.baseFactor)},
+             {QStringLiteral("baseFeePowerFactor"), int(p.baseFeePowerFactor)},
+             {QStringLiteral("filterPeriod"), int(p.filterPeriod)},
+             {QStringLiteral("decayPeriod"), int(p.decayPeriod)},
+             {QStringLiteral("reductionFactor"), int(p.reductionFactor)},
+             {QStringLiteral("variableFeeControl"), qint64(p.variableFeeControl)},
+             {QStringLiteral("maxVolatilityAccumulator"), qint64(p.maxVolatilityAccumulator)},
+             {QStringLiteral("protocolShare"), int(p.protocolShare)}}},
         {QStringLiteral("vParameters"),
-         QJsonObject{{QStringLiteral("volatilityAccumulator"), qint64(v.volatilityAccumulator)},
-                     {QStringLiteral("volatilityReference"), qint64(v.volatilityReference)},
-                     {QStringLiteral("indexReference"), v.indexReference},
-                     {QStringLiteral("lastUpdateTimestamp"), QString::number(v.lastUpdateTimestamp)}}},
+         QJsonObject{
+             {QStringLiteral("volatilityAccumulator"), qint64(v.volatilityAccumulator)},
+             {QStringLiteral("volatilityReference"), qint64(v.volatilityReference)},
+             {QStringLiteral("indexReference"), v.indexReference},
+             {QStringLiteral("lastUpdateTimestamp"), QString::number(v.lastUpdateTimestamp)}}},
         {QStringLiteral("bins"), bins},
         {QStringLiteral("protocolFeeX"), s(m_s.protocolFeeX)},
         {QStringLiteral("protocolFeeY"), s(m_s.protocolFeeY)},
@@ -271,7 +276,11 @@ QByteArray MeteoraDlmmPool::encode() const
     const DlmmVParameters &v = m_s.vParameters;
     QByteArray out;
     out.reserve(512 + 48 * 256);
-    out.append("meteora ").append(id.toUtf8()).append(' ').append(m_s.mintX.toUtf8()).append(' ')
+    out.append("meteora ")
+        .append(id.toUtf8())
+        .append(' ')
+        .append(m_s.mintX.toUtf8())
+        .append(' ')
         .append(m_s.mintY.toUtf8());
     const auto num = [&](qint64 x) { out.append(' ').append(QByteArray::number(x)); };
     const auto unum = [&](quint64 x) { out.append(' ').append(QByteArray::number(x)); };
@@ -279,9 +288,9 @@ QByteArray MeteoraDlmmPool::encode() const
     num(m_s.decimalsY);
     num(m_s.binStep);
     num(m_s.activeId);
-    for (const quint32 x : {p.baseFactor, p.baseFeePowerFactor, p.filterPeriod, p.decayPeriod,
-                            p.reductionFactor, p.variableFeeControl, p.maxVolatilityAccumulator,
-                            p.protocolShare})
+    for (const quint32 x :
+         {p.baseFactor, p.baseFeePowerFactor, p.filterPeriod, p.decayPeriod, p.reductionFactor,
+          p.variableFeeControl, p.maxVolatilityAccumulator, p.protocolShare})
         num(x);
     num(v.volatilityAccumulator);
     num(v.volatilityReference);
@@ -326,8 +335,13 @@ std::unique_ptr<Pool> MeteoraDlmmVenue::decode(const QList<QByteArray> &f) const
     s.binStep = quint32(i64(6));
     s.activeId = qint32(i64(7));
     DlmmParameters &p = s.parameters;
-    quint32 *params[] = {&p.baseFactor, &p.baseFeePowerFactor, &p.filterPeriod, &p.decayPeriod,
-                         &p.reductionFactor, &p.variableFeeControl, &p.maxVolatilityAccumulator,
+    quint32 *params[] = {&p.baseFactor,
+                         &p.baseFeePowerFactor,
+                         &p.filterPeriod,
+                         &p.decayPeriod,
+                         &p.reductionFactor,
+                         &p.variableFeeControl,
+                         &p.maxVolatilityAccumulator,
                          &p.protocolShare};
     for (int k = 0; k < 8; ++k)
         *params[k] = quint32(i64(8 + k));
@@ -379,11 +393,11 @@ std::unique_ptr<Pool> MeteoraDlmmVenue::fromJson(const QJsonObject &o, QString *
         return true;
     };
     DlmmParameters &dp = s.parameters;
-    if (!u32(p, "baseFactor", dp.baseFactor) || !u32(p, "filterPeriod", dp.filterPeriod)
-        || !u32(p, "decayPeriod", dp.decayPeriod) || !u32(p, "reductionFactor", dp.reductionFactor)
-        || !u32(p, "variableFeeControl", dp.variableFeeControl)
-        || !u32(p, "maxVolatilityAccumulator", dp.maxVolatilityAccumulator)
-        || !u32(p, "protocolShare", dp.protocolShare) || dp.protocolShare > kBasisPointMax)
+    if (!u32(p, "baseFactor", dp.baseFactor) || !u32(p, "filterPeriod", dp.filterPeriod) ||
+        !u32(p, "decayPeriod", dp.decayPeriod) || !u32(p, "reductionFactor", dp.reductionFactor) ||
+        !u32(p, "variableFeeControl", dp.variableFeeControl) ||
+        !u32(p, "maxVolatilityAccumulator", dp.maxVolatilityAccumulator) ||
+        !u32(p, "protocolShare", dp.protocolShare) || dp.protocolShare > kBasisPointMax)
         return fail(QStringLiteral("parameters"));
     u32(p, "baseFeePowerFactor", dp.baseFeePowerFactor);
     if (dp.baseFeePowerFactor > 8)
@@ -393,8 +407,8 @@ std::unique_ptr<Pool> MeteoraDlmmVenue::fromJson(const QJsonObject &o, QString *
     quint32 indexRef = 0;
     const auto index = intField(v, QStringLiteral("indexReference"));
     const auto last = intField(v, QStringLiteral("lastUpdateTimestamp"));
-    if (!u32(v, "volatilityAccumulator", dv.volatilityAccumulator)
-        || !u32(v, "volatilityReference", dv.volatilityReference) || !index || !last)
+    if (!u32(v, "volatilityAccumulator", dv.volatilityAccumulator) ||
+        !u32(v, "volatilityReference", dv.volatilityReference) || !index || !last)
         return fail(QStringLiteral("vParameters"));
     (void)indexRef;
     dv.indexReference = qint32(*index);
@@ -460,21 +474,21 @@ std::unique_ptr<Pool> MeteoraDlmmVenue::create(const QString &id, const Token &x
                                 {QStringLiteral("amountX"), QString::number(ax)},
                                 {QStringLiteral("amountY"), QString::number(ay)}});
     }
-    QJsonObject state{{QStringLiteral("id"), id},
-                      {QStringLiteral("venue"), name()},
-                      {QStringLiteral("mintX"), x.mint},
-                      {QStringLiteral("mintY"), y.mint},
-                      {QStringLiteral("decimalsX"), x.decimals},
-                      {QStringLiteral("decimalsY"), y.decimals},
-                      {QStringLiteral("binStep"), int(binStep)},
-                      {QStringLiteral("activeId"), lo},
-                      {QStringLiteral("parameters"), config.value(QStringLiteral("parameters"))},
-                      {QStringLiteral("vParameters"),
-                       QJsonObject{{QStringLiteral("volatilityAccumulator"), 0},
-                                   {QStringLiteral("volatilityReference"), 0},
-                                   {QStringLiteral("indexReference"), lo},
-                                   {QStringLiteral("lastUpdateTimestamp"), 0}}},
-                      {QStringLiteral("bins"), bins}};
+    QJsonObject state{
+        {QStringLiteral("id"), id},
+        {QStringLiteral("venue"), name()},
+        {QStringLiteral("mintX"), x.mint},
+        {QStringLiteral("mintY"), y.mint},
+        {QStringLiteral("decimalsX"), x.decimals},
+        {QStringLiteral("decimalsY"), y.decimals},
+        {QStringLiteral("binStep"), int(binStep)},
+        {QStringLiteral("activeId"), lo},
+        {QStringLiteral("parameters"), config.value(QStringLiteral("parameters"))},
+        {QStringLiteral("vParameters"), QJsonObject{{QStringLiteral("volatilityAccumulator"), 0},
+                                                    {QStringLiteral("volatilityReference"), 0},
+                                                    {QStringLiteral("indexReference"), lo},
+                                                    {QStringLiteral("lastUpdateTimestamp"), 0}}},
+        {QStringLiteral("bins"), bins}};
     QString error;
     auto pool = fromJson(state, &error);
     if (!pool)

@@ -83,7 +83,10 @@ public:
     std::array<QString, 2> mints() const override { return {m_s.mintX, m_s.mintY}; }
     SwapResult swap(const QString &inputMint, BaseUnits amountIn, qint64 now, bool apply) override;
     QJsonObject toJson() const override;
-    std::unique_ptr<Pool> clone() const override { return std::make_unique<MeteoraDlmmPool>(*this); }
+    std::unique_ptr<Pool> clone() const override
+    {
+        return std::make_unique<MeteoraDlmmPool>(*this);
+    }
     QByteArray encode() const override;
     u128 spotPriceQ64(const QString &inputMint) const override;
 

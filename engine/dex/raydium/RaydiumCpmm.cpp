@@ -53,8 +53,8 @@ SwapResult RaydiumCpmmPool::swap(const QString &inputMint, BaseUnits amountIn, q
     }
     quint64 &vin = aToB ? m_s.vaultA : m_s.vaultB;
     quint64 &vout = aToB ? m_s.vaultB : m_s.vaultA;
-    SwapResult r = swapBaseInput(amountIn, vin, vout, m_s.tradeFeeRate, m_s.protocolFeeRate,
-                                 m_s.fundFeeRate);
+    SwapResult r =
+        swapBaseInput(amountIn, vin, vout, m_s.tradeFeeRate, m_s.protocolFeeRate, m_s.fundFeeRate);
     if (r.ok() && apply) {
         // The whole input lands in the vault; the protocol and fund fees accrue beside the
         // curve, the LP share of the fee stays in it.
@@ -103,11 +103,16 @@ QByteArray RaydiumCpmmPool::encode() const
 {
     QByteArray out;
     out.reserve(256);
-    out.append("raydium ").append(id.toUtf8()).append(' ').append(m_s.mintA.toUtf8()).append(' ')
+    out.append("raydium ")
+        .append(id.toUtf8())
+        .append(' ')
+        .append(m_s.mintA.toUtf8())
+        .append(' ')
         .append(m_s.mintB.toUtf8());
-    for (const quint64 v : {quint64(m_s.decimalsA), quint64(m_s.decimalsB), m_s.vaultA, m_s.vaultB,
-                            m_s.tradeFeeRate, m_s.protocolFeeRate, m_s.fundFeeRate, m_s.protocolFeesA,
-                            m_s.protocolFeesB, m_s.fundFeesA, m_s.fundFeesB, slot})
+    for (const quint64 v :
+         {quint64(m_s.decimalsA), quint64(m_s.decimalsB), m_s.vaultA, m_s.vaultB, m_s.tradeFeeRate,
+          m_s.protocolFeeRate, m_s.fundFeeRate, m_s.protocolFeesA, m_s.protocolFeesB, m_s.fundFeesA,
+          m_s.fundFeesB, slot})
         out.append(' ').append(QByteArray::number(v));
     return out;
 }
@@ -159,12 +164,14 @@ std::unique_ptr<Pool> RaydiumCpmmVenue::fromJson(const QJsonObject &o, QString *
             into = *v;
         return v.has_value() || !required;
     };
-    if (!need("vaultA", s.vaultA, true) || !need("vaultB", s.vaultB, true)
-        || !need("tradeFeeRate", s.tradeFeeRate, true) || !need("protocolFeeRate", s.protocolFeeRate, true)
-        || !need("fundFeeRate", s.fundFeeRate, true) || !need("protocolFeesA", s.protocolFeesA, false)
-        || !need("protocolFeesB", s.protocolFeesB, false) || !need("fundFeesA", s.fundFeesA, false)
-        || !need("fundFeesB", s.fundFeesB, false) || s.tradeFeeRate > kFeeDenominator
-        || s.protocolFeeRate + s.fundFeeRate > kFeeDenominator) {
+    if (!need("vaultA", s.vaultA, true) || !need("vaultB", s.vaultB, true) ||
+        !need("tradeFeeRate", s.tradeFeeRate, true) ||
+        !need("protocolFeeRate", s.protocolFeeRate, true) ||
+        !need("fundFeeRate", s.fundFeeRate, true) ||
+        !need("protocolFeesA", s.protocolFeesA, false) ||
+        !need("protocolFeesB", s.protocolFeesB, false) || !need("fundFeesA", s.fundFeesA, false) ||
+        !need("fundFeesB", s.fundFeesB, false) || s.tradeFeeRate > kFeeDenominator ||
+        s.protocolFeeRate + s.fundFeeRate > kFeeDenominator) {
         if (error)
             *error = QStringLiteral("malformed CPMM pool state");
         return nullptr;

@@ -27,15 +27,18 @@ public:
     std::array<QString, 2> mints() const override { return {m_s.mintA, m_s.mintB}; }
     SwapResult swap(const QString &inputMint, BaseUnits amountIn, qint64 now, bool apply) override;
     QJsonObject toJson() const override;
-    std::unique_ptr<Pool> clone() const override { return std::make_unique<RaydiumCpmmPool>(*this); }
+    std::unique_ptr<Pool> clone() const override
+    {
+        return std::make_unique<RaydiumCpmmPool>(*this);
+    }
     QByteArray encode() const override;
     u128 spotPriceQ64(const QString &inputMint) const override;
 
     [[nodiscard]] const CpmmState &state() const { return m_s; }
     // The program's swap on bare numbers: vaults in and out, rates over 1e6.
-    [[nodiscard]] static SwapResult swapBaseInput(quint64 amountIn, quint64 vaultIn, quint64 vaultOut,
-                                                  quint64 tradeFeeRate, quint64 protocolFeeRate,
-                                                  quint64 fundFeeRate);
+    [[nodiscard]] static SwapResult swapBaseInput(quint64 amountIn, quint64 vaultIn,
+                                                  quint64 vaultOut, quint64 tradeFeeRate,
+                                                  quint64 protocolFeeRate, quint64 fundFeeRate);
 
 private:
     CpmmState m_s;
