@@ -65,8 +65,10 @@ check_format() {
 # (its QML engine under ASan would double this build) and the slow tests, which the plain
 # build above runs; the fuzzers have their own sanitizers.
 sanitized() {
-    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOEE_SANITIZE=ON \
-        -DOEE_BUILD_CONSOLE=OFF -DOEE_WERROR=ON >/dev/null
+    # -O1 -g1 (line tables): ASan's stacks keep their file:line and the build takes ~half the
+    # time of -O2 -g.
+    cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
+        -DOEE_SANITIZE=ON -DOEE_BUILD_CONSOLE=OFF -DOEE_WERROR=ON >/dev/null
     cmake --build build-asan -j2
     ctest --test-dir build-asan --output-on-failure --timeout 900 -j2 -LE slow
 }
@@ -86,7 +88,7 @@ test)
     check_format
     build
     ctest --test-dir build --output-on-failure --timeout 900 -j2
-    #SANITIZED_PENDING
+    sanitized
     ;;
 build)
     install_missing

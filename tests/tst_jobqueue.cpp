@@ -340,6 +340,41 @@ private slots:
         QCOMPARE(limited.waiting, 2);
     }
 
+    // The cluster slot of a key (Redis's own examples), hash tags, and cluster URLs.
+    void clusterSlotsAndUrls()
+    {
+        QCOMPARE(redisKeySlot("somekey"), 11058);
+        QCOMPARE(redisKeySlot("foo{hash_tag}"), 2515);
+        QCOMPARE(redisKeySlot("bar{hash_tag}"), 2515);
+        QCOMPARE(redisKeySlot("{}foo"), redisKeySlot("{}foo")); // an empty tag: the whole key
+        QVERIFY(redisKeySlot("{}foo") != redisKeySlot("foo"));
+        QCOMPARE(redisKeySlot(rkeys::shard("oee:", 3) + "wait"), redisKeySlot("oee:3"));
+        QCOMPARE(redisKeySlot(rkeys::pool("oee:", QStringLiteral("raydium-SOL-USDC"))),
+                 redisKeySlot(rkeys::ledger("oee:", QStringLiteral("sig"))));
+        QString error;
+        const auto ep = RedisEndpoint::fromUrl(
+            QStringLiteral("redis+cluster://:s%40cret@10.0.0.1:7000,h2:7001/"), &error);
+        QVERIFY2(ep, qPrintable(error));
+        QVERIFY(ep->isCluster());
+        QCOMPARE(ep->clusterSeeds.size(), 2);
+        QCOMPARE(ep->clusterSeeds[1].first, QStringLiteral("h2"));
+        QCOMPARE(ep->clusterSeeds[1].second, 7001);
+        QCOMPARE(ep->password, QStringLiteral("s@cret"));
+        QVERIFY(!RedisEndpoint::fromUrl(QStringLiteral("redis+cluster://h1"), &error));
+        QVERIFY2(error.contains(QLatin1String("host:port")), qPrintable(error));
+        QVERIFY(!RedisEndpoint::fromUrl(QStringLiteral("redis+cluster://h1:7000/2"), &error));
+        QVERIFY2(error.contains(QLatin1String("database 0")), qPrintable(error));
+        QVERIFY(!RedisEndpoint::fromUrl(QStringLiteral("redis+cluster://"), &error));
+        if (TestServers::clusterMode()) {
+            // The server agrees.
+            RedisConnection conn(m_endpoint);
+            for (const QByteArray &key : {QByteArray("somekey"), rkeys::shard("oee:", 5) + "job:x",
+                                          rkeys::rateLimit("oee:"), QByteArray("{}foo")})
+                QCOMPARE(conn.command({"CLUSTER", "KEYSLOT", key}).toInt(),
+                         qint64(redisKeySlot(key)));
+        }
+    }
+
     void expiredLeaseIsRecovered()
     {
         // job-0 is held with a long lease, job-1 by a worker with a short lease that "died".

@@ -39,11 +39,26 @@ OrderPage orders(OrderStore &store, std::optional<OrderStatus> status, int limit
     return page;
 }
 
+// PING to the server, or on a Redis Cluster to every master: up only if all answer.
+static RedisReply pingAll(RedisConnection &redis)
+{
+    const QList<RedisReply> pongs = redis.onEveryMaster({"PING"});
+    if (pongs.isEmpty())
+        return RedisReply{RedisReply::IoError,
+                          0,
+                          "no Redis Cluster master reachable: " + redis.lastError().toUtf8(),
+                          {}};
+    for (const RedisReply &p : pongs)
+        if (!p.ok())
+            return p;
+    return pongs.first();
+}
+
 Health health(OrderStore &store, RedisConnection &redis)
 {
-    RedisReply pong = redis.command({"PING"});
+    RedisReply pong = pingAll(redis);
     if (pong.type == RedisReply::IoError)
-        pong = redis.command({"PING"}); // one reconnect after a server restart
+        pong = pingAll(redis); // one reconnect after a server restart
     Health h;
     h.redisUp = pong.ok();
     h.redis =

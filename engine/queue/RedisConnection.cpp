@@ -6,6 +6,7 @@
 
 #include <QCryptographicHash>
 #include <QDateTime>
+#include <QDeadlineTimer>
 #include <QFile>
 #include <QRegularExpression>
 #include <QThread>
@@ -178,7 +179,11 @@ RedisConnection::RedisConnection(RedisEndpoint endpoint, int timeoutMs)
         for (const auto &[host, port] : std::as_const(m_endpoint.clusterSeeds))
             nodeIndex(host, port);
     } else {
-        m_nodes.push_back(Node{m_endpoint.host, m_endpoint.port, nullptr, 0});
+        // A unix socket: the node is named by its path (port 0), for the logs.
+        if (m_endpoint.unixSocket.isEmpty())
+            m_nodes.push_back(Node{m_endpoint.host, m_endpoint.port, nullptr, 0});
+        else
+            m_nodes.push_back(Node{m_endpoint.unixSocket, 0, nullptr, 0});
     }
 }
 
@@ -275,7 +280,9 @@ RedisReply RedisConnection::readReply(Node &node)
     void *raw = nullptr;
     if (redisGetReply(node.ctx, &raw) != REDIS_OK) {
         m_lastError = QString::fromUtf8(node.ctx->errstr);
-        qCWarning(lcQueue, "redis connection to %s:%d lost: %s", qPrintable(node.host), node.port,
+        qCWarning(lcQueue, "redis connection to %s lost: %s",
+                  qPrintable(node.port ? QStringLiteral("%1:%2").arg(node.host).arg(node.port)
+                                       : node.host),
                   qPrintable(m_lastError));
         drop(node);
         return RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}};
@@ -397,33 +404,41 @@ static bool isRedirection(const RedisReply &r)
 RedisReply RedisConnection::redirect(const QList<QByteArray> &command, RedisReply reply)
 {
     // MOVED/ASK/TRYAGAIN/CLUSTERDOWN mean the command did not run, so sending it again is
-    // safe. A slot's migration (a reshard) lasts as long as its keys take to move: TRYAGAIN
-    // is retried for up to ~10 s, backing off from 2 ms to 50 ms.
+    // safe. A slot's migration (a reshard) lasts as long as its keys take to move: for up to
+    // 10 s, TRYAGAIN is retried backing off from 2 ms to 50 ms, and a MOVED that another node
+    // contradicts (its map not yet updated by gossip) from 1 ms.
+    const QDeadlineTimer deadline(10000);
     int backoffMs = 2;
-    for (int attempt = 0; attempt < 400 && isRedirection(reply); ++attempt) {
+    const auto pause = [&backoffMs] {
+        QThread::msleep(ulong(backoffMs));
+        backoffMs = qMin(50, backoffMs * 2);
+    };
+    const auto nodeNamed = [this](const QByteArray &addr) {
+        const qsizetype colon = addr.lastIndexOf(':');
+        return nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
+    };
+    for (int moves = 0; isRedirection(reply) && !deadline.hasExpired();) {
         const QList<QByteArray> words = reply.str.split(' ');
         if (reply.str.startsWith("MOVED ") && words.size() >= 3) {
-            // The slot has a new owner for good: read the whole map again (other slots moved too).
+            // The slot has a new owner for good: the map is read again (other slots moved too)
+            // and the node that answered MOVED is believed for this slot (it may know before
+            // the node the map came from).
             metrics::registry().redisRedirections.fetch_add(1, std::memory_order_relaxed);
-            const QByteArray addr = words[2];
-            const qsizetype colon = addr.lastIndexOf(':');
-            const int target =
-                nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
-            if (!refreshSlots() && !m_slots.empty())
-                m_slots[size_t(words[1].toInt() & 16383)] = qint16(target);
-            reply = send({command}, {nodeFor(command)}).first();
+            if (++moves > 1)
+                pause();
+            const int target = nodeNamed(words[2]);
+            refreshSlots();
+            if (m_slots.empty())
+                m_slots.assign(16384, -1);
+            m_slots[size_t(words[1].toInt() & 16383)] = qint16(target);
+            reply = send({command}, {target}).first();
         } else if (reply.str.startsWith("ASK ") && words.size() >= 3) {
             // This one command, on the node the slot is moving to, announced by ASKING.
             metrics::registry().redisRedirections.fetch_add(1, std::memory_order_relaxed);
-            const QByteArray addr = words[2];
-            const qsizetype colon = addr.lastIndexOf(':');
-            const int target =
-                nodeIndex(QString::fromUtf8(addr.left(colon)), addr.mid(colon + 1).toInt());
-            const QList<RedisReply> two = send({{"ASKING"}, command}, {target, target});
-            reply = two.last();
+            const int target = nodeNamed(words[2]);
+            reply = send({{"ASKING"}, command}, {target, target}).last();
         } else {
-            QThread::msleep(ulong(backoffMs));
-            backoffMs = qMin(50, backoffMs * 2);
+            pause();
             if (reply.str.startsWith("CLUSTERDOWN"))
                 refreshSlots();
             reply = send({command}, {nodeFor(command)}).first();
