@@ -3,6 +3,8 @@
 #include "queue/RedisKeys.h"
 #include "runtime/Logging.h"
 
+#include <type_traits>
+
 namespace oee {
 
 namespace {
@@ -36,6 +38,50 @@ QList<QByteArray> idsAndPayloads(const QList<Job> &jobs)
         out.append(j.payload);
     }
     return out;
+}
+
+// A script call's keys and arguments.
+struct Call
+{
+    QList<QByteArray> keys, args;
+};
+
+// One call per shard with something in `grouped` (shard index → its items).
+template <typename Items, typename Build>
+JobQueue::ShardCalls perShard(const QList<Items> &grouped, Build build)
+{
+    JobQueue::ShardCalls out;
+    for (int s = 0; s < grouped.size(); ++s) {
+        if (grouped[s].isEmpty())
+            continue;
+        Call c = build(s, grouped[s]);
+        out.keys.append(std::move(c.keys));
+        out.args.append(std::move(c.args));
+    }
+    return out;
+}
+
+// True when every reply is; else the first error in *error.
+bool allOk(const QList<RedisReply> &replies, QString *error)
+{
+    for (const RedisReply &r : replies) {
+        if (!r.ok()) {
+            if (error)
+                *error = QString::fromUtf8(r.str);
+            return false;
+        }
+    }
+    return true;
+}
+
+// The ids the scripts answered with, all shards together.
+QStringList idsIn(const QList<RedisReply> &replies)
+{
+    QStringList ids;
+    for (const RedisReply &r : replies)
+        for (const RedisReply &e : r.elements)
+            ids << QString::fromUtf8(e.str);
+    return ids;
 }
 
 } // namespace
@@ -78,147 +124,84 @@ bool JobQueue::checkShardCount(QString *error)
     return true;
 }
 
-QList<QStringList> JobQueue::byShard(const QStringList &ids) const
+template <typename T> QList<QList<T>> JobQueue::byShard(const QList<T> &items) const
 {
-    QList<QStringList> out(m_options.shards);
-    for (const QString &id : ids)
-        out[shardOf(id)].append(id);
+    QList<QList<T>> out(m_options.shards);
+    for (const T &item : items) {
+        if constexpr (std::is_same_v<T, QString>)
+            out[shardOf(item)].append(item);
+        else
+            out[shardOf(item.id)].append(item);
+    }
     return out;
 }
 
-QList<QList<Job>> JobQueue::byShard(const QList<Job> &jobs) const
+QList<RedisReply> JobQueue::evalAll(const RedisScript &script, const ShardCalls &calls)
 {
-    QList<QList<Job>> out(m_options.shards);
-    for (const Job &j : jobs)
-        out[shardOf(j.id)].append(j);
-    return out;
-}
-
-QList<RedisReply> JobQueue::evalAll(const RedisScript &script, const QList<int> &shards,
-                                    const QList<QList<QByteArray>> &keys,
-                                    const QList<QList<QByteArray>> &args)
-{
-    if (shards.size() == 1)
-        return {m_redis->eval(script, keys.first(), args.first())};
+    if (calls.keys.size() == 1)
+        return {m_redis->eval(script, calls.keys.first(), calls.args.first())};
     QList<QList<QByteArray>> commands;
-    for (qsizetype i = 0; i < shards.size(); ++i)
-        commands.append(RedisConnection::evalCommand(script, keys[i], args[i]));
+    for (qsizetype i = 0; i < calls.keys.size(); ++i)
+        commands.append(RedisConnection::evalCommand(script, calls.keys[i], calls.args[i]));
     QList<RedisReply> replies = m_redis->pipeline(commands);
     for (qsizetype i = 0; i < replies.size(); ++i)
         if (replies[i].type == RedisReply::Error && replies[i].str.startsWith("NOSCRIPT"))
-            replies[i] = m_redis->eval(script, keys[i], args[i]); // this node had not seen it yet
+            replies[i] = m_redis->eval(script, calls.keys[i], calls.args[i]); // a node new to it
     return replies;
 }
 
 QStringList JobQueue::trigger(const QList<Job> &jobs)
 {
-    QList<int> shards;
-    QList<QList<QByteArray>> keys, args;
-    const auto grouped = byShard(jobs);
-    for (int s = 0; s < grouped.size(); ++s) {
-        if (grouped[s].isEmpty())
-            continue;
-        shards.append(s);
-        keys.append({m_shards[s].wait, m_shards[s].stats});
-        args.append(QList<QByteArray>{m_shards[s].jobPrefix, m_wake} + idsAndPayloads(grouped[s]));
-    }
-    QStringList added;
-    if (shards.isEmpty())
-        return added;
-    for (const RedisReply &r : evalAll(triggerScript(), shards, keys, args))
-        for (const RedisReply &e : r.elements)
-            added << QString::fromUtf8(e.str);
-    return added;
+    const ShardCalls calls = perShard(byShard(jobs), [this](int s, const QList<Job> &mine) {
+        return Call{{m_shards[s].wait, m_shards[s].stats},
+                    QList<QByteArray>{m_shards[s].jobPrefix, m_wake} + idsAndPayloads(mine)};
+    });
+    return calls.isEmpty() ? QStringList() : idsIn(evalAll(triggerScript(), calls));
 }
 
 QStringList JobQueue::ensureJobs(const QList<Job> &jobs, const QByteArray &stat)
 {
-    QList<int> shards;
-    QList<QList<QByteArray>> keys, args;
-    const auto grouped = byShard(jobs);
-    for (int s = 0; s < grouped.size(); ++s) {
-        if (grouped[s].isEmpty())
-            continue;
+    const ShardCalls calls = perShard(byShard(jobs), [&](int s, const QList<Job> &mine) {
         const Shard &sh = m_shards[s];
-        shards.append(s);
-        keys.append({sh.active, sh.delayed, sh.staged, sh.wait, sh.stats});
-        args.append(QList<QByteArray>{sh.jobPrefix, m_wake, stat} + idsAndPayloads(grouped[s]));
-    }
-    QStringList recreated;
-    if (shards.isEmpty())
-        return recreated;
-    for (const RedisReply &r : evalAll(ensureScript(), shards, keys, args))
-        for (const RedisReply &e : r.elements)
-            recreated << QString::fromUtf8(e.str);
-    return recreated;
+        return Call{{sh.active, sh.delayed, sh.staged, sh.wait, sh.stats},
+                    QList<QByteArray>{sh.jobPrefix, m_wake, stat} + idsAndPayloads(mine)};
+    });
+    return calls.isEmpty() ? QStringList() : idsIn(evalAll(ensureScript(), calls));
 }
 
 bool JobQueue::stage(const QList<Job> &jobs, const QByteArray &submitter, QString *error)
 {
-    QList<int> shards;
-    QList<QList<QByteArray>> keys, args;
-    const auto grouped = byShard(jobs);
-    for (int s = 0; s < grouped.size(); ++s) {
-        if (grouped[s].isEmpty())
-            continue;
-        shards.append(s);
-        keys.append({m_shards[s].staged});
-        args.append(QList<QByteArray>{m_shards[s].jobPrefix, submitter} +
-                    idsAndPayloads(grouped[s]));
-    }
-    if (shards.isEmpty())
-        return true;
-    for (const RedisReply &r : evalAll(stageScript(), shards, keys, args)) {
-        if (!r.ok()) {
-            if (error)
-                *error = QString::fromUtf8(r.str);
-            return false;
-        }
-    }
-    return true;
+    const ShardCalls calls = perShard(byShard(jobs), [&](int s, const QList<Job> &mine) {
+        return Call{{m_shards[s].staged},
+                    QList<QByteArray>{m_shards[s].jobPrefix, submitter} + idsAndPayloads(mine)};
+    });
+    return calls.isEmpty() || allOk(evalAll(stageScript(), calls), error);
+}
+
+JobQueue::ShardCalls JobQueue::publishCalls(const QStringList &ids) const
+{
+    return perShard(byShard(ids), [this](int s, const QStringList &mine) {
+        QList<QByteArray> args{m_wake};
+        for (const QString &id : mine)
+            args.append(id.toUtf8());
+        return Call{{m_shards[s].staged, m_shards[s].wait}, args};
+    });
 }
 
 QList<QList<QByteArray>> JobQueue::publishCommands(const QStringList &ids) const
 {
+    const ShardCalls calls = publishCalls(ids);
     QList<QList<QByteArray>> commands;
-    const auto grouped = byShard(ids);
-    for (int s = 0; s < grouped.size(); ++s) {
-        if (grouped[s].isEmpty())
-            continue;
-        QList<QByteArray> args{m_wake};
-        for (const QString &id : grouped[s])
-            args.append(id.toUtf8());
-        commands.append(RedisConnection::evalCommand(publishScript(),
-                                                     {m_shards[s].staged, m_shards[s].wait}, args));
-    }
+    for (qsizetype i = 0; i < calls.keys.size(); ++i)
+        commands.append(
+            RedisConnection::evalCommand(publishScript(), calls.keys[i], calls.args[i]));
     return commands;
 }
 
 bool JobQueue::publish(const QStringList &ids, QString *error)
 {
-    QList<int> shards;
-    QList<QList<QByteArray>> keys, args;
-    const auto grouped = byShard(ids);
-    for (int s = 0; s < grouped.size(); ++s) {
-        if (grouped[s].isEmpty())
-            continue;
-        shards.append(s);
-        keys.append({m_shards[s].staged, m_shards[s].wait});
-        QList<QByteArray> a{m_wake};
-        for (const QString &id : grouped[s])
-            a.append(id.toUtf8());
-        args.append(a);
-    }
-    if (shards.isEmpty())
-        return true;
-    for (const RedisReply &r : evalAll(publishScript(), shards, keys, args)) {
-        if (!r.ok()) {
-            if (error)
-                *error = QString::fromUtf8(r.str);
-            return false;
-        }
-    }
-    return true;
+    const ShardCalls calls = publishCalls(ids);
+    return calls.isEmpty() || allOk(evalAll(publishScript(), calls), error);
 }
 
 bool JobQueue::enqueue(const QList<Job> &jobs, QString *error)
@@ -300,7 +283,7 @@ ClaimResult JobQueue::claim(int max)
     for (int pass = 0; pass < 2 && !failed; ++pass) {
         const int room = granted - taken;
         QList<int> shards;
-        QList<QList<QByteArray>> keys, args;
+        ShardCalls calls;
         for (int k = 0; k < n; ++k) {
             const int s = (start + k) % n;
             int share = room / n + (k < room % n ? 1 : 0);
@@ -312,13 +295,13 @@ ClaimResult JobQueue::claim(int max)
             }
             shards.append(s);
             const Shard &sh = m_shards[s];
-            keys.append({sh.delayed, sh.wait, sh.active});
-            args.append(
+            calls.keys.append({sh.delayed, sh.wait, sh.active});
+            calls.args.append(
                 {sh.jobPrefix, QByteArray::number(share), QByteArray::number(m_options.leaseMs)});
         }
         if (shards.isEmpty() || (pass == 1 && room <= 0))
             break;
-        const QList<RedisReply> replies = evalAll(claimScript(), shards, keys, args);
+        const QList<RedisReply> replies = evalAll(claimScript(), calls);
         for (qsizetype i = 0; i < replies.size(); ++i) {
             const RedisReply &r = replies[i];
             if (!r.ok() || r.type != RedisReply::Array || r.elements.size() != 3) {
@@ -354,79 +337,40 @@ ClaimResult JobQueue::claim(int max)
 
 bool JobQueue::renew(const QList<Lease> &leases)
 {
-    QList<QList<Lease>> grouped(m_options.shards);
-    for (const Lease &l : leases)
-        grouped[shardOf(l.id)].append(l);
-    QList<int> shards;
-    QList<QList<QByteArray>> keys, args;
-    for (int s = 0; s < grouped.size(); ++s) {
-        if (grouped[s].isEmpty())
-            continue;
-        shards.append(s);
-        keys.append({m_shards[s].active});
-        QList<QByteArray> a{m_shards[s].jobPrefix, QByteArray::number(m_options.leaseMs)};
-        for (const Lease &l : std::as_const(grouped[s])) {
-            a.append(l.id.toUtf8());
-            a.append(l.token);
-        }
-        args.append(a);
-    }
-    if (shards.isEmpty())
-        return true;
-    bool ok = true;
-    for (const RedisReply &r : evalAll(renewScript(), shards, keys, args))
-        ok = ok && r.ok();
-    return ok;
+    const ShardCalls calls = perShard(byShard(leases), [this](int s, const QList<Lease> &mine) {
+        QList<QByteArray> args{m_shards[s].jobPrefix, QByteArray::number(m_options.leaseMs)};
+        for (const Lease &l : mine)
+            args << l.id.toUtf8() << l.token;
+        return Call{{m_shards[s].active}, args};
+    });
+    return calls.isEmpty() || allOk(evalAll(renewScript(), calls), nullptr);
 }
 
 bool JobQueue::settle(const QList<SettleOp> &ops, QString *error)
 {
-    QList<QList<SettleOp>> grouped(m_options.shards);
-    for (const SettleOp &op : ops)
-        grouped[shardOf(op.id)].append(op);
-    QList<int> shards;
-    QList<QList<QByteArray>> keys, args;
-    for (int s = 0; s < grouped.size(); ++s) {
-        if (grouped[s].isEmpty())
-            continue;
+    const ShardCalls calls = perShard(byShard(ops), [this](int s, const QList<SettleOp> &mine) {
         const Shard &sh = m_shards[s];
-        shards.append(s);
-        keys.append({sh.active, sh.delayed, sh.wait, sh.stats});
-        QList<QByteArray> a{sh.jobPrefix};
-        a.reserve(1 + grouped[s].size() * 4);
-        for (const SettleOp &op : std::as_const(grouped[s])) {
-            a.append(QByteArray(1, char(op.kind)));
-            a.append(op.id.toUtf8());
-            a.append(QByteArray::number(op.delayMs));
-            a.append(op.token);
-        }
-        args.append(a);
-    }
-    if (shards.isEmpty())
-        return true;
+        QList<QByteArray> args{sh.jobPrefix};
+        args.reserve(1 + mine.size() * 4);
+        for (const SettleOp &op : mine)
+            args << QByteArray(1, char(op.kind)) << op.id.toUtf8() << QByteArray::number(op.delayMs)
+                 << op.token;
+        return Call{{sh.active, sh.delayed, sh.wait, sh.stats}, args};
+    });
     // Settling is idempotent under the token: when one shard fails, the caller settles the
     // whole list again and the shards that took it settle nothing twice.
-    for (const RedisReply &r : evalAll(settleScript(), shards, keys, args)) {
-        if (!r.ok()) {
-            if (error)
-                *error = QString::fromUtf8(r.str);
-            return false;
-        }
-    }
-    return true;
+    return calls.isEmpty() || allOk(evalAll(settleScript(), calls), error);
 }
 
 int JobQueue::recoverStalled()
 {
-    QList<int> shards;
-    QList<QList<QByteArray>> keys, args;
-    for (int s = 0; s < m_shards.size(); ++s) {
-        shards.append(s);
-        keys.append({m_shards[s].active, m_shards[s].wait, m_shards[s].stats});
-        args.append({m_wake});
+    ShardCalls calls;
+    for (const Shard &sh : std::as_const(m_shards)) {
+        calls.keys.append({sh.active, sh.wait, sh.stats});
+        calls.args.append({m_wake});
     }
     int n = 0;
-    for (const RedisReply &r : evalAll(recoverScript(), shards, keys, args))
+    for (const RedisReply &r : evalAll(recoverScript(), calls))
         n += r.ok() ? int(r.toInt()) : 0;
     return n;
 }

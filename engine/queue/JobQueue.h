@@ -89,6 +89,13 @@ public:
 
     JobQueue(RedisConnection *connection, Options options);
 
+    // One script call per shard that has something to do: its keys and its arguments.
+    struct ShardCalls
+    {
+        QList<QList<QByteArray>> keys, args;
+        [[nodiscard]] bool isEmpty() const { return keys.isEmpty(); }
+    };
+
     // Two-phase submission: stage() stores jobs invisibly (inside the PostgreSQL transaction
     // that writes their rows), publish() makes them claimable once the rows are committed.
     // A job id already queued is not added twice.
@@ -134,13 +141,11 @@ private:
     {
         QByteArray jobPrefix, wait, active, delayed, staged, stats;
     };
-    // ids grouped by shard (shard index → ids, in the order given)
-    [[nodiscard]] QList<QStringList> byShard(const QStringList &ids) const;
-    [[nodiscard]] QList<QList<Job>> byShard(const QList<Job> &jobs) const;
-    // Runs per-shard script calls in one pipeline (NOSCRIPT answered by EVAL, per call).
-    QList<RedisReply> evalAll(const RedisScript &script, const QList<int> &shards,
-                              const QList<QList<QByteArray>> &keys,
-                              const QList<QList<QByteArray>> &args);
+    // Ids, or things with an id, grouped by shard (shard index → them, in the order given).
+    template <typename T> [[nodiscard]] QList<QList<T>> byShard(const QList<T> &items) const;
+    [[nodiscard]] ShardCalls publishCalls(const QStringList &ids) const;
+    // Runs the calls in one pipeline (NOSCRIPT answered by EVAL, per call).
+    QList<RedisReply> evalAll(const RedisScript &script, const ShardCalls &calls);
 
     RedisConnection *m_redis;
     Options m_options;
