@@ -37,6 +37,12 @@ OrderEvent statusEvent(const QString &id, int seq, OrderStatus status, qint64 at
     return e;
 }
 
+OrderEvent statusEvent(const char *id, int seq, OrderStatus status, qint64 atMs,
+                       EventData data = {})
+{
+    return statusEvent(QLatin1String(id), seq, status, atMs, std::move(data));
+}
+
 SubmittedOrder submitted(const char *in, const char *out, BaseUnits amount)
 {
     OrderRequest r;
@@ -238,7 +244,7 @@ private slots:
         QCOMPARE(row.data(OrdersModel::StatusRole).toString(), QStringLiteral("confirmed"));
         QCOMPARE(row.data(OrdersModel::AmountOutRole).toDouble(), 299.5);
         QCOMPARE(row.data(OrdersModel::LatencyMsRole).toDouble(), 2260.0);
-        QCOMPARE(model.eventsOf("a").size(), 5); // what the lifecycle lane paints
+        QCOMPARE(model.eventsOf(QStringLiteral("a")).size(), 5); // what the lifecycle lane paints
         QVERIFY(changed.count() >= 4);
         QCOMPARE(finished.count(), 1);
         QCOMPARE(finished.first().at(2).toLongLong(), 2260);
@@ -260,7 +266,7 @@ private slots:
         QCOMPARE(filter.orderIdAt(0), QStringLiteral("a"));
         // History of the selected order, live.
         EventsModel history;
-        history.show("b", model.eventsOf("b"));
+        history.show(QStringLiteral("b"), model.eventsOf(QStringLiteral("b")));
         QSignalSpy appended(&history, &QAbstractItemModel::rowsInserted);
         history.append({statusEvent("a", 6, OrderStatus::Confirmed, t0),
                         statusEvent("b", 2, OrderStatus::Routing, t0 + 3100)});

@@ -136,8 +136,8 @@ private slots:
                                    .toBool();
                 }
                 // Each status once, in order; one transaction per order.
-                QVERIFY2(statuses == (QStringList{"pending", "routing", "building", "submitted",
-                                                  "confirmed"}),
+                QVERIFY2(statuses == latin1List({"pending", "routing", "building", "submitted",
+                                                 "confirmed"}),
                          qPrintable(id + QStringLiteral(": ") + statuses.join(QLatin1Char(','))));
                 QCOMPARE(signatures.size(), 1);
                 for (int i = 0; i < events.size(); ++i)

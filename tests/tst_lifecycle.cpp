@@ -83,8 +83,8 @@ private slots:
         for (const QList<S> &path : paths) {
             std::optional<S> at;
             for (S next : path) {
-                QVERIFY2(canFollow(at, next),
-                         qPrintable((at ? statusName(*at) : QString()) + "->" + statusName(next)));
+                QVERIFY2(canFollow(at, next), qPrintable((at ? statusName(*at) : QString()) +
+                                                         QStringLiteral("->") + statusName(next)));
                 at = next;
             }
         }

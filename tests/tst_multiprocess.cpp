@@ -261,7 +261,7 @@ private slots:
                          return true;
                      },
                      120000),
-                 qPrintable(statusesOf(stream.messages()).join(',')));
+                 qPrintable(statusesOf(stream.messages()).join(QLatin1Char(','))));
         qint64 lastId = 0;
         QHash<QString, int> lastSeq;
         for (const QJsonObject &m : stream.messages()) {

@@ -197,7 +197,7 @@ private slots:
         QVERIFY2(missed.value(QStringLiteral("error"))
                      .toString()
                      .contains(QStringLiteral("Slippage tolerance exceeded")),
-                 qPrintable(QJsonDocument(missed).toJson()));
+                 QJsonDocument(missed).toJson().constData());
         QCOMPARE(missed.value(QStringLiteral("attempt")).toInt(), 1);
         QCOMPARE(statuses(id).mid(0, 5),
                  (QStringList{QStringLiteral("pending"), QStringLiteral("routing"),

@@ -165,7 +165,7 @@ void Ingest::control(const ControlAction &action, std::function<void(const Contr
             if (!replies.value(1).ok()) {
                 r.error = {ErrorKind::QueueUnavailable,
                            QStringLiteral("Redis is unavailable, nothing was changed: ") +
-                               replies.value(1).str,
+                               QString::fromUtf8(replies.value(1).str),
                            {},
                            {}};
                 reply(r);

@@ -289,6 +289,14 @@ Config fastConfig(const TestServers &servers)
     return c;
 }
 
+QStringList latin1List(std::initializer_list<const char *> items)
+{
+    QStringList out;
+    for (const char *item : items)
+        out << QLatin1String(item);
+    return out;
+}
+
 QStringList statusesOf(const QList<QJsonObject> &messages, const QString &orderId)
 {
     QStringList out;

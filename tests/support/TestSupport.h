@@ -106,6 +106,9 @@ std::unique_ptr<Engine> startedEngine(const Config &config);
 
 // Engine configuration for tests: private servers given by URL, any free port, no latency.
 Config fastConfig(const TestServers &servers);
+// A QStringList from ASCII literals (QT_NO_CAST_FROM_ASCII: no implicit const char * → QString).
+QStringList latin1List(std::initializer_list<const char *> items);
+
 // Statuses of the "status" messages of one order in the order received.
 QStringList statusesOf(const QList<QJsonObject> &messages, const QString &orderId = {});
 
