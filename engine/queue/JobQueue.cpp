@@ -150,11 +150,20 @@ QList<RedisReply> JobQueue::evalAll(const RedisScript &script, const ShardCalls 
     return replies;
 }
 
+template <typename T> QList<QByteArray> JobQueue::jobKeys(int shard, const QList<T> &items) const
+{
+    QList<QByteArray> keys;
+    keys.reserve(items.size());
+    for (const T &item : items)
+        keys.append(m_shards[shard].jobPrefix + item.id.toUtf8());
+    return keys;
+}
+
 QStringList JobQueue::trigger(const QList<Job> &jobs)
 {
     const ShardCalls calls = perShard(byShard(jobs), [this](int s, const QList<Job> &mine) {
-        return Call{{m_shards[s].wait, m_shards[s].stats},
-                    QList<QByteArray>{m_shards[s].jobPrefix, m_wake} + idsAndPayloads(mine)};
+        return Call{QList<QByteArray>{m_shards[s].wait, m_shards[s].stats} + jobKeys(s, mine),
+                    QList<QByteArray>{m_wake} + idsAndPayloads(mine)};
     });
     return calls.isEmpty() ? QStringList() : idsIn(evalAll(triggerScript(), calls));
 }
@@ -163,8 +172,9 @@ QStringList JobQueue::ensureJobs(const QList<Job> &jobs, const QByteArray &stat)
 {
     const ShardCalls calls = perShard(byShard(jobs), [&](int s, const QList<Job> &mine) {
         const Shard &sh = m_shards[s];
-        return Call{{sh.active, sh.delayed, sh.staged, sh.wait, sh.stats},
-                    QList<QByteArray>{sh.jobPrefix, m_wake, stat} + idsAndPayloads(mine)};
+        return Call{QList<QByteArray>{sh.active, sh.delayed, sh.staged, sh.wait, sh.stats} +
+                        jobKeys(s, mine),
+                    QList<QByteArray>{m_wake, stat} + idsAndPayloads(mine)};
     });
     return calls.isEmpty() ? QStringList() : idsIn(evalAll(ensureScript(), calls));
 }
@@ -172,8 +182,8 @@ QStringList JobQueue::ensureJobs(const QList<Job> &jobs, const QByteArray &stat)
 bool JobQueue::stage(const QList<Job> &jobs, const QByteArray &submitter, QString *error)
 {
     const ShardCalls calls = perShard(byShard(jobs), [&](int s, const QList<Job> &mine) {
-        return Call{{m_shards[s].staged},
-                    QList<QByteArray>{m_shards[s].jobPrefix, submitter} + idsAndPayloads(mine)};
+        return Call{QList<QByteArray>{m_shards[s].staged} + jobKeys(s, mine),
+                    QList<QByteArray>{submitter} + idsAndPayloads(mine)};
     });
     return calls.isEmpty() || allOk(evalAll(stageScript(), calls), error);
 }
@@ -338,10 +348,10 @@ ClaimResult JobQueue::claim(int max)
 bool JobQueue::renew(const QList<Lease> &leases)
 {
     const ShardCalls calls = perShard(byShard(leases), [this](int s, const QList<Lease> &mine) {
-        QList<QByteArray> args{m_shards[s].jobPrefix, QByteArray::number(m_options.leaseMs)};
+        QList<QByteArray> args{QByteArray::number(m_options.leaseMs)};
         for (const Lease &l : mine)
             args << l.id.toUtf8() << l.token;
-        return Call{{m_shards[s].active}, args};
+        return Call{QList<QByteArray>{m_shards[s].active} + jobKeys(s, mine), args};
     });
     return calls.isEmpty() || allOk(evalAll(renewScript(), calls), nullptr);
 }
@@ -350,12 +360,13 @@ bool JobQueue::settle(const QList<SettleOp> &ops, QString *error)
 {
     const ShardCalls calls = perShard(byShard(ops), [this](int s, const QList<SettleOp> &mine) {
         const Shard &sh = m_shards[s];
-        QList<QByteArray> args{sh.jobPrefix};
-        args.reserve(1 + mine.size() * 4);
+        QList<QByteArray> args;
+        args.reserve(mine.size() * 4);
         for (const SettleOp &op : mine)
             args << QByteArray(1, char(op.kind)) << op.id.toUtf8() << QByteArray::number(op.delayMs)
                  << op.token;
-        return Call{{sh.active, sh.delayed, sh.wait, sh.stats}, args};
+        return Call{QList<QByteArray>{sh.active, sh.delayed, sh.wait, sh.stats} + jobKeys(s, mine),
+                    args};
     });
     // Settling is idempotent under the token: when one shard fails, the caller settles the
     // whole list again and the shards that took it settle nothing twice.

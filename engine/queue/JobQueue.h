@@ -143,6 +143,9 @@ private:
     };
     // Ids, or things with an id, grouped by shard (shard index → them, in the order given).
     template <typename T> [[nodiscard]] QList<QList<T>> byShard(const QList<T> &items) const;
+    // The hash of each job (or lease, or settle op) in one shard, for a script's KEYS.
+    template <typename T>
+    [[nodiscard]] QList<QByteArray> jobKeys(int shard, const QList<T> &items) const;
     [[nodiscard]] ShardCalls publishCalls(const QStringList &ids) const;
     // Runs the calls in one pipeline (NOSCRIPT answered by EVAL, per call).
     QList<RedisReply> evalAll(const RedisScript &script, const ShardCalls &calls);

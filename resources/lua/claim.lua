@@ -1,5 +1,6 @@
 --[[
   Moves due delayed jobs to wait, then claims up to max jobs of this shard, each with a lease and a claim token. The global rate limit is taken before (rate.lua): max is what it granted.
+  The one script that touches keys it is not given: the jobs it pops are known only inside it, so their hashes are named from ARGV[1], the shard's prefix, which carries the shard's hash tag (same slot as KEYS; BullMQ's way).
 
   Input:
     KEYS[1]  <shard>delayed

@@ -2,22 +2,21 @@
   Stages jobs: stored, not yet visible to workers (their order rows are not committed yet).
 
   Input:
-    KEYS[1]  <shard>staged (zset)
-    ARGV[1]  the shard's job key prefix, <shard>job: (a job's hash: <shard>job:<id>, same tag)
-    ARGV[2]  the submitting instance (staged jobs are swept by it)
-    ARGV[3…] job id, payload, job id, payload, …
+    KEYS[1]   <shard>staged (zset)
+    KEYS[2…]  each job's hash, <shard>job:<id>, in the order of ARGV's jobs
+    ARGV[1]   the submitting instance (staged jobs are swept by it)
+    ARGV[2…]  job id, payload, job id, payload, …
 
   Output: the number of jobs staged (an id already held is skipped)
 ]]
 --- @include "includes/now"
 local staged = KEYS[1]
-local jp = ARGV[1]
-local by = ARGV[2]
+local by = ARGV[1]
 local added = 0
-for i = 3, #ARGV, 2 do
-  local id = ARGV[i]
-  if redis.call('HSETNX', jp .. id, 'data', ARGV[i + 1]) == 1 then
-    redis.call('HSET', jp .. id, 'attempts', 0, 'by', by)
+for j = 1, #KEYS - 1 do
+  local jk, id = KEYS[1 + j], ARGV[2 * j]
+  if redis.call('HSETNX', jk, 'data', ARGV[2 * j + 1]) == 1 then
+    redis.call('HSET', jk, 'attempts', 0, 'by', by)
     redis.call('ZADD', staged, now, id)
     added = added + 1
   end

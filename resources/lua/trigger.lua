@@ -2,19 +2,18 @@
   Queues the jobs of triggered resting orders, ahead of new orders; a job that exists is held somewhere, so one HSETNX decides.
 
   Input:
-    KEYS[1]  <shard>wait
-    KEYS[2]  <shard>stats
-    ARGV[1]  the shard's job key prefix, <shard>job:
-    ARGV[2]  the wake channel
-    ARGV[3…] job id, payload, …
+    KEYS[1]   <shard>wait
+    KEYS[2]   <shard>stats
+    KEYS[3…]  each job's hash, <shard>job:<id>, in the order of ARGV's jobs
+    ARGV[1]   the wake channel
+    ARGV[2…]  job id, payload, …
 
   Output: the ids queued
 ]]
-local jp = ARGV[1]
 local out = {}
-for i = 3, #ARGV, 2 do
-  if redis.call('HSETNX', jp .. ARGV[i], 'data', ARGV[i + 1]) == 1 then
-    out[#out + 1] = ARGV[i]
+for j = 1, #KEYS - 2 do
+  if redis.call('HSETNX', KEYS[2 + j], 'data', ARGV[2 * j + 1]) == 1 then
+    out[#out + 1] = ARGV[2 * j]
   end
 end
 if #out > 0 then
@@ -26,6 +25,6 @@ if #out > 0 then
     redis.call('RPUSH', KEYS[1], unpack(rev, j, math.min(j + 3999, #rev)))
   end
   redis.call('HINCRBY', KEYS[2], 'triggered', #out)
-  redis.call('PUBLISH', ARGV[2], #out)
+  redis.call('PUBLISH', ARGV[1], #out)
 end
 return out
