@@ -62,11 +62,11 @@ check_format() {
 # The suite again under AddressSanitizer + UndefinedBehaviorSanitizer (OEE_SANITIZE), in its
 # own build directory: any report fails a test (tests/CMakeLists.txt sets the sanitizers'
 # options; one Qt 6.4 leak is suppressed in tests/sanitizer/lsan.supp). Without the console
-# (its QML engine under ASan would double this build) and the slow tests, which the plain
-# build above runs; the fuzzers have their own sanitizers.
+# (not tried under ASan) and the slow tests, which the plain build above runs; the fuzzers
+# have their own sanitizers.
 sanitized() {
-    # -O1 -g1 (line tables): ASan's stacks keep their file:line and the build takes ~half the
-    # time of -O2 -g.
+    # -O1 -g1 (line tables only): ASan's stacks keep their file:line, with less to compile
+    # and link than -O2 -g.
     cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -g1" \
         -DOEE_SANITIZE=ON -DOEE_BUILD_CONSOLE=OFF -DOEE_WERROR=ON >/dev/null
     cmake --build build-asan -j2
