@@ -60,55 +60,71 @@ bool LocalRedisCluster::start(int masters, QString *error)
 {
     QDir().mkpath(m_dir);
     for (int i = 0; i < masters; ++i) {
-        // A port's cluster bus is port + 10000: both must be free.
-        int port = 0;
-        for (int tries = 0; tries < 50 && port == 0; ++tries) {
-            const int p = freePort();
-            if (p > 0 && p + 10000 < 65536 && !m_ports.contains(p)) {
-                QTcpServer bus;
-                if (bus.listen(QHostAddress::LocalHost, quint16(p + 10000)))
-                    port = p;
+        // A free port is only free until someone else takes it (tests run in parallel): a node
+        // that cannot bind exits, and is started again on another port. It is ours once the
+        // server on its port reports our process id.
+        bool up = false;
+        for (int attempt = 0; attempt < 10 && !up; ++attempt) {
+            // A port's cluster bus is port + 10000: both must be free.
+            int port = 0;
+            for (int tries = 0; tries < 50 && port == 0; ++tries) {
+                const int p = freePort();
+                if (p > 0 && p + 10000 < 65536 && !m_ports.contains(p)) {
+                    QTcpServer bus;
+                    if (bus.listen(QHostAddress::LocalHost, quint16(p + 10000)))
+                        port = p;
+                }
             }
-        }
-        if (port == 0) {
-            *error = QStringLiteral("no free port pair for a cluster node");
-            return false;
-        }
-        const QString dir = QStringLiteral("%1/node-%2").arg(m_dir).arg(port);
-        QDir().mkpath(dir);
-        auto p = std::make_unique<QProcess>();
-        p->setProgram(QStringLiteral("redis-server"));
-        p->setArguments({QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
-                         QStringLiteral("127.0.0.1"), QStringLiteral("--cluster-enabled"),
-                         QStringLiteral("yes"), QStringLiteral("--cluster-config-file"),
-                         dir + QStringLiteral("/nodes.conf"),
-                         QStringLiteral("--cluster-node-timeout"), QStringLiteral("5000"),
-                         QStringLiteral("--dir"), dir, QStringLiteral("--appendonly"),
-                         QStringLiteral("yes"), QStringLiteral("--save"), QString(),
-                         QStringLiteral("--daemonize"), QStringLiteral("no")});
-        p->setStandardOutputFile(dir + QStringLiteral("/redis.log"));
-        p->setChildProcessModifier([] {
-            ::prctl(PR_SET_PDEATHSIG, SIGTERM); // dies with the test or the benchmark
-            if (::getppid() == 1)
-                ::_exit(0);
-        });
-        p->start();
-        if (!p->waitForStarted(10000)) {
-            *error = QStringLiteral("cannot start redis-server: ") + p->errorString();
-            return false;
-        }
-        m_nodes.push_back(std::move(p));
-        m_ports.append(port);
-    }
-    // Each node answers before the cluster is created.
-    for (int i = 0; i < masters; ++i) {
-        const QDeadlineTimer deadline(20000);
-        while (!cli(i, {QStringLiteral("PING")}).startsWith("PONG")) {
-            if (deadline.hasExpired() || m_nodes[size_t(i)]->state() == QProcess::NotRunning) {
-                *error = QStringLiteral("cluster node on port %1 did not start").arg(m_ports[i]);
+            if (port == 0) {
+                *error = QStringLiteral("no free port pair for a cluster node");
                 return false;
             }
-            QThread::msleep(20);
+            const QString dir = QStringLiteral("%1/node-%2").arg(m_dir).arg(port);
+            QDir().mkpath(dir);
+            auto p = std::make_unique<QProcess>();
+            p->setProgram(QStringLiteral("redis-server"));
+            p->setArguments(
+                {QStringLiteral("--port"), QString::number(port), QStringLiteral("--bind"),
+                 QStringLiteral("127.0.0.1"), QStringLiteral("--cluster-enabled"),
+                 QStringLiteral("yes"), QStringLiteral("--cluster-config-file"),
+                 dir + QStringLiteral("/nodes.conf"), QStringLiteral("--cluster-node-timeout"),
+                 QStringLiteral("5000"), QStringLiteral("--dir"), dir,
+                 QStringLiteral("--appendonly"), QStringLiteral("yes"), QStringLiteral("--save"),
+                 QString(), QStringLiteral("--daemonize"), QStringLiteral("no")});
+            p->setStandardOutputFile(dir + QStringLiteral("/redis.log"));
+            p->setChildProcessModifier([] {
+                ::prctl(PR_SET_PDEATHSIG, SIGTERM); // dies with the test or the benchmark
+                if (::getppid() == 1)
+                    ::_exit(0);
+            });
+            p->start();
+            if (!p->waitForStarted(10000)) {
+                *error = QStringLiteral("cannot start redis-server: ") + p->errorString();
+                return false;
+            }
+            const QByteArray ours = "process_id:" + QByteArray::number(p->processId());
+            m_nodes.push_back(std::move(p));
+            m_ports.append(port);
+            const QDeadlineTimer deadline(20000);
+            while (!deadline.hasExpired() && m_nodes.back()->state() != QProcess::NotRunning) {
+                if (cli(i, {QStringLiteral("INFO"), QStringLiteral("server")}).contains(ours)) {
+                    up = true;
+                    break;
+                }
+                QThread::msleep(20);
+            }
+            if (!up) {
+                m_nodes.back()->kill();
+                m_nodes.back()->waitForFinished(5000);
+                m_nodes.pop_back();
+                m_ports.removeLast();
+            }
+        }
+        if (!up) {
+            *error = QStringLiteral("cluster node %1 did not start (see %2/node-*/redis.log)")
+                         .arg(i)
+                         .arg(m_dir);
+            return false;
         }
     }
     QStringList create{QStringLiteral("--cluster"), QStringLiteral("create")};
