@@ -90,32 +90,26 @@ bool Engine::start(QString *error)
             return false;
         }
     }
-    {
-        RedisConnection probe(*redis);
-        const RedisReply pong = probe.command({"PING"});
-        if (!pong.ok()) {
-            *error = QStringLiteral("Redis at %1: %2").arg(m_redisUrl, QString::fromUtf8(pong.str));
-            return false;
-        }
+    // One start-up connection: is Redis there, does its queue have our shard count, and how
+    // do the operator's switches stand (a pause outlives a restart), before any order.
+    RedisConnection probe(*redis);
+    const RedisReply pong = probe.command({"PING"});
+    if (!pong.ok()) {
+        *error = QStringLiteral("Redis at %1: %2").arg(m_redisUrl, QString::fromUtf8(pong.str));
+        return false;
     }
 
     m_market = std::make_unique<Market>(m_config.dex);
     JobQueue::Options queue;
     queue.prefix = m_config.queuePrefix;
     queue.shards = m_config.queueShards > 0 ? m_config.queueShards : (redis->isCluster() ? 8 : 1);
-    {
-        // Every process on this Redis must put a job where the others look for it.
-        RedisConnection probe(*redis);
-        if (!JobQueue(&probe, queue).checkShardCount(error))
-            return false;
-    }
-    // The operator's switches as they stand (a pause outlives a restart), before any order.
+    // Every process on this Redis must put a job where the others look for it.
+    if (!JobQueue(&probe, queue).checkShardCount(error))
+        return false;
     m_controls = std::make_unique<Controls>(m_market.get(), m_config.dex.volatility);
-    {
-        RedisConnection probe(*redis);
-        if (const auto state = Controls::read(probe, queue.prefix.toUtf8()))
-            m_controls->apply(*state);
-    }
+    if (const auto state = Controls::read(probe, queue.prefix.toUtf8()))
+        m_controls->apply(*state);
+    probe.disconnect();
     // The pools' shared state: seeded (first start) and read before anything routes; the
     // switches read with them.
     auto *pools = new PoolSync(*redis, queue.prefix.toUtf8(), m_market.get(),
