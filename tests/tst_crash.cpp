@@ -145,10 +145,12 @@ private slots:
             }
             qInfo("%d order(s) had landed before the crash and were confirmed as already landed",
                   resumed);
-            // The one landed in the instant before the kill, and possibly one more that the
-            // other worker thread landed in that same instant (two worker threads here).
+            // At least the one landed in the instant before the kill. More is legitimate: a
+            // landing batch lands several transactions at once, and orders that landed just
+            // before may not have had their confirmation committed yet (seen: 3 under the
+            // sanitizer build, which is slower). Each of them was executed once (above).
             if (selfKill)
-                QVERIFY2(resumed >= 1 && resumed <= 2, qPrintable(QString::number(resumed)));
+                QVERIFY2(resumed >= 1, qPrintable(QString::number(resumed)));
             ::kill(pid_t(oee.processId()), SIGTERM);
             QVERIFY(oee.waitForFinished(60000));
         }
