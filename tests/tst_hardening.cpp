@@ -1,6 +1,7 @@
 // Defects found by attacking oee off the tested path (issue 9), each reproduced as it was found:
 // real processes, real locks and signals, real Redis and PostgreSQL.
 #include "TestSupport.h"
+#include "api/WsFrameGuard.h"
 #include "queue/JobQueue.h"
 #include "queue/RedisConnection.h"
 #include "queue/RedisKeys.h"
@@ -22,6 +23,114 @@
 
 using namespace oee;
 using namespace oee::test;
+
+namespace {
+
+// One client frame (RFC 6455, 5.2): masked, as a client must, or not.
+QByteArray wsFrame(quint8 opcode, const QByteArray &payload, bool masked)
+{
+    QByteArray f;
+    f.append(char(0x80 | opcode));
+    const char maskBit = masked ? char(0x80) : char(0);
+    const qsizetype n = payload.size();
+    if (n < 126) {
+        f.append(char(maskBit | char(n)));
+    } else if (n < 65536) {
+        f.append(char(maskBit | 126)).append(char(n >> 8)).append(char(n & 0xff));
+    } else {
+        f.append(char(maskBit | 127));
+        for (int shift = 56; shift >= 0; shift -= 8)
+            f.append(char((quint64(n) >> shift) & 0xff));
+    }
+    if (!masked)
+        return f + payload;
+    const char key[4] = {0x12, 0x34, 0x56, 0x78};
+    f.append(key, 4);
+    for (qsizetype i = 0; i < n; ++i)
+        f.append(char(payload[i] ^ key[i % 4]));
+    return f;
+}
+
+// A WebSocket client over a bare connection, to send what a library would not.
+class RawWs
+{
+public:
+    // Sends `opening` (a handshake head, and perhaps frames after it) at once.
+    RawWs(quint16 port, const QByteArray &opening)
+    {
+        m_socket.setSocketOption(QAbstractSocket::LowDelayOption, 1);
+        m_socket.connectToHost(QHostAddress::LocalHost, port);
+        if (m_socket.waitForConnected(10000))
+            send(opening);
+    }
+    void send(const QByteArray &bytes)
+    {
+        m_socket.write(bytes);
+        m_socket.waitForBytesWritten(10000);
+    }
+    bool upgraded()
+    {
+        while (!m_in.contains("\r\n\r\n") && m_socket.waitForReadyRead(10000))
+            m_in += m_socket.readAll();
+        const qsizetype end = m_in.indexOf("\r\n\r\n");
+        if (end < 0 || !m_in.startsWith("HTTP/1.1 101"))
+            return false;
+        m_in.remove(0, end + 4);
+        return true;
+    }
+    // The payload of the next server frame with this opcode (others are passed over); a null
+    // array if none came. (Qt masks what it answers to frames that came with the handshake.)
+    QByteArray nextFrame(quint8 opcode)
+    {
+        for (;;) {
+            if (m_in.size() >= 2) {
+                const auto len7 = quint8(m_in[1]) & 0x7f;
+                const int extra = len7 == 126 ? 2 : len7 == 127 ? 8 : 0;
+                const int key = (quint8(m_in[1]) & 0x80) ? 4 : 0;
+                if (m_in.size() >= 2 + extra + key) {
+                    quint64 len = len7;
+                    if (extra) {
+                        len = 0;
+                        for (int i = 0; i < extra; ++i)
+                            len = (len << 8) | quint8(m_in[2 + i]);
+                    }
+                    const qsizetype start = 2 + extra + key;
+                    const qsizetype total = start + qsizetype(len);
+                    if (m_in.size() >= total) {
+                        const auto op = quint8(m_in[0]) & 0x0f;
+                        QByteArray payload = m_in.mid(start, qsizetype(len));
+                        for (qsizetype i = 0; key && i < payload.size(); ++i)
+                            payload[i] = char(payload[i] ^ m_in[2 + extra + i % 4]);
+                        m_in.remove(0, total);
+                        if (op == opcode)
+                            return payload.isNull() ? QByteArray("") : payload;
+                        continue;
+                    }
+                }
+            }
+            if (!m_socket.waitForReadyRead(10000))
+                return {};
+            m_in += m_socket.readAll();
+        }
+    }
+    // The status code of the server's close frame; 0 if none came.
+    int closeCode()
+    {
+        const QByteArray payload = nextFrame(0x8);
+        return payload.size() >= 2 ? (quint8(payload[0]) << 8) | quint8(payload[1]) : 0;
+    }
+    bool waitClosed()
+    {
+        return m_socket.state() == QAbstractSocket::UnconnectedState ||
+               m_socket.waitForDisconnected(15000);
+    }
+
+private:
+    QTcpSocket m_socket;
+    QByteArray m_in;
+};
+
+} // namespace
 
 class TestHardening : public QObject
 {
@@ -525,6 +634,107 @@ private slots:
                      60000) &&
                      dropped() >= 1,
                  qPrintable(QStringLiteral("not dropped after %1 pings").arg(sent)));
+    }
+
+    // 7, the rest: a client MUST mask its frames and a server MUST close on one that is not
+    // (RFC 6455, 5.1), with 1002. QtWebSockets 6.4 accepts them; WsFrameGuard watches ahead of it.
+    void webSocketFrameScannerFindsUnmaskedFrames()
+    {
+        const auto masked = [](quint8 opcode, const QByteArray &payload) {
+            return wsFrame(opcode, payload, true);
+        };
+        QByteArray stream = masked(0x9, "ping") + masked(0x2, QByteArray(200, 'a')) +
+                            masked(0x2, QByteArray(70000, 'b')) + masked(0x1, {});
+        // Fed whole, byte by byte, and in awkward pieces with the payload passed over: fine.
+        {
+            WsFrameScanner s;
+            QVERIFY(s.feed(stream));
+        }
+        {
+            WsFrameScanner s;
+            for (char c : std::as_const(stream))
+                QVERIFY(s.feed(QByteArrayView(&c, 1)));
+        }
+        for (const qsizetype piece : {qsizetype(3), qsizetype(7), qsizetype(1000)}) {
+            WsFrameScanner s;
+            for (qsizetype at = 0; at < stream.size();) {
+                const auto skipped = qsizetype(std::min<quint64>(s.skippable(), quint64(piece)));
+                s.skip(quint64(skipped));
+                const qsizetype n = std::min(piece - skipped, stream.size() - at - skipped);
+                QVERIFY(s.feed(QByteArrayView(stream).sliced(at + skipped, n)));
+                at += skipped + n;
+            }
+        }
+        // An unmasked frame after masked ones, wherever its header falls.
+        stream += wsFrame(0x1, "hello", false);
+        for (const qsizetype piece : {qsizetype(1), qsizetype(5), stream.size()}) {
+            WsFrameScanner s;
+            bool fine = true;
+            for (qsizetype at = 0; at < stream.size() && fine; at += piece)
+                fine =
+                    s.feed(QByteArrayView(stream).sliced(at, std::min(piece, stream.size() - at)));
+            QVERIFY(!fine);
+            QVERIFY(s.unmasked());
+        }
+        // Payload that looks like an unmasked header is payload.
+        WsFrameScanner s;
+        QVERIFY(s.feed(masked(0x2, QByteArray("\x81\x05hello", 7))));
+    }
+
+    void unmaskedWebSocketFramesAreRefusedWith1002()
+    {
+        Config c = fastConfig(m_servers);
+        c.wsPort = freePort();
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        const QByteArray head =
+            "GET /ws/orders HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+            "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n";
+        for (const quint16 port : {engine.port(), engine.wsPort()}) {
+            const QString where = QStringLiteral("port %1").arg(port);
+            // Masked frames of every shape, some of them in pieces, are served: pings get their
+            // pongs. Then one unmasked frame: closed with 1002.
+            {
+                RawWs ws(port, head);
+                QVERIFY2(ws.upgraded(), qPrintable(where));
+                ws.send(wsFrame(0x9, "one", true));
+                QCOMPARE(ws.nextFrame(0xA), QByteArray("one"));
+                const QByteArray big = wsFrame(0x2, QByteArray(60000, 'x'), true);
+                for (qsizetype at = 0; at < big.size(); at += 4096)
+                    ws.send(big.mid(at, 4096));
+                const QByteArray ping = wsFrame(0x9, "two", true);
+                for (char b : ping) // its header a byte at a time
+                    ws.send(QByteArray(1, b));
+                QCOMPARE(ws.nextFrame(0xA), QByteArray("two"));
+                ws.send(wsFrame(0x9, "three", false));
+                QCOMPARE(ws.closeCode(), 1002);
+                QVERIFY2(ws.waitClosed(), qPrintable(where));
+            }
+            // An unmasked frame sent with the handshake itself.
+            {
+                RawWs ws(port, head + wsFrame(0x1, R"({"type":"ping"})", false));
+                QVERIFY2(ws.upgraded(), qPrintable(where));
+                QCOMPARE(ws.closeCode(), 1002);
+                QVERIFY2(ws.waitClosed(), qPrintable(where));
+            }
+            // A masked one sent with the handshake is served.
+            {
+                RawWs ws(port, head + wsFrame(0x9, "four", true));
+                QVERIFY2(ws.upgraded(), qPrintable(where));
+                QCOMPARE(ws.nextFrame(0xA), QByteArray("four"));
+            }
+        }
+        // A real client (masking, as it must) still gets its stream.
+        WsClient client(QStringLiteral("ws://127.0.0.1:%1/ws/orders").arg(engine.port()));
+        QVERIFY(client.waitConnected());
+        Http http(engine.port());
+        const QString id = http.submit(order(1));
+        QVERIFY(!id.isEmpty());
+        QVERIFY(client.waitFor([&](const QList<QJsonObject> &messages) {
+            return statusesOf(messages, id).contains(QStringLiteral("confirmed"));
+        }));
     }
 
     // 4. PostgreSQL is the record: orders whose jobs Redis lost (a FLUSHALL, a restart without

@@ -40,13 +40,6 @@ QStringList lifecycle(const QList<QJsonObject> &messages, const QString &type)
     return out;
 }
 
-quint16 freePort()
-{
-    QTcpServer probe;
-    probe.listen(QHostAddress::LocalHost, 0);
-    return probe.serverPort();
-}
-
 // Warnings printed while a case runs: the server log must stay free of Qt's warnings under
 // these clients (it printed "QIODevice::peek … device not open" and "WebSocket received but no
 // slots connected" before).

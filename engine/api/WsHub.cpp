@@ -3,6 +3,7 @@
 #include "api/Json.h"
 #include "api/QueryService.h"
 #include "api/Reads.h"
+#include "api/WsFrameGuard.h"
 #include "runtime/Logging.h"
 #include "runtime/Metrics.h"
 #include "store/OrderStore.h"
@@ -76,26 +77,42 @@ void WsHub::takeConnection(QTcpSocket *socket)
 {
     socket->moveToThread(thread());
     QMetaObject::invokeMethod(
-        this,
-        [this, socket] {
-            // Its handshake is answered by m_upgrader, which deletes the socket if it disconnects
-            // before; the hub's child until then, its QWebSocket's once upgraded (see accept()).
-            socket->setParent(this);
-            m_handshaking.removeIf(
-                [](const QPointer<QTcpSocket> &t) { return t.isNull(); }); // gone before upgrading
-            m_handshaking.append(socket);
-            m_upgrader->handleConnection(socket);
-        },
-        Qt::QueuedConnection);
+        this, [this, socket] { adopt(socket); }, Qt::QueuedConnection);
+}
+
+void WsHub::adopt(QTcpSocket *socket)
+{
+    // Its handshake is answered by m_upgrader, which deletes the socket if it disconnects
+    // before; the hub's child until then, its QWebSocket's once upgraded (see accept()).
+    socket->setParent(this);
+    m_handshaking.removeIf(
+        [](const QPointer<QTcpSocket> &t) { return t.isNull(); }); // gone before upgrading
+    m_handshaking.append(socket);
+    // Before m_upgrader connects to it: the guard's slot must run before Qt's.
+    new WsFrameGuard(socket);
+    // A head that never completes (WS_PORT's connections come here at once) is not kept.
+    QTimer::singleShot(kHandshakeMs, socket, [this, socket] {
+        if (m_handshaking.contains(socket))
+            socket->abort();
+    });
+    m_upgrader->handleConnection(socket);
 }
 
 quint16 WsHub::listen(const QHostAddress &address, quint16 port, QString *error)
 {
-    if (!m_upgrader->listen(address, port)) {
-        *error = m_upgrader->errorString();
+    // Its own listener rather than QWebSocketServer's, so that its connections are watched
+    // (WsFrameGuard) and written to directly, like those upgraded on the API's port.
+    auto *server = new QTcpServer(this);
+    if (!server->listen(address, port)) {
+        *error = server->errorString();
+        delete server;
         return 0;
     }
-    return m_upgrader->serverPort();
+    connect(server, &QTcpServer::newConnection, this, [this, server] {
+        while (QTcpSocket *socket = server->nextPendingConnection())
+            adopt(socket);
+    });
+    return server->serverPort();
 }
 
 void WsHub::checkBacklogs()
@@ -162,6 +179,18 @@ void WsHub::refuse(QWebSocket *socket, const ApiError &error, int closeCode)
     });
 }
 
+void WsHub::refuseUnmasked(QWebSocket *socket)
+{
+    qCWarning(lcWs, "closing a WebSocket client that sent an unmasked frame (RFC 6455, 5.1)");
+    if (const auto it = m_subscribers.find(socket); it != m_subscribers.end())
+        it->closing = true;
+    QTimer::singleShot(0, socket, [socket] {
+        socket->close(QWebSocketProtocol::CloseCodeProtocolError,
+                      QStringLiteral("client frames must be masked"));
+        abortLater(socket);
+    });
+}
+
 void WsHub::abortLater(QWebSocket *socket)
 {
     // A peer that never answers the close handshake does not keep the socket forever.
@@ -196,6 +225,15 @@ void WsHub::accept(std::unique_ptr<QWebSocket> owned)
     socket->setMaxAllowedIncomingFrameSize(kMaxIncomingBytes);
     // Closed sockets are deleted whatever path refused them.
     connect(socket, &QWebSocket::disconnected, this, [this, socket] { remove(socket); });
+    if (auto *guard =
+            tcp ? tcp->findChild<WsFrameGuard *>({}, Qt::FindDirectChildrenOnly) : nullptr) {
+        connect(guard, &WsFrameGuard::unmaskedFrame, this,
+                [this, socket] { refuseUnmasked(socket); });
+        if (!guard->upgraded()) { // it came with the handshake
+            refuseUnmasked(socket);
+            return;
+        }
+    }
 
     const QUrl url = socket->requestUrl();
     const QString path = url.path();

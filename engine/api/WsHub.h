@@ -7,6 +7,7 @@
 #include <QObject>
 #include <QPointer>
 #include <QSet>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTimer>
 #include <QWebSocket>
@@ -67,6 +68,8 @@ public:
     void setApiKey(const QString &key) { m_apiKey = key; }
 
 private:
+    // A connection whose handshake is due, on the hub's thread.
+    void adopt(QTcpSocket *socket);
     void accept(std::unique_ptr<QWebSocket> socket);
     enum class Dialect { Oee, Seed001, Seed004 };
     struct Subscriber
@@ -103,6 +106,8 @@ private:
     static void countSent(qint64 frames, qint64 bytes);
     void refuse(QWebSocket *socket, const ApiError &error, int closeCode);
     static void abortLater(QWebSocket *socket);
+    // A client sent an unmasked frame: closed with 1002 (RFC 6455, 5.1).
+    void refuseUnmasked(QWebSocket *socket);
     // Closes a client that fell too far behind (1009) and counts it.
     void drop(QWebSocket *socket, qint64 behindBytes);
     // The read pool is full: the client is told to come back (4503).
@@ -130,6 +135,7 @@ private:
     static constexpr qsizetype kMaxBuffered = 100000;      // live events held for one not yet ready
     static constexpr qint64 kMaxIncomingBytes = 64 * 1024; // a client only ever sends pings
     static constexpr int kCloseHandshakeMs = 5000;
+    static constexpr int kHandshakeMs = 10000; // QWebSocketServer's own default
 
     ReadPool *m_reads;
     QHash<QWebSocket *, Subscriber> m_subscribers;
@@ -142,7 +148,7 @@ private:
     QAtomicInteger<qint64> m_dropped = 0;
     std::shared_ptr<QAtomicInt> m_subscriberCount = std::make_shared<QAtomicInt>(0);
     QString m_apiKey;
-    QWebSocketServer *m_upgrader = nullptr;    // handshakes, and WS_PORT's listener
+    QWebSocketServer *m_upgrader = nullptr;    // handshakes
     QList<QPointer<QTcpSocket>> m_handshaking; // taken connections not yet upgraded
     int m_batchSubscribers = 0;
     QTimer m_fanoutTimer{this};

@@ -9,6 +9,7 @@
 #include <QSignalSpy>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QTcpServer>
 #include <QTcpSocket>
 #include <QTest>
 #include <QUuid>
@@ -206,6 +207,13 @@ bool WsClient::waitFor(const std::function<bool(const QList<QJsonObject> &)> &do
         spy.wait(200);
     }
     return true;
+}
+
+quint16 freePort()
+{
+    QTcpServer probe;
+    probe.listen(QHostAddress::LocalHost, 0);
+    return probe.serverPort();
 }
 
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs)

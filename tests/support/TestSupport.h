@@ -92,6 +92,9 @@ private:
 // which evaluates its expression once more at the end) with a generous deadline.
 bool waitUntil(const std::function<bool()> &condition, int timeoutMs = 30000);
 
+// A loopback port nobody listens on right now.
+quint16 freePort();
+
 // Starts the real `oee --server` (OEE_BINARY) on a free port with its private servers under
 // dataDir and the given extra environment; returns the port (1 for the worker role, which
 // serves no HTTP), 0 on failure.
