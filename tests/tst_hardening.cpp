@@ -202,6 +202,26 @@ private slots:
             QVERIFY2(lock.exec(QStringLiteral("LOCK TABLE order_events IN EXCLUSIVE MODE")),
                      qPrintable(lock.lastError().text()));
 
+            // A's threads block in their next write, each at its own moment; B starts once all
+            // of A's leases have expired, so that its first recovery takes every order (its
+            // own first write then waits behind the same lock, and it recovers nothing more:
+            // started earlier, under load, it took one thread's orders and never the other's).
+            const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
+            QVERIFY(redisEndpoint);
+            RedisConnection redis(*redisEndpoint);
+            QVERIFY2(waitUntil(
+                         [&] {
+                             const RedisReply now = redis.command({"TIME"});
+                             const qint64 ms = now.elements.value(0).str.toLongLong() * 1000 +
+                                               now.elements.value(1).str.toLongLong() / 1000;
+                             return redis
+                                        .command({"ZCOUNT", rkeys::shard("oee:", 0) + "active",
+                                                  "-inf", QByteArray::number(ms)})
+                                        .toInt() == total;
+                         },
+                         60000),
+                     "A's leases did not all expire");
+
             // B recovers the expired leases and claims every order (its own confirmations then
             // wait behind the same lock).
             Config other = fastConfig(m_servers);
@@ -214,9 +234,6 @@ private slots:
             other.dex.executionLatencyMaxMs = 8000;
             Engine b(other);
             QVERIFY2(b.start(&error), qPrintable(error));
-            const auto redisEndpoint = RedisEndpoint::fromUrl(m_servers.redisUrl(), &error);
-            QVERIFY(redisEndpoint);
-            RedisConnection redis(*redisEndpoint);
             QVERIFY2(waitUntil(
                          [&] {
                              const QueueCounts c = JobQueue(&redis, {}).counts();

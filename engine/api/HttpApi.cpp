@@ -42,7 +42,13 @@ HttpApi::HttpApi(const Config &config, Ingest *ingest, ReadPool *reads, QuerySer
     });
 }
 
-HttpApi::~HttpApi() = default;
+HttpApi::~HttpApi()
+{
+    // The connections outlive m_lines (QHttpServer, a later member, deletes them after it is
+    // gone): their destroyed() must not reach it.
+    for (auto it = m_lines.keyBegin(); it != m_lines.keyEnd(); ++it)
+        disconnect(*it, &QObject::destroyed, this, nullptr);
+}
 
 quint16 HttpApi::listen(const QString &host, quint16 port, QString *error)
 {
@@ -189,6 +195,11 @@ void HttpApi::write(QHttpServerResponder &r, int status, const QByteArray &body,
 void HttpApi::respond(QHttpServerResponder &r, int status, const QByteArray &body,
                       const Headers &headers)
 {
+    if (const auto line = m_lines.constFind(r.socket());
+        line != m_lines.cend() && !line->empty()) { // an earlier request is not answered yet
+        writeNow(park(std::move(r)), status, body, headers);
+        return;
+    }
     write(r, status, body, headers, m_origin);
 }
 
@@ -207,7 +218,18 @@ HttpApi::Token HttpApi::park(QHttpServerResponder &&responder, metrics::Histogra
     p.origin = m_origin;
     p.socket = responder.socket();
     p.responder = std::make_unique<QHttpServerResponder>(std::move(responder));
+    QTcpSocket *socket = p.socket;
     m_parked.emplace(token, std::move(p));
+    if (socket) {
+        auto line = m_lines.find(socket);
+        if (line == m_lines.end()) {
+            // Kept while the connection lives. Gone: its answers have nowhere to go (writeNow
+            // drops them by token).
+            line = m_lines.insert(socket, {});
+            connect(socket, &QObject::destroyed, this, [this, socket] { m_lines.remove(socket); });
+        }
+        line->push_back(token);
+    }
     return token;
 }
 
@@ -241,14 +263,40 @@ void HttpApi::writeNow(Token token, int status, const QByteArray &body, const He
     auto it = m_parked.find(token);
     if (it == m_parked.end())
         return;
-    Parked p = std::move(it->second);
-    m_parked.erase(it);
-    if (!p.socket || p.socket->state() != QAbstractSocket::ConnectedState)
-        return; // the client went away: nothing to write to (the responder's destructor
-                // does not touch the socket in Qt 6.4)
-    write(*p.responder, status, body, headers, p.origin);
-    if (p.timing)
-        p.timing->observe(double(p.since.nsecsElapsed()) / 1e9);
+    QTcpSocket *socket = it->second.socket;
+    if (!socket || socket->state() != QAbstractSocket::ConnectedState) {
+        // The client went away: nothing to write to (the responder's destructor does not
+        // touch the socket in Qt 6.4).
+        m_parked.erase(it);
+        if (socket)
+            writeInOrder(socket); // its line moves on (it drops the rest)
+        return;
+    }
+    it->second.answer = Parked::Answer{status, body, headers};
+    writeInOrder(socket);
+}
+
+void HttpApi::writeInOrder(QTcpSocket *socket)
+{
+    const auto line = m_lines.find(socket);
+    if (line == m_lines.end())
+        return;
+    const bool connected = socket->state() == QAbstractSocket::ConnectedState;
+    while (!line->empty()) {
+        const auto it = m_parked.find(line->front());
+        if (it != m_parked.end()) {
+            if (connected && !it->second.answer)
+                break; // the next to answer is not ready
+            Parked p = std::move(it->second);
+            m_parked.erase(it);
+            if (connected) {
+                write(*p.responder, p.answer->status, p.answer->body, p.answer->headers, p.origin);
+                if (p.timing)
+                    p.timing->observe(double(p.since.nsecsElapsed()) / 1e9);
+            }
+        }
+        line->pop_front();
+    }
 }
 
 } // namespace oee

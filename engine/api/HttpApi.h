@@ -4,13 +4,16 @@
 #include "runtime/Metrics.h"
 
 #include <QElapsedTimer>
+#include <QHash>
 #include <QHttpServer>
 #include <QList>
 #include <QObject>
 #include <QPointer>
 #include <QTcpSocket>
+#include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 
@@ -70,6 +73,9 @@ public:
     // A path of any depth ("/<arg>" with a QUrl argument): preflight and the catch-all.
     void routeAnyPath(Methods methods, UrlHandler handler);
     // With `timing`, the time from here to the answer written is observed in it.
+    // Answers go out in the order their requests came on a connection (HTTP/1.1 pipelining:
+    // QHttpServer hands over the next request while an earlier one is parked): one that is
+    // ready waits for those before it, and respond() waits behind parked ones too.
     Token park(QHttpServerResponder &&responder, metrics::Histogram *timing = nullptr);
     // Thread-safe: answers a parked request on the HTTP thread.
     void answer(Token token, int status, const QByteArray &body, const Headers &headers = {});
@@ -102,6 +108,8 @@ private:
     // WebSocket upgrade, which no route answers (see the class comment).
     bool enter(const QHttpServerRequest &req);
     void writeNow(Token token, int status, const QByteArray &body, const Headers &headers);
+    // Writes the ready answers at the head of a connection's line.
+    void writeInOrder(QTcpSocket *socket);
     static void write(QHttpServerResponder &r, int status, const QByteArray &body,
                       const Headers &headers, const QByteArray &origin);
 
@@ -127,8 +135,17 @@ private:
         QByteArray origin;
         metrics::Histogram *timing = nullptr;
         QElapsedTimer since;
+        struct Answer
+        {
+            int status;
+            QByteArray body;
+            Headers headers;
+        };
+        std::optional<Answer> answer; // ready, waiting for an earlier request's
     };
     std::unordered_map<Token, Parked> m_parked;
+    // Per connection (while it lives), its parked requests in the order they came.
+    QHash<QTcpSocket *, std::deque<Token>> m_lines;
     Token m_nextToken = 1;
     QStringList m_corsOrigins;
     QByteArray m_origin; // of the request being handled
