@@ -304,8 +304,15 @@ int RedisConnection::anyNode()
     return 0;
 }
 
+void RedisConnection::refreshIfStale()
+{
+    if (m_mapStale && QDateTime::currentMSecsSinceEpoch() - m_mapReadAtMs >= kStaleMapRetryMs)
+        refreshSlots();
+}
+
 bool RedisConnection::refreshSlots()
 {
+    m_mapReadAtMs = QDateTime::currentMSecsSinceEpoch();
     // CLUSTER SLOTS: [[first, last, [host, port, id], replicas…], …]; masters only.
     for (size_t tries = 0; tries < m_nodes.size(); ++tries) {
         const int asked = anyNode();
@@ -335,6 +342,7 @@ bool RedisConnection::refreshSlots()
             for (qint64 slot = first; slot <= last; ++slot)
                 m_slots[size_t(slot)] = qint16(index);
         }
+        m_mapStale = false;
         return true;
     }
     return false;
@@ -364,6 +372,7 @@ int RedisConnection::nodeFor(const QList<QByteArray> &command)
     const auto key = keyOf(command);
     if (!key)
         return anyNode();
+    refreshIfStale();
     if (m_slots.empty() && !refreshSlots())
         return anyNode();
     const int node = m_slots[size_t(redisKeySlot(*key))];
@@ -390,6 +399,8 @@ QList<RedisReply> RedisConnection::send(const QList<QList<QByteArray>> &commands
             replies[i] = RedisReply{RedisReply::IoError, 0, m_lastError.toUtf8(), {}};
         else
             replies[i] = readReply(node);
+        if (replies[i].type == RedisReply::IoError && m_endpoint.isCluster())
+            m_mapStale = true; // the node may be gone for good: see refreshIfStale()
     }
     return replies;
 }
@@ -507,6 +518,7 @@ QList<RedisReply> RedisConnection::onEveryMaster(const QList<QByteArray> &args)
 {
     if (!m_endpoint.isCluster())
         return {command(args)};
+    refreshIfStale();
     if (m_slots.empty())
         refreshSlots();
     QList<int> masters;

@@ -112,6 +112,8 @@ private:
     int nodeIndex(const QString &host, int port);
     int anyNode();
     int nodeFor(const QList<QByteArray> &command);
+    // Reads the map again if a node could not be reached (see m_mapStale).
+    void refreshIfStale();
     bool refreshSlots();
     // Sends the commands (to their nodes) and reads every reply, without following redirections.
     QList<RedisReply> send(const QList<QList<QByteArray>> &commands, const QList<int> &nodes);
@@ -122,7 +124,13 @@ private:
     int m_timeoutMs;
     std::vector<Node> m_nodes;   // one (the server) or, on a cluster, every master known
     std::vector<qint16> m_slots; // cluster: the node index serving each slot, -1 unknown
-    int m_pubsubNode = -1;       // the node this connection subscribed on
+    // Cluster: a node could not be reached, so the map may name a master that is gone (a
+    // failover promotes one of its replicas, at another address): read again before the next
+    // command, at most every kStaleMapRetryMs while it stays so.
+    bool m_mapStale = false;
+    qint64 m_mapReadAtMs = 0;
+    static constexpr qint64 kStaleMapRetryMs = 100;
+    int m_pubsubNode = -1; // the node this connection subscribed on
     QString m_lastError;
 };
 

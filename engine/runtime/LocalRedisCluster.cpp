@@ -56,10 +56,11 @@ QByteArray LocalRedisCluster::cli(int node, const QStringList &arguments)
     return p.readAllStandardOutput();
 }
 
-bool LocalRedisCluster::start(int masters, QString *error)
+bool LocalRedisCluster::start(int masters, QString *error, int replicas, int nodeTimeoutMs)
 {
     QDir().mkpath(m_dir);
-    for (int i = 0; i < masters; ++i) {
+    const int nodes = masters * (1 + replicas);
+    for (int i = 0; i < nodes; ++i) {
         // A free port is only free until someone else takes it (tests run in parallel): a node
         // that cannot bind exits, and is started again on another port. It is ours once the
         // server on its port reports our process id.
@@ -88,9 +89,13 @@ bool LocalRedisCluster::start(int masters, QString *error)
                  QStringLiteral("127.0.0.1"), QStringLiteral("--cluster-enabled"),
                  QStringLiteral("yes"), QStringLiteral("--cluster-config-file"),
                  dir + QStringLiteral("/nodes.conf"), QStringLiteral("--cluster-node-timeout"),
-                 QStringLiteral("5000"), QStringLiteral("--dir"), dir,
-                 QStringLiteral("--appendonly"), QStringLiteral("yes"), QStringLiteral("--save"),
-                 QString(), QStringLiteral("--daemonize"), QStringLiteral("no")});
+                 QString::number(nodeTimeoutMs),
+                 // A replica is promoted however long ago it last heard from its master (by
+                 // default, one whose master had been quiet for a while would refuse).
+                 QStringLiteral("--cluster-replica-validity-factor"), QStringLiteral("0"),
+                 QStringLiteral("--dir"), dir, QStringLiteral("--appendonly"),
+                 QStringLiteral("yes"), QStringLiteral("--save"), QString(),
+                 QStringLiteral("--daemonize"), QStringLiteral("no")});
             p->setStandardOutputFile(dir + QStringLiteral("/redis.log"));
             p->setChildProcessModifier([] {
                 ::prctl(PR_SET_PDEATHSIG, SIGTERM); // dies with the test or the benchmark
@@ -130,7 +135,7 @@ bool LocalRedisCluster::start(int masters, QString *error)
     QStringList create{QStringLiteral("--cluster"), QStringLiteral("create")};
     for (const int port : std::as_const(m_ports))
         create << QStringLiteral("127.0.0.1:%1").arg(port);
-    create << QStringLiteral("--cluster-replicas") << QStringLiteral("0")
+    create << QStringLiteral("--cluster-replicas") << QString::number(replicas)
            << QStringLiteral("--cluster-yes");
     QProcess p;
     p.setProgram(QStringLiteral("redis-cli"));
@@ -177,6 +182,44 @@ bool LocalRedisCluster::waitHealthy(QString *error)
         }
         QThread::msleep(100);
     }
+}
+
+void LocalRedisCluster::kill(int node)
+{
+    QProcess *p = m_nodes[size_t(node)].get();
+    p->kill();
+    p->waitForFinished(10000);
+}
+
+bool LocalRedisCluster::waitForFailover(int deadNode, QString *error)
+{
+    const int dead = m_ports.value(deadNode);
+    const QDeadlineTimer deadline(60000);
+    for (int asked = 0; !deadline.hasExpired(); asked = (asked + 1) % int(m_ports.size())) {
+        if (asked == deadNode)
+            continue;
+        RedisEndpoint node;
+        node.port = m_ports.value(asked);
+        RedisConnection redis(node);
+        bool served = redis.command({"CLUSTER", "INFO"}).str.contains("cluster_state:ok");
+        const RedisReply r = redis.command({"CLUSTER", "SLOTS"});
+        qint64 covered = 0;
+        for (const RedisReply &range : r.elements) {
+            if (range.elements.size() < 3)
+                continue;
+            served = served && range.elements[2].elements.value(1).toInt() != dead;
+            covered += range.elements[1].toInt() - range.elements[0].toInt() + 1;
+        }
+        if (served && covered == 16384)
+            return true;
+        QThread::msleep(50);
+    }
+    *error = QStringLiteral("no replica took over from node %1 (port %2): %3")
+                 .arg(deadNode)
+                 .arg(dead)
+                 .arg(QString::fromUtf8(cli((deadNode + 1) % int(m_ports.size()),
+                                            {QStringLiteral("CLUSTER"), QStringLiteral("NODES")})));
+    return false;
 }
 
 int LocalRedisCluster::nodeServing(int slot, int *slotsBefore)

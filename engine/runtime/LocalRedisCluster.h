@@ -9,7 +9,7 @@ namespace oee {
 
 // A real Redis Cluster of N masters on loopback, for the tests and the benchmark: N
 // `redis-server --cluster-enabled yes` on free ports under one directory, joined with
-// `redis-cli --cluster create` (no replicas). The servers die with this process.
+// `redis-cli --cluster create`, with or without replicas. The servers die with this process.
 class LocalRedisCluster
 {
 public:
@@ -18,8 +18,9 @@ public:
     LocalRedisCluster(const LocalRedisCluster &) = delete;
     LocalRedisCluster &operator=(const LocalRedisCluster &) = delete;
 
-    // Blocks until every node reports cluster_state:ok.
-    bool start(int masters, QString *error);
+    // Blocks until every node reports cluster_state:ok. `replicas` per master; a node that
+    // does not answer for `nodeTimeoutMs` is failing (its replica takes over).
+    bool start(int masters, QString *error, int replicas = 0, int nodeTimeoutMs = 5000);
     void stop();
     // redis+cluster://127.0.0.1:p1,127.0.0.1:p2,…
     [[nodiscard]] QString url() const;
@@ -32,6 +33,10 @@ public:
     int nodeServing(int slot, int *slotsBefore = nullptr);
     // Runs redis-cli against one node; its standard output.
     QByteArray cli(int node, const QStringList &arguments);
+    // kill -9 of one node.
+    void kill(int node);
+    // Blocks until a replica serves every slot the dead node served and the cluster is ok.
+    bool waitForFailover(int deadNode, QString *error);
 
 private:
     bool waitHealthy(QString *error);
