@@ -785,22 +785,9 @@ private slots:
             [&] {
                 socket.waitForReadyRead(100);
                 in += socket.readAll();
-                for (;;) { // whole answers (each has a Content-Length)
-                    const qsizetype end = in.indexOf("\r\n\r\n");
-                    if (end < 0)
-                        break;
-                    const QByteArray head = in.left(end).toLower();
-                    const qsizetype at = head.indexOf("content-length:");
-                    const qsizetype length =
-                        at < 0 ? 0
-                               : head.mid(at + 15, head.indexOf('\r', at) - at - 15)
-                                     .trimmed()
-                                     .toLongLong();
-                    if (in.size() < end + 4 + length)
-                        break;
-                    statuses << in.mid(9, 3).toInt();
-                    bodies << in.mid(end + 4, length);
-                    in.remove(0, end + 4 + length);
+                while (auto answer = Http::takeAnswer(in)) {
+                    statuses << answer->status;
+                    bodies << answer->body;
                 }
                 return statuses.size() >= 4;
             },

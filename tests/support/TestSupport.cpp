@@ -146,19 +146,29 @@ HttpResult Http::raw(const QByteArray &request)
             socket.state() != QAbstractSocket::ConnectedState)
             break;
         data += socket.readAll();
-        const int headerEnd = data.indexOf("\r\n\r\n");
-        if (headerEnd < 0)
-            continue;
-        const QByteArray head = data.left(headerEnd).toLower();
-        const int cl = head.indexOf("content-length:");
-        const int length =
-            cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toInt();
-        if (data.size() >= headerEnd + 4 + length) {
-            r.status = data.mid(9, 3).toInt();
-            r.body = data.mid(headerEnd + 4, length);
+        if (auto answer = takeAnswer(data)) {
+            r = std::move(*answer);
             break;
         }
     }
+    return r;
+}
+
+std::optional<HttpResult> Http::takeAnswer(QByteArray &received)
+{
+    const qsizetype headerEnd = received.indexOf("\r\n\r\n");
+    if (headerEnd < 0)
+        return std::nullopt;
+    const QByteArray head = received.left(headerEnd).toLower();
+    const qsizetype cl = head.indexOf("content-length:");
+    const qsizetype length =
+        cl < 0 ? 0 : head.mid(cl + 15, head.indexOf("\r\n", cl) - cl - 15).trimmed().toLongLong();
+    if (received.size() < headerEnd + 4 + length)
+        return std::nullopt;
+    HttpResult r;
+    r.status = received.mid(9, 3).toInt();
+    r.body = received.mid(headerEnd + 4, length);
+    received.remove(0, headerEnd + 4 + length);
     return r;
 }
 

@@ -12,6 +12,7 @@
 #include <QTemporaryDir>
 #include <QWebSocket>
 #include <memory>
+#include <optional>
 
 namespace oee::test {
 
@@ -59,6 +60,9 @@ public:
     HttpResult post(const QString &path, const QByteArray &body,
                     const QByteArray &contentType = "application/json");
     HttpResult raw(const QByteArray &request); // a raw request over a fresh TCP connection
+    // Takes the first whole answer (its head and its Content-Length body) off `received`;
+    // nullopt while it is incomplete.
+    static std::optional<HttpResult> takeAnswer(QByteArray &received);
     HttpResult del(const QString &path);
     QString submit(const QJsonObject &order); // POST /api/orders/execute → orderId ("" on error)
 
