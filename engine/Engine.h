@@ -52,6 +52,8 @@ public:
     [[nodiscard]] Market *market() const { return m_market.get(); }
     // The resting orders' index (null in the api role).
     [[nodiscard]] RestingBook *restingBook() const { return m_book; }
+    // The worker threads' objects (none in the api role), each living on its own thread.
+    [[nodiscard]] const QList<Worker *> &workers() const { return m_workers; }
     // The streams' fan-out (its own thread), when this process serves HTTP.
     [[nodiscard]] WsHub *streamHub() const { return m_hub; }
 

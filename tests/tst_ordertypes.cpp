@@ -11,6 +11,7 @@
 #include "money/Amount.h"
 #include "queue/RedisConnection.h"
 #include "queue/RedisKeys.h"
+#include "queue/Worker.h"
 
 #include <QJsonArray>
 #include <QNetworkReply>
@@ -182,6 +183,59 @@ private slots:
                                   .toULongLong();
         QVERIFY2(out >= floor, qPrintable(QStringLiteral("%1 < %2").arg(out).arg(floor)));
         QVERIFY(m_engine->restingBook()->stats().triggered >= 1);
+    }
+
+    void aBurstIsRoutedWholeBeforeAnyOfItIsBuilt()
+    {
+        // One worker thread claims the whole burst at once: every order of it is routed (on
+        // the pools as the crossing left them) before the first is built and submitted, so the
+        // last one's routing does not wait for the others' transactions. The worker's
+        // committed events come in the order it wrote them.
+        Config config = fastConfig(m_servers);
+        config.workerThreads = 1;
+        startEngine(config);
+        QCOMPARE(m_engine->workers().size(), 1);
+        QMutex mutex;
+        QList<std::pair<QString, OrderStatus>> written;
+        connect(
+            m_engine->workers().first(), &Worker::eventsCommitted, this,
+            [&](const QList<OrderEvent> &events) {
+                QMutexLocker lock(&mutex);
+                for (const OrderEvent &e : events)
+                    written.append({e.orderId, e.status});
+            },
+            Qt::DirectConnection);
+        Http http(m_engine->port());
+        const BaseUnits tenth =
+            m_engine->market()
+                ->route(QStringLiteral("SOL"), QStringLiteral("USDC"), 100'000'000)
+                .best.amountOut;
+        QStringList ids;
+        for (int i = 0; i < 12; ++i)
+            ids << http.submit(limitOrder(QStringLiteral("0.1"), tenth * 1002 / 1000));
+        for (const QString &id : std::as_const(ids))
+            QVERIFY(waitStatus(id, QStringLiteral("open")));
+        const QString big = http.submit(pushUp(QStringLiteral("4000000")));
+        QVERIFY(waitStatus(big, QStringLiteral("confirmed")));
+        for (const QString &id : std::as_const(ids))
+            QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
+        QMutexLocker lock(&mutex);
+        int routed = 0, built = 0;
+        for (const auto &[id, status] : std::as_const(written)) {
+            if (!ids.contains(id))
+                continue;
+            if (status == OrderStatus::Routing) {
+                QVERIFY2(built == 0, qPrintable(QStringLiteral("order %1 routed after %2 of the "
+                                                               "burst were built")
+                                                    .arg(id)
+                                                    .arg(built)));
+                ++routed;
+            } else if (status == OrderStatus::Building) {
+                ++built;
+            }
+        }
+        QCOMPARE(routed, 12); // one burst, one attempt each
+        QCOMPARE(built, 12);
     }
 
     void aMissedAttemptRestsAgainUntilCancelled()

@@ -152,6 +152,22 @@ void OrderExecutor::beginAttempt(const QString &id)
     QTimer::singleShot(m_market->config().quoteLatencyMs, this, [this, id] { onQuoted(id); });
 }
 
+void OrderExecutor::then(std::function<void()> next)
+{
+    if (m_batching)
+        m_afterBatch.append(std::move(next));
+    else
+        next();
+}
+
+void OrderExecutor::endBatch()
+{
+    m_batching = false;
+    const QList<std::function<void()>> held = std::exchange(m_afterBatch, {});
+    for (const auto &next : held)
+        next();
+}
+
 bool OrderExecutor::expiredNow(const InFlight &f)
 {
     return f.request.expiresAt.isValid() && f.request.expiresAt <= QDateTime::currentDateTimeUtc();
@@ -443,7 +459,7 @@ void OrderExecutor::emitEvent(InFlight &order, OrderStatus status, EventData dat
     e.fence = order.fence;
     if (durability == Durability::Batch) {
         m_writer->append(e, {});
-        next();
+        then(std::move(next));
     } else {
         m_writer->append(e, std::move(next));
     }

@@ -43,6 +43,13 @@ public:
 
     // A claimed job whose order is not finished, with its row as the claim found it.
     void run(const Job &job, const OrderCursor &cursor);
+    // Runs between beginBatch() and endBatch() take their first step each before any takes
+    // its second: the steps that follow a status change at once (routing → building →
+    // submitted) wait until endBatch(). A burst of triggered orders is routed, every one on
+    // the pools as they are, before the first is built, instead of order by order; what
+    // becomes durable, and when, is the same (the writer flushes after the batch either way).
+    void beginBatch() { m_batching = true; }
+    void endBatch();
     [[nodiscard]] bool isRunning(const QString &id) const { return m_inFlight.contains(id); }
     // The same order claimed again while it runs here (its lease lapsed): the run goes on
     // under the new claim.
@@ -78,6 +85,7 @@ private:
     };
 
     void beginAttempt(const QString &id);
+    void then(std::function<void()> next);
     void onQuoted(const QString &id);
     void onBuilt(const QString &id);
     void onSubmitted(const QString &id);
@@ -110,6 +118,8 @@ private:
     QHash<QString, InFlight> m_inFlight;
     QTimer m_landTimer{this};
     QStringList m_toLand;
+    bool m_batching = false;
+    QList<std::function<void()>> m_afterBatch; // second steps held by beginBatch()
 };
 
 } // namespace oee

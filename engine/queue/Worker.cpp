@@ -123,6 +123,7 @@ void Worker::startJobs(const QList<Job> &jobs)
         settlePending();
         return;
     }
+    m_executor->beginBatch();
     for (const Job &job : jobs) {
         const auto it = cursors->find(job.id);
         if (it == cursors->end()) {
@@ -147,6 +148,7 @@ void Worker::startJobs(const QList<Job> &jobs)
         }
         m_executor->run(job, *it);
     }
+    m_executor->endBatch();
     if (!m_unsettled.isEmpty())
         m_settleTimer.start(0);
 }
