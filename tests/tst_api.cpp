@@ -421,14 +421,24 @@ private slots:
     {
         // ?batch=1: the snapshot, then one JSON array per delivery round. The fan-out thread is
         // held while three orders run, so their events are delivered in one round, one frame.
+        // A second batched subscriber gets the same array (built once for both), and one
+        // subscribed without batch, between them, each event in its own frame.
         startEngine(fastConfig(m_servers));
         Http http(m_engine->port());
-        QWebSocket socket;
-        QList<QByteArray> frames;
+        QWebSocket socket, single, second;
+        QList<QByteArray> frames, singles, seconds;
         connect(&socket, &QWebSocket::textMessageReceived, this,
                 [&](const QString &m) { frames << m.toUtf8(); });
+        connect(&single, &QWebSocket::textMessageReceived, this,
+                [&](const QString &m) { singles << m.toUtf8(); });
+        connect(&second, &QWebSocket::textMessageReceived, this,
+                [&](const QString &m) { seconds << m.toUtf8(); });
         socket.open(QUrl(ws(QStringLiteral("/ws/orders?batch=1"))));
         QVERIFY(waitUntil([&] { return !frames.isEmpty(); }, 10000));
+        single.open(QUrl(ws(QStringLiteral("/ws/orders"))));
+        QVERIFY(waitUntil([&] { return !singles.isEmpty(); }, 10000));
+        second.open(QUrl(ws(QStringLiteral("/ws/orders?batch=1"))));
+        QVERIFY(waitUntil([&] { return !seconds.isEmpty(); }, 10000));
         QCOMPARE(QJsonDocument::fromJson(frames.first())
                      .object()
                      .value(QStringLiteral("type"))
@@ -464,6 +474,12 @@ private slots:
         QCOMPARE(events.size(), 3 * 5);
         for (const QString &id : std::as_const(ids))
             QCOMPARE(statusesOf(events, id), kHappyPath);
+        QVERIFY(waitUntil([&] { return seconds.size() >= 2 && singles.size() >= 1 + 15; }));
+        QCOMPARE(seconds.size(), 2);
+        QCOMPARE(seconds[1], frames[1]);
+        QCOMPARE(singles.size(), 1 + 15);
+        for (int i = 0; i < 15; ++i)
+            QCOMPARE(QJsonDocument::fromJson(singles[1 + i]).object(), events[i]);
     }
 
     // The status messages among a stream's messages, with their eventIds.

@@ -14,6 +14,7 @@
 #include <QPointer>
 #include <QRegularExpression>
 #include <QUrlQuery>
+#include <algorithm>
 
 namespace oee {
 
@@ -624,17 +625,7 @@ void WsHub::flush(QWebSocket *socket)
         return;
     bool sent = true;
     if (sub.batch) {
-        // One frame: the JSON array of this round's events.
-        QByteArray array;
-        array.reserve(bytes + pending.size() + 2);
-        array.append('[');
-        for (const QByteArray &p : pending) {
-            if (array.size() > 1)
-                array.append(',');
-            array.append(p);
-        }
-        array.append(']');
-        sent = sendText(socket, sub, array);
+        sent = sendBatch(socket, sub, pending, bytes);
     } else if (sub.tcp) {
         // Frames, each built once per dialect and round for every socket that gets it (not
         // encoded again per socket as QWebSocket would): the round's in one write.
@@ -650,6 +641,36 @@ void WsHub::flush(QWebSocket *socket)
     }
     if (sent && !sub.endsWith.isEmpty() && m_subscribers.contains(socket))
         closeNormally(socket, m_subscribers[socket], QStringLiteral("order ") + sub.endsWith);
+}
+
+bool WsHub::sendBatch(QWebSocket *socket, Subscriber &sub, const QList<QByteArray> &payloads,
+                      qsizetype bytes)
+{
+    // Every subscriber of /ws/orders in one dialect queues the same events of a round as the
+    // same shared payloads: the array (and its frame) is built once for all of them.
+    const auto same = [](const QByteArray &a, const QByteArray &b) {
+        return a.constData() == b.constData() && a.size() == b.size();
+    };
+    if (payloads.size() != m_batchParts.size() ||
+        !std::equal(payloads.cbegin(), payloads.cend(), m_batchParts.cbegin(), same)) {
+        QByteArray array;
+        array.reserve(bytes + payloads.size() + 2);
+        array.append('[');
+        for (const QByteArray &p : payloads) {
+            if (array.size() > 1)
+                array.append(',');
+            array.append(p);
+        }
+        array.append(']');
+        m_batchParts = payloads;
+        m_batchArray = array;
+        m_batchFrame.clear();
+    }
+    if (!sub.tcp)
+        return sendText(socket, sub, m_batchArray);
+    if (m_batchFrame.isNull())
+        m_batchFrame = textFrame(m_batchArray);
+    return writeFrames(socket, sub, m_batchFrame, 1);
 }
 
 bool WsHub::account(QWebSocket *socket, Subscriber &sub, qint64 bytes)
@@ -767,6 +788,9 @@ void WsHub::deliverOutbox()
     // can remove it from the containers at once): flush() looks each one up again.
     for (QWebSocket *socket : std::as_const(touched))
         flush(socket);
+    m_batchParts.clear(); // the round's payloads are not held past it
+    m_batchArray.clear();
+    m_batchFrame.clear();
     for (QWebSocket *socket : std::as_const(overflowed))
         if (m_subscribers.contains(socket))
             drop(socket, 0);

@@ -101,6 +101,9 @@ private:
     // Counts bytes handed to a subscriber's socket; false (and dropped) if it is too far behind.
     bool account(QWebSocket *socket, Subscriber &sub, qint64 bytes);
     bool sendText(QWebSocket *socket, Subscriber &sub, const QByteArray &payload);
+    // A batched subscriber's round in one frame: the JSON array of its queued payloads.
+    bool sendBatch(QWebSocket *socket, Subscriber &sub, const QList<QByteArray> &payloads,
+                   qsizetype bytes);
     bool writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames,
                      qint64 frameCount);
     static void countSent(qint64 frames, qint64 bytes);
@@ -145,6 +148,10 @@ private:
     qint64 m_maxUnsentBytes = 8 * 1024 * 1024;
     qint64 m_totalUnsent = 0; // over all subscribers
     qint64 m_lastEventId = 0; // the last event id fanned out
+    // The last batch built: subscribers queued the very same payloads (shared buffers, held
+    // here, so the same addresses mean the same bytes) get the same array and frame.
+    QList<QByteArray> m_batchParts;
+    QByteArray m_batchArray, m_batchFrame;
     QAtomicInteger<qint64> m_dropped = 0;
     std::shared_ptr<QAtomicInt> m_subscriberCount = std::make_shared<QAtomicInt>(0);
     QString m_apiKey;
