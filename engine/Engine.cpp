@@ -9,6 +9,7 @@
 #include "dex/PoolSync.h"
 #include "execution/RestingBook.h"
 #include "queue/EventSubscriber.h"
+#include "queue/Handoff.h"
 #include "queue/RedisConnection.h"
 #include "queue/Worker.h"
 #include "runtime/Logging.h"
@@ -143,6 +144,7 @@ bool Engine::start(QString *error)
 
     if (executes) {
         const int threads = m_config.effectiveWorkerThreads();
+        m_handoff = std::make_unique<Handoff>(threads);
         for (int i = 0; i < threads; ++i) {
             WorkerSettings s;
             s.index = i;
@@ -162,6 +164,7 @@ bool Engine::start(QString *error)
             s.chaosCrashAfterLandings = m_config.chaosCrashAfterLandings;
             s.chaosExitAfterCommits = m_config.chaosExitAfterCommits;
             s.instanceId = instanceId;
+            s.handoff = m_handoff.get();
             auto *worker = new Worker(s, m_market.get());
             if (m_log)
                 connect(worker, &Worker::eventsCommitted, m_log, &EventLog::onCommitted,
@@ -188,8 +191,8 @@ bool Engine::start(QString *error)
     if (!m_workers.isEmpty()) {
         // Resting orders (limit, sniper) and expiries: on their own thread, fed straight by the
         // threads that commit or receive events.
-        m_book = new RestingBook(*redis, *pg, queue.prefix, m_market.get(), instanceId,
-                                 m_config.restingReloadMs);
+        m_book = new RestingBook(*redis, *pg, queue, m_market.get(), instanceId,
+                                 m_config.restingReloadMs, m_handoff.get());
         if (m_ingest)
             connect(m_ingest, &Ingest::eventsCommitted, m_book, &RestingBook::onEvents);
         for (Worker *w : std::as_const(m_workers)) {

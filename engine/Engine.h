@@ -25,6 +25,7 @@ class QueryService;
 class RestingBook;
 class ReadPool;
 class Worker;
+class Handoff;
 class WsHub;
 
 // The whole engine in one object: servers (private or given by URL), migrations, the ingest,
@@ -107,6 +108,7 @@ private:
     QueryService *m_health = nullptr; // /health and the console's health check only
     std::unique_ptr<ReadPool> m_reads;
     QList<Worker *> m_workers;
+    std::unique_ptr<Handoff> m_handoff; // the book's leased jobs for m_workers (outlives them)
     WsHub *m_hub = nullptr;
     EventLog *m_log = nullptr; // when this process serves streams
     // Someone connected to orderEvents (the console): the log emits whatever the streams do.

@@ -4,6 +4,7 @@
 #include "dex/Chain.h"
 #include "dex/Market.h"
 
+#include "queue/Handoff.h"
 #include "queue/JobQueue.h"
 #include "queue/RedisKeys.h"
 #include <QJsonDocument>
@@ -88,10 +89,11 @@ private slots:
         QString error;
         QVERIFY(q.enqueue(jobs(1, QStringLiteral("waiting")), &error));
         QVERIFY(q.stage(jobs(1, QStringLiteral("staged")), "tester", &error));
-        QCOMPARE(q.trigger(jobs(2, QStringLiteral("new"))),
+        QCOMPARE(q.trigger(jobs(2, QStringLiteral("new"))).queued,
                  QStringList({QStringLiteral("new-0"), QStringLiteral("new-1")}));
         QCOMPARE(q.trigger(jobs(1, QStringLiteral("waiting")) + jobs(1, QStringLiteral("staged")) +
-                           jobs(2, QStringLiteral("new"))),
+                           jobs(2, QStringLiteral("new")))
+                     .queued,
                  QStringList());
         // Fired orders go ahead of new ones (their price is there now), first fired first.
         const ClaimResult c = q.claim(10);
@@ -100,12 +102,13 @@ private slots:
         QCOMPARE(c.jobs[1].id, QStringLiteral("new-1"));
         QCOMPARE(c.jobs[2].id, QStringLiteral("waiting-0"));
         QCOMPARE(c.jobs[0].attempt, 1);
-        QCOMPARE(q.trigger(jobs(1, QStringLiteral("new"))), QStringList()); // active
+        QCOMPARE(q.trigger(jobs(1, QStringLiteral("new"))).queued, QStringList()); // active
         QVERIFY(q.settle({{Settle::Park, QStringLiteral("new-0"), 0, c.jobs[0].token}}));
-        QCOMPARE(q.trigger(jobs(1, QStringLiteral("new"))), QStringList({QStringLiteral("new-0")}));
+        QCOMPARE(q.trigger(jobs(1, QStringLiteral("new"))).queued,
+                 QStringList({QStringLiteral("new-0")}));
 
         // More than one Lua unpack() can carry at once.
-        const QStringList many = q.trigger(jobs(9000, QStringLiteral("many")));
+        const QStringList many = q.trigger(jobs(9000, QStringLiteral("many"))).queued;
         QCOMPARE(many.size(), 9000);
         QCOMPARE(q.counts().waiting, 9001);
         const ClaimResult all = q.claim(20000);
@@ -113,6 +116,78 @@ private slots:
         QCOMPARE(all.jobs[0].id, QStringLiteral("many-0"));
         QCOMPARE(all.jobs[8999].id, QStringLiteral("many-8999"));
         QCOMPARE(all.jobs[9000].id, QStringLiteral("new-0"));
+    }
+
+    void triggerLeasesJobsForThisProcessWithoutAClaim()
+    {
+        // The book's own workers take the first ones from memory: leased by the trigger itself
+        // (attempt, token, lease, as a claim), never queued; the rest join the queue. A lease
+        // the trigger took renews and settles like a claim's.
+        RedisConnection conn(m_endpoint);
+        JobQueue::Options options;
+        options.shards = 3;
+        JobQueue q(&conn, options);
+        QString error;
+        QVERIFY(q.enqueue(jobs(1, QStringLiteral("held")), &error));
+        const JobQueue::Triggered t =
+            q.trigger(jobs(1, QStringLiteral("held")) + jobs(6, QStringLiteral("fired")), 5);
+        QVERIFY(t.ok);
+        // "held" exists (waiting): neither leased nor queued, though first in line to lease.
+        QCOMPARE(t.leased.size(), 4);
+        QCOMPARE(t.queued.size(), 2);
+        QSet<QString> leased;
+        for (const Job &j : t.leased) {
+            leased.insert(j.id);
+            QCOMPARE(j.attempt, 1);
+            QVERIFY(!j.token.isEmpty());
+            QCOMPARE(j.payload, QByteArray("{}"));
+        }
+        QCOMPARE(leased, (QSet<QString>{QStringLiteral("fired-0"), QStringLiteral("fired-1"),
+                                        QStringLiteral("fired-2"), QStringLiteral("fired-3")}));
+        QCOMPARE(QSet<QString>(t.queued.cbegin(), t.queued.cend()),
+                 (QSet<QString>{QStringLiteral("fired-4"), QStringLiteral("fired-5")}));
+        const QueueCounts counts = q.counts();
+        QCOMPARE(counts.active, 4);
+        QCOMPARE(counts.waiting, 3);
+        // Fired again while leased: nothing new.
+        const JobQueue::Triggered again = q.trigger(jobs(6, QStringLiteral("fired")), 6);
+        QVERIFY(again.leased.isEmpty() && again.queued.isEmpty());
+        // Claims see only the queued ones; the leases settle under their tokens.
+        const ClaimResult c = q.claim(10);
+        QCOMPARE(c.jobs.size(), 3);
+        QList<Lease> leases;
+        QList<SettleOp> ops;
+        for (const Job &j : t.leased) {
+            leases.append(Lease{j.id, j.token});
+            ops.append(SettleOp{Settle::Complete, j.id, 0, j.token});
+        }
+        QVERIFY(q.renew(leases));
+        QVERIFY(q.settle(ops));
+        QCOMPARE(q.counts().active, 3);
+    }
+
+    void handoffSharesABurstAndHandsBackStaleJobs()
+    {
+        // In memory, no Redis: a burst is split over the threads, a few orders are not, a
+        // thread takes no more than it has room for, and what waited past the stale limit is
+        // handed back instead of run.
+        Handoff h(2);
+        QList<Job> stale;
+        h.put(jobs(200, QStringLiteral("burst")), 0);
+        QCOMPARE(h.take(128, 10, 1000, &stale).size(), 100);
+        const QList<Job> second = h.take(128, 10, 1000, &stale);
+        QCOMPARE(second.size(), 100);
+        QCOMPARE(second.first().id, QStringLiteral("burst-100"));
+        QVERIFY(h.isEmpty());
+        h.put(jobs(5, QStringLiteral("few")), 0);
+        QCOMPARE(h.take(128, 10, 1000, &stale).size(), 5);
+        h.put(jobs(40, QStringLiteral("room")), 0);
+        QCOMPARE(h.take(3, 10, 1000, &stale).size(), 3);
+        QCOMPARE(h.takeAll().size(), 37);
+        h.put(jobs(3, QStringLiteral("old")), 0);
+        QVERIFY(h.take(10, 2000, 1000, &stale).isEmpty());
+        QCOMPARE(stale.size(), 3);
+        QVERIFY(h.isEmpty());
     }
 
     void stagedJobsAreInvisibleUntilPublished()

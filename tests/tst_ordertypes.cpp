@@ -238,6 +238,45 @@ private slots:
         QCOMPARE(built, 12);
     }
 
+    void aFiredOrdersJobIsLeasedInItsOwnShardAndLeftNowhere()
+    {
+        // A fired order's job is leased by the trigger itself to this process's workers (no
+        // claim), in the order's own shard of a sharded queue: once it fills, no job is left
+        // anywhere. Under a rate limit the trigger queues it instead: claims take the limit.
+        for (const int rate : {0, 1000}) {
+            Config config = fastConfig(m_servers);
+            config.queueShards = 4;
+            config.ratePerWindow = rate;
+            startEngine(config);
+            Http http(m_engine->port());
+            const QString id =
+                http.submit(limitOrder(QStringLiteral("1"), quoteOneSol() * 1004 / 1000));
+            QVERIFY(waitStatus(id, QStringLiteral("open")));
+            const QString big = http.submit(pushUp(QStringLiteral("4000000")));
+            QVERIFY(waitStatus(big, QStringLiteral("confirmed")));
+            QVERIFY(waitStatus(id, QStringLiteral("confirmed")));
+            const RestingBook::Stats st = m_engine->restingBook()->stats();
+            QVERIFY(st.triggered >= 1);
+            QCOMPARE(st.handed, rate == 0 ? st.triggered : 0);
+            RedisConnection redis(*RedisEndpoint::fromUrl(m_servers.redisUrl(), nullptr));
+            JobQueue::Options o;
+            o.shards = 4;
+            QueueCounts q;
+            QVERIFY2(waitUntil([&] {
+                         q = JobQueue(&redis, o).counts();
+                         return q.ok && q.active == 0 && q.waiting == 0 && q.delayed == 0;
+                     }),
+                     qPrintable(QStringLiteral("rate %1: %2 active, %3 waiting, %4 delayed")
+                                    .arg(rate)
+                                    .arg(q.active)
+                                    .arg(q.waiting)
+                                    .arg(q.delayed)));
+            m_engine.reset();
+            QString error;
+            QVERIFY2(m_servers.reset(&error), qPrintable(error));
+        }
+    }
+
     void aMissedAttemptRestsAgainUntilCancelled()
     {
         Config c = fastConfig(m_servers);

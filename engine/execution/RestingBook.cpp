@@ -7,6 +7,7 @@
 #include "money/Tokens.h"
 #include "money/WideMath.h"
 #include "queue/EventSubscriber.h"
+#include "queue/Handoff.h"
 #include "queue/JobQueue.h"
 #include "runtime/Logging.h"
 #include "store/OrderStore.h"
@@ -57,11 +58,12 @@ u128 bestSpotBound(const PoolSet &pools, const Token &in, const Token &out)
 
 } // namespace
 
-RestingBook::RestingBook(RedisEndpoint redis, PgEndpoint postgres, QString prefix, Market *market,
-                         QByteArray instanceId, int reloadMs, QObject *parent)
+RestingBook::RestingBook(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue,
+                         Market *market, QByteArray instanceId, int reloadMs, Handoff *handoff,
+                         QObject *parent)
     : QObject(parent), m_redisEndpoint(std::move(redis)), m_pgEndpoint(std::move(postgres)),
-      m_prefix(std::move(prefix)), m_market(market), m_instanceId(std::move(instanceId)),
-      m_reloadMs(reloadMs)
+      m_queueOptions(std::move(queue)), m_prefix(m_queueOptions.prefix), m_market(market),
+      m_handoff(handoff), m_instanceId(std::move(instanceId)), m_reloadMs(reloadMs)
 {
     m_connectionName = QStringLiteral("oee-book-%1").arg(quintptr(this), 0, 16);
     m_evalTimer.setSingleShot(true);
@@ -83,9 +85,8 @@ void RestingBook::start()
 {
     m_redis = std::make_unique<RedisConnection>(m_redisEndpoint);
     m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_pgEndpoint));
-    JobQueue::Options options;
-    options.prefix = m_prefix;
-    m_queue = std::make_unique<JobQueue>(m_redis.get(), options);
+    // The workers' options: the same shards (a job lives in its order's shard), the same lease.
+    m_queue = std::make_unique<JobQueue>(m_redis.get(), m_queueOptions);
     MarketSignals *signals_ = m_market->signalsObject();
     connect(signals_, &MarketSignals::poolsChanged, this, [this] {
         m_poolChangeMs = QDateTime::currentMSecsSinceEpoch();
@@ -327,14 +328,22 @@ void RestingBook::fire(const QList<QString> &ids, const QString &reason)
                                    {QStringLiteral("firedAtMs"), double(now)}});
         jobs.append(Job{id, QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
     }
-    const QStringList brought = m_queue->trigger(jobs);
+    // Leased here: as many as this process's workers may take at once (what they cannot,
+    // they hand back to the queue). Under a rate limit every job goes through claims.
+    constexpr int kHandAtMost = 1024;
+    const int leaseHere = m_handoff && m_queueOptions.ratePerWindow <= 0 ? kHandAtMost : 0;
+    const JobQueue::Triggered t = m_queue->trigger(jobs, leaseHere);
+    if (m_handoff)
+        m_handoff->put(t.leased, QDateTime::currentMSecsSinceEpoch());
+    const qsizetype brought = t.queued.size() + t.leased.size();
     {
         QMutexLocker lock(&m_statsMutex);
-        m_stats.triggered += brought.size();
+        m_stats.triggered += brought;
+        m_stats.handed += t.leased.size();
     }
-    if (!brought.isEmpty()) {
-        qCDebug(lcQueue, "resting book: %lld order(s) fired (%s)", qlonglong(brought.size()),
-                qPrintable(reason));
+    if (brought > 0) {
+        qCDebug(lcQueue, "resting book: %lld order(s) fired (%s), %lld leased here",
+                qlonglong(brought), qPrintable(reason), qlonglong(t.leased.size()));
         emit triggered();
     }
 }

@@ -2,6 +2,7 @@
 #include "domain/Order.h"
 #include "domain/OrderRequest.h"
 #include "money/WideMath.h"
+#include "queue/JobQueue.h"
 #include "queue/RedisConnection.h"
 #include "store/Database.h"
 
@@ -17,7 +18,7 @@
 
 namespace oee {
 
-class JobQueue;
+class Handoff;
 class Market;
 class OrderStore;
 class OrderType;
@@ -32,10 +33,12 @@ class OrderType;
 // price key (floor / amount, Q64.64 in base units) is at most the best spot price over the
 // pair's direct and two-hop routes, an upper bound of what any route can pay. Each candidate
 // is then priced exactly (the router, the order type's decide()); the ones that may execute
-// get their job back in the queue (JobQueue::ensureJobs: never twice at once) and the workers
-// are woken. Firing is only a wake-up: the worker that claims the job decides again on the
-// pools as they are then, under the order's fence, so an order executes at most once however
-// many processes fire it, and a cancel racing a trigger has one winner (PostgreSQL's row).
+// get their job back (JobQueue::trigger: never twice at once), leased at once for this
+// process's workers through the Handoff (no claim round trip), or queued under a rate limit,
+// and the workers are woken. Firing is only a wake-up: the worker that runs the job decides
+// again on the pools as they are then, under the order's fence, so an order executes at most
+// once however many processes fire it, and a cancel racing a trigger has one winner
+// (PostgreSQL's row).
 //
 // The book learns of resting orders from the committed events of every process (`open`
 // arrives with the order's terms), reloads them from PostgreSQL at start and every reloadMs
@@ -44,8 +47,12 @@ class RestingBook : public QObject
 {
     Q_OBJECT
 public:
-    RestingBook(RedisEndpoint redis, PgEndpoint postgres, QString prefix, Market *market,
-                QByteArray instanceId, int reloadMs = 60000, QObject *parent = nullptr);
+    // `queue`: the queue as the workers see it (prefix, shards, lease, rate limit). Jobs of
+    // fired orders are leased straight into `handoff` for this process's workers when it is
+    // given and no rate limit applies (the limit is taken by claims), else queued.
+    RestingBook(RedisEndpoint redis, PgEndpoint postgres, JobQueue::Options queue, Market *market,
+                QByteArray instanceId, int reloadMs = 60000, Handoff *handoff = nullptr,
+                QObject *parent = nullptr);
     ~RestingBook() override;
 
     struct Stats
@@ -54,6 +61,7 @@ public:
         qint64 awaitingLaunch = 0;
         qint64 withExpiry = 0;
         qint64 triggered = 0;   // jobs brought back
+        qint64 handed = 0;      // of them, leased straight to this process's workers
         qint64 candidates = 0;  // orders priced exactly after an index hit
         qint64 evaluations = 0; // passes over the index (a pool change, the sweep)
         qint64 expired = 0;
@@ -105,8 +113,10 @@ private:
 
     RedisEndpoint m_redisEndpoint;
     PgEndpoint m_pgEndpoint;
+    JobQueue::Options m_queueOptions;
     QString m_prefix;
     Market *m_market;
+    Handoff *m_handoff;
     QByteArray m_instanceId;
     int m_reloadMs;
     QString m_connectionName;

@@ -159,13 +159,39 @@ template <typename T> QList<QByteArray> JobQueue::jobKeys(int shard, const QList
     return keys;
 }
 
-QStringList JobQueue::trigger(const QList<Job> &jobs)
+JobQueue::Triggered JobQueue::trigger(const QList<Job> &jobs, int leaseHere)
 {
-    const ShardCalls calls = perShard(byShard(jobs), [this](int s, const QList<Job> &mine) {
-        return Call{QList<QByteArray>{m_shards[s].wait, m_shards[s].stats} + jobKeys(s, mine),
-                    QList<QByteArray>{m_wake} + idsAndPayloads(mine)};
+    Triggered out;
+    QHash<QString, QByteArray> payloads; // of the ones to lease here
+    for (qsizetype i = 0; i < qMin<qsizetype>(leaseHere, jobs.size()); ++i)
+        payloads.insert(jobs[i].id, jobs[i].payload);
+    const ShardCalls calls = perShard(byShard(jobs), [&](int s, const QList<Job> &mine) {
+        const Shard &sh = m_shards[s];
+        QList<QByteArray> args{m_wake, QByteArray::number(m_options.leaseMs)};
+        for (const Job &j : mine)
+            args << j.id.toUtf8() << j.payload << (payloads.contains(j.id) ? "1" : "0");
+        return Call{QList<QByteArray>{sh.wait, sh.stats, sh.active} + jobKeys(s, mine), args};
     });
-    return calls.isEmpty() ? QStringList() : idsIn(evalAll(triggerScript(), calls));
+    if (calls.isEmpty()) {
+        out.ok = true;
+        return out;
+    }
+    out.ok = true;
+    for (const RedisReply &r : evalAll(triggerScript(), calls)) {
+        if (!r.ok() || r.elements.size() != 2) {
+            out.ok = false; // that shard's jobs stay where they were: the sweep fires them again
+            continue;
+        }
+        for (const RedisReply &id : r.elements[0].elements)
+            out.queued << QString::fromUtf8(id.str);
+        const QList<RedisReply> &flat = r.elements[1].elements;
+        for (qsizetype j = 0; j + 2 < flat.size(); j += 3) {
+            const QString id = QString::fromUtf8(flat[j].str);
+            out.leased.append(
+                Job{id, payloads.value(id), int(flat[j + 1].toInt()), flat[j + 2].str});
+        }
+    }
+    return out;
 }
 
 QStringList JobQueue::ensureJobs(const QList<Job> &jobs, const QByteArray &stat)

@@ -122,9 +122,17 @@ public:
     // creates (as waiting) each job that Redis holds nowhere, counted under `stat` in the
     // stats hash, and wakes the workers; returns their ids.
     QStringList ensureJobs(const QList<Job> &jobs, const QByteArray &stat = "reconciled");
-    // A resting order's trigger: its job back as waiting unless it already exists (a job is
-    // never queued twice), and the workers woken; returns the ids added.
-    QStringList trigger(const QList<Job> &jobs);
+    // A resting order's trigger: its job back unless it already exists (a job is never there
+    // twice). The first `leaseHere` of them are leased at once, as claim() would, for this
+    // process's own worker threads (no claim round trip); the others wait in the queue, ahead
+    // of new orders, and the workers of every process are woken.
+    struct Triggered
+    {
+        bool ok = false;
+        QStringList queued;
+        QList<Job> leased;
+    };
+    Triggered trigger(const QList<Job> &jobs, int leaseHere = 0);
     bool remove(const QStringList &ids);
     QueueCounts counts();
 

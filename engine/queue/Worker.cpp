@@ -3,11 +3,13 @@
 
 #include "dex/Chain.h"
 #include "execution/OrderExecutor.h"
+#include "queue/Handoff.h"
 #include "queue/RedisConnection.h"
 #include "runtime/Logging.h"
 #include "store/EventWriter.h"
 #include "store/OrderStore.h"
 
+#include <QDateTime>
 #include <QJsonDocument>
 
 namespace oee {
@@ -88,6 +90,22 @@ void Worker::claim()
     const int room = qMin(kClaimBatch, m_settings.capacity - int(m_executor->count()));
     if (m_stopping || room <= 0)
         return; // a finishing order schedules the next claim
+    if (m_settings.handoff && !m_settings.handoff->isEmpty()) {
+        // Triggered orders this process's book leased for its threads: a share now, the next
+        // share (if no other thread took it) on the next turn, before anything from Redis.
+        QList<Job> stale;
+        const QList<Job> handed = m_settings.handoff->take(
+            room, QDateTime::currentMSecsSinceEpoch(), m_settings.queue.leaseMs / 2, &stale);
+        for (const Job &j : std::as_const(stale))
+            m_unsettled.append(SettleOp{Settle::Release, j.id, 0, j.token});
+        if (!stale.isEmpty() && !m_settleTimer.isActive())
+            m_settleTimer.start(0);
+        if (!handed.isEmpty()) {
+            startJobs(handed);
+            scheduleClaim(0);
+            return;
+        }
+    }
     const ClaimResult r = m_queue->claim(room);
     if (!r.ok) {
         qCWarning(lcQueue, "claim failed (%s); retrying", qPrintable(r.error));
@@ -268,6 +286,9 @@ void Worker::shutdown()
         m_writer->flushNow();
     if (m_executor)
         m_unsettled.append(m_executor->releaseAll());
+    if (m_settings.handoff) // leased for this process and not taken: back to the queue
+        for (const Job &j : m_settings.handoff->takeAll())
+            m_unsettled.append(SettleOp{Settle::Release, j.id, 0, j.token});
     m_settleTimer.stop();
     settlePending();
     if (!m_unsettled.isEmpty())

@@ -10,6 +10,8 @@
 
 namespace oee {
 
+class Handoff;
+
 class EventWriter;
 class Market;
 class OrderExecutor;
@@ -32,7 +34,8 @@ struct WorkerSettings
     int idlePollMs = 250;
     int chaosCrashAfterLandings = 0;
     int chaosExitAfterCommits = 0;
-    QByteArray instanceId; // this process, in what it publishes
+    QByteArray instanceId;      // this process, in what it publishes
+    Handoff *handoff = nullptr; // jobs the process's resting book leased for its workers
 };
 
 // One worker thread's queue mechanics: claims jobs from Redis (fencing each order's row in
