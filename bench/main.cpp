@@ -176,6 +176,8 @@ public:
 
     [[nodiscard]] int ready() const { return m_ready.load(); }
     [[nodiscard]] int closed() const { return m_closed.load(); }
+    // Events received so far, all subscribers together (any thread).
+    [[nodiscard]] qint64 delivered() const { return m_delivered.load(std::memory_order_relaxed); }
     // Only once stop() has returned.
     [[nodiscard]] const Totals &totals() const { return m_totals; }
 
@@ -266,6 +268,13 @@ private:
             return;
         }
         ++m_totals.frames;
+        const qint64 eventsBefore = m_totals.events;
+        countEvents(text);
+        m_delivered.fetch_add(m_totals.events - eventsBefore, std::memory_order_relaxed);
+    }
+
+    void countEvents(std::string_view text)
+    {
         static constexpr std::string_view kStatus = "\"type\":\"status\"";
         static constexpr std::string_view kStamp = "\"timestamp\":\"";
         size_t at = 0, previous = 0;
@@ -305,6 +314,7 @@ private:
     std::atomic<bool> m_stop{false};
     std::atomic<int> m_ready{0};
     std::atomic<int> m_closed{0};
+    std::atomic<qint64> m_delivered{0};
     Totals m_totals;
 };
 
@@ -403,7 +413,12 @@ public:
         sampler.stop();
         const ProcSample after = sampleProcess(m_s.serverPid);
         m_peakRssKb = std::max(m_peakRssKb, after.rssKb);
-        waitFor([] { return false; }, 300); // let fan-out stragglers arrive
+        // Fan-out stragglers: what is still on its way is late, not lost (its delay counts in
+        // the delivery percentiles); lost is what has not come 10 s after the last order ended.
+        if (m_s.subscribers > 0) {
+            const qint64 expected = m_eventsSeen * m_s.subscribers;
+            waitFor([&] { return m_swarm.delivered() >= expected; }, 10000);
+        }
         const int subscribersDropped = m_swarm.closed();
         m_swarm.stop();
         const SubscriberSwarm::Totals &fanout = m_swarm.totals();
