@@ -328,8 +328,9 @@ void RestingBook::fire(const QList<QString> &ids, const QString &reason)
                                    {QStringLiteral("firedAtMs"), double(now)}});
         jobs.append(Job{id, QJsonDocument(payload).toJson(QJsonDocument::Compact), 0, {}});
     }
-    // Leased here: as many as this process's workers may take at once (what they cannot,
-    // they hand back to the queue). Under a rate limit every job goes through claims.
+    // Leased here, up to a bound: what the workers have no room for yet waits in memory, and
+    // goes back to the queue once it waited half a lease. Under a rate limit every job goes
+    // through claims (they take the limit).
     constexpr int kHandAtMost = 1024;
     const int leaseHere = m_handoff && m_queueOptions.ratePerWindow <= 0 ? kHandAtMost : 0;
     const JobQueue::Triggered t = m_queue->trigger(jobs, leaseHere);

@@ -162,6 +162,7 @@ template <typename T> QList<QByteArray> JobQueue::jobKeys(int shard, const QList
 JobQueue::Triggered JobQueue::trigger(const QList<Job> &jobs, int leaseHere)
 {
     Triggered out;
+    out.ok = true;
     QHash<QString, QByteArray> payloads; // of the ones to lease here
     for (qsizetype i = 0; i < qMin<qsizetype>(leaseHere, jobs.size()); ++i)
         payloads.insert(jobs[i].id, jobs[i].payload);
@@ -172,11 +173,8 @@ JobQueue::Triggered JobQueue::trigger(const QList<Job> &jobs, int leaseHere)
             args << j.id.toUtf8() << j.payload << (payloads.contains(j.id) ? "1" : "0");
         return Call{QList<QByteArray>{sh.wait, sh.stats, sh.active} + jobKeys(s, mine), args};
     });
-    if (calls.isEmpty()) {
-        out.ok = true;
+    if (calls.isEmpty())
         return out;
-    }
-    out.ok = true;
     for (const RedisReply &r : evalAll(triggerScript(), calls)) {
         if (!r.ok() || r.elements.size() != 2) {
             out.ok = false; // that shard's jobs stay where they were: the sweep fires them again

@@ -10,9 +10,8 @@
 
 namespace oee {
 
-class Handoff;
-
 class EventWriter;
+class Handoff;
 class Market;
 class OrderExecutor;
 class SimulatedChain;

@@ -15,7 +15,7 @@
 --- @include "includes/now"
 local wait, stats, active = KEYS[1], KEYS[2], KEYS[3]
 local lease = tonumber(ARGV[2])
-local queued, leased = {}, {}
+local queued, leased, nleased = {}, {}, 0
 for j = 1, #KEYS - 3 do
   local a = 3 * j
   local jk = KEYS[3 + j]
@@ -27,6 +27,7 @@ for j = 1, #KEYS - 3 do
       redis.call('HSET', jk, 'token', tok)
       redis.call('ZADD', active, now + lease, id)
       leased[#leased + 1] = id; leased[#leased + 1] = att; leased[#leased + 1] = tok
+      nleased = nleased + 1
     else
       queued[#queued + 1] = id
     end
@@ -42,7 +43,7 @@ if #queued > 0 then
   end
   redis.call('PUBLISH', ARGV[1], #queued)
 end
-if #queued + #leased > 0 then
-  redis.call('HINCRBY', stats, 'triggered', #queued + #leased / 3)
+if #queued + nleased > 0 then
+  redis.call('HINCRBY', stats, 'triggered', #queued + nleased)
 end
 return {queued, leased}
