@@ -271,9 +271,19 @@ private slots:
         QVERIFY(f.ok);
         QCOMPARE(f.amountOut, l2->fill.amountOut);
         QVERIFY(second.sync(&b, "spend:"));
+        // A DLMM pool records its last swap's second; the replay runs a moment after the
+        // landings and may fall in the next second (a slow sanitizer run on a cluster did).
+        // What that time decides (the fee's decay) only moves past filterPeriod, 30 s here.
+        const auto state = [](QJsonObject o) {
+            if (o.contains(QStringLiteral("vParameters"))) {
+                QJsonObject v = o.value(QStringLiteral("vParameters")).toObject();
+                v.remove(QStringLiteral("lastUpdateTimestamp"));
+                o.insert(QStringLiteral("vParameters"), v);
+            }
+            return QJsonDocument(o).toJson();
+        };
         for (const auto &pool : replay.pools())
-            QCOMPARE(QJsonDocument(second.pool(pool->id)->toJson()).toJson(),
-                     QJsonDocument(pool->toJson()).toJson());
+            QCOMPARE(state(second.pool(pool->id)->toJson()), state(pool->toJson()));
     }
 
     void retryWaitsForItsBackoff()
