@@ -335,6 +335,68 @@ private slots:
         Database::remove(QStringLiteral("hardening-store"));
     }
 
+    // The store's statements are planned for the table as it is, not as it was when they were
+    // first prepared: one run many times while the table was empty still looks an order up by
+    // its key once the table holds thousands (a plan cached then scans every order).
+    void storeLookupsUseTheKeyAsTheTableGrows()
+    {
+        QString error;
+        const auto pg = PgEndpoint::fromUrl(m_servers.databaseUrl(), &error);
+        QVERIFY(pg);
+        {
+            QSqlDatabase db = Database::open(QStringLiteral("hardening-plans"), *pg);
+            QVERIFY2(Database::migrate(db, &error), qPrintable(error));
+            OrderStore store(db);
+            const auto newOrder = [] {
+                NewOrder o;
+                o.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+                o.request.tokenIn = QStringLiteral("SOL");
+                o.request.tokenOut = QStringLiteral("USDC");
+                o.request.amount = 1'000'000'000;
+                o.request.slippagePpm = 10000;
+                o.createdAt = QDateTime::currentDateTimeUtc();
+                return o;
+            };
+            const auto pendingOf = [](const NewOrder &o) {
+                return OrderEvent{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0, {}, {}};
+            };
+            // Claimed in batches, as workers claim, while the table is small.
+            QList<NewOrder> batch;
+            QList<OrderEvent> batchPendings;
+            QStringList ids;
+            for (int i = 0; i < 50; ++i) {
+                batch.append(newOrder());
+                batchPendings.append(pendingOf(batch.last()));
+                ids << batch.last().id;
+            }
+            QVERIFY2(store.insertOrders(batch, batchPendings), qPrintable(store.lastError()));
+            for (int i = 0; i < 10; ++i) // past the five runs after which a plan may be cached
+                QVERIFY(store.claim(ids));
+            QList<NewOrder> many;
+            QList<OrderEvent> pendings;
+            for (int i = 0; i < 20000; ++i) {
+                many.append(newOrder());
+                pendings.append(pendingOf(many.last()));
+            }
+            QVERIFY2(store.insertOrders(many, pendings), qPrintable(store.lastError()));
+
+            // The claim statement, as prepared on the store's own connection, for the same batch.
+            QSqlQuery q(store.database());
+            QVERIFY(q.exec(QStringLiteral("SELECT name FROM pg_prepared_statements WHERE "
+                                          "statement LIKE '%UPDATE orders o SET fence%'")));
+            QVERIFY(q.next());
+            const QString name = q.value(0).toString();
+            QVERIFY(q.exec(QStringLiteral("EXPLAIN EXECUTE %1('{%2}')").arg(name, ids.join(u','))));
+            QString plan;
+            while (q.next())
+                plan += q.value(0).toString() + u'\n';
+            QVERIFY2(plan.contains(QStringLiteral("orders_pkey")), qPrintable(plan));
+            QVERIFY2(!plan.contains(QStringLiteral("Seq Scan on orders")), qPrintable(plan));
+            q.finish();
+        }
+        Database::remove(QStringLiteral("hardening-plans"));
+    }
+
     // 2. An INSERT that takes longer than the staged-job sweep's age (a lock, an I/O stall) must
     // not lose its job: the sweep leaves a staged job alone while its submitter's session can
     // still commit; once the INSERT commits, the order is answered and executed.
