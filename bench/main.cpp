@@ -205,8 +205,16 @@ private:
                         close(c);
                     continue;
                 }
-                c.buffer.append(chunk.data(), size_t(got));
-                parse(c);
+                // Parsed where it was read; only an incomplete frame's bytes are kept.
+                if (c.buffer.empty()) {
+                    const std::string_view data(chunk.data(), size_t(got));
+                    const size_t used = parse(c, data);
+                    c.buffer.assign(data.substr(used));
+                } else {
+                    c.buffer.append(chunk.data(), size_t(got));
+                    const size_t used = parse(c, c.buffer);
+                    c.buffer.erase(0, used);
+                }
             }
         }
     }
@@ -220,14 +228,14 @@ private:
         epoll_ctl(m_epoll, EPOLL_CTL_DEL, c.fd, nullptr);
     }
 
-    void parse(Conn &c)
+    // The bytes of whole frames (and of the upgrade answer) in b, handled.
+    size_t parse(Conn &c, std::string_view b)
     {
         size_t pos = 0;
-        const std::string &b = c.buffer;
         if (!c.upgraded) {
             const size_t end = b.find("\r\n\r\n");
-            if (end == std::string::npos)
-                return;
+            if (end == std::string_view::npos)
+                return 0;
             c.upgraded = true;
             pos = end + 4;
         }
@@ -257,7 +265,7 @@ private:
                 close(c);
             pos += header + size_t(len);
         }
-        c.buffer.erase(0, pos);
+        return pos;
     }
 
     void onText(Conn &c, std::string_view text)
@@ -277,8 +285,16 @@ private:
     {
         static constexpr std::string_view kStatus = "\"type\":\"status\"";
         static constexpr std::string_view kStamp = "\"timestamp\":\"";
+        // One searcher, made once: string_view::find stops at every '"' of the JSON (memchr
+        // on the needle's first byte), which cost this process more than the server's fan-out.
+        static const std::boyer_moore_horspool_searcher statusSearch(kStatus.begin(),
+                                                                     kStatus.end());
+        const auto find = [&](size_t from) {
+            const auto hit = std::search(text.begin() + qsizetype(from), text.end(), statusSearch);
+            return hit == text.end() ? std::string_view::npos : size_t(hit - text.begin());
+        };
         size_t at = 0, previous = 0;
-        while ((at = text.find(kStatus, at)) != std::string_view::npos) {
+        while ((at = find(at)) != std::string_view::npos) {
             const size_t marker = at;
             at += kStatus.size();
             if ((m_totals.events++ & 7) != 0) {
