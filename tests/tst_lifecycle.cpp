@@ -183,6 +183,32 @@ private slots:
         QCOMPARE(resting.request.limitMinOut, r.limitMinOut);
         QCOMPARE(resting.request.expiresAt, r.expiresAt);
     }
+
+    // A stream message starts with its eventId whichever way it was encoded (the writer's
+    // encoding gets the id spliced in front by the event log; one read back from the store is
+    // encoded whole), so a client follows ids without parsing; it reads back as the same event.
+    void aLoggedEventsMessageStartsWithItsId()
+    {
+        OrderEvent e;
+        e.orderId = QStringLiteral("53c3df7e-af8b-4861-b916-cce755f50e07");
+        e.seq = 5;
+        e.status = OrderStatus::Confirmed;
+        e.at = QDateTime::fromString(QStringLiteral("2026-11-22T12:00:00.125Z"), Qt::ISODateWithMs);
+        e.setPayload(FillReport{1, QStringLiteral("meteora"), QStringLiteral("5sig"), 1'500'000'000,
+                                QStringLiteral("1.5"), 225'100'000, QStringLiteral("225.1"),
+                                QStringLiteral("150.066666666666"), QJsonArray{}, true});
+        QVERIFY(!e.toMessage().contains("eventId")); // not logged yet: no id
+        e.eventId = 2731;
+        const QByteArray message = e.toMessage();
+        QVERIFY2(message.startsWith("{\"eventId\":2731,\""), message.constData());
+        const QJsonObject o = QJsonDocument::fromJson(message).object();
+        QCOMPARE(o.value(QStringLiteral("amountOut")).toDouble(), 225.1); // keys after the id
+        QCOMPARE(o.value(QStringLiteral("eventId")).toInteger(), 2731);
+        const auto back = OrderEvent::fromMessage(message);
+        QVERIFY(back);
+        QCOMPARE(back->eventId, 2731);
+        QCOMPARE(back->toJson(), e.toJson());
+    }
 };
 
 QTEST_APPLESS_MAIN(TestLifecycle)

@@ -244,9 +244,15 @@ const QByteArray &OrderEvent::dataJson() const
 
 QByteArray OrderEvent::toMessage() const
 {
-    // The head without `data`, then `data` spliced in from its one serialisation.
-    QByteArray out = QJsonDocument(head()).toJson(QJsonDocument::Compact);
-    out.chop(1); // the closing brace
+    // The head without `data`, then `data` spliced in from its one serialisation. A logged
+    // event's id comes first, as EventLog splices it in front of a writer's encoding: every
+    // stream message starts {"eventId":N, so a client can follow ids without parsing.
+    QJsonObject h = head();
+    h.remove(QStringLiteral("eventId"));
+    const QByteArray rest = QJsonDocument(h).toJson(QJsonDocument::Compact);
+    QByteArray out =
+        eventId > 0 ? "{\"eventId\":" + QByteArray::number(eventId) + ',' : QByteArray("{");
+    out.append(QByteArrayView(rest).sliced(1, rest.size() - 2)); // without its braces
     out.append(",\"data\":").append(dataJson()).append('}');
     return out;
 }
