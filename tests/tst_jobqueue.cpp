@@ -7,6 +7,8 @@
 #include "queue/Handoff.h"
 #include "queue/JobQueue.h"
 #include "queue/RedisKeys.h"
+#include "queue/Worker.h"
+#include "store/Database.h"
 #include <QJsonDocument>
 
 #include <QSet>
@@ -188,6 +190,64 @@ private slots:
         QVERIFY(h.take(10, 2000, 1000, &stale).isEmpty());
         QCOMPARE(stale.size(), 3);
         QVERIFY(h.isEmpty());
+    }
+
+    void aWorkerHandsBackWhatItsHandoffCannotRun()
+    {
+        // Jobs the book leased for this process's threads: a worker that finds them past half
+        // their lease releases them to the queue rather than run them (another claim may hold
+        // them by now), and one that shuts down releases what is still in the handoff rather
+        // than leave it active until the leases lapse. Released: waiting again, attempt not
+        // counted.
+        QString error;
+        const auto pg = PgEndpoint::fromUrl(m_servers.databaseUrl(), &error);
+        QVERIFY(pg);
+        {
+            QSqlDatabase db = Database::open(QStringLiteral("jobqueue-migrate"), *pg);
+            QVERIFY2(Database::migrate(db, &error), qPrintable(error));
+        }
+        Database::remove(QStringLiteral("jobqueue-migrate"));
+        RedisConnection conn(m_endpoint);
+        JobQueue::Options options;
+        options.leaseMs = 4000;
+        JobQueue q(&conn, options);
+        DexConfig still;
+        still.volatility = 0;
+        Market market(still);
+        Handoff handoff(1);
+        WorkerSettings settings;
+        settings.redis = m_endpoint;
+        settings.postgres = *pg;
+        settings.queue = options;
+        settings.idlePollMs = 600000; // no claim from Redis but the first
+        settings.instanceId = "handoff-test";
+        settings.handoff = &handoff;
+
+        const JobQueue::Triggered old = q.trigger(jobs(3, QStringLiteral("old")), 10);
+        QCOMPARE(old.leased.size(), 3);
+        handoff.put(old.leased, QDateTime::currentMSecsSinceEpoch() - options.leaseMs);
+        Worker worker(settings, &market);
+        worker.start(); // its first claim comes at the next turn of the event loop
+        QVERIFY(waitUntil([&] {
+            const QueueCounts c = q.counts();
+            return c.waiting == 3 && c.active == 0;
+        }));
+        QVERIFY(handoff.isEmpty());
+
+        const JobQueue::Triggered fresh = q.trigger(jobs(2, QStringLiteral("fresh")), 10);
+        QCOMPARE(fresh.leased.size(), 2);
+        handoff.put(fresh.leased, QDateTime::currentMSecsSinceEpoch());
+        QCOMPARE(q.counts().active, 2);
+        worker.shutdown();
+        QVERIFY(handoff.isEmpty());
+        const QueueCounts after = q.counts();
+        QCOMPARE(after.active, 0);
+        QCOMPARE(after.waiting, 5);
+        // Claimed again, each at its first attempt.
+        const ClaimResult c = q.claim(10);
+        QCOMPARE(c.jobs.size(), 5);
+        for (const Job &j : c.jobs)
+            QCOMPARE(j.attempt, 1);
     }
 
     void stagedJobsAreInvisibleUntilPublished()
