@@ -336,8 +336,9 @@ private slots:
     }
 
     // The store's statements are planned for the table as it is, not as it was when they were
-    // first prepared: one run many times while the table was empty still looks an order up by
-    // its key once the table holds thousands (a plan cached then scans every order).
+    // first prepared: one run many times while the table was small still looks an order up by
+    // its key once the table holds thousands (the generic plan cached then scans every order;
+    // the store prepares its statements again once the tables have doubled).
     void storeLookupsUseTheKeyAsTheTableGrows()
     {
         QString error;
@@ -380,12 +381,35 @@ private slots:
             }
             QVERIFY2(store.insertOrders(many, pendings), qPrintable(store.lastError()));
 
-            // The claim statement, as prepared on the store's own connection, for the same batch.
+            // The claim statement as prepared on the store's own connection: its name, and
+            // whether PostgreSQL runs it with its cached generic plan yet.
             QSqlQuery q(store.database());
-            QVERIFY(q.exec(QStringLiteral("SELECT name FROM pg_prepared_statements WHERE "
-                                          "statement LIKE '%UPDATE orders o SET fence%'")));
-            QVERIFY(q.next());
-            const QString name = q.value(0).toString();
+            const auto prepared = [&](bool *generic) {
+                if (!q.exec(QStringLiteral(
+                        "SELECT name, generic_plans > 0 FROM pg_prepared_statements WHERE "
+                        "statement LIKE '%UPDATE orders o SET fence%'")) ||
+                    !q.next())
+                    return QString();
+                *generic = q.value(1).toBool();
+                const QString name = q.value(0).toString();
+                q.finish();
+                return name;
+            };
+            bool generic = false;
+            const QString before = prepared(&generic);
+            QVERIFY(generic); // the plan made while the table was small
+            // The store checks the tables' size at most once a second: claims go on (as a
+            // worker's would) until it has prepared the statement again.
+            QVERIFY(waitUntil(
+                [&] {
+                    bool g = false;
+                    return store.claim(ids) && prepared(&g) != before;
+                },
+                10000));
+            for (int i = 0; i < 10; ++i)
+                QVERIFY(store.claim(ids));
+            const QString name = prepared(&generic);
+            QVERIFY(generic); // the plan PostgreSQL keeps from now on
             QVERIFY(q.exec(QStringLiteral("EXPLAIN EXECUTE %1('{%2}')").arg(name, ids.join(u','))));
             QString plan;
             while (q.next())

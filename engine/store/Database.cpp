@@ -41,15 +41,7 @@ QSqlDatabase Database::open(const QString &connectionName, const PgEndpoint &ep)
     db.setUserName(ep.user);
     db.setPassword(ep.password);
     db.setDatabaseName(ep.database);
-    // Every statement is planned for its own arguments (plan_cache_mode, set for the session
-    // at every connection). The engine's statements look rows up by key with arrays of ids;
-    // PostgreSQL would otherwise switch a prepared statement to one generic plan after five
-    // runs, made for the table as it was then (on a new database: empty and never analyzed, so
-    // a hash join over a scan of all orders) and kept until the next ANALYZE. Measured with
-    // oee-bench (README, "Session 11"): those scans took a core at 200 orders/s and made the
-    // end-to-end latency grow with the table.
-    db.setConnectOptions(
-        QStringLiteral("connect_timeout=3;options='-c plan_cache_mode=force_custom_plan'"));
+    db.setConnectOptions(QStringLiteral("connect_timeout=3"));
     // NUMERIC as text, never through a lossy double.
     db.setNumericalPrecisionPolicy(QSql::HighPrecision);
     ensureOpen(db);

@@ -63,6 +63,7 @@ QSqlQuery *OrderStore::statement(const QString &sql)
             return nullptr;
         }
     }
+    replanIfGrown();
     auto it = m_statements.find(sql);
     if (it == m_statements.end()) {
         auto q = std::make_unique<QSqlQuery>(m_db);
@@ -73,6 +74,29 @@ QSqlQuery *OrderStore::statement(const QString &sql)
         it = m_statements.emplace(sql, std::move(q)).first;
     }
     return it->second.get();
+}
+
+void OrderStore::replanIfGrown()
+{
+    const qint64 now = QDateTime::currentMSecsSinceEpoch();
+    if (now - m_sizeCheckedAt < 1000)
+        return;
+    m_sizeCheckedAt = now;
+    QSqlQuery q(m_db);
+    if (!q.exec(QStringLiteral("SELECT pg_relation_size('orders') + "
+                               "pg_relation_size('order_events')")) ||
+        !q.next())
+        return; // asked again in a second; the statement that follows reports any outage
+    const qint64 bytes = q.value(0).toLongLong();
+    if (m_plannedForBytes < 0) {
+        m_plannedForBytes = bytes;
+        return;
+    }
+    // Tables of a few pages are scanned as fast as they are looked up.
+    if (bytes < 2 * m_plannedForBytes || bytes < 256 * 1024)
+        return;
+    m_plannedForBytes = bytes;
+    m_statements.clear();
 }
 
 void OrderStore::holdSessionLock(qint64 key)

@@ -190,11 +190,21 @@ public:
 
 private:
     bool fail(const QSqlQuery &q, const char *what);
-    // A server-side prepared statement, prepared once per connection and reused.
+    // A server-side prepared statement, prepared once per connection and reused (prepared
+    // again once the tables have doubled: see replanIfGrown). The pointer is valid until the
+    // next call.
     QSqlQuery *statement(const QString &sql);
+    // At most once a second: if orders and order_events together have doubled in size since
+    // the statements were prepared, they are dropped and prepared again. PostgreSQL plans a
+    // prepared statement generically once, after five runs, for the tables as they are then;
+    // on a new database that is empty, and the plan for "these ids" is a hash join over a
+    // scan of every order, kept (until an ANALYZE) however large the table grows.
+    void replanIfGrown();
     void resetConnection();
 
     std::unordered_map<QString, std::unique_ptr<QSqlQuery>> m_statements;
+    qint64 m_plannedForBytes = -1; // the tables' size when the statements were prepared
+    qint64 m_sizeCheckedAt = 0;    // ms since the epoch
 
     QSqlDatabase m_db;
     QString m_lastError;
