@@ -155,6 +155,23 @@ class TestHardening : public QObject
                  0);
     }
 
+    // A market order for the store, and its first (pending) event.
+    static NewOrder aNewOrder()
+    {
+        NewOrder o;
+        o.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
+        o.request.tokenIn = QStringLiteral("SOL");
+        o.request.tokenOut = QStringLiteral("USDC");
+        o.request.amount = 1'000'000'000;
+        o.request.slippagePpm = 10000;
+        o.createdAt = QDateTime::currentDateTimeUtc();
+        return o;
+    }
+    static OrderEvent pendingOf(const NewOrder &o)
+    {
+        return OrderEvent{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0, {}, {}};
+    }
+
 private slots:
     void initTestCase()
     {
@@ -290,14 +307,8 @@ private slots:
             QSqlDatabase db = Database::open(QStringLiteral("hardening-store"), *pg);
             QVERIFY2(Database::migrate(db, &error), qPrintable(error));
             OrderStore store(db);
-            NewOrder o;
-            o.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-            o.request.tokenIn = QStringLiteral("SOL");
-            o.request.tokenOut = QStringLiteral("USDC");
-            o.request.amount = 1'000'000'000;
-            o.request.slippagePpm = 10000;
-            o.createdAt = QDateTime::currentDateTimeUtc();
-            OrderEvent pending{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0, {}, {}};
+            const NewOrder o = aNewOrder();
+            const OrderEvent pending = pendingOf(o);
             QVERIFY2(store.insertOrders({o}, {pending}), qPrintable(store.lastError()));
             const auto first = store.claim({o.id});
             const auto second = store.claim({o.id});
@@ -348,25 +359,12 @@ private slots:
             QSqlDatabase db = Database::open(QStringLiteral("hardening-plans"), *pg);
             QVERIFY2(Database::migrate(db, &error), qPrintable(error));
             OrderStore store(db);
-            const auto newOrder = [] {
-                NewOrder o;
-                o.id = QUuid::createUuid().toString(QUuid::WithoutBraces);
-                o.request.tokenIn = QStringLiteral("SOL");
-                o.request.tokenOut = QStringLiteral("USDC");
-                o.request.amount = 1'000'000'000;
-                o.request.slippagePpm = 10000;
-                o.createdAt = QDateTime::currentDateTimeUtc();
-                return o;
-            };
-            const auto pendingOf = [](const NewOrder &o) {
-                return OrderEvent{o.id, 1, OrderStatus::Pending, {}, o.createdAt, {}, 0, {}, {}};
-            };
             // Claimed in batches, as workers claim, while the table is small.
             QList<NewOrder> batch;
             QList<OrderEvent> batchPendings;
             QStringList ids;
             for (int i = 0; i < 50; ++i) {
-                batch.append(newOrder());
+                batch.append(aNewOrder());
                 batchPendings.append(pendingOf(batch.last()));
                 ids << batch.last().id;
             }
@@ -376,7 +374,7 @@ private slots:
             QList<NewOrder> many;
             QList<OrderEvent> pendings;
             for (int i = 0; i < 20000; ++i) {
-                many.append(newOrder());
+                many.append(aNewOrder());
                 pendings.append(pendingOf(many.last()));
             }
             QVERIFY2(store.insertOrders(many, pendings), qPrintable(store.lastError()));
