@@ -250,10 +250,14 @@ QByteArray OrderEvent::toMessage() const
     QJsonObject h = head();
     h.remove(QStringLiteral("eventId"));
     const QByteArray rest = QJsonDocument(h).toJson(QJsonDocument::Compact);
-    QByteArray out =
-        eventId > 0 ? "{\"eventId\":" + QByteArray::number(eventId) + ',' : QByteArray("{");
-    out.append(QByteArrayView(rest).sliced(1, rest.size() - 2)); // without its braces
-    out.append(",\"data\":").append(dataJson()).append('}');
+    const QByteArrayView fields = QByteArrayView(rest).sliced(1, rest.size() - 2); // no braces
+    QByteArray out("{");
+    if (eventId > 0)
+        out.append("\"eventId\":").append(QByteArray::number(eventId)).append(',');
+    out.append(fields);
+    if (!fields.isEmpty())
+        out.append(',');
+    out.append("\"data\":").append(dataJson()).append('}');
     return out;
 }
 
