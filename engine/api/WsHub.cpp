@@ -15,6 +15,7 @@
 #include <QRegularExpression>
 #include <QUrlQuery>
 #include <algorithm>
+#include <sys/socket.h>
 
 namespace oee {
 
@@ -711,11 +712,31 @@ void WsHub::countSent(qint64 frames, qint64 bytes)
 bool WsHub::writeFrames(QWebSocket *socket, Subscriber &sub, const QByteArray &frames,
                         qint64 frameCount)
 {
-    if (!account(socket, sub, frames.size()))
+    if (sub.closing)
         return false;
-    // Whole frames into the connection QWebSocket writes its own (pongs, close) into: both
-    // on this thread, each write complete, so frames never interleave.
-    sub.tcp->write(frames);
+    // Straight to the kernel when nothing of this connection waits in Qt's buffer: no copy
+    // into the buffer, no write notifier, no pass of the event loop later; all of a round's
+    // writes are done when the round ends. What the kernel does not take (its buffer is full)
+    // goes through Qt's buffer, behind which everything else then queues, so bytes keep
+    // their order.
+    qsizetype sent = 0;
+    if (sub.tcp->bytesToWrite() == 0) {
+        const qintptr fd = sub.tcp->socketDescriptor();
+        if (fd >= 0) {
+            const ssize_t n = ::send(int(fd), frames.constData(), size_t(frames.size()),
+                                     MSG_NOSIGNAL | MSG_DONTWAIT);
+            sent = n > 0 ? qsizetype(n) : 0; // an error: Qt's write below reports it
+        }
+    }
+    if (sent < frames.size()) {
+        // Only what waits in Qt's buffer counts against the subscriber's limit.
+        const qsizetype rest = frames.size() - sent;
+        if (!account(socket, sub, rest))
+            return false;
+        // Whole frames into the connection QWebSocket writes its own (pongs, close) into:
+        // both on this thread, each write complete, so frames never interleave.
+        sub.tcp->write(frames.constData() + sent, rest);
+    }
     countSent(frameCount, frames.size());
     return true;
 }
