@@ -36,7 +36,8 @@ Ingest::~Ingest()
 void Ingest::start()
 {
     m_redis = std::make_unique<RedisConnection>(m_redisEndpoint);
-    m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_pgEndpoint));
+    m_store = std::make_unique<OrderStore>(
+        Database::open(m_connectionName, m_pgEndpoint, Database::Plans::Generic));
     // While this session lives, an INSERT of ours may still commit: the staged-job sweep
     // leaves our staged jobs alone as long as it cannot take this lock.
     m_store->holdSessionLock(OrderStore::submitterLockKey(m_instanceId));

@@ -84,7 +84,8 @@ RestingBook::~RestingBook()
 void RestingBook::start()
 {
     m_redis = std::make_unique<RedisConnection>(m_redisEndpoint);
-    m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_pgEndpoint));
+    m_store = std::make_unique<OrderStore>(
+        Database::open(m_connectionName, m_pgEndpoint, Database::Plans::Generic));
     // The workers' options: the same shards (a job lives in its order's shard), the same lease.
     m_queue = std::make_unique<JobQueue>(m_redis.get(), m_queueOptions);
     MarketSignals *signals_ = m_market->signalsObject();

@@ -38,7 +38,8 @@ Worker::~Worker()
 void Worker::start()
 {
     m_redis = std::make_unique<RedisConnection>(m_settings.redis);
-    m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_settings.postgres));
+    m_store = std::make_unique<OrderStore>(
+        Database::open(m_connectionName, m_settings.postgres, Database::Plans::Generic));
     m_queue = std::make_unique<JobQueue>(m_redis.get(), m_settings.queue);
     m_chain = std::make_unique<SimulatedChain>(m_redis.get(), m_settings.queue.prefix.toUtf8());
     m_writer = new EventWriter(m_store.get(), m_redis.get(),

@@ -4,8 +4,10 @@
 
 #include <QDir>
 #include <QFile>
+#include <QRegularExpression>
 #include <QSqlError>
 #include <QSqlQuery>
+#include <QThread>
 #include <QUrl>
 #include <QUrlQuery>
 
@@ -33,7 +35,7 @@ std::optional<PgEndpoint> PgEndpoint::fromUrl(const QString &text, QString *erro
     return ep;
 }
 
-QSqlDatabase Database::open(const QString &connectionName, const PgEndpoint &ep)
+QSqlDatabase Database::open(const QString &connectionName, const PgEndpoint &ep, Plans plans)
 {
     QSqlDatabase db = QSqlDatabase::addDatabase(QStringLiteral("QPSQL"), connectionName);
     db.setHostName(ep.host);
@@ -41,7 +43,17 @@ QSqlDatabase Database::open(const QString &connectionName, const PgEndpoint &ep)
     db.setUserName(ep.user);
     db.setPassword(ep.password);
     db.setDatabaseName(ep.database);
-    db.setConnectOptions(QStringLiteral("connect_timeout=3"));
+    // pg_stat_activity names the engine's thread behind each session ("oee-ingest",
+    // "oee-worker-0", "oee-log", …): which one is busy is then one query away.
+    QString app = QThread::currentThread()->objectName();
+    if (app.isEmpty())
+        app = connectionName;
+    app.replace(QRegularExpression(QStringLiteral("[^A-Za-z0-9_.-]")), QStringLiteral("_"));
+    QString options = QStringLiteral("connect_timeout=3;application_name=") + app.left(63);
+    // A setting of the session (libpq's `options`), so a reconnect has it too.
+    if (plans == Plans::Generic)
+        options += QStringLiteral(";options=-cplan_cache_mode=force_generic_plan");
+    db.setConnectOptions(options);
     // NUMERIC as text, never through a lossy double.
     db.setNumericalPrecisionPolicy(QSql::HighPrecision);
     ensureOpen(db);

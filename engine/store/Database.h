@@ -23,7 +23,16 @@ struct PgEndpoint
 class Database
 {
 public:
-    static QSqlDatabase open(const QString &connectionName, const PgEndpoint &endpoint);
+    // How the session plans prepared statements. Generic: one plan per statement, made at its
+    // first run; for the batch writers (ingest, workers, event log, resting book). Left to
+    // PostgreSQL, the workers' claim, keyed by an array of a few ids, was planned again on
+    // every run (its custom plans look cheaper than the generic one, which assumes 100 ids),
+    // and with small batches planning cost as much as executing. OrderStore prepares the
+    // statements again as the tables grow (replanIfGrown), so the plans follow the data.
+    // Default leaves the choice to PostgreSQL (the reads, whose filters are optional).
+    enum class Plans { Default, Generic };
+    static QSqlDatabase open(const QString &connectionName, const PgEndpoint &endpoint,
+                             Plans plans = Plans::Default);
     // Opens (or reopens after a failure) the connection; false when the server is unreachable.
     static bool ensureOpen(QSqlDatabase &db);
     // Applies pending versioned migrations under an advisory lock (safe with several processes).

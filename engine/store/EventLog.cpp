@@ -27,7 +27,8 @@ EventLog::~EventLog()
 
 void EventLog::start()
 {
-    m_store = std::make_unique<OrderStore>(Database::open(m_connectionName, m_pg));
+    m_store = std::make_unique<OrderStore>(
+        Database::open(m_connectionName, m_pg, Database::Plans::Generic));
     findCursor();
     schedule(0); // what was committed but not logged before this process started
 }
