@@ -752,14 +752,19 @@ void WsHub::publish(const QList<OrderEvent> &events)
     // of a few milliseconds into one round, so a socket gets them in one write.
     // Batched subscribers get a frame per round: rounds of a few milliseconds for them too.
     // With hundreds of subscribers, longer rounds: each costs a write per socket.
+    // A round every so often, counted from the last one's start: the time its writes took
+    // is not added to the next one's wait.
     const qsizetype n = m_subscribers.size();
-    m_fanoutTimer.start(n > kLongRoundsAbove                           ? kLongRoundMs
-                        : n > kCoalesceAbove || m_batchSubscribers > 0 ? kCoalesceMs
-                                                                       : 0);
+    const int every = n > kLongRoundsAbove                           ? kLongRoundMs
+                      : n > kCoalesceAbove || m_batchSubscribers > 0 ? kCoalesceMs
+                                                                     : 0;
+    const qint64 since = m_roundStarted.isValid() ? m_roundStarted.elapsed() : every;
+    m_fanoutTimer.start(int(std::max<qint64>(0, every - since)));
 }
 
 void WsHub::deliverOutbox()
 {
+    m_roundStarted.start();
     const QList<OrderEvent> events = std::exchange(m_outbox, {});
     QList<QWebSocket *> touched;    // subscribers with events of this round to write
     QList<QWebSocket *> overflowed; // waiting for a snapshot or replay, too much meanwhile

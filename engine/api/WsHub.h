@@ -2,6 +2,7 @@
 #include "domain/Order.h"
 
 #include <QAtomicInteger>
+#include <QElapsedTimer>
 #include <QHash>
 #include <QMultiHash>
 #include <QObject>
@@ -159,6 +160,7 @@ private:
     QList<QPointer<QTcpSocket>> m_handshaking; // taken connections not yet upgraded
     int m_batchSubscribers = 0;
     QTimer m_fanoutTimer{this};
+    QElapsedTimer m_roundStarted; // the last delivery round's start
     QTimer m_backlogTimer{this};
 };
 
