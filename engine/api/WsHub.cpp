@@ -652,8 +652,11 @@ bool WsHub::sendBatch(QWebSocket *socket, Subscriber &sub, const QList<QByteArra
     const auto same = [](const QByteArray &a, const QByteArray &b) {
         return a.constData() == b.constData() && a.size() == b.size();
     };
-    if (payloads.size() != m_batchParts.size() ||
-        !std::equal(payloads.cbegin(), payloads.cend(), m_batchParts.cbegin(), same)) {
+    const bool sharedList =
+        payloads.constData() == m_batchParts.constData() && payloads.size() == m_batchParts.size();
+    if (!sharedList &&
+        (payloads.size() != m_batchParts.size() ||
+         !std::equal(payloads.cbegin(), payloads.cend(), m_batchParts.cbegin(), same))) {
         QByteArray array;
         array.reserve(bytes + payloads.size() + 2);
         array.append('[');
@@ -765,50 +768,95 @@ void WsHub::publish(const QList<OrderEvent> &events)
 void WsHub::deliverOutbox()
 {
     m_roundStarted.start();
-    const QList<OrderEvent> events = std::exchange(m_outbox, {});
+    QList<OrderEvent> events = std::exchange(m_outbox, {});
+    // The log brings each event once, in order; an id seen already is not sent again.
+    events.removeIf([this](const OrderEvent &e) {
+        if (e.eventId && e.eventId <= m_lastEventId)
+            return true;
+        m_lastEventId = qMax(m_lastEventId, e.eventId);
+        return false;
+    });
+    if (events.isEmpty())
+        return;
     QList<QWebSocket *> touched;    // subscribers with events of this round to write
     QList<QWebSocket *> overflowed; // waiting for a snapshot or replay, too much meanwhile
-    for (const OrderEvent &e : events) {
-        // The log brings each event once, in order; an id seen already is not sent again.
-        if (e.eventId && e.eventId <= m_lastEventId)
-            continue;
-        m_lastEventId = qMax(m_lastEventId, e.eventId);
-        // Encoded (and framed) once per dialect in use, shared by every subscriber of it.
-        QByteArray payloads[3];
-        QByteArray frames[3];
-        const auto route = [&](QWebSocket *socket) {
-            const auto it = m_subscribers.find(socket);
-            if (it == m_subscribers.end())
+    // route() only queues (nothing is written or closed before the writes below), so the
+    // containers stay as they are while iterated.
+    const auto route = [&](QWebSocket *socket, Subscriber &sub, const OrderEvent &e,
+                           const QByteArray &payload) {
+        if (!sub.ready) {
+            // Its snapshot or replay is being read: kept until then, within bounds.
+            if (sub.closing)
                 return;
-            Subscriber &sub = *it;
-            if (!sub.ready) {
-                // Its snapshot or replay is being read: kept until then, within bounds.
-                if (sub.closing)
-                    return;
-                if (sub.buffered.size() >= kMaxBuffered) {
-                    sub.closing = true;
-                    overflowed.append(socket);
-                    return;
-                }
-                sub.buffered.append(e);
+            if (sub.buffered.size() >= kMaxBuffered) {
+                sub.closing = true;
+                overflowed.append(socket);
                 return;
             }
-            QByteArray &p = payloads[int(sub.dialect)];
-            if (p.isNull())
-                p = eventPayload(e, sub.dialect);
-            QByteArray &f = frames[int(sub.dialect)];
-            if (framed(sub) && f.isNull())
-                f = textFrame(p);
-            if (enqueue(sub, e, framed(sub) ? f : p))
-                touched.append(socket);
-        };
-        // route() only queues (nothing is written or closed in this loop), so the containers
-        // stay as they are while iterated.
+            sub.buffered.append(e);
+            return;
+        }
+        if (enqueue(sub, e, payload))
+            touched.append(socket);
+    };
+    // Each event's message per dialect (and its frame), built once for every subscriber that
+    // gets it.
+    struct Encoded
+    {
+        QByteArray payload[3];
+        QByteArray frame[3];
+    };
+    QList<Encoded> encoded(events.size());
+    const auto message = [&](qsizetype i, const Subscriber &sub) -> const QByteArray & {
+        Encoded &c = encoded[i];
+        QByteArray &p = c.payload[int(sub.dialect)];
+        if (p.isNull())
+            p = eventPayload(events[i], sub.dialect);
+        if (!framed(sub))
+            return p;
+        QByteArray &f = c.frame[int(sub.dialect)];
+        if (f.isNull())
+            f = textFrame(p);
+        return f;
+    };
+    // An order's streams: the events of that order.
+    for (qsizetype i = 0; i < events.size(); ++i) {
+        const OrderEvent &e = events[i];
         for (auto it = m_byOrder.constFind(e.orderId);
-             it != m_byOrder.cend() && it.key() == e.orderId; ++it)
-            route(it.value());
-        for (QWebSocket *socket : std::as_const(m_allOrders))
-            route(socket);
+             it != m_byOrder.cend() && it.key() == e.orderId; ++it) {
+            const auto sub = m_subscribers.find(it.value());
+            if (sub != m_subscribers.end())
+                route(it.value(), *sub, e, message(i, *sub));
+        }
+    }
+    // The streams of all orders: every event. Most of them, in step, get the whole round: one
+    // shared list of messages per dialect and framing, handed over whole (Qt's lists are
+    // shared, not copied), rather than a message appended per event and subscriber.
+    QList<QByteArray> whole[3][2];
+    qsizetype wholeBytes[3][2] = {};
+    const qint64 firstId = events.first().eventId;
+    for (QWebSocket *socket : std::as_const(m_allOrders)) {
+        const auto it = m_subscribers.find(socket);
+        if (it == m_subscribers.end())
+            continue;
+        Subscriber &sub = *it;
+        if (sub.ready && !sub.closing && sub.pending.isEmpty() && sub.replayedTo < firstId) {
+            QList<QByteArray> &list = whole[int(sub.dialect)][framed(sub)];
+            qsizetype &bytes = wholeBytes[int(sub.dialect)][framed(sub)];
+            if (list.isEmpty()) {
+                list.reserve(events.size());
+                for (qsizetype i = 0; i < events.size(); ++i) {
+                    list.append(message(i, sub));
+                    bytes += list.last().size();
+                }
+            }
+            sub.pending = list;
+            sub.pendingBytes = bytes;
+            touched.append(socket);
+            continue;
+        }
+        for (qsizetype i = 0; i < events.size(); ++i)
+            route(socket, sub, events[i], message(i, sub));
     }
     // One write per subscriber for the whole round. Writing may drop or close a socket (which
     // can remove it from the containers at once): flush() looks each one up again.
