@@ -782,6 +782,63 @@ private slots:
                  qPrintable(QStringLiteral("not dropped after %1 pings").arg(sent)));
     }
 
+    // 7, continued: a subscriber that stops reading. Its frames go straight to the kernel
+    // until its socket buffer is full; what the kernel does not take waits in Qt's buffer and
+    // counts against its limit, and past the limit it is dropped. Another subscriber meanwhile
+    // gets every event of every order.
+    void aSubscriberThatStopsReadingIsDropped()
+    {
+        Config c = fastConfig(m_servers);
+        c.wsMaxBufferBytes = 64 * 1024;
+        Engine engine(c);
+        QString error;
+        QVERIFY2(engine.start(&error), qPrintable(error));
+        QTcpSocket raw;
+        raw.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
+        raw.setReadBufferSize(4096); // or Qt reads everything into memory for us
+        raw.connectToHost(QHostAddress::LocalHost, engine.port());
+        QVERIFY(raw.waitForConnected(10000));
+        raw.write("GET /ws/orders?batch=1 HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+                  "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                  "Sec-WebSocket-Version: 13\r\n\r\n");
+        QByteArray handshake;
+        while (!handshake.contains("\r\n\r\n") && raw.waitForReadyRead(10000))
+            handshake += raw.read(4096);
+        QVERIFY2(handshake.startsWith("HTTP/1.1 101"), handshake.constData());
+        // From now on it reads nothing.
+        WsClient reader(QStringLiteral("ws://127.0.0.1:%1/ws/orders").arg(engine.port()));
+        QVERIFY(reader.waitConnected());
+        Http http(engine.port());
+        const auto dropped = [&] {
+            return http.get(QStringLiteral("/api/metrics"))
+                .json()
+                .value(QStringLiteral("webSocketDropped"))
+                .toInt();
+        };
+        const QJsonObject order{{QStringLiteral("orderType"), QStringLiteral("market")},
+                                {QStringLiteral("tokenIn"), QStringLiteral("SOL")},
+                                {QStringLiteral("tokenOut"), QStringLiteral("USDC")},
+                                {QStringLiteral("amount"), 0.5},
+                                {QStringLiteral("slippage"), 0.05}};
+        // About 8 MB of events for it: more than its kernel buffers and its 64 KiB limit hold.
+        QStringList ids;
+        for (int i = 0; i < 3000; ++i)
+            ids << http.submit(order);
+        QVERIFY(!ids.contains(QString()));
+        // The one that reads got every order to its end.
+        QVERIFY(reader.waitFor(
+            [&](const QList<QJsonObject> &messages) {
+                QSet<QString> ended;
+                for (const QJsonObject &m : messages)
+                    if (m.value(QStringLiteral("status")).toString() == QLatin1String("confirmed"))
+                        ended.insert(m.value(QStringLiteral("orderId")).toString());
+                return ended.size() == ids.size();
+            },
+            120000));
+        QVERIFY(waitUntil([&] { return dropped() >= 1; }, 30000));
+        QCOMPARE(dropped(), 1);
+    }
+
     // 7, the rest: a client MUST mask its frames and a server MUST close on one that is not
     // (RFC 6455, 5.1), with 1002. QtWebSockets 6.4 accepts them; WsFrameGuard watches ahead of it.
     void webSocketFrameScannerFindsUnmaskedFrames()
